@@ -1,0 +1,121 @@
+// tb_dma_deleg: simulation-only wrapper around dma_deleg.
+//
+// Why a wrapper: the clock is generated here (`always #5`), which is several
+// times faster than a cocotb Clock because Python is not woken per edge; the
+// wrapper also counts edges (`cycle`) and packs every handshake the testbench
+// monitors into one vector (`mon`), so the Python monitor reads one signal per
+// cycle and returns immediately on idle cycles. cocotbext-axi drives the `reg`s
+// below by name, exactly as it would drive DUT ports.
+`timescale 1ns/1ps
+`default_nettype none
+module tb_dma_deleg #(
+    parameter WR_CH     = 2,
+    parameter RD_CH     = 2,
+    parameter NUM_FUNC  = 2,
+    parameter MAX_BURST = 8
+) ();
+    localparam ID_W = 4;
+    reg clk = 1'b0;
+    always #5 clk = ~clk;
+    reg rst = 1'b1;
+
+    // edge counter: after the e-th rising edge, cycle == e
+    reg [63:0] cycle = 64'd0;
+    always @(posedge clk) cycle <= cycle + 64'd1;
+
+    reg  [15:0] s_axil_loc_awaddr = 16'd0; reg [2:0] s_axil_loc_awprot = 3'd0; reg s_axil_loc_awvalid = 1'b0; wire s_axil_loc_awready;
+    reg  [31:0] s_axil_loc_wdata = 32'd0; reg [3:0] s_axil_loc_wstrb = 4'd0; reg s_axil_loc_wvalid = 1'b0; wire s_axil_loc_wready;
+    wire [1:0]  s_axil_loc_bresp; wire s_axil_loc_bvalid; reg s_axil_loc_bready = 1'b0;
+    reg  [15:0] s_axil_loc_araddr = 16'd0; reg [2:0] s_axil_loc_arprot = 3'd0; reg s_axil_loc_arvalid = 1'b0; wire s_axil_loc_arready;
+    wire [31:0] s_axil_loc_rdata; wire [1:0] s_axil_loc_rresp; wire s_axil_loc_rvalid; reg s_axil_loc_rready = 1'b0;
+    reg  [15:0] s_axil_host_awaddr = 16'd0; reg [2:0] s_axil_host_awprot = 3'd0; reg s_axil_host_awvalid = 1'b0; wire s_axil_host_awready;
+    reg  [31:0] s_axil_host_wdata = 32'd0; reg [3:0] s_axil_host_wstrb = 4'd0; reg s_axil_host_wvalid = 1'b0; wire s_axil_host_wready;
+    wire [1:0]  s_axil_host_bresp; wire s_axil_host_bvalid; reg s_axil_host_bready = 1'b0;
+    reg  [15:0] s_axil_host_araddr = 16'd0; reg [2:0] s_axil_host_arprot = 3'd0; reg s_axil_host_arvalid = 1'b0; wire s_axil_host_arready;
+    wire [31:0] s_axil_host_rdata; wire [1:0] s_axil_host_rresp; wire s_axil_host_rvalid; reg s_axil_host_rready = 1'b0;
+
+    wire [ID_W-1:0] m_axi_awid;   wire [63:0] m_axi_awaddr; wire [7:0] m_axi_awlen;
+    wire [2:0]  m_axi_awsize;     wire [1:0]  m_axi_awburst; wire m_axi_awlock;
+    wire [3:0]  m_axi_awcache;    wire [2:0]  m_axi_awprot;  wire m_axi_awvalid;
+    reg         m_axi_awready = 1'b0;         wire [3:0]  m_axi_awuser;
+    wire [63:0] m_axi_wdata;      wire [7:0]  m_axi_wstrb;   wire m_axi_wlast;  wire m_axi_wvalid;
+    reg         m_axi_wready = 1'b0;
+    reg  [ID_W-1:0] m_axi_bid = {ID_W{1'b0}}; reg [1:0] m_axi_bresp = 2'd0;
+    reg         m_axi_bvalid = 1'b0;          wire m_axi_bready;
+    wire [ID_W-1:0] m_axi_arid;   wire [63:0] m_axi_araddr; wire [7:0] m_axi_arlen;
+    wire [2:0]  m_axi_arsize;     wire [1:0]  m_axi_arburst; wire m_axi_arlock;
+    wire [3:0]  m_axi_arcache;    wire [2:0]  m_axi_arprot;  wire m_axi_arvalid;
+    reg         m_axi_arready = 1'b0;         wire [3:0]  m_axi_aruser;
+    reg  [ID_W-1:0] m_axi_rid = {ID_W{1'b0}}; reg [63:0] m_axi_rdata = 64'd0;
+    reg  [1:0]  m_axi_rresp = 2'd0; reg m_axi_rlast = 1'b0; reg m_axi_rvalid = 1'b0;
+    wire        m_axi_rready;
+    wire        irq_loc;
+    wire [NUM_FUNC-1:0] irq_host;
+
+    // Monitor vector; bit layout is mirrored in tb/monitor.py (MON_* constants).
+    wire [7:0] irq_host8;
+    assign irq_host8 = {{(8 - NUM_FUNC + 1){1'b0}}, irq_host};                     // zero-extend
+    wire [31:0] mon = {
+        irq_host8, irq_loc,                                                        // [31:23]
+        6'd0,                                                                      // [22:17]
+        m_axi_bvalid & m_axi_bready,                                               // [16]
+        m_axi_wvalid & m_axi_wready,                                               // [15]
+        m_axi_awvalid & m_axi_awready,                                             // [14]
+        m_axi_awvalid,                                                             // [13]
+        m_axi_rvalid & m_axi_rready,                                               // [12]
+        m_axi_arvalid & m_axi_arready,                                             // [11]
+        m_axi_arvalid,                                                             // [10]
+        s_axil_host_rvalid & s_axil_host_rready,                                   // [9]
+        s_axil_host_bvalid & s_axil_host_bready,                                   // [8]
+        s_axil_host_arvalid & s_axil_host_arready,                                 // [7]
+        s_axil_host_wvalid & s_axil_host_wready,                                   // [6]
+        s_axil_host_awvalid & s_axil_host_awready,                                 // [5]
+        s_axil_loc_rvalid & s_axil_loc_rready,                                     // [4]
+        s_axil_loc_bvalid & s_axil_loc_bready,                                     // [3]
+        s_axil_loc_arvalid & s_axil_loc_arready,                                   // [2]
+        s_axil_loc_wvalid & s_axil_loc_wready,                                     // [1]
+        s_axil_loc_awvalid & s_axil_loc_awready                                    // [0]
+    };
+
+    dma_deleg #(
+        .WR_CH(WR_CH), .RD_CH(RD_CH), .NUM_FUNC(NUM_FUNC), .MAX_BURST(MAX_BURST), .ID_W(ID_W)
+    ) dut (
+        .clk(clk), .rst(rst),
+        .s_axil_loc_awaddr(s_axil_loc_awaddr), .s_axil_loc_awprot(s_axil_loc_awprot),
+        .s_axil_loc_awvalid(s_axil_loc_awvalid), .s_axil_loc_awready(s_axil_loc_awready),
+        .s_axil_loc_wdata(s_axil_loc_wdata), .s_axil_loc_wstrb(s_axil_loc_wstrb),
+        .s_axil_loc_wvalid(s_axil_loc_wvalid), .s_axil_loc_wready(s_axil_loc_wready),
+        .s_axil_loc_bresp(s_axil_loc_bresp), .s_axil_loc_bvalid(s_axil_loc_bvalid),
+        .s_axil_loc_bready(s_axil_loc_bready), .s_axil_loc_araddr(s_axil_loc_araddr),
+        .s_axil_loc_arprot(s_axil_loc_arprot), .s_axil_loc_arvalid(s_axil_loc_arvalid),
+        .s_axil_loc_arready(s_axil_loc_arready), .s_axil_loc_rdata(s_axil_loc_rdata),
+        .s_axil_loc_rresp(s_axil_loc_rresp), .s_axil_loc_rvalid(s_axil_loc_rvalid),
+        .s_axil_loc_rready(s_axil_loc_rready),
+        .s_axil_host_awaddr(s_axil_host_awaddr), .s_axil_host_awprot(s_axil_host_awprot),
+        .s_axil_host_awvalid(s_axil_host_awvalid), .s_axil_host_awready(s_axil_host_awready),
+        .s_axil_host_wdata(s_axil_host_wdata), .s_axil_host_wstrb(s_axil_host_wstrb),
+        .s_axil_host_wvalid(s_axil_host_wvalid), .s_axil_host_wready(s_axil_host_wready),
+        .s_axil_host_bresp(s_axil_host_bresp), .s_axil_host_bvalid(s_axil_host_bvalid),
+        .s_axil_host_bready(s_axil_host_bready), .s_axil_host_araddr(s_axil_host_araddr),
+        .s_axil_host_arprot(s_axil_host_arprot), .s_axil_host_arvalid(s_axil_host_arvalid),
+        .s_axil_host_arready(s_axil_host_arready), .s_axil_host_rdata(s_axil_host_rdata),
+        .s_axil_host_rresp(s_axil_host_rresp), .s_axil_host_rvalid(s_axil_host_rvalid),
+        .s_axil_host_rready(s_axil_host_rready),
+        .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
+        .m_axi_awsize(m_axi_awsize), .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock),
+        .m_axi_awcache(m_axi_awcache), .m_axi_awprot(m_axi_awprot), .m_axi_awvalid(m_axi_awvalid),
+        .m_axi_awready(m_axi_awready), .m_axi_awuser(m_axi_awuser),
+        .m_axi_wdata(m_axi_wdata), .m_axi_wstrb(m_axi_wstrb), .m_axi_wlast(m_axi_wlast),
+        .m_axi_wvalid(m_axi_wvalid), .m_axi_wready(m_axi_wready),
+        .m_axi_bid(m_axi_bid), .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid),
+        .m_axi_bready(m_axi_bready),
+        .m_axi_arid(m_axi_arid), .m_axi_araddr(m_axi_araddr), .m_axi_arlen(m_axi_arlen),
+        .m_axi_arsize(m_axi_arsize), .m_axi_arburst(m_axi_arburst), .m_axi_arlock(m_axi_arlock),
+        .m_axi_arcache(m_axi_arcache), .m_axi_arprot(m_axi_arprot), .m_axi_arvalid(m_axi_arvalid),
+        .m_axi_arready(m_axi_arready), .m_axi_aruser(m_axi_aruser),
+        .m_axi_rid(m_axi_rid), .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp),
+        .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready),
+        .irq_loc(irq_loc), .irq_host(irq_host)
+    );
+endmodule
+`default_nettype wire
