@@ -71,16 +71,21 @@ module dd_chan #(
     // ------------------------------------------------------------ write decode
     wire [31:0] bmask = {{8{wr_strb[3]}}, {8{wr_strb[2]}}, {8{wr_strb[1]}}, {8{wr_strb[0]}}};
     wire        any_strb = |wr_strb;
+    // New value of a stored register: written bytes replace old ones, then
+    // only the implemented bits are kept. All inputs are arguments so that
+    // continuous assignments using it are sensitive to them.
     function [31:0] merge;
         input [31:0] old;
+        input [31:0] data;
+        input [31:0] bm;
         input [31:0] wmask;
         begin
-            merge = ((old & ~bmask) | (wr_data & bmask)) & wmask;
+            merge = ((old & ~bm) | (data & bm)) & wmask;
         end
     endfunction
     wire [31:0] wval = wr_data & bmask;
-    wire [31:0] m_funcnum = merge({28'd0, func_num}, `DD_WIN_FUNC_NUM_WMASK);
-    wire [31:0] m_isetup  = merge({25'd0, int_setup}, `DD_WIN_INT_SETUP_WMASK);   // write-only registers: unwritten bytes are 0
+    wire [31:0] m_funcnum = merge({28'd0, func_num}, wr_data, bmask, `DD_WIN_FUNC_NUM_WMASK);
+    wire [31:0] m_isetup  = merge({25'd0, int_setup}, wr_data, bmask, `DD_WIN_INT_SETUP_WMASK);   // write-only registers: unwritten bytes are 0
     wire w_ch_en   = wr && wr_off == `DD_WIN_CH_EN;
     wire w_llp_lo  = wr && wr_off == `DD_WIN_LLP_LO;
     wire w_llp_hi  = wr && wr_off == `DD_WIN_LLP_HI;
@@ -149,15 +154,15 @@ module dd_chan #(
             set_abort = 1'b0;
 
             // plain storage
-            if (w_ch_en)   ch_en     <= merge({31'd0, ch_en}, `DD_WIN_CH_EN_WMASK) != 32'd0;
-            if (w_llp_lo)  llp_lo    <= merge(llp_lo, `DD_WIN_LLP_LO_WMASK);
-            if (w_llp_hi)  llp_hi    <= merge(llp_hi, `DD_WIN_LLP_HI_WMASK);
-            if (w_xfer)    xfer_size <= merge(xfer_size, `DD_WIN_XFER_SIZE_WMASK);
-            if (w_sar_lo)  sar_lo    <= merge(sar_lo, `DD_WIN_SAR_LO_WMASK);
-            if (w_sar_hi)  sar_hi    <= merge(sar_hi, `DD_WIN_SAR_HI_WMASK);
-            if (w_dar_lo)  dar_lo    <= merge(dar_lo, `DD_WIN_DAR_LO_WMASK);
-            if (w_dar_hi)  dar_hi    <= merge(dar_hi, `DD_WIN_DAR_HI_WMASK);
-            if (w_ctrl1)   lle       <= merge({31'd0, lle}, `DD_WIN_CONTROL1_WMASK) != 32'd0;
+            if (w_ch_en)   ch_en     <= merge({31'd0, ch_en}, wr_data, bmask, `DD_WIN_CH_EN_WMASK) != 32'd0;
+            if (w_llp_lo)  llp_lo    <= merge(llp_lo, wr_data, bmask, `DD_WIN_LLP_LO_WMASK);
+            if (w_llp_hi)  llp_hi    <= merge(llp_hi, wr_data, bmask, `DD_WIN_LLP_HI_WMASK);
+            if (w_xfer)    xfer_size <= merge(xfer_size, wr_data, bmask, `DD_WIN_XFER_SIZE_WMASK);
+            if (w_sar_lo)  sar_lo    <= merge(sar_lo, wr_data, bmask, `DD_WIN_SAR_LO_WMASK);
+            if (w_sar_hi)  sar_hi    <= merge(sar_hi, wr_data, bmask, `DD_WIN_SAR_HI_WMASK);
+            if (w_dar_lo)  dar_lo    <= merge(dar_lo, wr_data, bmask, `DD_WIN_DAR_LO_WMASK);
+            if (w_dar_hi)  dar_hi    <= merge(dar_hi, wr_data, bmask, `DD_WIN_DAR_HI_WMASK);
+            if (w_ctrl1)   lle       <= merge({31'd0, lle}, wr_data, bmask, `DD_WIN_CONTROL1_WMASK) != 32'd0;
             if (w_funcnum) func_num  <= m_funcnum[3:0];
             if (w_isetup)  int_setup <= m_isetup[6:0];
             if (wr && wr_host) exposed <= 1'b1;
@@ -234,31 +239,40 @@ module dd_chan #(
     end
 
     // ----------------------------------------------------------------- reads
+    // All readable values, packed, so the read mux is a pure function of its
+    // arguments (a function body reading module signals would not be in the
+    // sensitivity of an always @*).
+    wire [13*32-1:0] rv = {
+        {31'd0, ch_en}, llp_lo, llp_hi, xfer_size, sar_lo, sar_hi, dar_lo, dar_hi,
+        {31'd0, lle}, {28'd0, func_num}, {30'd0, ch_stat},
+        ({31'd0, int_stop} << `DD_INT_STAT_STOP_LSB) | ({31'd0, int_abort} << `DD_INT_STAT_ABORT_LSB),
+        {25'd0, int_setup}
+    };
     function [31:0] rd_mux;
-        input [7:0] o;
+        input [7:0]       o;
+        input [13*32-1:0] v;
         begin
             case (o)
-                `DD_WIN_CH_EN:     rd_mux = {31'd0, ch_en};
-                `DD_WIN_LLP_LO:    rd_mux = llp_lo;
-                `DD_WIN_LLP_HI:    rd_mux = llp_hi;
-                `DD_WIN_XFER_SIZE: rd_mux = xfer_size;
-                `DD_WIN_SAR_LO:    rd_mux = sar_lo;
-                `DD_WIN_SAR_HI:    rd_mux = sar_hi;
-                `DD_WIN_DAR_LO:    rd_mux = dar_lo;
-                `DD_WIN_DAR_HI:    rd_mux = dar_hi;
-                `DD_WIN_CONTROL1:  rd_mux = {31'd0, lle};
-                `DD_WIN_FUNC_NUM:  rd_mux = {28'd0, func_num};
-                `DD_WIN_CH_STAT:   rd_mux = {30'd0, ch_stat};
-                `DD_WIN_INT_STAT:  rd_mux = ({31'd0, int_stop} << `DD_INT_STAT_STOP_LSB)
-                                          | ({31'd0, int_abort} << `DD_INT_STAT_ABORT_LSB);
-                `DD_WIN_INT_SETUP: rd_mux = {25'd0, int_setup};
+                `DD_WIN_CH_EN:     rd_mux = v[12*32 +: 32];
+                `DD_WIN_LLP_LO:    rd_mux = v[11*32 +: 32];
+                `DD_WIN_LLP_HI:    rd_mux = v[10*32 +: 32];
+                `DD_WIN_XFER_SIZE: rd_mux = v[9*32 +: 32];
+                `DD_WIN_SAR_LO:    rd_mux = v[8*32 +: 32];
+                `DD_WIN_SAR_HI:    rd_mux = v[7*32 +: 32];
+                `DD_WIN_DAR_LO:    rd_mux = v[6*32 +: 32];
+                `DD_WIN_DAR_HI:    rd_mux = v[5*32 +: 32];
+                `DD_WIN_CONTROL1:  rd_mux = v[4*32 +: 32];
+                `DD_WIN_FUNC_NUM:  rd_mux = v[3*32 +: 32];
+                `DD_WIN_CH_STAT:   rd_mux = v[2*32 +: 32];
+                `DD_WIN_INT_STAT:  rd_mux = v[1*32 +: 32];
+                `DD_WIN_INT_SETUP: rd_mux = v[0*32 +: 32];
                 default:           rd_mux = 32'd0;
             endcase
         end
     endfunction
     always @* begin
-        rd_data_loc  = rd_mux(rd_off_loc);
-        rd_data_host = rd_mux(rd_off_host);
+        rd_data_loc  = rd_mux(rd_off_loc, rv);
+        rd_data_host = rd_mux(rd_off_host, rv);
     end
 
     // ------------------------------------------------------------ outputs

@@ -17,7 +17,7 @@ module tb_dma_deleg #(
     localparam ID_W = 4;
     reg clk = 1'b0;
     always #5 clk = ~clk;
-    reg rst = 1'b1;
+    reg rst = 1'b0;   // raised by the testbench (TB.reset) so bus models see an edge
 
     // edge counter: after the e-th rising edge, cycle == e
     reg [63:0] cycle = 64'd0;
@@ -53,8 +53,8 @@ module tb_dma_deleg #(
     wire [NUM_FUNC-1:0] irq_host;
 
     // Monitor vector; bit layout is mirrored in tb/monitor.py (MON_* constants).
-    wire [7:0] irq_host8;
-    assign irq_host8 = {{(8 - NUM_FUNC + 1){1'b0}}, irq_host};                     // zero-extend
+    wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
+    wire [7:0] irq_host8 = irq_host9[7:0];
     wire [31:0] mon = {
         irq_host8, irq_loc,                                                        // [31:23]
         6'd0,                                                                      // [22:17]
