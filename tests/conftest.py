@@ -1,0 +1,47 @@
+"""Session-wide pytest settings: the simulation seed.
+
+One seed per pytest session (all xdist workers share it), so a whole `make test` run is
+reproducible with `make test SEED=<n>`; each failing simulation also prints its own
+one-line `make sim ...` command. The seed comes from `--seed`, else the `SEED`
+environment variable, else it is drawn at random and printed in the header.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+_ENV = "DD_SESSION_SEED"  # controller -> xdist workers (they inherit the environment)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every simulation in this session (default: $SEED or random)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # xdist worker: the controller already decided
+        return
+    seed = config.getoption("--seed")
+    if seed is None and os.environ.get("SEED", "").strip():
+        seed = int(os.environ["SEED"])
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 2**31)
+    os.environ[_ENV] = str(seed)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = os.environ.get(_ENV, "?")
+    return f"simulation seed: {seed} (re-run the session with: make test SEED={seed})"
+
+
+@pytest.fixture(scope="session")
+def sim_seed() -> int:
+    """The session's simulation seed."""
+    return int(os.environ[_ENV])

@@ -1,0 +1,90 @@
+"""Run every cocotb test module on both simulators and every HDL parameter set.
+
+One pytest case per (simulator, parameter set, cocotb module) -- or per cocotb test when
+the module sets ``PYTEST_SPLIT = True`` -- so pytest-xdist spreads them over the cores;
+builds are shared (one per simulator x parameter set, see ``tb/runner.py``). Marks:
+``sim`` on all, plus ``icarus``/``verilator`` and whatever the module lists in
+``PYTEST_MARKS`` (e.g. ``soak``), so ``-m "not soak"`` or ``-m verilator`` select.
+
+A failing case shows the cocotb traceback and a ``make sim ...`` line that reproduces it.
+The cheap tests at the end check the runner itself (no simulator involved).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tb import runner
+
+MODULES = runner.discover()
+
+
+def _cases() -> list:
+    cases = []
+    for mod in MODULES:
+        for sim in runner.SIMULATORS:
+            if mod.simulators is not None and sim not in mod.simulators:
+                continue
+            for pset in runner.PARAM_SETS:
+                if mod.param_sets is not None and pset not in mod.param_sets:
+                    continue
+                marks = [pytest.mark.sim, getattr(pytest.mark, sim)]
+                marks += [getattr(pytest.mark, m) for m in mod.marks]
+                for test in mod.tests if mod.split else (None,):
+                    case_id = f"{sim}-{pset}-{mod.short}" + (f".{test}" if test else "")
+                    cases.append(pytest.param(sim, pset, mod, test, marks=marks, id=case_id))
+    return cases
+
+
+@pytest.mark.parametrize(("sim", "pset", "mod", "test"), _cases())
+def test_cocotb(sim: str, pset: str, mod: runner.TestModule, test: str | None, sim_seed: int) -> None:
+    select = f"{mod.short}.{test}" if test else mod.short
+    res = runner.run(
+        sim,
+        select,
+        pset,
+        sim_seed,
+        modules=[mod.name],
+        log_to_file=True,
+        run_name=select,
+    )
+    if not res.ok:
+        pytest.fail(res.report(), pytrace=False)
+    skipped = [t.name for t in res.tests if t.skipped]
+    if skipped and len(skipped) == len(res.tests):
+        pytest.skip(f"all cocotb tests skipped: {', '.join(skipped)}")
+
+
+# ---------------------------------------------------------------- runner self-checks
+
+
+def test_param_sets_resolve() -> None:
+    for name in runner.PARAM_SETS:
+        label, values = runner.resolve_params(name)
+        assert label == name and set(values) == set(runner.DEFAULT_PARAMS)
+    assert runner.resolve_params("small")[1]["WR_CH"] == 1
+    label, values = runner.resolve_params("WR_CH=3,max_burst=4")
+    assert values["WR_CH"] == 3 and values["MAX_BURST"] == 4 and label == "MAX_BURST4-WR_CH3"
+    with pytest.raises(runner.RunnerError, match="valid: default, small"):
+        runner.resolve_params("nope")
+    with pytest.raises(runner.RunnerError, match="unknown HDL parameter"):
+        runner.resolve_params("FOO=1")
+
+
+def test_unknown_test_is_rejected_with_listing() -> None:
+    fake = [runner.TestModule("tb.test_a", runner.TB_DIR / "test_a.py", ("test_x", "test_y"))]
+    with pytest.raises(runner.RunnerError, match=r"(?s)unknown TEST 'nope'.*test_a: test_x, test_y"):
+        runner.select("nope", fake)
+    assert runner.select("test_x", fake) == (["tb.test_a"], r"^(tb\.test_a\.test_x)(/.*)?$")
+    assert runner.select("test_a", fake) == (["tb.test_a"], None)
+    assert runner.select(None, fake) == (["tb.test_a"], None)
+
+
+def test_unknown_simulator_is_rejected() -> None:
+    with pytest.raises(runner.RunnerError, match="valid: icarus, verilator"):
+        runner.run("xcelium")
+
+
+def test_repro_command() -> None:
+    cmd = runner.repro_command("verilator", "small", 1234, "test_foo", waves=True)
+    assert cmd == "make sim SIM=verilator TEST=test_foo PARAMS=small SEED=1234 WAVES=1"
