@@ -121,7 +121,12 @@ module dd_chan #(
     wire c_err  = cmd_we && !(del_ok || rq_ok || r_ok);
     wire quiescing = (st == `DD_ST_QUIESCING);
 `ifdef DD_BUG_SLOW_QUIESCE
-    wire q_done = quiescing && !running && q_cnt >= 32'd6;   // planted bug: too slow
+    // planted bug: idles 4 more cycles before completing, past Q_IDLE_MAX
+    reg [2:0] q_slow;
+    always @(posedge clk)
+        if (rst || !quiescing || running) q_slow <= 3'd0;
+        else if (q_slow != 3'd7) q_slow <= q_slow + 3'd1;
+    wire q_done = quiescing && !running && q_slow == 3'd4;
 `else
     wire q_done = quiescing && !running;
 `endif

@@ -68,6 +68,20 @@ PARAM_SETS: dict[str, dict[str, int]] = {
     "small": {"WR_CH": 1, "RD_CH": 1, "NUM_FUNC": 1},
 }
 
+#: Builds with a planted RTL bug (a `define in hdl/dma_deleg.v), default parameters.
+#: Only the negative-test modules that name them in PARAM_SETS run on them; the
+#: simulation sees the defines in DD_BUG.
+BUG_SETS: dict[str, tuple[str, ...]] = {
+    "bug_leak": ("DD_BUG_LEAK_HOST_WRITE",),
+    "bug_extra_burst": ("DD_BUG_EXTRA_BURST",),
+    "bug_slow_quiesce": ("DD_BUG_SLOW_QUIESCE",),
+}
+
+
+def defines_for(label: str) -> dict[str, int]:
+    """Verilog defines of a build (the planted bug of a BUG_SETS entry, else none)."""
+    return {d: 1 for d in BUG_SETS.get(label, ())}
+
 #: Wall-clock limit of one simulator process, seconds (``DD_SIM_TIMEOUT`` overrides).
 DEFAULT_SIM_TIMEOUT = 900
 
@@ -186,9 +200,11 @@ def resolve_params(spec: str) -> tuple[str, dict[str, int]]:
     spec = spec.strip() or "default"
     if spec in PARAM_SETS:
         return spec, {**DEFAULT_PARAMS, **PARAM_SETS[spec]}
+    if spec in BUG_SETS:
+        return spec, dict(DEFAULT_PARAMS)
     if "=" not in spec:
         raise RunnerError(
-            f"unknown parameter set {spec!r}; valid: {', '.join(PARAM_SETS)} "
+            f"unknown parameter set {spec!r}; valid: {', '.join([*PARAM_SETS, *BUG_SETS])} "
             "or explicit overrides like PARAMS=WR_CH=1,RD_CH=3"
         )
     over: dict[str, int] = {}
@@ -410,9 +426,12 @@ def _stamp(
     params: Mapping[str, int],
     args: Sequence[str],
     waves: bool,
+    defines: Mapping[str, int] | None = None,
 ) -> str:
+    defines = dict(defines or {})
     h = hashlib.sha256()
-    h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE]).encode())
+    h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE,
+                         defines]).encode())
     deps = list(sources) + sorted(HDL_DIR.glob("*.vh")) + sorted(HDL_DIR.glob("*.svh"))
     for path in deps:
         h.update(str(path).encode())
@@ -443,7 +462,8 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
     bdir = build_dir_for(sim, label, waves)
     stamp_file = bdir / ".dd_stamp"
     with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
-        stamp = _stamp(sim, version, sources, values, args, waves)
+        defines = defines_for(label)
+        stamp = _stamp(sim, version, sources, values, args, waves, defines)
         if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir).is_file():
             if not quiet:
                 print(f"[runner] reusing build {bdir.relative_to(ROOT)}", flush=True)
@@ -468,6 +488,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
                     sources=sources,
                     includes=[HDL_DIR],
                     parameters=values,
+                    defines=defines,
                     build_args=args,
                     hdl_toplevel=TOPLEVEL,
                     build_dir=bdir,
@@ -660,7 +681,8 @@ def run(
     env = {
         "DD_SEED": str(seed),
         "DD_SIM": sim,
-        "DD_PARAMSET": label if params in PARAM_SETS else params,
+        "DD_PARAMSET": label if params in PARAM_SETS or params in BUG_SETS else params,
+        "DD_BUG": ",".join(defines_for(label)),
         "DD_PARAMS": json.dumps(values, sort_keys=True),
         "DD_WAVES": "1" if waves else "0",
         "DD_REPRO": repro_command(sim, params, seed, test, waves),

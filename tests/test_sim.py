@@ -25,9 +25,7 @@ def _cases() -> list:
         for sim in runner.SIMULATORS:
             if mod.simulators is not None and sim not in mod.simulators:
                 continue
-            for pset in runner.PARAM_SETS:
-                if mod.param_sets is not None and pset not in mod.param_sets:
-                    continue
+            for pset in mod.param_sets or runner.PARAM_SETS:
                 marks = [pytest.mark.sim, getattr(pytest.mark, sim)]
                 marks += [getattr(pytest.mark, m) for m in mod.marks]
                 for test in mod.tests if mod.split else (None,):
@@ -65,7 +63,7 @@ def test_param_sets_resolve() -> None:
     assert runner.resolve_params("small")[1]["WR_CH"] == 1
     label, values = runner.resolve_params("WR_CH=3,max_burst=4")
     assert values["WR_CH"] == 3 and values["MAX_BURST"] == 4 and label == "MAX_BURST4-WR_CH3"
-    with pytest.raises(runner.RunnerError, match="valid: default, small"):
+    with pytest.raises(runner.RunnerError, match="valid: default, small, bug_leak"):
         runner.resolve_params("nope")
     with pytest.raises(runner.RunnerError, match="unknown HDL parameter"):
         runner.resolve_params("FOO=1")

@@ -1,0 +1,198 @@
+"""TB: the test environment around tb_dma_deleg.
+
+Owns the bus models (cocotbext-axi AxiLiteMaster on the local and host ports,
+AxiRam as memory), the edge monitor, the predictor (model.hw.HwModel) and the
+scoreboard, and gives tests register-level helpers for both ports. Randomness
+comes only from `tb.rng`, seeded from cocotb's seed, which is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+from dataclasses import dataclass
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, Lock, RisingEdge, Timer
+from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
+
+from model import regs
+from model.hw import HwModel, HwParams
+from tb.monitor import EdgeMonitor
+from tb.scoreboard import DelegationScoreboard, reproduce_command
+
+CLK_PERIOD_NS = 10  # must match `always #5` in tb/hdl/tb_dma_deleg.v
+MEM_SIZE = 1 << 20
+
+
+def params_from_env() -> HwParams:
+    """HDL parameters of this build, exported by tb.runner as DD_PARAMS (JSON)."""
+    raw = json.loads(os.environ.get("DD_PARAMS", "{}"))
+    return HwParams(
+        wr_ch=int(raw.get("WR_CH", 2)),
+        rd_ch=int(raw.get("RD_CH", 2)),
+        num_func=int(raw.get("NUM_FUNC", 2)),
+        max_burst=int(raw.get("MAX_BURST", 8)),
+        mem_size=MEM_SIZE,
+    )
+
+
+def gidx(dir_: int, n: int) -> int:
+    """Global channel index g = dir*8 + n (SPEC 2)."""
+    return int(dir_) * regs.MAX_CH_PER_DIR + n
+
+
+def win_off(g: int) -> int:
+    """Offset of channel g's window inside a 0x1000 window region."""
+    return (g % regs.MAX_CH_PER_DIR) * regs.WIN_CH_STRIDE + (g // regs.MAX_CH_PER_DIR) * regs.WIN_DIR_STRIDE
+
+
+def loc_win(g: int, off: int) -> int:
+    return regs.LOC_WIN_BASE + win_off(g) + off
+
+
+def host_win(f: int, g: int, off: int) -> int:
+    return f * regs.HOST_FUNC_STRIDE + win_off(g) + off
+
+
+def own_reg(g: int, off: int) -> int:
+    return regs.OWN_BASE + g * regs.OWN_STRIDE + off
+
+
+@dataclass
+class Rsp:
+    resp: int
+    data: int = 0
+
+
+class Port:
+    """Register access on one AXI4-Lite port with any WSTRB pattern.
+
+    Contiguous strobes go through AxiLiteMaster.write (it derives WSTRB from
+    the byte range); WSTRB=0 and non-contiguous patterns, which its API cannot
+    express, are sent on its AW/W channels directly under a lock.
+    """
+
+    def __init__(self, master: AxiLiteMaster) -> None:
+        self.m = master
+        self._raw = Lock()
+
+    async def read(self, addr: int) -> Rsp:
+        r = await self.m.read(addr, 4)
+        return Rsp(int(r.resp), int.from_bytes(r.data, "little"))
+
+    async def write(self, addr: int, data: int, strb: int = 0xF) -> int:
+        if not 0 <= strb <= 0xF:
+            raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
+        data &= 0xFFFFFFFF
+        lanes = [i for i in range(4) if strb >> i & 1]
+        if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)):
+            a = (addr & ~3) + lanes[0]
+            payload = (data >> (8 * lanes[0])).to_bytes(4, "little")[: len(lanes)]
+            async with self._raw:
+                r = await self.m.write(a, payload)
+            return int(r.resp)
+        return await self._raw_write(addr, data, strb)
+
+    async def _raw_write(self, addr: int, data: int, strb: int) -> int:
+        wi = self.m.write_if
+        async with self._raw:
+            await wi.wait()
+            aw = wi.aw_channel._transaction_obj()
+            aw.awaddr = addr & ~3
+            aw.awprot = 0
+            w = wi.w_channel._transaction_obj()
+            w.wdata = data
+            w.wstrb = strb
+            await wi.aw_channel.send(aw)
+            await wi.w_channel.send(w)
+            b = await wi.b_channel.recv()
+            return int(b.bresp)
+
+
+class TB:
+    """Environment for one cocotb test: bus models, monitor, model, scoreboard."""
+
+    def __init__(self, dut, *, params: HwParams | None = None,
+                 model_cls: type[HwModel] = HwModel) -> None:
+        self.dut = dut
+        self.params = params or params_from_env()
+        self.seed = int(cocotb.RANDOM_SEED)
+        self.rng = random.Random(self.seed)
+        self.log = logging.getLogger("cocotb.tb")
+        self.log.setLevel(logging.INFO)
+        for name in ("cocotb.tb_dma_deleg.s_axil_loc", "cocotb.tb_dma_deleg.s_axil_host",
+                     "cocotb.tb_dma_deleg.m_axi"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self.log.info("seed %d, params %s; reproduce: %s", self.seed, self.params,
+                      reproduce_command(self.seed))
+        self.loc_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_loc"), dut.clk, dut.rst)
+        self.host_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_host"), dut.clk, dut.rst)
+        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=self.params.mem_size)
+        self.loc = Port(self.loc_m)
+        self.host = Port(self.host_m)
+        self.model_cls = model_cls
+        self.model = model_cls(self.params)
+        self.mon = EdgeMonitor(dut, self.params.num_func)
+        self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
+
+    # ------------------------------------------------------------ lifecycle
+    async def reset(self, cycles: int = 4) -> None:
+        """Synchronous reset; the model restarts from its reset state.
+
+        The wrapper starts with rst=0, so raising it here is an edge the bus
+        models see: they hold off until it falls and never sample the DUT's
+        not-yet-reset (X) outputs.
+        """
+        self.dut.rst.value = 1
+        for _ in range(cycles):
+            await RisingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        await FallingEdge(self.dut.clk)
+        # S(cycle+1) is the first post-reset state; the model starts there.
+        last_reset_edge = int(self.dut.cycle.value)
+        self.model = self.model_cls(self.params, mem=self.model.mem)
+        if last_reset_edge > 0:
+            self.model.edge(last_reset_edge)
+        self.sb.model = self.model
+        self.sb._model_errors_seen = 0
+        self.mon.reset()
+
+    def fill_memory(self, lo: int = 0, hi: int | None = None) -> None:
+        """Same random bytes in AxiRam and in the model's memory image."""
+        hi = self.params.mem_size if hi is None else hi
+        data = np.random.default_rng(self.rng.getrandbits(32)).integers(0, 256, hi - lo, dtype=np.uint8)
+        self.ram.write(lo, data.tobytes())
+        self.model.mem[lo:hi] = data
+
+    async def cycles(self, n: int) -> None:
+        """Wait n clock periods with a single Timer (cheaper than n edges)."""
+        if n > 0:
+            await Timer(n * CLK_PERIOD_NS, "ns")
+
+    def now(self) -> int:
+        return int(self.dut.cycle.value)
+
+    # --------------------------------------------------------------- checks
+    def check_memory(self) -> None:
+        """AxiRam must equal the model's memory image byte for byte."""
+        ram = np.frombuffer(self.ram.read(0, self.params.mem_size), dtype=np.uint8)
+        diff = np.flatnonzero(ram != self.model.mem)
+        if diff.size:
+            a = int(diff[0])
+            self.sb._mismatch(self.now(), "mem", None,
+                              f"memory differs at {diff.size} byte(s), first {a:#x}",
+                              int(self.model.mem[a]), int(ram[a]))
+
+    async def finish(self) -> None:
+        """End of test: let responses drain, then require a clean scoreboard."""
+        await self.loc_m.wait()
+        await self.host_m.wait()
+        await self.cycles(4)
+        self.check_memory()
+        self.sb.check()
+        self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
+                      "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)

@@ -1,0 +1,184 @@
+"""Edge monitor: turns the pins of tb_dma_deleg into edge-stamped samples.
+
+Why one monitor for everything: the predictor (model.hw.HwModel) must see every
+event of an edge together (a command and an access at the same edge judge
+against the same old state), so the monitor reports whole edges, not
+per-channel streams. It samples at the falling edge, where the signals show
+exactly S(e) for the coming rising edge e (docs/microarch.md "Time"), reads the
+packed handshake vector `mon` once per cycle and returns at once when nothing
+moved. Sampling costs one signal read per idle cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cocotb.triggers import FallingEdge
+from cocotb_bus.monitors import Monitor
+
+from model.hw import (
+    ArHs,
+    ArPresent,
+    AwHs,
+    AwPresent,
+    BHs,
+    LiteAccess,
+    RBeat,
+    WBeat,
+)
+
+# Bit layout of tb_dma_deleg.mon (mirrors the Verilog concatenation).
+MON_LOC = 0  # +0 aw_hs, +1 w_hs, +2 ar_hs, +3 b_hs, +4 r_hs
+MON_HOST = 5
+MON_ARVALID = 10
+MON_AR_HS = 11
+MON_R_HS = 12
+MON_AWVALID = 13
+MON_AW_HS = 14
+MON_W_HS = 15
+MON_B_HS = 16
+MON_IRQ = 23  # irq_loc, then irq_host[f] at 24 + f
+MON_ACTIVE = (1 << 17) - 1  # any handshake or pending request
+
+
+@dataclass
+class LiteResponse:
+    """A B or R handshake observed on one AXI4-Lite port."""
+
+    edge: int
+    write: bool
+    resp: int
+    data: int = 0
+
+
+@dataclass
+class EdgeSample:
+    """Everything that happened at one rising edge (judged against S(edge))."""
+
+    edge: int
+    loc: LiteAccess | None = None
+    host: LiteAccess | None = None
+    loc_resp: LiteResponse | None = None
+    host_resp: LiteResponse | None = None
+    dma: list = field(default_factory=list)
+    irq_loc: bool = False
+    irq_host: int = 0
+
+
+class _LitePort:
+    """Tracks AW/W halves so a write is reported at its execution edge."""
+
+    def __init__(self, dut, prefix: str, base: int) -> None:
+        self.base = base
+        self.awaddr = getattr(dut, f"{prefix}_awaddr")
+        self.wdata = getattr(dut, f"{prefix}_wdata")
+        self.wstrb = getattr(dut, f"{prefix}_wstrb")
+        self.araddr = getattr(dut, f"{prefix}_araddr")
+        self.bresp = getattr(dut, f"{prefix}_bresp")
+        self.rdata = getattr(dut, f"{prefix}_rdata")
+        self.rresp = getattr(dut, f"{prefix}_rresp")
+        self.aw: int | None = None
+        self.w: tuple[int, int] | None = None
+
+    def reset(self) -> None:
+        self.aw = None
+        self.w = None
+
+    def sample(self, edge: int, bits: int) -> tuple[LiteAccess | None, LiteResponse | None]:
+        acc = None
+        rsp = None
+        if bits & 1:
+            self.aw = int(self.awaddr.value)
+        if bits & 2:
+            self.w = (int(self.wdata.value), int(self.wstrb.value))
+        if self.aw is not None and self.w is not None:
+            acc = LiteAccess(write=True, addr=self.aw, data=self.w[0], strb=self.w[1])
+            self.aw = None
+            self.w = None
+        elif bits & 4:
+            acc = LiteAccess(write=False, addr=int(self.araddr.value))
+        if bits & 8:
+            rsp = LiteResponse(edge, True, int(self.bresp.value))
+        elif bits & 16:
+            rsp = LiteResponse(edge, False, int(self.rresp.value), int(self.rdata.value))
+        return acc, rsp
+
+
+class EdgeMonitor(Monitor):
+    """Samples tb_dma_deleg every cycle and emits one EdgeSample per busy edge.
+
+    An edge is "busy" when any handshake happens, a request is pending, or an
+    interrupt line changed; idle edges are skipped (the model's state cannot
+    change on them except by its own internal transitions, which it replays).
+    """
+
+    def __init__(self, dut, num_func: int, callback=None) -> None:
+        self.dut = dut
+        self.num_func = num_func
+        self._mon = dut.mon
+        self._cycle = dut.cycle
+        self._rst = dut.rst
+        self.loc = _LitePort(dut, "s_axil_loc", MON_LOC)
+        self.host = _LitePort(dut, "s_axil_host", MON_HOST)
+        self._prev = 0
+        self.samples = 0
+        self.cycles_seen = 0
+        super().__init__(callback=callback)
+
+    def reset(self) -> None:
+        """Forget half-seen writes (called when the DUT is reset)."""
+        self.loc.reset()
+        self.host.reset()
+        self._prev = 0
+
+    async def _monitor_recv(self) -> None:
+        d = self.dut
+        while True:
+            await FallingEdge(d.clk)
+            self.cycles_seen += 1
+            raw = self._mon.value
+            if not raw.is_resolvable:
+                raise RuntimeError(f"edge monitor: X/Z on handshake or irq lines at edge "
+                                   f"{int(self._cycle.value) + 1}: mon={raw}")
+            v = int(raw)
+            prev = self._prev
+            self._prev = v
+            if not (v & MON_ACTIVE) and v == prev:
+                continue
+            if int(self._rst.value):
+                self.reset()
+                continue
+            edge = int(self._cycle.value) + 1
+            s = EdgeSample(edge=edge, irq_loc=bool(v >> MON_IRQ & 1),
+                           irq_host=(v >> (MON_IRQ + 1)) & ((1 << self.num_func) - 1))
+            if v & 0x1F:
+                s.loc, s.loc_resp = self.loc.sample(edge, v & 0x1F)
+            if v >> MON_HOST & 0x1F:
+                s.host, s.host_resp = self.host.sample(edge, v >> MON_HOST & 0x1F)
+            if v & (0x7F << MON_ARVALID):
+                self._sample_dma(s, v, prev)
+            self.samples += 1
+            self._recv(s)
+
+    def _sample_dma(self, s: EdgeSample, v: int, prev: int) -> None:
+        d = self.dut
+        ev = s.dma
+        # A request is "presented" on the first edge its VALID is high.
+        if v >> MON_ARVALID & 1 and not (prev >> MON_ARVALID & 1 and not prev >> MON_AR_HS & 1):
+            ev.append(ArPresent(id=int(d.m_axi_arid.value), addr=int(d.m_axi_araddr.value),
+                                len=int(d.m_axi_arlen.value), user=int(d.m_axi_aruser.value)))
+        if v >> MON_AR_HS & 1:
+            ev.append(ArHs(id=int(d.m_axi_arid.value)))
+        if v >> MON_R_HS & 1:
+            ev.append(RBeat(id=int(d.m_axi_rid.value), data=int(d.m_axi_rdata.value),
+                            resp=int(d.m_axi_rresp.value), last=bool(int(d.m_axi_rlast.value))))
+        if v >> MON_AWVALID & 1 and not (prev >> MON_AWVALID & 1 and not prev >> MON_AW_HS & 1):
+            ev.append(AwPresent(id=int(d.m_axi_awid.value), addr=int(d.m_axi_awaddr.value),
+                                len=int(d.m_axi_awlen.value), user=int(d.m_axi_awuser.value)))
+        if v >> MON_AW_HS & 1:
+            ev.append(AwHs(id=int(d.m_axi_awid.value)))
+        if v >> MON_W_HS & 1:
+            ev.append(WBeat(data=int(d.m_axi_wdata.value), strb=int(d.m_axi_wstrb.value),
+                            last=bool(int(d.m_axi_wlast.value))))
+        if v >> MON_B_HS & 1:
+            ev.append(BHs(id=int(d.m_axi_bid.value), resp=int(d.m_axi_bresp.value)))
