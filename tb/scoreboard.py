@@ -92,6 +92,9 @@ class DelegationScoreboard(Scoreboard):
         self.enabled = True
         # edge at which the latest access of each port executed (for same-edge tests)
         self.last_exec: dict[str, int | None] = {"loc": None, "host": None}
+        # Observers (coverage, timing checks) see each sample with the model's
+        # answer and the model itself, after the model stepped: fn(sample, result, model).
+        self.observers: list = []
         monitor.add_callback(self.on_edge)
 
     # ------------------------------------------------------------------ feed
@@ -115,6 +118,8 @@ class DelegationScoreboard(Scoreboard):
             if rsp is not None:
                 self._check_response(port, rsp)
         res = m.edge(s.edge, loc=s.loc, host=s.host, dma=s.dma)
+        for obs in self.observers:
+            obs(s, res, m)
         if s.loc is not None:
             self.pending["loc"].append(Expect(s.edge, "loc", s.loc.write, s.loc.addr, res.loc))
             self.last_exec["loc"] = s.edge
