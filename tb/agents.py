@@ -80,7 +80,8 @@ class _ChannelProgrammer:
                 if st.resp != 0 or st.data != regs.CH_RUNNING:
                     break
             if waited >= timeout_cycles:
-                raise TimeoutError(f"channel {g}: no completion within {timeout_cycles} cycles")
+                raise TimeoutError(f"channel {g}: no completion within {timeout_cycles} cycles; "
+                                   f"{self.tb.bus_snapshot()}")
             await self.tb.cycles(poll)
             waited += poll
             n += 1

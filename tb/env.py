@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 
 import cocotb
+from cocotb.clock import Clock
 import numpy as np
 from cocotb.triggers import FallingEdge, Lock, RisingEdge, Timer
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
@@ -24,7 +25,7 @@ from model.hw import HwModel, HwParams
 from tb.monitor import EdgeMonitor
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 
-CLK_PERIOD_NS = 10  # must match `always #5` in tb/hdl/tb_dma_deleg.v
+CLK_PERIOD_NS = 10  # must match `always #5` in tb/hdl/tb_dma_deleg.v (Icarus)
 MEM_SIZE = 1 << 20
 
 
@@ -129,6 +130,9 @@ class TB:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.log.info("seed %d, params %s; reproduce: %s", self.seed, self.params,
                       reproduce_command(self.seed))
+        if "verilator" in cocotb.SIM_NAME.lower():
+            # The wrapper leaves the clock to us under Verilator (see tb_dma_deleg.v).
+            cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, "ns").start())
         self.loc_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_loc"), dut.clk, dut.rst)
         self.host_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_host"), dut.clk, dut.rst)
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=self.params.mem_size)
@@ -172,6 +176,15 @@ class TB:
         """Wait n clock periods with a single Timer (cheaper than n edges)."""
         if n > 0:
             await Timer(n * CLK_PERIOD_NS, "ns")
+
+    def bus_snapshot(self) -> str:
+        """VALID/READY of the AXI4 master and the model's view, for hang reports."""
+        d = self.dut
+        sig = " ".join(f"{n}={d._id('m_axi_' + n, extended=False).value}"
+                       for n in ("arvalid", "arready", "rvalid", "rready", "awvalid", "awready",
+                                 "wvalid", "wready", "bvalid", "bready"))
+        busy = [g for g in self.params.channels() if self.model.inflight(g)]
+        return f"edge {self.now()}: {sig}; model: bursts in flight for channels {busy}"
 
     def now(self) -> int:
         return int(self.dut.cycle.value)

@@ -1,8 +1,8 @@
 // tb_dma_deleg: simulation-only wrapper around dma_deleg.
 //
-// Why a wrapper: the clock is generated here (`always #5`), which is several
-// times faster than a cocotb Clock because Python is not woken per edge; the
-// wrapper also counts edges (`cycle`) and packs every handshake the testbench
+// Why a wrapper: on Icarus the clock is generated here (`always #5`), cheaper
+// than a cocotb Clock because Python is not woken per edge; the wrapper also
+// counts edges (`cycle`) and packs every handshake the testbench
 // monitors into one vector (`mon`), so the Python monitor reads one signal per
 // cycle and returns immediately on idle cycles. cocotbext-axi drives the `reg`s
 // below by name, exactly as it would drive DUT ports.
@@ -16,7 +16,14 @@ module tb_dma_deleg #(
 ) ();
     localparam ID_W = 4;
     reg clk = 1'b0;
+`ifndef VERILATOR
+    // Icarus: the clock is generated here (no Python wake-up per edge). Under
+    // Verilator the testbench drives it with a cocotb Clock instead: with an
+    // HDL-generated clock, Verilator shows cocotb the values *after* each
+    // rising edge, which breaks the pre-edge sampling cocotbext-axi relies on
+    // (a phantom W beat, a B before the last beat). See tb/env.py.
     always #5 clk = ~clk;
+`endif
     reg rst = 1'b0;   // raised by the testbench (TB.reset) so bus models see an edge
 
     // edge counter: after the e-th rising edge, cycle == e
