@@ -11,11 +11,17 @@ from __future__ import annotations
 import errno
 
 import cocotb
-from cocotb.triggers import Combine
+from cocotb.triggers import Combine, Lock
 
 from model import regs
 from model.backend import global_index
-from model.epc import AuxDmaDir, EpcError, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from model.epc import (
+    AuxDmaDir,
+    Epc,
+    EpcError,
+    apci_epc_delegate_dma_chan,
+    apci_epc_reclaim_dma_chan,
+)
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
 from tb.rtl_backend import rtl_epc
@@ -121,7 +127,7 @@ async def test_access_rules(dut):
         assert (await owner.read(g, off)).resp == OKAY
     assert await owner.write(g, 0x40, 0x55) == OKAY           # unlisted offset: OKAY, ignored
     assert (await owner.read(g, 0x40)).data == 0
-    assert own_stat and (await own_stat(tb, g)) & regs.OWN_STAT_EXPOSED_MASK
+    assert (await own_stat(tb, g)) & regs.OWN_STAT_EXPOSED_MASK
     # other functions are refused and counted
     for other in range(8):
         if other == f:
@@ -351,15 +357,14 @@ async def test_api_errno_on_rtl(dut):
         else:
             raise AssertionError(f"{args}: expected errno {err}")
 
-    await expect(errno.EOPNOTSUPP, 0, 1, AuxDmaDir.EP_TO_RC, 0) if False else None
-    epc_vf, _ = rtl_epc(tb)
-    epc_vf.max_vfs = tuple([1] * p.num_func)
+    # a valid VF (the EPC has one per function) is still refused by the backend
+    epc_vf = Epc(be, max_functions=p.num_func, max_vfs=[1] * p.num_func, lock=Lock())
     try:
         await apci_epc_delegate_dma_chan(epc_vf, 0, 1, AuxDmaDir.EP_TO_RC, 0)
     except EpcError as e:
-        assert e.errno == errno.EOPNOTSUPP
+        assert e.errno == errno.EOPNOTSUPP, e
     else:
-        raise AssertionError("VF delegation must fail")
+        raise AssertionError("VF delegation must fail with EOPNOTSUPP")
     await expect(errno.EINVAL, 0, 0, AuxDmaDir.EP_TO_RC, p.wr_ch)
     await expect(errno.EINVAL, 0, 0, AuxDmaDir.RC_TO_EP, p.rd_ch)
     await expect(errno.EINVAL, 0, 0, 7, 0)
@@ -380,4 +385,52 @@ async def test_api_errno_on_rtl(dut):
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     await expect(errno.EBUSY, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_quiescing_refusals(dut):
+    """While QUIESCING: commands are CMD_ERR, both ports' writes are refused; then scrubbed."""
+    tb = await setup(dut)
+    tb.fill_memory(0, 0x40000)
+    g = channels(tb)[0]
+    f = tb.params.num_func - 1
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    host = HostAgent(tb, f)
+    tb.ram.read_if.r_channel.set_pause_generator(_every(40))  # slow memory: long quiesce
+    await host.program(g, 0x0, 0x20000, 0x4000)
+    await host.start(g)
+    await tb.cycles(20)
+    assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY
+    rc, rd, rr, wh, wl = [await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True),
+                          await own_stat(tb, g),
+                          await raw_cmd(tb, g, regs.CMD_DELEGATE, 0),
+                          await host.write(g, regs.SAR_LO, 0x40),
+                          await tb.loc.write(loc_win(g, regs.SAR_LO), 0x40)]
+    st = await own_stat(tb, g)
+    assert state_of(st) == regs.OWN_QUIESCING, f"quiesce finished too early to test: {st:#x}"
+    assert rd & regs.OWN_STAT_CMD_ERR_MASK              # RECLAIM in QUIESCING
+    assert st & regs.OWN_STAT_CMD_ERR_MASK              # DELEGATE in QUIESCING (sticky)
+    assert (wh, wl) == (SLVERR, SLVERR)                 # both ports refused
+    assert rc == OKAY and rr == OKAY
+    for _ in range(2000):
+        if state_of(await own_stat(tb, g)) == regs.OWN_LOCAL:
+            break
+        await tb.cycles(8)
+    st = await own_stat(tb, g)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_QDONE_MASK
+    tb.ram.read_if.r_channel.clear_pause_generator()
+    for off in ALL_WIN_OFFS:
+        assert (await tb.loc.read(loc_win(g, off))).data == 0, hex(off)
+    # a plain (unsafe) reclaim leaves host state; the next DELEGATE scrubs it
+    await tb.loc.write(own_reg(g, regs.OWN_STAT), 0xFFFFFFFF)
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    assert await host.write(g, regs.DAR_LO, 0x5000) == OKAY
+    assert await raw_cmd(tb, g, regs.CMD_RECLAIM) == OKAY
+    assert (await own_stat(tb, g)) & regs.OWN_STAT_UNSAFE_MASK
+    assert (await tb.loc.read(loc_win(g, regs.DAR_LO))).data == 0x5000
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    assert (await host.read(g, regs.DAR_LO)).data == 0
+    assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY
+    await tb.cycles(8)
     await tb.finish()
