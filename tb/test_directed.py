@@ -308,9 +308,16 @@ async def test_irq_routing(dut):
     assert int(dut.irq_host.value) == 0
     res = await host.wait_done(g)
     assert res.ch_stat == regs.CH_STOPPED
-    # ownership interrupts: QDONE reaches irq_loc when enabled
-    assert await tb.loc.write(regs.OWN_IRQ_EN, 1 << g) == OKAY
     await apci_epc_reclaim_dma_chan(chan, True)
+    # ownership interrupts: QDONE drives irq_loc only when enabled in OWN_IRQ_EN
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY
+    await tb.cycles(6)
+    assert (await own_stat(tb, g)) & regs.OWN_STAT_QDONE_MASK and int(dut.irq_loc.value) == 0
+    assert await tb.loc.write(regs.OWN_IRQ_EN, 1 << g) == OKAY
+    assert int(dut.irq_loc.value) == 1
+    assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_QDONE_MASK) == OKAY
+    assert int(dut.irq_loc.value) == 0
     await tb.finish()
 
 
@@ -333,10 +340,20 @@ async def test_transfers(dut):
     host = HostAgent(tb, 0)
     res = await host.copy(g, 0x10008, 0x30000, 0x2000)
     assert res.ch_stat == regs.CH_STOPPED
-    # illegal programs never move data: unaligned, zero size, disabled
-    await host.program(g, 0x10004, 0x30000, 0x40)
-    await host.start(g)
-    assert (await host.read(g, regs.CH_STAT)).data == regs.CH_ABORTED
+    # illegal programs never move data (the model flags any traffic): unaligned
+    # SAR, DAR or size, zero size, channel disabled, linked-list mode
+    for sar, dar, size, ch_en, lle in ((0x10004, 0x30000, 0x40, 1, 0), (0x10000, 0x30004, 0x40, 1, 0),
+                                       (0x10000, 0x30000, 0x44, 1, 0), (0x10000, 0x30000, 0, 1, 0),
+                                       (0x10000, 0x30000, 0x40, 0, 0), (0x10000, 0x30000, 0x40, 1, 1)):
+        await host.program(g, sar, dar, size)
+        await host.write(g, regs.CH_EN, ch_en)
+        await host.write(g, regs.CONTROL1, lle)
+        await host.start(g)
+        st = await host.read(g, regs.CH_STAT)
+        it = await host.read(g, regs.INT_STAT)
+        assert st.data == regs.CH_ABORTED and it.data & regs.INT_STAT_ABORT_MASK, (sar, dar, size)
+        await host.write(g, regs.INT_CLEAR, regs.INT_CLEAR_ABORT_MASK)
+    await host.write(g, regs.CONTROL1, 0)
     await apci_epc_reclaim_dma_chan(chan, True)
     await tb.finish()
 
