@@ -439,15 +439,20 @@ def _stamp(
     return h.hexdigest()
 
 
-def build_dir_for(sim: str, label: str, waves: bool) -> Path:
-    return BUILD_ROOT / f"{sim}-{label}{'-waves' if waves else ''}"
+def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False) -> Path:
+    return BUILD_ROOT / f"{sim}-{label}{'-waves' if waves else ''}{'-cov' if cov else ''}"
+
+
+#: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
+COV_BUILD_ARGS = ["--coverage-line", "--coverage-toggle"]
 
 
 def _artifact(sim: str, bdir: Path) -> Path:
     return bdir / ("sim.vvp" if sim == "icarus" else TOPLEVEL)
 
 
-def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool = False) -> Path:
+def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool = False,
+          cov: bool = False) -> Path:
     """Build (or reuse) the simulation model for *sim* and parameter set *params*.
 
     Safe to call from many processes at once: the first one builds under a file lock,
@@ -458,8 +463,10 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
     version = check_simulator(sim)
     label, values = resolve_params(params)
     sources = hdl_sources()
-    args = _build_args(sim, waves)
-    bdir = build_dir_for(sim, label, waves)
+    if cov and sim != "verilator":
+        raise RunnerError("code coverage (cov=True) needs SIM=verilator")
+    args = _build_args(sim, waves) + (COV_BUILD_ARGS if cov else [])
+    bdir = build_dir_for(sim, label, waves, cov)
     stamp_file = bdir / ".dd_stamp"
     with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
         defines = defines_for(label)
@@ -652,10 +659,13 @@ def run(
     extra_env: Mapping[str, str] | None = None,
     plusargs: Sequence[str] = (),
     timeout: float | None = None,
+    cov: bool = False,
 ) -> RunResult:
     """Build if needed, then run cocotb tests in one simulator process.
 
     *test* selects tests as in ``select()``; *modules* (import names) bypasses that.
+    *cov* (Verilator only) uses the ``-cov`` build (line + toggle coverage) and writes
+    ``<run dir>/coverage.dat``.
     With *log_to_file* the simulator output goes to ``<run dir>/sim.log`` (pytest use);
     otherwise it streams to the console (``make sim``).  Never raises on test failures:
     inspect ``RunResult.ok`` / ``report()``.  Raises ``RunnerError`` on usage problems.
@@ -670,7 +680,7 @@ def run(
     else:
         test_filter = select(test)[1] if test else None
     seed = new_seed() if seed is None else int(seed)
-    bdir = build(sim, params, waves)
+    bdir = build(sim, params, waves, cov=cov)
 
     run_dir = bdir / "runs" / (run_name or _run_name(modules, test))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -693,6 +703,8 @@ def run(
     }
     test_args: list[str] = []
     plus = list(plusargs)
+    if cov:  # Verilator writes line/toggle counts here at the end of the run
+        plus.append(f"+verilator+coverage+file+{run_dir / 'coverage.dat'}")
     if waves and sim == "verilator":
         test_args += ["--trace-file", str(waves_file)]
     elif waves:

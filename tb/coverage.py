@@ -1,0 +1,381 @@
+"""Functional coverage of the delegation contract (cocotb-coverage).
+
+Sampled from a scoreboard observer (``sb.observers``), so every bin is decoded from
+what the RTL *did* at a sampled edge, judged with the predictor's state: the coverage
+says which situations the scoreboard has actually checked.
+
+The pre-edge state (``S(e)``, what an access or command is judged against) is not
+visible to an observer, which runs after the model stepped. ``Coverage`` therefore
+wraps the model instance's ``edge`` method: when an edge carries a local OWN_CMD or
+channel-window write or a host access, it snapshots the one channel concerned
+(state, function, CH_STAT) just before the model processes it. The scoreboard
+replays idle edges (``m.edge(e - 1)``) before the sampled edge, so the snapshot is
+exactly ``S(e)``. A fresh model (``TB.reset``) is in its reset state (all LOCAL and
+IDLE) until its first sampled edge, which is what the observer assumes then.
+
+Cover items live under ``dd.<paramset>.`` (bins depend on the parameters: channels,
+functions), grouped as:
+
+* ``own``: ownership command (DELEGATE, RECLAIM, RECLAIM_Q, BAD) x state it met
+  (LOCAL, DELEGATED, QUIESCING), and commands per channel;
+* ``host``: access kind (read, write) x outcome (allowed, not_delegated,
+  wrong_function, quiescing, decerr, spoof); allowed accesses per channel and per
+  function;
+* ``reclaim``: accepted reclaim mode (quiesce, plain) x channel activity (idle,
+  running);
+* ``same_edge``: an ownership command and a host access on the same edge, to the same
+  channel or another one;
+* ``xfer``: START outcome (started, refused) x initiator (local, host); started size
+  class (1 beat, one burst, several bursts) x initiator; starts per channel;
+* ``dma``: bursts (AR presented) per channel and per requester function;
+* ``irq``: each interrupt line seen asserted (irq_loc, irq_host<f>).
+
+Bins that cannot be hit with the given parameters are not defined (e.g.
+``wrong_function`` with one function; ``spoof`` for reads). Every illegal command in
+every state is issued by tb/test_directed.py (``NOT_EXERCISED_CMD_STATE`` is empty);
+1-beat transfers come from both initiators (tb/test_random.py picks one beat 15% of
+the time).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage_db, coverage_section
+
+from model import regs
+from model.hw import HwModel, HwParams, LiteAccess, Resp
+
+ROOT_NAME = "dd"
+
+CMDS = ("DELEGATE", "RECLAIM", "RECLAIM_Q", "BAD")
+STATES = ("LOCAL", "DELEGATED", "QUIESCING")
+STATE_NAME = {regs.OWN_LOCAL: "LOCAL", regs.OWN_DELEGATED: "DELEGATED", regs.OWN_QUIESCING: "QUIESCING"}
+KINDS = ("read", "write")
+OUTCOMES = ("allowed", "not_delegated", "wrong_function", "quiescing", "decerr", "spoof")
+SIZES = ("1_beat", "one_burst", "multi_burst")
+INITIATORS = ("local", "host")
+_ARPRESENT = "ArPresent"
+
+#: Command x state bins no test generates. Empty: tb/test_directed.py issues every
+#: illegal command in every state (test_cmd_err_cases, test_quiescing_refusals).
+NOT_EXERCISED_CMD_STATE: tuple[tuple[str, str], ...] = ()
+
+
+def cmd_name(value: int, num_func: int) -> str:
+    """OWN_CMD data -> command class (BAD: unknown CMD, or DELEGATE to FUNC >= NUM_FUNC)."""
+    cmd = (value & regs.OWN_CMD_CMD_MASK) >> regs.OWN_CMD_CMD_LSB
+    func = (value & regs.OWN_CMD_FUNC_MASK) >> regs.OWN_CMD_FUNC_LSB
+    if cmd == regs.CMD_DELEGATE:
+        return "DELEGATE" if func < num_func else "BAD"
+    if cmd == regs.CMD_RECLAIM:
+        return "RECLAIM_Q" if value & regs.OWN_CMD_QUIESCE_MASK else "RECLAIM"
+    return "BAD"
+
+
+def size_class(size: int, max_burst: int) -> str:
+    beats = size // 8
+    if beats <= 1:
+        return "1_beat"
+    return "one_burst" if beats <= max_burst else "multi_burst"
+
+
+def host_target(addr: int) -> tuple[int, int, int]:
+    """Host address -> (function window, global channel, register offset)."""
+    a = addr & 0xFFFC
+    fn, off = divmod(a, regs.HOST_FUNC_STRIDE)
+    g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
+    return fn, g, off % regs.WIN_SIZE
+
+
+def local_target(addr: int) -> tuple[str, int, int] | None:
+    """Local address -> ("own", g, off) / ("win", g, off) for channel registers, else None."""
+    a = addr & 0xFFFC
+    if regs.OWN_BASE <= a < regs.OWN_BASE + 16 * regs.OWN_STRIDE:
+        g, off = divmod(a - regs.OWN_BASE, regs.OWN_STRIDE)
+        return "own", g, off
+    if regs.LOC_WIN_BASE <= a < regs.LOC_WIN_BASE + regs.MAX_CH_PER_DIR * regs.WIN_CH_STRIDE:
+        off = a - regs.LOC_WIN_BASE
+        g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
+        return "win", g, off % regs.WIN_SIZE
+    return None
+
+
+def host_outcome(acc: LiteAccess, pre: tuple[int, int, int] | None, num_func: int) -> str:
+    """Outcome class of a host access from the target channel's state S(e).
+
+    *pre* is (state, func, ch_stat) of the addressed channel, None when not instantiated.
+    """
+    fn, _, reg = host_target(acc.addr)
+    if fn >= num_func or pre is None:
+        return "decerr"
+    state, func, _ = pre
+    if state == regs.OWN_QUIESCING:
+        return "quiescing"
+    if state != regs.OWN_DELEGATED:
+        return "not_delegated"
+    if func != fn:
+        return "wrong_function"
+    if (acc.write and reg == regs.FUNC_NUM and acc.strb & 1
+            and (acc.data & regs.FUNC_NUM_FUNC_MASK) != fn):
+        return "spoof"
+    return "allowed"
+
+
+#: expected response of each outcome class (cross-check with the model's answer)
+OUTCOME_RESP = {"allowed": Resp.OKAY, "decerr": Resp.DECERR}
+
+
+class _Items:
+    """The cover items of one parameter set, as sampling functions."""
+
+    def __init__(self, prefix: str, p: HwParams) -> None:
+        self.prefix = prefix
+        chans = list(p.channels)
+        funcs = list(range(p.num_func))
+        outcomes = [o for o in OUTCOMES if not (o == "wrong_function" and p.num_func < 2)]
+        P = prefix  # noqa: N806
+
+        @coverage_section(
+            CoverPoint(f"{P}.own.cmd", xf=lambda c, s, g: c, bins=list(CMDS)),
+            CoverPoint(f"{P}.own.state", xf=lambda c, s, g: s, bins=list(STATES)),
+            CoverPoint(f"{P}.own.channel", xf=lambda c, s, g: g, bins=chans),
+            CoverCross(f"{P}.own.cmd_x_state", items=[f"{P}.own.cmd", f"{P}.own.state"],
+                       ign_bins=list(NOT_EXERCISED_CMD_STATE)),
+        )
+        def own(c: str, s: str, g: int) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.host.kind", xf=lambda k, o, f, g: k, bins=list(KINDS)),
+            CoverPoint(f"{P}.host.outcome", xf=lambda k, o, f, g: o, bins=outcomes),
+            CoverCross(f"{P}.host.kind_x_outcome", items=[f"{P}.host.kind", f"{P}.host.outcome"],
+                       ign_bins=[("read", "spoof")]),
+            CoverPoint(f"{P}.host.allowed_func", xf=lambda k, o, f, g: f if o == "allowed" else None,
+                       bins=funcs),
+            CoverPoint(f"{P}.host.allowed_channel", xf=lambda k, o, f, g: g if o == "allowed" else None,
+                       bins=chans),
+        )
+        def host(k: str, o: str, f: int, g: int) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.reclaim.mode", xf=lambda m, a: m, bins=["quiesce", "plain"]),
+            CoverPoint(f"{P}.reclaim.activity", xf=lambda m, a: a, bins=["idle", "running"]),
+            CoverCross(f"{P}.reclaim.mode_x_activity", items=[f"{P}.reclaim.mode", f"{P}.reclaim.activity"]),
+        )
+        def reclaim(m: str, a: str) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.same_edge.cmd_and_host_access", bins=["same_channel", "other_channel"]),
+        )
+        def same_edge(kind: str) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.xfer.start", xf=lambda o, i, s, g: o, bins=["started", "refused"]),
+            CoverPoint(f"{P}.xfer.initiator", xf=lambda o, i, s, g: i, bins=list(INITIATORS)),
+            CoverCross(f"{P}.xfer.start_x_initiator", items=[f"{P}.xfer.start", f"{P}.xfer.initiator"]),
+            CoverPoint(f"{P}.xfer.size", xf=lambda o, i, s, g: s if o == "started" else None,
+                       bins=list(SIZES)),
+            CoverCross(f"{P}.xfer.size_x_initiator", items=[f"{P}.xfer.size", f"{P}.xfer.initiator"]),
+            CoverPoint(f"{P}.xfer.channel", xf=lambda o, i, s, g: g if o == "started" else None,
+                       bins=chans),
+        )
+        def xfer(o: str, i: str, s: str, g: int) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.dma.burst_channel", xf=lambda g, u: g, bins=chans),
+            CoverPoint(f"{P}.dma.burst_func", xf=lambda g, u: u, bins=funcs),
+        )
+        def dma(g: int, u: int) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.irq.line", bins=["irq_loc"] + [f"irq_host{f}" for f in funcs]),
+        )
+        def irq(line: str) -> None:
+            pass
+
+        self.own, self.host, self.reclaim, self.same_edge = own, host, reclaim, same_edge
+        self.xfer, self.dma, self.irq = xfer, dma, irq
+
+    def reset(self) -> None:
+        """Zero the hits of this tree: coverage_db is per process, files are per test."""
+        for name, item in coverage_db.items():
+            if name == self.prefix or name.startswith(self.prefix + "."):
+                if hasattr(item, "_hits"):
+                    item._hits = type(item._hits).fromkeys(item._hits, 0)
+                item._coverage = 0
+        for name in (ROOT_NAME,):
+            if name in coverage_db:
+                root: CoverItem = coverage_db[name]
+                root._coverage = sum(c._coverage for c in root._children)
+
+
+_ITEMS: dict[str, _Items] = {}
+
+
+def current_test_name() -> str:
+    """Full name of the running cocotb test (falls back to a per-process counter)."""
+    try:
+        import cocotb.regression as reg
+
+        return str(reg._manager_inst._test.fullname)  # cocotb 2.1 internals
+    except Exception:  # pragma: no cover - other cocotb versions
+        Coverage._counter += 1
+        return f"test{os.getpid()}_{Coverage._counter}"
+
+
+class Coverage:
+    """Functional coverage collector of one TB (see module docstring)."""
+
+    _counter = 0
+
+    def __init__(self, tb, paramset: str | None = None) -> None:
+        self.tb = tb
+        self.p: HwParams = tb.params
+        self.paramset = paramset or os.environ.get("DD_PARAMSET", "default")
+        prefix = f"{ROOT_NAME}.{self.paramset}"
+        if prefix not in _ITEMS:
+            _ITEMS[prefix] = _Items(prefix, self.p)
+        self.items = _ITEMS[prefix]
+        self.items.reset()
+        self.test_name = current_test_name()
+        self._model: HwModel | None = None
+        self._pre: dict[str, tuple[int, tuple[int, int, int] | None]] = {}
+        self._irq_seen = (False, 0)
+        # DD_FCOV=0 switches sampling and export off (overhead measurements, debugging)
+        self.enabled = os.environ.get("DD_FCOV", "1") != "0"
+        if self.enabled:
+            tb.sb.observers.append(self.observe)
+
+    # ----------------------------------------------------------- pre-edge state
+    def _snap(self, m: HwModel, g: int) -> tuple[int, int, int] | None:
+        if g not in self.p.channels:
+            return None
+        return (m.own_state(g), m.own_func(g), m.ch_stat(g))
+
+    def _wrap(self, m: HwModel) -> None:
+        """Record S(e) of the channels an edge's accesses address, before the model steps."""
+        inner = m.edge
+        pre = self._pre
+
+        def edge(e, loc=None, host=None, dma=()):
+            pre.clear()
+            if loc is not None and loc.write:
+                t = local_target(loc.addr)
+                if t is not None:
+                    pre["loc"] = (t[1], self._snap(m, t[1]))
+            if host is not None:
+                g = host_target(host.addr)[1]
+                pre["host"] = (g, self._snap(m, g))
+            return inner(e, loc, host, dma)
+
+        m.edge = edge  # instance attribute: shadows the method for this model only
+        self._model = m
+
+    def _reset_pre(self, s) -> None:
+        """First sampled edge of a fresh model: it is still in its reset state."""
+        self._pre.clear()
+        idle = (regs.OWN_LOCAL, 0, regs.CH_IDLE)
+        if s.loc is not None and s.loc.write:
+            t = local_target(s.loc.addr)
+            if t is not None:
+                self._pre["loc"] = (t[1], idle if t[1] in self.p.channels else None)
+        if s.host is not None:
+            g = host_target(s.host.addr)[1]
+            self._pre["host"] = (g, idle if g in self.p.channels else None)
+
+    # --------------------------------------------------------------- observer
+    def observe(self, s, res, m: HwModel) -> None:
+        if m is not self._model:
+            self._reset_pre(s)
+            self._wrap(m)
+        it = self.items
+        if s.irq_loc != self._irq_seen[0] or s.irq_host != self._irq_seen[1]:
+            self._irq_seen = (s.irq_loc, s.irq_host)
+            if s.irq_loc:
+                it.irq("irq_loc")
+            for f in range(self.p.num_func):
+                if s.irq_host >> f & 1:
+                    it.irq(f"irq_host{f}")
+        for ev in s.dma:
+            if type(ev).__name__ == _ARPRESENT:
+                it.dma(ev.id, ev.user)
+        if s.loc is None and s.host is None:
+            return
+        cmd_g = None
+        if s.loc is not None and s.loc.write and "loc" in self._pre:
+            cmd_g = self._local(s.loc, m)
+        if s.host is not None and "host" in self._pre:
+            g, pre = self._pre["host"]
+            fn, _, reg = host_target(s.host.addr)
+            outcome = host_outcome(s.host, pre, self.p.num_func)
+            want = OUTCOME_RESP.get(outcome, Resp.SLVERR)
+            if res.host is None or res.host.resp != want:
+                self.tb.log.warning("coverage: host access %#06x classified %s but the model "
+                                    "answered %s; not sampled", s.host.addr, outcome,
+                                    None if res.host is None else res.host.resp.name)
+            else:
+                it.host("write" if s.host.write else "read", outcome, fn, g)
+                if outcome == "allowed" and s.host.write and reg == regs.DOORBELL:
+                    self._start(s.host, pre, g, m, "host")
+            if cmd_g is not None:
+                it.same_edge("same_channel" if cmd_g == g else "other_channel")
+
+    def _local(self, acc: LiteAccess, m: HwModel) -> int | None:
+        g, pre = self._pre["loc"]
+        kind, _, off = local_target(acc.addr)  # type: ignore[misc]
+        if pre is None:
+            return None
+        if kind == "win":
+            if pre[0] == regs.OWN_LOCAL and off == regs.DOORBELL:
+                self._start(acc, pre, g, m, "local")
+            return None
+        if off != regs.OWN_CMD or not acc.strb:
+            return None
+        value = acc.data & _bytemask(acc.strb)
+        cmd = cmd_name(value, self.p.num_func)
+        state, _, ch_stat = pre
+        self.items.own(cmd, STATE_NAME[state], g)
+        if state == regs.OWN_DELEGATED and cmd in ("RECLAIM", "RECLAIM_Q"):
+            self.items.reclaim("quiesce" if cmd == "RECLAIM_Q" else "plain",
+                               "running" if ch_stat == regs.CH_RUNNING else "idle")
+        return g
+
+    def _start(self, acc: LiteAccess, pre: tuple[int, int, int], g: int, m: HwModel, who: str) -> None:
+        """A DOORBELL write that the access rules let through: START accepted or refused."""
+        v = acc.data & _bytemask(acc.strb)
+        if not v & regs.DOORBELL_START_MASK or v & regs.DOORBELL_STOP_MASK:
+            return
+        if pre[2] == regs.CH_RUNNING:
+            return  # START while RUNNING acts as STOP
+        after = m.ch_stat(g)  # S(e+1): a START accepted at e shows RUNNING
+        if after == regs.CH_RUNNING:
+            size = m.win_reg(g, regs.XFER_SIZE)
+            self.items.xfer("started", who, size_class(size, self.p.max_burst), g)
+        elif after == regs.CH_ABORTED:
+            self.items.xfer("refused", who, None, g)
+
+    # ----------------------------------------------------------------- export
+    def export(self, run_dir: str | os.PathLike | None = None) -> Path | None:
+        """Write this test's coverage as YAML into the run folder; returns the path."""
+        if not self.enabled:
+            return None
+        d = Path(run_dir or os.getcwd())
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.test_name)
+        path = d / f"coverage_{safe}.yml"
+        coverage_db.export_to_yaml(str(path))
+        return path
+
+
+def _bytemask(strb: int) -> int:
+    m = 0
+    for i in range(4):
+        if strb >> i & 1:
+            m |= 0xFF << (8 * i)
+    return m

@@ -1,0 +1,137 @@
+"""Self-checks of the regression tooling on synthetic data (no simulator involved):
+coverage merging and report (tools/covmerge.py), the summary table, JUnit and
+code-coverage handling (tools/regress.py), and tb/coverage.py's decoders."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from model import regs
+from model.hw import LiteAccess
+from tb import coverage as fcov
+from tools import covmerge, regress
+
+
+def _db(hits_a: dict, hits_b: dict) -> dict:
+    def item(h: dict) -> dict:
+        cov = sum(1 for v in h.values() if v)
+        return {"type": "<class 'cocotb_coverage.coverage.CoverPoint'>", "size": len(h),
+                "coverage": cov, "cover_percentage": round(100 * cov / len(h), 2),
+                "weight": 1, "at_least": 1, "bins:_hits": dict(h)}
+
+    a, b = item(hits_a), item(hits_b)
+    top = {"type": "<class 'cocotb_coverage.coverage.CoverItem'>", "size": a["size"] + b["size"],
+           "coverage": a["coverage"] + b["coverage"], "cover_percentage": 0.0}
+    return {"dd": dict(top), "dd.default": dict(top), "dd.default.g": dict(top),
+            "dd.default.g.a": a, "dd.default.g.b": b}
+
+
+def test_covmerge_sums_bins_across_files(tmp_path: Path) -> None:
+    f1, f2 = tmp_path / "coverage_1.yml", tmp_path / "coverage_2.yml"
+    f1.write_text(yaml.dump(_db({"x": 1, "y": 0}, {"p": 0, "q": 0})))
+    f2.write_text(yaml.dump(_db({"x": 2, "y": 0}, {"p": 3, "q": 0})))
+    rep, text = covmerge.merge_and_report([f1, f2], tmp_path / "out", threshold=100)
+    items = {i.name: i for i in rep.items}
+    assert items["dd.default.g.a"].bins == {"x": 3, "y": 0}
+    assert items["dd.default.g.b"].bins == {"p": 3, "q": 0}
+    assert rep.group() == (2, 4) and rep.percent("dd.default") == 50.0
+    assert "FAIL (below 100 %)" in text and "y" in text.splitlines()[1]
+    assert (tmp_path / "out" / "coverage.txt").is_file()
+    root = ET.parse(tmp_path / "out" / "coverage.xml").getroot()
+    assert root.get("dd_default_percentage") == "50.00"
+    assert covmerge.main([str(tmp_path / "out" / "coverage.yml"), "-o", str(tmp_path / "o2"),
+                          "--threshold", "50"]) == 0
+
+
+def _outcome(sim: str, seed: int, ok: bool, ns: float = 1000.0) -> regress.Outcome:
+    job = regress.Job("tb.test_random", sim, "default", seed, "random")
+    return regress.Outcome(job, ok, tests=1, failed=int(not ok), sim_ns=ns, wall_s=2.5,
+                           first_mismatch="" if ok else "edge 12 port host channel 0: response")
+
+
+def test_summary_table_and_failures() -> None:
+    outs = [_outcome("icarus", 1, True), _outcome("icarus", 2, False), _outcome("verilator", 1, True)]
+    table = regress.format_table(outs)
+    lines = table.splitlines()
+    assert lines[0].split()[:4] == ["test", "sim", "params", "result"]
+    assert "FAIL 1/2" in lines[2] and "1,2" in lines[2] and "200" in lines[2]
+    assert "PASS" in lines[3]
+    assert "3 run(s), 1 failed" in lines[-1]
+    fails = regress.format_failures(outs)
+    assert "first mismatch: edge 12" in fails
+    assert "reproduce: make sim SIM=icarus TEST=test_random PARAMS=default SEED=2" in fails
+
+
+def test_repro_command_carries_nondefault_ops() -> None:
+    job = regress.Job("tb.test_random", "verilator", "small", 9, "random", ops=20000)
+    assert job.repro() == "DD_RANDOM_OPS=20000 make sim SIM=verilator TEST=test_random PARAMS=small SEED=9"
+
+
+def test_seed_list_is_a_function_of_the_base_seed() -> None:
+    assert regress.seed_list(42, 4) == regress.seed_list(42, 4)
+    assert regress.seed_list(42, 2) == regress.seed_list(42, 4)[:2]
+    assert len(set(regress.seed_list(42, 16))) == 16
+
+
+def test_junit(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    regress.write_junit([_outcome("icarus", 1, True), _outcome("icarus", 2, False)], path)
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites" and root.get("failures") == "1"
+    cases = list(root.iter("testcase"))
+    assert [c.get("name") for c in cases] == ["test_random[seed=1]", "test_random[seed=2]"]
+    assert cases[1].find("failure") is not None
+    props = {p.get("name"): p.get("value") for p in cases[1].iter("property")}
+    assert props["seed"] == "2" and props["reproduce"].startswith("make sim SIM=icarus")
+
+
+def test_code_coverage_merge_and_summary(tmp_path: Path) -> None:
+    rtl = str(regress.runner.HDL_DIR / "dma_deleg.v")
+    tbw = str(regress.runner.TOPLEVEL_FILE)
+
+    def pt(f: str, line: int, page: str) -> str:
+        return f"\x01f\x02{f}\x01l\x02{line}\x01page\x02{page}/x\x01o\x02c"
+
+    for i, counts in enumerate(((0, 5, 1), (3, 0, 0))):
+        dat = tmp_path / f"c{i}.dat"
+        dat.write_text("# SystemC::Coverage-3\n" + "".join(
+            f"C '{k}' {c}\n" for k, c in zip((pt(rtl, 10, "v_line"), pt(rtl, 11, "v_toggle"),
+                                              pt(tbw, 3, "v_line")), counts, strict=True)))
+    merged = regress.merge_coverage_dat([tmp_path / "c0.dat", tmp_path / "c1.dat"], tmp_path / "m.dat")
+    assert sorted(c for _, c in merged.values()) == [1, 3, 5]
+    summary = regress.code_coverage_summary(merged)
+    assert summary == {"hdl/dma_deleg.v": {"line": (1, 1), "toggle": (1, 1)}}  # tb wrapper excluded
+    text = regress.format_code_coverage(summary)
+    assert "hdl/ total" in text and "100.0%" in text
+    files = regress.annotate(merged, tmp_path / "ann")
+    assert [f.name for f in files] == ["dma_deleg.v"]
+    assert files[0].read_text().splitlines()[9].startswith(" 000003")
+
+
+def test_coverage_decoders() -> None:
+    assert fcov.cmd_name(regs.CMD_DELEGATE | 1 << regs.OWN_CMD_FUNC_LSB, 2) == "DELEGATE"
+    assert fcov.cmd_name(regs.CMD_DELEGATE | 5 << regs.OWN_CMD_FUNC_LSB, 2) == "BAD"
+    assert fcov.cmd_name(regs.CMD_RECLAIM | regs.OWN_CMD_QUIESCE_MASK, 2) == "RECLAIM_Q"
+    assert fcov.cmd_name(3, 2) == "BAD"
+    assert [fcov.size_class(s, 8) for s in (8, 16, 64, 72)] == ["1_beat", "one_burst", "one_burst",
+                                                                 "multi_burst"]
+    deleg1 = (regs.OWN_DELEGATED, 1, regs.CH_IDLE)
+    a = 0x1000 + regs.SAR_LO  # function 1, channel 0
+    assert fcov.host_outcome(LiteAccess(False, a), deleg1, 2) == "allowed"
+    assert fcov.host_outcome(LiteAccess(False, regs.SAR_LO), deleg1, 2) == "wrong_function"
+    assert fcov.host_outcome(LiteAccess(False, a), (regs.OWN_LOCAL, 0, 0), 2) == "not_delegated"
+    assert fcov.host_outcome(LiteAccess(False, a), (regs.OWN_QUIESCING, 1, 0), 2) == "quiescing"
+    assert fcov.host_outcome(LiteAccess(False, 0x3000), deleg1, 2) == "decerr"
+    assert fcov.host_outcome(LiteAccess(False, a), None, 2) == "decerr"
+    spoof = LiteAccess(True, 0x1000 + regs.FUNC_NUM, 0)
+    assert fcov.host_outcome(spoof, deleg1, 2) == "spoof"
+    assert fcov.host_outcome(LiteAccess(True, 0x1000 + regs.FUNC_NUM, 1), deleg1, 2) == "allowed"
+
+
+@pytest.mark.parametrize("jobs", ["auto", "3"])
+def test_workers(jobs: str) -> None:
+    assert regress._workers(jobs) >= 1

@@ -1,0 +1,602 @@
+"""CI regression: random tests over many seeds, both simulators, both parameter sets.
+
+``make regress SEEDS=4`` (this module's ``run`` command) does, in order:
+
+1. derives the seed list from one base seed (``SEED=`` or random; always printed), so
+   ``make regress SEEDS=<n> SEED=<base>`` repeats the same regression;
+2. builds every (simulator, parameter set) model once (Verilator: the ``-cov`` build
+   with line + toggle coverage, see ``tb/runner.py COV_BUILD_ARGS``);
+3. runs every random test module (``RANDOM_MODULES`` plus any cocotb module whose
+   ``PYTEST_MARKS`` lists ``random``) for each seed, and the directed module(s)
+   (``DIRECTED_MODULES``, first seed only) as extra coverage contributors, in a
+   process pool (one worker per core; ``JOBS=``);
+4. writes ``build/regress/junit.xml`` (one testcase per run, properties: simulator,
+   parameters, seed, simulated cycles, reproduce command) and copies each cocotb
+   ``results.xml`` to ``build/regress/results/``;
+5. prints the summary table (test x simulator x parameters: pass/fail, seeds,
+   simulated cycles, wall time) and, for each failure, its first scoreboard mismatch
+   and the one-line reproduce command;
+6. merges functional coverage (``tools/covmerge.py``) into ``build/regress/coverage/``
+   and code coverage of the Verilator runs into ``build/regress/code_coverage/``
+   (annotated sources under ``annotated/``, summary for ``hdl/`` only);
+7. exits 1 on any failing run or functional coverage below ``--threshold``.
+
+``soak`` loops random seeds (bigger ``DD_RANDOM_OPS``) until the time or seed budget
+is used, stopping at the first failure with its reproduce command. ``repro-check``
+runs the random test on a planted-bug build and re-runs the printed reproduce command,
+showing that both report the same first mismatch at the same edge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tb import runner  # noqa: E402
+from tools import covmerge  # noqa: E402
+
+OUT = ROOT / "build" / "regress"
+CLK_NS = 10  # tb/env.py CLK_PERIOD_NS
+RANDOM_MODULES = ("tb.test_random",)
+DIRECTED_MODULES = ("tb.test_directed",)
+DEFAULT_PARAMS = ("default", "small")
+RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
+MISMATCH_RE = re.compile(r"MISMATCH (edge \d+ .*)")
+
+#: Cover bins the regression cannot reach, with the reason (see README "Regression and
+#: coverage"). tb/coverage.py does not define them; listed here for the printed report.
+UNREACHABLE_NOTES = (
+    "AXI SLVERR/DECERR on m_axi: the testbench memory (AxiRam) always answers OKAY",
+    "host outcome wrong_function with PARAMS=small: one function only",
+    "host read x spoof: spoofing is a FUNC_NUM write",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    module: str
+    sim: str
+    params: str
+    seed: int
+    kind: str  # "random" | "directed"
+    ops: int | None = None  # DD_RANDOM_OPS (None: the test's default)
+    cov: bool = False  # Verilator code coverage build
+    tag: str = "regress"
+
+    @property
+    def short(self) -> str:
+        return self.module.rsplit(".", 1)[-1]
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.tag}/{self.short}-{self.seed}"
+
+    def repro(self) -> str:
+        cmd = runner.repro_command(self.sim, self.params, self.seed, self.short)
+        if self.ops is not None and self.ops != RANDOM_OPS_DEFAULT:
+            cmd = f"DD_RANDOM_OPS={self.ops} {cmd}"
+        return cmd
+
+
+@dataclasses.dataclass
+class Outcome:
+    job: Job
+    ok: bool
+    tests: int = 0
+    failed: int = 0
+    sim_ns: float = 0.0
+    wall_s: float = 0.0
+    run_dir: str = ""
+    results_xml: str = ""
+    first_mismatch: str = ""
+    message: str = ""
+
+    @property
+    def cycles(self) -> int:
+        return int(self.sim_ns // CLK_NS)
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def seed_list(base: int, n: int) -> list[int]:
+    """The regression's seeds: a pure function of the printed base seed."""
+    rng = random.Random(base)
+    return [rng.randrange(1, 2**31) for _ in range(n)]
+
+
+def random_modules() -> list[str]:
+    mods = [m for m in runner.discover() if m.name in RANDOM_MODULES or "random" in m.marks]
+    return [m.name for m in mods]
+
+
+def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], *,
+              directed: bool = True, ops: int | None = None, code_cov: bool = True,
+              tag: str = "regress") -> list[Job]:
+    jobs = []
+    for mod in random_modules():
+        for sim in sims:
+            for p in params:
+                for s in seeds:
+                    jobs.append(Job(mod, sim, p, s, "random", ops, code_cov and sim == "verilator", tag))
+    if directed and seeds:
+        known = {m.name for m in runner.discover()}
+        for mod in DIRECTED_MODULES:
+            if mod in known:
+                for sim in sims:
+                    for p in params:
+                        jobs.append(Job(mod, sim, p, seeds[0], "directed", None,
+                                        code_cov and sim == "verilator", tag))
+    return jobs
+
+
+# --------------------------------------------------------------------------- running
+
+
+def first_mismatch(text: str) -> str:
+    m = MISMATCH_RE.search(text)
+    return m.group(1).strip() if m else ""
+
+
+def run_job(job: Job) -> Outcome:
+    """Run one simulator process (in a pool worker); never raises."""
+    t0 = time.monotonic()
+    env = {"DD_RANDOM_OPS": str(job.ops)} if job.ops is not None else {}
+    try:
+        res = runner.run(job.sim, job.short, job.params, job.seed, modules=[job.module],
+                         log_to_file=True, run_name=job.run_name, extra_env=env, cov=job.cov)
+    except Exception as exc:  # build or usage problem: report as a failed run
+        return Outcome(job, False, wall_s=time.monotonic() - t0, message=f"{type(exc).__name__}: {exc}")
+    log = res.log_file.read_text(errors="replace") if res.log_file and res.log_file.is_file() else ""
+    msg = "" if res.ok else res.report()
+    return Outcome(job, res.ok, tests=len(res.tests), failed=len(res.failed),
+                   sim_ns=sum(t.sim_time_ns for t in res.tests), wall_s=time.monotonic() - t0,
+                   run_dir=str(res.run_dir), results_xml=str(res.results_xml),
+                   first_mismatch=first_mismatch(log) if not res.ok else "", message=msg)
+
+
+def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
+             deadline: float | None = None, progress: bool = True) -> list[Outcome]:
+    """Run *jobs* on *workers* processes; optionally stop submitting at the first failure
+    or after *deadline* (time.monotonic())."""
+    out: list[Outcome] = []
+    pending = list(jobs)
+    running: dict = {}
+    n = len(jobs)
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        stop = False
+        while pending or running:
+            while pending and not stop and len(running) < max(1, workers):
+                if deadline is not None and time.monotonic() >= deadline:
+                    stop = True
+                    break
+                job = pending.pop(0)
+                running[pool.submit(run_job, job)] = job
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                running.pop(fut)
+                o = fut.result()
+                out.append(o)
+                if progress:
+                    j = o.job
+                    print(f"[regress] {len(out):>3}/{n} {'PASS' if o.ok else 'FAIL'} {j.short} "
+                          f"{j.sim}/{j.params} seed={j.seed} {o.cycles} cycles {o.wall_s:.1f} s",
+                          flush=True)
+                if not o.ok and stop_on_fail:
+                    stop = True
+            if stop:
+                pending.clear()
+    return out
+
+
+def prebuild(jobs: Iterable[Job]) -> None:
+    for sim, params, cov in sorted({(j.sim, j.params, j.cov) for j in jobs}):
+        runner.build(sim, params, cov=cov)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def summary_rows(outcomes: Sequence[Outcome]) -> list[dict]:
+    """One row per (test module, simulator, parameter set)."""
+    groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[(o.job.short, o.job.sim, o.job.params)].append(o)
+    rows = []
+    for (test, sim, params), os_ in sorted(groups.items()):
+        fails = [o for o in os_ if not o.ok]
+        rows.append({
+            "test": test, "sim": sim, "params": params,
+            "result": "PASS" if not fails else f"FAIL {len(fails)}/{len(os_)}",
+            "seeds": ",".join(str(o.job.seed) for o in os_),
+            "cycles": sum(o.cycles for o in os_),
+            "wall_s": sum(o.wall_s for o in os_),
+        })
+    return rows
+
+
+def format_table(outcomes: Sequence[Outcome], seed_width: int = 36) -> str:
+    rows = summary_rows(outcomes)
+    head = ("test", "sim", "params", "result", "seeds", "sim cycles", "wall s")
+    cells = []
+    for r in rows:
+        seeds = r["seeds"] if len(r["seeds"]) <= seed_width else r["seeds"][: seed_width - 3] + "..."
+        cells.append((r["test"], r["sim"], r["params"], r["result"], seeds, f"{r['cycles']:,}",
+                      f"{r['wall_s']:.1f}"))
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(head)]
+    right = {5, 6}
+
+    def fmt(row: Sequence[str]) -> str:
+        pairs = enumerate(zip(row, widths, strict=True))
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in pairs)
+
+    lines = [fmt(head), fmt(["-" * w for w in widths])]
+    lines += [fmt(c) for c in cells]
+    tot_c = sum(r["cycles"] for r in rows)
+    tot_w = sum(r["wall_s"] for r in rows)
+    n_fail = sum(1 for o in outcomes if not o.ok)
+    lines.append(f"{len(outcomes)} run(s), {n_fail} failed, {tot_c:,} simulated cycles, "
+                 f"{tot_w:.1f} s simulator wall time (summed over workers)")
+    return "\n".join(lines)
+
+
+def format_failures(outcomes: Sequence[Outcome]) -> str:
+    lines = []
+    for o in outcomes:
+        if o.ok:
+            continue
+        j = o.job
+        lines.append(f"FAILED {j.short} {j.sim}/{j.params} seed={j.seed}")
+        if o.first_mismatch:
+            lines.append(f"  first mismatch: {o.first_mismatch}")
+        elif o.message:
+            lines.append("  " + o.message.strip().splitlines()[0][:300])
+        lines.append(f"  reproduce: {j.repro()}")
+        if o.run_dir:
+            lines.append(f"  log: {Path(o.run_dir) / 'sim.log'}")
+    return "\n".join(lines)
+
+
+def write_junit(outcomes: Sequence[Outcome], path: Path) -> None:
+    """JUnit XML: one testsuite per (simulator, parameter set), one testcase per run."""
+    suites: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        suites[f"regress.{o.job.sim}.{o.job.params}"].append(o)
+    top = ET.Element("testsuites", name="regress", tests=str(len(outcomes)),
+                     failures=str(sum(not o.ok for o in outcomes)))
+    for name, os_ in sorted(suites.items()):
+        ts = ET.SubElement(top, "testsuite", name=name, tests=str(len(os_)),
+                           failures=str(sum(not o.ok for o in os_)),
+                           time=f"{sum(o.wall_s for o in os_):.3f}")
+        for o in os_:
+            j = o.job
+            tc = ET.SubElement(ts, "testcase", classname=f"{j.module}.{j.sim}.{j.params}",
+                               name=f"{j.short}[seed={j.seed}]", time=f"{o.wall_s:.3f}")
+            props = ET.SubElement(tc, "properties")
+            for k, v in (("simulator", j.sim), ("params", j.params), ("seed", j.seed),
+                         ("kind", j.kind), ("sim_cycles", o.cycles), ("reproduce", j.repro()),
+                         ("run_dir", o.run_dir)):
+                ET.SubElement(props, "property", name=k, value=str(v))
+            if not o.ok:
+                f = ET.SubElement(tc, "failure", message=o.first_mismatch or "run failed")
+                f.text = (o.message or "") + f"\nreproduce: {j.repro()}\n"
+    ET.indent(top)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(top).write(path, encoding="unicode", xml_declaration=True)
+
+
+def copy_results(outcomes: Sequence[Outcome], dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for o in outcomes:
+        src = Path(o.results_xml) if o.results_xml else None
+        if src and src.is_file():
+            j = o.job
+            shutil.copy(src, dest / f"{j.sim}-{j.params}-{j.short}-{j.seed}.xml")
+
+
+def coverage_files(outcomes: Iterable[Outcome]) -> list[Path]:
+    files: list[Path] = []
+    for o in outcomes:
+        if o.run_dir:
+            files += sorted(Path(o.run_dir).glob("coverage_*.yml"))
+    return files
+
+
+# ----------------------------------------------------------------- code coverage
+
+_KV = re.compile("\x01([^\x02]*)\x02([^\x01']*)")
+
+
+def parse_coverage_dat(path: Path) -> dict[str, tuple[dict[str, str], int]]:
+    """Verilator ``coverage.dat``: {point key: (attributes, count)}."""
+    pts: dict[str, tuple[dict[str, str], int]] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.startswith("C '"):
+            continue
+        key, _, cnt = line[2:].rpartition(" ")
+        key = key.strip("'")
+        attrs = dict(_KV.findall("\x01" + key.lstrip("\x01")))
+        pts[key] = (attrs, int(cnt))
+    return pts
+
+
+def merge_coverage_dat(files: Sequence[Path], out: Path) -> dict[str, tuple[dict[str, str], int]]:
+    """Sum the counts of the same points over runs; writes a merged coverage.dat."""
+    merged: dict[str, tuple[dict[str, str], int]] = {}
+    for f in files:
+        for key, (attrs, cnt) in parse_coverage_dat(f).items():
+            old = merged.get(key)
+            merged[key] = (attrs, cnt + (old[1] if old else 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as fh:
+        fh.write("# SystemC::Coverage-3\n")
+        for key, (_, cnt) in merged.items():
+            fh.write(f"C '{key}' {cnt}\n")
+    return merged
+
+
+def code_coverage_summary(merged: dict[str, tuple[dict[str, str], int]],
+                          include: Path = runner.HDL_DIR) -> dict[str, dict[str, tuple[int, int]]]:
+    """{file: {"line"|"toggle"|...: (points hit, points)}} for files under *include*."""
+    out: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for attrs, cnt in merged.values():
+        f = attrs.get("f", "")
+        if not f or not Path(f).resolve().is_relative_to(include.resolve()):
+            continue
+        kind = attrs.get("page", "v_other/").split("/", 1)[0].removeprefix("v_")
+        c = out[str(Path(f).resolve().relative_to(ROOT))][kind]
+        c[1] += 1
+        c[0] += int(cnt > 0)
+    return {f: {k: (v[0], v[1]) for k, v in kinds.items()} for f, kinds in sorted(out.items())}
+
+
+def annotate(merged: dict[str, tuple[dict[str, str], int]], dest: Path,
+             include: Path = runner.HDL_DIR) -> list[Path]:
+    """Annotated copies of the RTL: each line prefixed with its minimum line-point count
+    (``%000000`` marks a line point never executed, like verilator_coverage --annotate)."""
+    per_line: dict[str, dict[int, int]] = defaultdict(dict)
+    for attrs, cnt in merged.values():
+        f = attrs.get("f", "")
+        if not f or not attrs.get("page", "").startswith("v_line"):
+            continue
+        if not Path(f).resolve().is_relative_to(include.resolve()):
+            continue
+        lines = [int(attrs.get("l", 0))]
+        for rng in attrs.get("S", "").split(","):
+            a, _, b = rng.partition("-")
+            if a.isdigit():
+                lines += list(range(int(a), int(b or a) + 1))
+        for ln in set(lines):
+            d = per_line[str(Path(f).resolve())]
+            d[ln] = min(cnt, d.get(ln, cnt))
+    written = []
+    dest.mkdir(parents=True, exist_ok=True)
+    for f, counts in sorted(per_line.items()):
+        src = Path(f)
+        if not src.is_file():
+            continue
+        out = dest / src.name
+        with open(out, "w") as fh:
+            for i, text in enumerate(src.read_text(errors="replace").splitlines(), 1):
+                if i in counts:
+                    mark = "%" if counts[i] == 0 else " "
+                    fh.write(f"{mark}{counts[i]:06d}  {text}\n")
+                else:
+                    fh.write(f"         {text}\n")
+        written.append(out)
+    return written
+
+
+def format_code_coverage(summary: dict[str, dict[str, tuple[int, int]]]) -> str:
+    kinds = sorted({k for v in summary.values() for k in v})
+    lines = ["file".ljust(28) + "".join(f"{k:>18}" for k in kinds)]
+    tot: dict[str, list[int]] = {k: [0, 0] for k in kinds}
+    for f, v in summary.items():
+        row = f.ljust(28)
+        for k in kinds:
+            h, n = v.get(k, (0, 0))
+            tot[k][0] += h
+            tot[k][1] += n
+            row += f"{f'{h}/{n}':>11} {100 * h / n if n else 100:5.1f}%"
+        lines.append(row)
+    row = "hdl/ total".ljust(28)
+    for k in kinds:
+        h, n = tot[k]
+        row += f"{f'{h}/{n}':>11} {100 * h / n if n else 100:5.1f}%"
+    lines.append(row)
+    return "\n".join(lines)
+
+
+def code_coverage(outcomes: Sequence[Outcome], out_dir: Path) -> str | None:
+    files = [Path(o.run_dir) / "coverage.dat" for o in outcomes if o.job.cov and o.run_dir]
+    files = [f for f in files if f.is_file()]
+    if not files:
+        return None
+    merged = merge_coverage_dat(files, out_dir / "coverage.dat")
+    annotate(merged, out_dir / "annotated")
+    summary = code_coverage_summary(merged)
+    text = format_code_coverage(summary)
+    (out_dir / "summary.txt").write_text(text + "\n")
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return text + f"\n(from {len(files)} Verilator run(s); annotated RTL: {out_dir / 'annotated'})"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _workers(jobs: str | int | None) -> int:
+    if jobs in (None, "", "auto"):
+        return os.cpu_count() or 1
+    return max(1, int(jobs))
+
+
+def _csv(s: str) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    runner.setup_tool_env()
+    base = ns.seed if ns.seed is not None else runner.new_seed()
+    seeds = seed_list(base, ns.seeds)
+    sims, params = _csv(ns.sims), _csv(ns.params)
+    jobs = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
+                     code_cov=not ns.no_code_cov)
+    workers = _workers(ns.jobs)
+    print(f"[regress] base seed {base} -> seeds {seeds}", flush=True)
+    print(f"[regress] repeat this regression: make regress SEEDS={ns.seeds} SEED={base}", flush=True)
+    print(f"[regress] {len(jobs)} run(s) on {workers} worker(s): modules {random_modules()} "
+          f"(+ directed {list(DIRECTED_MODULES) if not ns.no_directed else []}), sims {sims}, "
+          f"params {params}", flush=True)
+    out = Path(ns.out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    t0 = time.monotonic()
+    prebuild(jobs)
+    outcomes = run_pool(jobs, workers)
+    wall = time.monotonic() - t0
+    write_junit(outcomes, out / "junit.xml")
+    copy_results(outcomes, out / "results")
+    text = ["", "==== regression summary " + "=" * 50, format_table(outcomes),
+            f"wall clock {wall:.1f} s (builds included), base seed {base}"]
+    fails = format_failures(outcomes)
+    if fails:
+        text += ["", fails]
+    rc = 1 if any(not o.ok for o in outcomes) else 0
+    cov_files = coverage_files(outcomes)
+    if cov_files:
+        rep, cov_text = covmerge.merge_and_report(cov_files, out / "coverage", ns.threshold)
+        text += ["", "==== functional coverage (tb/coverage.py) " + "=" * 32, cov_text,
+                 "not modelled (unreachable): " + "; ".join(UNREACHABLE_NOTES),
+                 f"files: {out / 'coverage'}/coverage.{{txt,yml,xml}}"]
+        if rep.percent() < ns.threshold:
+            rc = 1
+    else:
+        text += ["", f"no functional coverage files found: FAIL (threshold {ns.threshold} %)"]
+        rc = 1
+    cc = code_coverage(outcomes, out / "code_coverage")
+    if cc:
+        text += ["", "==== code coverage (Verilator line/toggle, hdl/ only) " + "=" * 20, cc]
+    text += ["", f"JUnit: {out / 'junit.xml'}; cocotb results: {out / 'results'}",
+             f"regression {'PASSED' if rc == 0 else 'FAILED'} (base seed {base})"]
+    report = "\n".join(text)
+    (out / "summary.txt").write_text(report + "\n")
+    print(report, flush=True)
+    return rc
+
+
+def cmd_soak(ns: argparse.Namespace) -> int:
+    runner.setup_tool_env()
+    base = ns.seed if ns.seed is not None else runner.new_seed()
+    sims, params = _csv(ns.sims), _csv(ns.params)
+    budget_s = ns.hours * 3600 if ns.hours else None
+    max_seeds = ns.seeds or (None if budget_s else 8)
+    deadline = time.monotonic() + budget_s if budget_s else None
+    workers = _workers(ns.jobs)
+    print(f"[soak] base seed {base}, DD_RANDOM_OPS={ns.ops}, budget "
+          f"{f'{ns.hours} h' if budget_s else ''}{' / ' if budget_s and max_seeds else ''}"
+          f"{f'{max_seeds} seed(s)' if max_seeds else ''}, sims {sims}, params {params}", flush=True)
+    print(f"[soak] repeat: make soak SEED={base} SEEDS={max_seeds or ''} HOURS={ns.hours or ''}", flush=True)
+    rng = random.Random(base)
+    combos = [(s, p) for s in sims for p in params]
+    outcomes: list[Outcome] = []
+    mods = random_modules()
+    i = 0  # seeds drawn so far
+    while True:
+        left = None if max_seeds is None else max_seeds - i
+        if (left is not None and left <= 0) or (deadline and time.monotonic() >= deadline):
+            break
+        jobs = []
+        for _ in range(workers if left is None else min(workers, left)):
+            sim, p = combos[i % len(combos)]
+            i += 1
+            seed = rng.randrange(1, 2**31)
+            jobs += [Job(mod, sim, p, seed, "random", ns.ops, False, "soak") for mod in mods]
+        prebuild(jobs)
+        res = run_pool(jobs, workers, stop_on_fail=True, deadline=deadline)
+        outcomes += res
+        bad = [o for o in res if not o.ok]
+        if bad:
+            print("\n[soak] stopped at the first failure:\n" + format_failures(bad[:1]), flush=True)
+            print("\n" + format_table(outcomes), flush=True)
+            return 1
+    print("\n" + format_table(outcomes), flush=True)
+    print(f"[soak] PASSED: {len(outcomes)} run(s), base seed {base}", flush=True)
+    return 0
+
+
+def cmd_repro_check(ns: argparse.Namespace) -> int:
+    """Planted bug: the printed reproduce command must fail at the same edge."""
+    runner.setup_tool_env()
+    seed = ns.seed if ns.seed is not None else runner.new_seed()
+    job = Job("tb.test_random", ns.sim, ns.params, seed, "random", None, False, "repro-check")
+    print(f"[repro-check] {ns.params} on {ns.sim}, seed {seed}", flush=True)
+    runner.build(ns.sim, ns.params)
+    first = run_job(job)
+    if first.ok:
+        print("[repro-check] the planted bug went unnoticed: FAIL", flush=True)
+        return 1
+    cmd = job.repro()
+    print(f"[repro-check] run 1 first mismatch: {first.first_mismatch}", flush=True)
+    print(f"[repro-check] reproduce: {cmd}", flush=True)
+    p = subprocess.run(cmd, shell=True, cwd=ROOT, capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")})
+    again = first_mismatch(p.stdout + p.stderr)
+    print(f"[repro-check] run 2 first mismatch: {again} (make exit {p.returncode})", flush=True)
+    same = bool(again) and again == first.first_mismatch and p.returncode != 0
+    print(f"[repro-check] {'SAME failure at the same edge: PASS' if same else 'DIFFERENT: FAIL'}", flush=True)
+    return 0 if same else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tools.regress", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
+    common.add_argument("--sims", default=",".join(runner.SIMULATORS))
+    common.add_argument("--params", default=",".join(DEFAULT_PARAMS))
+    common.add_argument("--jobs", default="auto", help="worker processes (default: one per core)")
+    r = sub.add_parser("run", parents=[common], help="the CI regression")
+    r.add_argument("--seeds", type=int, default=4, help="seeds per (test, simulator, parameters)")
+    r.add_argument("--ops", type=int, default=None, help="DD_RANDOM_OPS (default: the test's)")
+    r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
+    r.add_argument("--no-directed", action="store_true", help="random tests only")
+    r.add_argument("--no-code-cov", action="store_true", help="plain Verilator builds, no coverage.dat")
+    r.add_argument("--out", default=str(OUT))
+    s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
+    s.add_argument("--hours", type=float, default=0.0, help="time budget (0: seed budget only)")
+    s.add_argument("--seeds", type=int, default=0, help="seed budget (0: time budget only; both 0: 8)")
+    s.add_argument("--ops", type=int, default=20000, help="DD_RANDOM_OPS per run")
+    c = sub.add_parser("repro-check", help="planted bug: the reproduce command repeats the failure")
+    c.add_argument("--seed", type=int, default=None)
+    c.add_argument("--sim", default="icarus")
+    c.add_argument("--params", default="bug_leak")
+    ns = ap.parse_args(argv)
+    try:
+        return {"run": cmd_run, "soak": cmd_soak, "repro-check": cmd_repro_check}[ns.cmd](ns)
+    except runner.RunnerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
