@@ -1,0 +1,100 @@
+"""Memory faults and latency for the cocotbext-axi AxiRam on the DMA master port.
+
+AxiRam answers everything OKAY (its slave answers SLVERR only when the backing
+memory raises) and has no latency knob beyond pause generators. `MemFaults` wraps
+an existing AxiRam instance (TB builds a plain one; nothing in tb/env.py changes):
+
+* ``add(lo, hi, resp, on="r"|"w"|"rw")``: R beats whose word address falls in
+  ``[lo, hi)`` carry ``resp`` (SLVERR=2 / DECERR=3) instead of OKAY; a write burst
+  with any beat in the range gets ``resp`` on B. The data is still read / stored:
+  the predictor writes W data into its image as the beats go (it cannot know the
+  B response yet), so storing keeps AxiRam and the image comparable.
+* ``read_latency`` / ``write_latency``: extra cycles between the AR handshake and
+  the first R beat of each burst / between the last W beat and B.
+
+Hooks, from cocotbext/axi/axi_slave.py: the read process calls ``_read(addr, n)``
+per beat just before ``r_channel.send(r)``; the write process calls
+``_write(addr, data)`` per written byte run and sends one B at the end. Both are
+instance attributes here, so the class stays untouched.
+"""
+
+from __future__ import annotations
+
+from cocotb.triggers import ClockCycles
+
+OKAY, SLVERR, DECERR = 0, 2, 3
+
+
+class MemFaults:
+    def __init__(self, ram, clock) -> None:
+        self.ram = ram
+        self.clock = clock
+        self.faults: list[tuple[int, int, int, str]] = []
+        self.read_latency = 0
+        self.write_latency = 0
+        self.injected = {"r": 0, "b": 0}
+        self.log: list[tuple[str, int, int]] = []  # (kind, word address, resp) injected
+        rd, wr = ram.read_if, ram.write_if
+        self._r_resp = OKAY
+        self._b_resp = OKAY
+
+        orig_read, orig_write = rd._read, wr._write
+        orig_ar_recv, orig_r_send = rd.ar_channel.recv, rd.r_channel.send
+        orig_aw_recv, orig_b_send = wr.aw_channel.recv, wr.b_channel.send
+
+        async def _read(address, length):
+            self._r_resp = self._lookup(address, "r")
+            if self._r_resp != OKAY:
+                self.log.append(("r", address, self._r_resp))
+            return await orig_read(address, length)
+
+        async def r_send(r):
+            if self._r_resp != OKAY:
+                r.rresp = self._r_resp
+                self.injected["r"] += 1
+            await orig_r_send(r)
+
+        async def ar_recv():
+            ar = await orig_ar_recv()
+            if self.read_latency:
+                await ClockCycles(self.clock, self.read_latency)
+            return ar
+
+        async def _write(address, data):
+            resp = self._lookup(address, "w")
+            if resp != OKAY:
+                self._b_resp = max(self._b_resp, resp)
+                self.log.append(("w", address, resp))
+            await orig_write(address, data)
+
+        async def aw_recv():
+            aw = await orig_aw_recv()
+            self._b_resp = OKAY
+            return aw
+
+        async def b_send(b):
+            if self._b_resp != OKAY:
+                b.bresp = self._b_resp
+                self.injected["b"] += 1
+            if self.write_latency:
+                await ClockCycles(self.clock, self.write_latency)
+            await orig_b_send(b)
+
+        rd._read, rd.r_channel.send, rd.ar_channel.recv = _read, r_send, ar_recv
+        wr._write, wr.aw_channel.recv, wr.b_channel.send = _write, aw_recv, b_send
+
+    def _lookup(self, address: int, kind: str) -> int:
+        for lo, hi, resp, on in self.faults:
+            if kind in on and lo <= address < hi:
+                return resp
+        return OKAY
+
+    def add(self, lo: int, hi: int, resp: int, on: str = "rw") -> None:
+        if resp not in (SLVERR, DECERR):
+            raise ValueError(f"resp must be SLVERR (2) or DECERR (3), got {resp}")
+        if not set(on) <= {"r", "w"} or not on:
+            raise ValueError(f"on must be 'r', 'w' or 'rw', got {on!r}")
+        self.faults.append((lo, hi, resp, on))
+
+    def clear(self) -> None:
+        self.faults.clear()

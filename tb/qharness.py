@@ -1,0 +1,154 @@
+"""Shared helpers of the quiesce sweeps (tb/test_quiesce.py) and fault tests (tb/test_faults.py).
+
+Not a test module. Memory layout: sources in ``[0, SRC_END)`` (random bytes, same in
+AxiRam and the model image), one 64 KiB + 4 KiB destination slot per channel from
+``DST_BASE``. Latency samples of every completed quiesce go, one JSON object per
+line, to ``quiesce_latency.jsonl`` in ``$DD_REPORT_DIR`` (if set) or the run folder;
+``tools/report.py`` aggregates them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+from cocotb.triggers import FallingEdge
+
+from model import regs
+from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from tb.agents import HostAgent
+from tb.env import TB
+from tb.faults import MemFaults
+from tb.rtl_backend import rtl_epc
+from tb.test_directed import channels, split
+
+SRC_END = 0x40000
+DST_BASE = 0x40000
+DST_SLOT = 0x11000
+SWEEP = os.environ.get("DD_SWEEP", "reduced").strip().lower() or "reduced"
+if SWEEP not in ("reduced", "full"):
+    raise ValueError(f"DD_SWEEP={SWEEP!r}: valid values are reduced, full")
+FULL = SWEEP == "full"
+REPORT_FILE = "quiesce_latency.jsonl"
+
+
+def report_path() -> Path:
+    d = Path(os.environ.get("DD_REPORT_DIR") or os.getcwd())
+    d.mkdir(parents=True, exist_ok=True)
+    return d / REPORT_FILE
+
+
+_fresh = not os.environ.get("DD_REPORT_DIR")  # run folder: start a new file per process
+
+
+def dump_latency(tb: TB, test: str) -> int:
+    """Append every completed quiesce of this test to the JSON lines file (in the run
+    folder the first test of the process starts it afresh; a $DD_REPORT_DIR file is
+    only appended to: `make report` empties the folder first)."""
+    global _fresh
+    recs = tb.timer.completed()
+    mode = "w" if _fresh else "a"
+    _fresh = False
+    with open(report_path(), mode) as f:
+        for r in recs:
+            d = {"test": test, "sim": os.environ.get("DD_SIM", "?"), "seed": tb.seed,
+                 "sweep": SWEEP, **r.as_dict()}
+            d.setdefault("scenario", test)
+            f.write(json.dumps(d, sort_keys=True) + "\n")
+    tb.log.info("%s: %s -> %s", test, tb.timer.summary(), report_path())
+    return len(recs)
+
+
+def dst_of(tb: TB, g: int) -> int:
+    return DST_BASE + channels(tb).index(g) * DST_SLOT
+
+
+def rand_src(rng: random.Random, size: int, lo: int = 0, hi: int = SRC_END) -> int:
+    """A random 8-byte aligned source of `size` bytes inside [lo, hi)."""
+    return lo + 8 * rng.randrange(0, (hi - lo - size) // 8 + 1)
+
+
+def set_load(tb: TB, faults: MemFaults, rng: random.Random, bp: float, lat: int) -> None:
+    """Backpressure (stall probability per cycle on every AxiRam channel) and latency."""
+    tb.set_backpressure(bp, rng)
+    faults.read_latency = lat
+    faults.write_latency = lat // 2
+
+
+async def setup(dut, *, timeout: int = 400_000):
+    tb = TB(dut)
+    await tb.reset()
+    tb.fill_memory(0, SRC_END)
+    faults = MemFaults(tb.ram, dut.clk)
+    epc, be = rtl_epc(tb, timeout=timeout)
+    return tb, faults, epc, be
+
+
+def est_cycles(size: int, bp: float, lat: int, max_burst: int = 8) -> int:
+    """Rough length of a copy (for choosing reclaim points inside it)."""
+    beats = size // 8
+    bursts = max(1, -(-beats // max_burst))
+    per_beat = 2.0 / max(0.05, 1.0 - bp)
+    return int(beats * per_beat + bursts * (6 + 1.5 * lat) / max(0.05, 1.0 - bp)) + 8
+
+
+async def wait_dma_event(tb: TB, g: int, kind: str, index: int = 0, timeout: int = 200_000) -> int:
+    """Wait (sampling at falling edges, like the monitor) until channel g's `index`-th
+    handshake of `kind` ("ar", "r", "rlast", "aw", "b") is about to happen; returns
+    the edge."""
+    d = tb.dut
+    seen = 0
+    for _ in range(timeout):
+        await FallingEdge(d.clk)
+        if kind == "ar":
+            hit = int(d.m_axi_arvalid.value) and int(d.m_axi_arready.value) and int(d.m_axi_arid.value) == g
+        elif kind in ("r", "rlast"):
+            hit = int(d.m_axi_rvalid.value) and int(d.m_axi_rready.value) and int(d.m_axi_rid.value) == g
+            if hit and kind == "rlast":
+                hit = int(d.m_axi_rlast.value)
+        elif kind == "aw":
+            hit = int(d.m_axi_awvalid.value) and int(d.m_axi_awready.value) and int(d.m_axi_awid.value) == g
+        elif kind == "b":
+            hit = int(d.m_axi_bvalid.value) and int(d.m_axi_bready.value) and int(d.m_axi_bid.value) == g
+        else:
+            raise ValueError(kind)
+        if hit:
+            if seen == index:
+                return int(d.cycle.value) + 1
+            seen += 1
+    raise TimeoutError(f"channel {g}: no {kind} #{index} within {timeout} cycles")
+
+
+async def host_status(agent: HostAgent, g: int) -> int:
+    return (await agent.read(g, regs.CH_STAT)).data
+
+
+async def wait_not_running(agent: HostAgent, g: int, timeout: int = 400_000) -> int:
+    """Poll CH_STAT (no interrupt clearing) until the copy ended; returns CH_STAT."""
+    for _ in range(timeout // 8):
+        st = await host_status(agent, g)
+        if st != regs.CH_RUNNING:
+            return st
+        await agent.tb.cycles(8)
+    raise TimeoutError(f"channel {g} still RUNNING after {timeout} cycles")
+
+
+async def delegate(epc, tb: TB, g: int, func: int):
+    d, n = split(g)
+    return await apci_epc_delegate_dma_chan(epc, func, 0, d, n)
+
+
+async def reclaim_checked(tb: TB, be, chan) -> object:
+    """Quiesced reclaim through the RTL backend; returns the timer's record, after
+    checking that the backend's Q_CYCLES (read from the RTL) is the timer's."""
+    n = len(tb.timer.records)
+    await apci_epc_reclaim_dma_chan(chan, True)
+    rec = be.core.reclaims[-1]
+    new = tb.timer.records[n:]
+    assert len(new) == 1 and new[0].g == chan.data.g, f"expected one quiesce record, got {new}"
+    t = new[0]
+    assert t.q_rtl == rec.q_cycles, f"backend Q_CYCLES {rec.q_cycles} vs timer {t.q_rtl}"
+    assert t.measured == rec.q_cycles and t.measured <= t.bound, t
+    return t

@@ -1,0 +1,297 @@
+"""Fault paths: memory errors, STOP racing completion, reset mid-transfer and
+mid-quiesce, host hammering a quiescing channel.
+
+The scoreboard judges every response and DMA beat against model.hw, the
+QuiesceTimer (tb/timing.py) times every quiesce against SPEC 2.3, the copy checker
+(tb/memcheck.py) verifies every completed copy; the asserts pin the scenario.
+"""
+
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+from cocotb.triggers import Combine, FallingEdge
+
+from model import regs
+from tb.agents import HostAgent, LocalDma
+from tb.env import TB, host_win, loc_win, own_reg
+from tb.faults import DECERR, SLVERR
+from tb.qharness import (
+    delegate,
+    dst_of,
+    dump_latency,
+    rand_src,
+    reclaim_checked,
+    set_load,
+    setup,
+    wait_dma_event,
+)
+from tb.rtl_backend import rtl_epc
+from tb.test_directed import channels, together
+
+PARAM_SETS = ("default",)
+PYTEST_SPLIT = True
+TIMEOUT = {"timeout_time": 1000, "timeout_unit": "ms"}
+OKAY = 0
+RESP_NAME = {SLVERR: "SLVERR", DECERR: "DECERR"}
+
+
+def same_bytes(tb: TB, src: int, dst: int, size: int) -> bool:
+    return tb.ram.read(src, size) == tb.ram.read(dst, size)
+
+
+@cocotb.test(**TIMEOUT)
+async def test_mem_error_aborts_one_channel(dut):
+    """SLVERR/DECERR on reads and on writes abort that channel only; quiesce completes."""
+    tb, faults, epc, be = await setup(dut)
+    rng = tb.rng
+    p = tb.params
+    chs = channels(tb)
+    local_g, victim, other = chs[0], chs[1], chs[2]
+    size = 2048
+    for resp in (SLVERR, DECERR):
+        for on in ("r", "w"):
+            for during in (False, True):
+                tb.timer.tag = {"scenario": f"fault:{RESP_NAME[resp]}:{on}", "state":
+                                "in-flight" if during else "aborted", "size": size, "bp": 0.0,
+                                "lat": 8 if during else 0}
+                set_load(tb, faults, rng, 0.0, 8 if during else 0)
+                hv = await delegate(epc, tb, victim, 0)
+                ho = await delegate(epc, tb, other, 1 % p.num_func)
+                av, ao, dma = HostAgent(tb, 0), HostAgent(tb, 1 % p.num_func), LocalDma(tb)
+                # disjoint source quarters: only the victim's traffic hits the fault
+                srcs = {g: rand_src(rng, size, i * 0x10000, (i + 1) * 0x10000)
+                        for i, g in enumerate((local_g, victim, other))}
+                # the faulty word: in the first burst when quiescing during it, else mid-copy
+                off = 0 if during else 0x400
+                bad = (srcs[victim] if on == "r" else dst_of(tb, victim)) + off
+                faults.clear()
+                faults.add(bad, bad + 8, resp, on)
+                before = dict(faults.injected)
+                for g, a in ((local_g, dma), (victim, av), (other, ao)):
+                    await a.program(g, srcs[g], dst_of(tb, g), size)
+                await av.start(victim)
+                if during:
+                    # quiesce while the failing burst is outstanding
+                    # (a write error needs the write under way: a quiesce during the read
+                    # drops the fetched data, microarch Decision 2)
+                    await wait_dma_event(tb, victim, "ar" if on == "r" else "aw", 0)
+                    rec = await reclaim_checked(tb, be, hv)
+                    assert rec.out_bytes > 0, f"no burst outstanding at t0: {rec}"
+                    await dma.copy(local_g, srcs[local_g], dst_of(tb, local_g), size)
+                    await ao.copy(other, srcs[other], dst_of(tb, other), size)
+                else:
+                    await dma.start(local_g)
+                    await ao.start(other)
+                    rv, ro, rl = await together(av.wait_done(victim), ao.wait_done(other),
+                                                dma.wait_done(local_g))
+                    assert rv.ch_stat == regs.CH_ABORTED and rv.int_stat & regs.INT_STAT_ABORT_MASK, rv
+                    assert ro.ch_stat == regs.CH_STOPPED and rl.ch_stat == regs.CH_STOPPED, (
+                        ro, rl, srcs, hex(bad), faults.log)
+                    await reclaim_checked(tb, be, hv)
+                kind = "r" if on == "r" else "b"
+                assert faults.injected[kind] > before[kind], f"no {kind} error injected"
+                for g in (local_g, other):
+                    assert same_bytes(tb, srcs[g], dst_of(tb, g), size), f"channel {g} data"
+                await reclaim_checked(tb, be, ho)
+    faults.clear()
+    await tb.finish()
+    dump_latency(tb, "test_mem_error_aborts_one_channel")
+
+
+@cocotb.test(**TIMEOUT)
+async def test_stop_races_completion(dut):
+    """STOP swept across the completion edge: STOPPED or ABORTED, both judged exactly."""
+    tb, faults, epc, be = await setup(dut)
+    rng = tb.rng
+    g = channels(tb)[1]
+    chan = await delegate(epc, tb, g, 0)
+    host = HostAgent(tb, 0)
+    size = 128  # two bursts: STOP in the first aborts, in the last the completion wins
+    src = rand_src(rng, size)
+    await host.program(g, src, dst_of(tb, g), size)
+    await host.start(g)
+    t_start = tb.now()
+    t_b = await wait_dma_event(tb, g, "b", 1)  # B of the last burst: completion
+    await host.wait_done(g)
+    span = t_b - t_start
+    outcomes: dict[int, int] = {}
+    for d in range(0, span + 4):
+        await host.program(g, src, dst_of(tb, g), size)
+        await host.start(g)
+        await tb.cycles(d)
+        await host.stop(g)
+        res = await host.wait_done(g)
+        outcomes[d] = res.ch_stat
+    tb.log.info("STOP delay -> CH_STAT: %s (B at +%d)", outcomes, span)
+    got = set(outcomes.values())
+    assert {regs.CH_STOPPED, regs.CH_ABORTED} <= got, f"race not covered: {outcomes}"
+    # STOP and RECLAIM+QUIESCE issued together while a copy runs
+    tb.timer.tag = {"scenario": "fault:stop+quiesce", "state": "running", "size": 4096,
+                    "bp": 0.0, "lat": 0}
+    await host.program(g, rand_src(rng, 4096), dst_of(tb, g), 4096)
+    await host.start(g)
+    await wait_dma_event(tb, g, "r", 3)
+    await together(host.stop(g), reclaim_checked(tb, be, chan))
+    await tb.finish()
+    dump_latency(tb, "test_stop_races_completion")
+
+
+async def no_dma_requests(tb: TB, cycles: int) -> None:
+    d = tb.dut
+    for _ in range(cycles):
+        await FallingEdge(d.clk)
+        assert not int(d.m_axi_arvalid.value) and not int(d.m_axi_awvalid.value), (
+            f"AR/AW request at edge {int(d.cycle.value) + 1} after reset without a new START")
+
+
+async def check_reset_values(tb: TB) -> None:
+    for a in (regs.VIOL_COUNT, regs.VIOL_LAST, regs.OWN_IRQ_STAT, regs.OWN_IRQ_EN):
+        assert (await tb.loc.read(a)).data == 0, hex(a)
+    for g in channels(tb):
+        st = await tb.loc.read(own_reg(g, regs.OWN_STAT))
+        q = await tb.loc.read(own_reg(g, regs.Q_CYCLES))
+        assert (st.data, q.data) == (0, 0), f"channel {g}: OWN_STAT {st.data:#x} Q_CYCLES {q.data}"
+        for off in (regs.CH_EN, regs.XFER_SIZE, regs.SAR_LO, regs.DAR_LO, regs.CH_STAT,
+                    regs.INT_STAT, regs.INT_SETUP):
+            r = await tb.loc.read(loc_win(g, off))
+            assert (r.resp, r.data) == (OKAY, 0), f"channel {g} off {off:#x}: {r}"
+        assert (await tb.host.read(host_win(0, g, regs.CH_STAT))).resp != OKAY
+    assert int(tb.dut.irq_loc.value) == 0 and int(tb.dut.irq_host.value) == 0
+
+
+def resync_image(tb: TB, lo: int, hi: int) -> None:
+    """Bytes a reset cut off mid-burst are undefined: take AxiRam's as the image."""
+    tb.model.mem[lo:hi] = np.frombuffer(tb.ram.read(lo, hi - lo), dtype=np.uint8)
+
+
+@cocotb.test(**TIMEOUT)
+async def test_reset_during_transfer(dut):
+    """Reset mid-copy (one local, one delegated): reset values, no stray traffic, usable."""
+    tb, faults, epc, be = await setup(dut)
+    rng = tb.rng
+    chs = channels(tb)
+    lg, hg = chs[0], chs[2]
+    await delegate(epc, tb, hg, 1 % tb.params.num_func)
+    dma, host = LocalDma(tb), HostAgent(tb, 1 % tb.params.num_func)
+    size = 8192
+    set_load(tb, faults, rng, 0.3, 4)
+    await dma.program(lg, rand_src(rng, size), dst_of(tb, lg), size)
+    await host.program(hg, rand_src(rng, size), dst_of(tb, hg), size)
+    await dma.start(lg)
+    await host.start(hg)
+    await wait_dma_event(tb, hg, "r", 20)
+    assert (await dma.read(lg, regs.CH_STAT)).data == regs.CH_RUNNING
+    await tb.reset()
+    set_load(tb, faults, rng, 0.0, 0)
+    for g in (lg, hg):
+        resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
+    await no_dma_requests(tb, 200)
+    await check_reset_values(tb)
+    await no_dma_requests(tb, 50)
+    # usable again: a local copy and a delegated one (fresh backend: the old one's
+    # bookkeeping died with the reset)
+    epc, be = rtl_epc(tb, timeout=400_000)
+    before = tb.copies.verified
+    res = await dma.copy(lg, rand_src(rng, 1024), dst_of(tb, lg), 1024)
+    assert res.ch_stat == regs.CH_STOPPED
+    chan = await delegate(epc, tb, hg, 0)
+    res = await HostAgent(tb, 0).copy(hg, rand_src(rng, 1024), dst_of(tb, hg), 1024)
+    assert res.ch_stat == regs.CH_STOPPED
+    assert tb.copies.verified == before + 2
+    tb.timer.tag = {"scenario": "fault:after-reset", "state": "done_irq", "size": 1024,
+                    "bp": 0.0, "lat": 0}
+    await reclaim_checked(tb, be, chan)
+    await tb.finish()
+    dump_latency(tb, "test_reset_during_transfer")
+
+
+@cocotb.test(**TIMEOUT)
+async def test_reset_during_quiesce(dut):
+    """Reset while a quiesce waits for an outstanding burst: everything back to reset."""
+    tb, faults, epc, be = await setup(dut)
+    rng = tb.rng
+    g = channels(tb)[1]
+    chan = await delegate(epc, tb, g, 0)
+    host = HostAgent(tb, 0)
+    size = 4096
+    set_load(tb, faults, rng, 0.0, 64)
+    await host.program(g, rand_src(rng, size), dst_of(tb, g), size)
+    await host.start(g)
+    await wait_dma_event(tb, g, "ar", 2)
+    cmd = (regs.CMD_RECLAIM << regs.OWN_CMD_CMD_LSB) | regs.OWN_CMD_QUIESCE_MASK
+    assert await tb.loc.write(own_reg(g, regs.OWN_CMD), cmd) == OKAY
+    await tb.cycles(4)
+    assert g in tb.timer.pending(), "quiesce not pending before the reset"
+    st = await tb.loc.read(own_reg(g, regs.OWN_STAT))
+    assert (st.data & regs.OWN_STAT_STATE_MASK) >> regs.OWN_STAT_STATE_LSB == regs.OWN_QUIESCING
+    del chan  # its delegation dies with the reset
+    await tb.reset()
+    set_load(tb, faults, rng, 0.0, 0)
+    resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
+    assert not tb.timer.pending()
+    await no_dma_requests(tb, 200)
+    await check_reset_values(tb)
+    epc, be = rtl_epc(tb, timeout=400_000)
+    chan = await delegate(epc, tb, g, 0)
+    tb.timer.tag = {"scenario": "fault:after-reset", "state": "running", "size": size,
+                    "bp": 0.0, "lat": 0}
+    await host.program(g, rand_src(rng, size), dst_of(tb, g), size)
+    await host.start(g)
+    await wait_dma_event(tb, g, "r", 5)
+    await reclaim_checked(tb, be, chan)
+    await tb.finish()
+    dump_latency(tb, "test_reset_during_quiesce")
+
+
+async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dict) -> None:
+    """Host accesses to g's window as fast as the port takes them."""
+    i = 0
+    while not stop:
+        f = funcs[i % len(funcs)]
+        if i % 2:
+            r = (await tb.host.read(host_win(f, g, regs.CH_STAT))).resp
+        else:
+            r = await tb.host.write(host_win(f, g, regs.SAR_LO), 0x1000 + 8 * i)
+        count[r] = count.get(r, 0) + 1
+        if f == funcs[0] and r != OKAY:
+            count["owner_refused"] = count.get("owner_refused", 0) + 1
+        i += 1
+
+
+@cocotb.test(**TIMEOUT)
+async def test_host_hammer_during_quiesce(dut):
+    """The host hammers the window every cycle during quiesce: refused, counted, bounded."""
+    tb, faults, epc, be = await setup(dut)
+    rng = tb.rng
+    p = tb.params
+    g = channels(tb)[3]
+    for bp, lat in ((0.0, 16), (0.5, 32)):
+        tb.timer.tag = {"scenario": f"fault:hammer:bp{bp}:lat{lat}", "state": "running",
+                        "size": 4096, "bp": bp, "lat": lat}
+        chan = await delegate(epc, tb, g, 0)
+        host = HostAgent(tb, 0)
+        set_load(tb, faults, rng, bp, lat)
+        await host.program(g, rand_src(rng, 4096), dst_of(tb, g), 4096)
+        await host.start(g)
+        assert await tb.loc.write(regs.VIOL_COUNT, 0) == OKAY
+        await wait_dma_event(tb, g, "ar", 1)
+        stop: list = []
+        count: dict = {}
+        funcs = (0, 1) if p.num_func > 1 else (0,)
+        t = cocotb.start_soon(_hammer(tb, g, funcs, stop, count))
+        await tb.cycles(3)
+        rec = await reclaim_checked(tb, be, chan)
+        await tb.cycles(20)
+        stop.append(True)
+        await Combine(t)
+        viol = (await tb.loc.read(regs.VIOL_COUNT)).data
+        tb.log.info("hammer: %s, VIOL_COUNT %d, quiesce %d cycles (bound %d)", count, viol,
+                    rec.measured, rec.bound)
+        assert count.get("owner_refused", 0) > 0, count
+        assert viol == count.get(2, 0), f"VIOL_COUNT {viol} != refused accesses {count}"
+        last = (await tb.loc.read(regs.VIOL_LAST)).data
+        assert last & regs.VIOL_LAST_VALID_MASK
+    set_load(tb, faults, rng, 0.0, 0)
+    await tb.finish()
+    dump_latency(tb, "test_host_hammer_during_quiesce")

@@ -1,0 +1,61 @@
+"""tools/report.py on synthetic latency samples: statistics, files, bound violations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tools import report
+
+
+def _row(scenario: str, measured: int, bound: int, **kw) -> dict:
+    d = {"sim": "icarus", "scenario": scenario, "g": 0, "t0": 100, "measured": measured,
+         "bound": bound, "q_rtl": measured, "out_bytes": 64 if bound > 4 else 0,
+         "resp_delay": bound - 4, "phase": "mid_read" if bound > 4 else "no_burst"}
+    d.update(kw)
+    return d
+
+
+def _write(tmp: Path, rows: list[dict]) -> Path:
+    f = tmp / "quiesce_latency.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return f
+
+
+def test_report_clean(tmp_path: Path, capsys) -> None:
+    rows = [_row("state:idle", 2, 4) for _ in range(5)]
+    rows += [_row("load:bp0.5", q, q + 2) for q in range(5, 105)]
+    f = _write(tmp_path, rows)
+    out = tmp_path / "out"
+    assert report.main([str(f), "--out", str(out)]) == 0
+    js = json.loads((out / "quiesce_report.json").read_text())
+    assert js["samples"] == 105 and not js["violations"]
+    by = {s["scenario"]: s for s in js["scenarios"]}
+    assert by["state:idle"]["min"] == by["state:idle"]["max"] == 2
+    assert by["state:idle"]["margin"] == 2
+    load = by["load:bp0.5"]
+    assert (load["min"], load["max"], load["median"]) == (5, 104, 54.5)
+    assert 103 <= load["p99"] <= 104 and load["margin"] == 2
+    assert (out / "latency_vs_outstanding.png").stat().st_size > 10_000
+    assert (out / "latency_hist_load.png").exists() and (out / "latency_hist_state.png").exists()
+    assert "| icarus | load:bp0.5 | 100 |" in (out / "quiesce_report.md").read_text()
+    assert str(out / "quiesce_report.json") in capsys.readouterr().out
+
+
+def test_report_fails_on_bound_violation(tmp_path: Path, capsys) -> None:
+    rows = [_row("state:idle", 2, 4), _row("load:x", 9, 8, last_resp=120)]
+    f = _write(tmp_path, rows)
+    assert report.main([str(f), "--out", str(tmp_path / "o"), "--no-plots"]) == 1
+    err = capsys.readouterr().err
+    assert "quiesce took 9 cycles, bound 8" in err
+    js = json.loads((tmp_path / "o" / "quiesce_report.json").read_text())
+    assert len(js["violations"]) == 1
+    assert next(s for s in js["scenarios"] if s["scenario"] == "load:x")["margin"] == -1
+
+
+def test_report_fails_on_rtl_mismatch_and_empty(tmp_path: Path) -> None:
+    f = _write(tmp_path, [_row("state:idle", 2, 4, q_rtl=3)])
+    assert report.main([str(f), "--out", str(tmp_path / "o"), "--no-plots"]) == 1
+    empty = tmp_path / "e"
+    empty.mkdir()
+    assert report.main([str(empty), "--out", str(tmp_path / "o2"), "--no-plots"]) == 1
