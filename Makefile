@@ -17,6 +17,9 @@ WAVES  ?= 0               # 1: write an FST waveform (path printed after the run
 JOBS   ?= auto            # pytest-xdist workers for `make test`
 MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
 PYTEST_ARGS ?=            # extra pytest arguments, e.g. PYTEST_ARGS='-k regs -x'
+SEEDS  ?=                 # regress: seeds per test x simulator x params (default 4); soak: seed budget
+HOURS  ?=                 # soak: time budget in hours
+COV_MIN ?= 100            # regress: functional coverage threshold, percent
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))
@@ -50,7 +53,7 @@ SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 	$(if $(filter 1 yes true,$(WAVES)),--waves)
 
 .PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
-	fmt regs bench-model clean distclean
+	fmt regs bench-model bench-sim clean distclean regress soak repro-check
 
 help:
 	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1)"
@@ -62,6 +65,13 @@ help:
 	@echo "make fmt       ruff check --fix (auto-fixable lint findings)"
 	@echo "make regs      regenerate register files from regs/dma_deleg.rdl (tools/reggen.py)"
 	@echo "make bench-model   model throughput benchmark (python -m model.bench)"
+	@echo "make bench-sim     simulated cycles/s of the random test on each simulator"
+	@echo "make regress   CI regression: random tests x SEEDS= seeds x both simulators x params, JUnit,"
+	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
+	@echo "make soak      long random soak until HOURS= or SEEDS= is used up; stops at the first failure"
+	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"
+	@echo "make report    quiesce latency report: full sweeps (DD_SWEEP=full) on both simulators ->"
+	@echo "               build/report/ (JSON, Markdown, PNG); fails on any bound violation (SEED=)"
 	@echo "make setup     only prepare .venv and system packages; make versions: tool versions"
 	@echo "make clean     remove build outputs; make distclean also removes .venv"
 
@@ -107,6 +117,34 @@ regs: setup
 
 bench-model: setup
 	$(PY) -m model.bench
+
+# simulated cycles per wall second of the random test, scoreboard on, both simulators
+bench-sim: setup
+	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
+
+# CI regression (tools/regress.py): never part of `make test`
+regress: setup
+	$(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
+		--jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+
+soak: setup
+	$(TOOLS) $(PY) -m tools.regress soak --jobs $(JOBS) $(if $(strip $(SEEDS)),--seeds $(strip $(SEEDS))) \
+		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(SEED),--seed $(SEED))
+
+repro-check: setup
+	$(TOOLS) $(PY) -m tools.regress repro-check $(if $(SEED),--seed $(SEED))
+
+# Quiesce latency report (README "Quiesce timing"): the full quiesce sweeps and the fault
+# tests on both simulators, then tools/report.py; never part of `make test`.
+REPORT_DIR := build/report
+.PHONY: report
+report: setup
+	rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)/raw
+	set -e; for s in $(VALID_SIMS); do \
+		DD_SWEEP=full DD_REPORT_DIR='$(CURDIR)/$(REPORT_DIR)/raw/'$$s $(TOOLS) $(PY) -m tb.runner \
+			--sim $$s --test test_quiesce,test_faults --seed $(or $(SEED),1) --log-file; \
+	done
+	$(PY) tools/report.py $(REPORT_DIR)/raw --out $(REPORT_DIR)
 
 clean:
 	rm -rf build .pytest_cache results.xml

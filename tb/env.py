@@ -15,18 +15,27 @@ import random
 from dataclasses import dataclass
 
 import cocotb
-from cocotb.clock import Clock
 import numpy as np
+from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Lock, RisingEdge, Timer
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
 from model import regs
 from model.hw import HwModel, HwParams
+from tb.coverage import Coverage
+from tb.memcheck import CopyChecker
 from tb.monitor import EdgeMonitor
 from tb.scoreboard import DelegationScoreboard, reproduce_command
+from tb.timing import QuiesceTimer
 
 CLK_PERIOD_NS = 10  # must match `always #5` in tb/hdl/tb_dma_deleg.v (Icarus)
 MEM_SIZE = 1 << 20
+
+
+def stall_pattern(rng: random.Random, level: float):
+    """Pause generator for cocotbext-axi channels: stall with probability `level`."""
+    while True:
+        yield rng.random() < level
 
 
 def params_from_env() -> HwParams:
@@ -142,6 +151,10 @@ class TB:
         self.model = model_cls(self.params)
         self.mon = EdgeMonitor(dut, self.params.num_func)
         self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
+        self.timer = QuiesceTimer(self)   # quiesce timing on every reclaim (tb/timing.py)
+        self.copies = CopyChecker(self)   # dst == src for every completed copy (tb/memcheck.py)
+        # functional coverage, sampled by a scoreboard observer (tb/coverage.py)
+        self.cov = Coverage(self)
 
     # ------------------------------------------------------------ lifecycle
     async def reset(self, cycles: int = 4) -> None:
@@ -165,6 +178,20 @@ class TB:
         self.sb._model_errors_seen = 0
         self.mon.reset()
 
+    def set_backpressure(self, level: float, rng: random.Random | None = None) -> None:
+        """Random stalls on every AxiRam channel (0 = none); `rng` defaults to tb.rng."""
+        rng = rng or self.rng
+        ram = self.ram
+        for ch in (ram.read_if.ar_channel, ram.read_if.r_channel, ram.write_if.aw_channel,
+                   ram.write_if.w_channel, ram.write_if.b_channel):
+            if level > 0:
+                ch.set_pause_generator(stall_pattern(random.Random(rng.getrandbits(32)), level))
+            else:
+                # cocotbext-axi 0.1.28 leaves `pause` at the generator's last value when
+                # the generator is cleared: the channel could stay stalled for ever.
+                ch.clear_pause_generator()
+                ch.pause = False
+
     def fill_memory(self, lo: int = 0, hi: int | None = None) -> None:
         """Same random bytes in AxiRam and in the model's memory image."""
         hi = self.params.mem_size if hi is None else hi
@@ -183,7 +210,7 @@ class TB:
         sig = " ".join(f"{n}={d._id('m_axi_' + n, extended=False).value}"
                        for n in ("arvalid", "arready", "rvalid", "rready", "awvalid", "awready",
                                  "wvalid", "wready", "bvalid", "bready"))
-        busy = [g for g in self.params.channels() if self.model.inflight(g)]
+        busy = [g for g in self.params.channels if self.model.inflight(g)]
         return f"edge {self.now()}: {sig}; model: bursts in flight for channels {busy}"
 
     def now(self) -> int:
@@ -205,6 +232,8 @@ class TB:
         await self.loc_m.wait()
         await self.host_m.wait()
         await self.cycles(4)
+        self.cov.export()  # coverage_<test>.yml in the run folder (tools/covmerge.py)
+        self.timer.finalize()
         self.check_memory()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "

@@ -209,11 +209,13 @@ async def test_cmd_err_cases(dut):
         assert st & regs.OWN_STAT_CMD_ERR_MASK and state_of(st) == regs.OWN_LOCAL
         assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK) == OKAY
         assert not (await own_stat(tb, g)) & regs.OWN_STAT_CMD_ERR_MASK
-    # DELEGATE while DELEGATED
+    # DELEGATE, and a bad CMD, while DELEGATED
     await raw_cmd(tb, g, regs.CMD_DELEGATE, 0)
-    await raw_cmd(tb, g, regs.CMD_DELEGATE, 0)
-    st = await own_stat(tb, g)
-    assert st & regs.OWN_STAT_CMD_ERR_MASK and state_of(st) == regs.OWN_DELEGATED
+    for bad in (regs.CMD_DELEGATE, 0, 3):
+        await raw_cmd(tb, g, bad, 0)
+        st = await own_stat(tb, g)
+        assert st & regs.OWN_STAT_CMD_ERR_MASK and state_of(st) == regs.OWN_DELEGATED, bad
+        await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK)
     await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True)
     await tb.cycles(6)
     # DELEGATE while RUNNING (a local transfer in progress, slow memory)
@@ -397,7 +399,7 @@ async def test_api_errno_on_rtl(dut):
     await dma.start(0)
     await expect(errno.EBUSY, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     await dma.wait_done(0)
-    tb.ram.read_if.r_channel.clear_pause_generator()
+    tb.set_backpressure(0.0)
     # already delegated
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     await expect(errno.EBUSY, 0, 0, AuxDmaDir.EP_TO_RC, 0)
@@ -419,24 +421,25 @@ async def test_quiescing_refusals(dut):
     await host.start(g)
     await tb.cycles(20)
     assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY
-    rc, rd, rr, wh, wl = [await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True),
-                          await own_stat(tb, g),
-                          await raw_cmd(tb, g, regs.CMD_DELEGATE, 0),
-                          await host.write(g, regs.SAR_LO, 0x40),
-                          await tb.loc.write(loc_win(g, regs.SAR_LO), 0x40)]
-    st = await own_stat(tb, g)
-    assert state_of(st) == regs.OWN_QUIESCING, f"quiesce finished too early to test: {st:#x}"
-    assert rd & regs.OWN_STAT_CMD_ERR_MASK              # RECLAIM in QUIESCING
-    assert st & regs.OWN_STAT_CMD_ERR_MASK              # DELEGATE in QUIESCING (sticky)
+    # every command is CMD_ERR while QUIESCING: RECLAIM(+Q), DELEGATE, bad CMD
+    for cmd, q in ((regs.CMD_RECLAIM, True), (regs.CMD_RECLAIM, False), (regs.CMD_DELEGATE, False),
+                   (3, False)):
+        assert await raw_cmd(tb, g, cmd, 0, quiesce=q) == OKAY
+        st = await own_stat(tb, g)
+        assert state_of(st) == regs.OWN_QUIESCING, f"quiesce finished too early to test: {st:#x}"
+        assert st & regs.OWN_STAT_CMD_ERR_MASK, (cmd, q)
+        await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK)
+    wh = await host.write(g, regs.SAR_LO, 0x40)
+    wl = await tb.loc.write(loc_win(g, regs.SAR_LO), 0x40)
+    assert state_of(await own_stat(tb, g)) == regs.OWN_QUIESCING
     assert (wh, wl) == (SLVERR, SLVERR)                 # both ports refused
-    assert rc == OKAY and rr == OKAY
     for _ in range(2000):
         if state_of(await own_stat(tb, g)) == regs.OWN_LOCAL:
             break
         await tb.cycles(8)
     st = await own_stat(tb, g)
     assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_QDONE_MASK
-    tb.ram.read_if.r_channel.clear_pause_generator()
+    tb.set_backpressure(0.0)
     for off in ALL_WIN_OFFS:
         assert (await tb.loc.read(loc_win(g, off))).data == 0, hex(off)
     # a plain (unsafe) reclaim leaves host state; the next DELEGATE scrubs it

@@ -17,7 +17,6 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import HostAgent
 from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
-from tb.test_random import set_backpressure
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce")
 
@@ -34,14 +33,20 @@ async def quiesce_scenario(tb: TB) -> None:
     epc, _ = rtl_epc(tb, timeout=50_000)
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     host = HostAgent(tb, 0)
-    set_backpressure(tb, tb.rng, 0.5)
+    tb.set_backpressure(0.5)
     await host.program(0, 0x0, 0x20000, 0x4000)
     await host.start(0)
     await tb.cycles(300)
     await apci_epc_reclaim_dma_chan(chan, True)
-    set_backpressure(tb, tb.rng, 0.0)
+    tb.set_backpressure(0.0)
     await tb.cycles(200)
 
+
+#: What the report must say for each bug (tb/timing.py writes the quiesce messages).
+EXPECTED = {
+    "DD_BUG_EXTRA_BURST": "AR/AW after t0",
+    "DD_BUG_SLOW_QUIESCE": "bound",
+}
 
 SCENARIOS = {
     "DD_BUG_LEAK_HOST_WRITE": leak_scenario,
@@ -64,4 +69,8 @@ async def test_planted_rtl_bug_is_caught(dut):
         tb.log.info("scenario raised %r", exc)
     await tb.cycles(8)
     assert tb.sb.mismatches, f"{bug} went unnoticed: the scoreboard cannot fail"
+    want = EXPECTED.get(bug)
+    if want is not None:
+        assert any(want in str(mm) for mm in tb.sb.mismatches), (
+            f"{bug} caught, but no mismatch says {want!r}:\n{tb.sb.report()}")
     tb.log.info("%s caught as expected:\n%s", bug, tb.sb.report())

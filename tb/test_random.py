@@ -28,25 +28,14 @@ WIN_REGS = (regs.CH_EN, regs.DOORBELL, regs.LLP_LO, regs.LLP_HI, regs.XFER_SIZE,
 MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
 
 
-def pause_gen(rng: random.Random, level: float):
-    """Random stall pattern: stall with probability `level` each cycle."""
-    while True:
-        yield rng.random() < level
-
-
-def set_backpressure(tb: TB, rng: random.Random, level: float) -> None:
-    ram = tb.ram
-    chans = (ram.read_if.ar_channel, ram.read_if.r_channel, ram.write_if.aw_channel,
-             ram.write_if.w_channel, ram.write_if.b_channel)
-    for ch in chans:
-        if level > 0:
-            ch.set_pause_generator(pause_gen(random.Random(rng.getrandbits(32)), level))
-        else:
-            ch.clear_pause_generator()
-
-
 def random_copy(rng: random.Random, max_size: int) -> tuple[int, int, int]:
-    size = 8 * rng.randint(1, max_size // 8)
+    r = rng.random()
+    if r < 0.15:
+        size = 8                                             # one beat
+    elif r < 0.45:
+        size = 8 * rng.randint(2, 16)                        # one or two bursts
+    else:
+        size = 8 * rng.randint(1, max_size // 8)
     src = 8 * rng.randrange(0, (MEM_WINDOW - size) // 8)
     dst = 8 * rng.randrange(0, (MEM_WINDOW - size) // 8)
     if rng.random() < 0.05:  # occasionally illegal: refused, never moves data
@@ -169,7 +158,7 @@ async def test_random(dut):
     ops = int(os.environ.get("DD_RANDOM_OPS", "1500"))
     run = RandomRun(tb, ops)
     level = tb.rng.choice((0.0, 0.2, 0.5))
-    set_backpressure(tb, tb.rng, level)
+    tb.set_backpressure(level)
     tb.log.info("random: %d ops, backpressure %.1f", ops, level)
     tasks = [cocotb.start_soon(run.endpoint())]
     tasks += [cocotb.start_soon(run.host(f)) for f in range(tb.params.num_func)]
@@ -178,7 +167,7 @@ async def test_random(dut):
         await apci_epc_reclaim_dma_chan(h, True)
         run.stats["reclaim_q"] += 1
         del run.handles[g]
-    set_backpressure(tb, tb.rng, 0.0)
+    tb.set_backpressure(0.0)
     tb.log.info("random stats: %s", run.stats)
     await tb.finish()
     assert run.stats["delegate"] > 0 and run.stats["reclaim_q"] > 0, run.stats
