@@ -27,7 +27,9 @@ functions), grouped as:
   channel or another one;
 * ``xfer``: START outcome (started, refused) x initiator (local, host); started size
   class (1 beat, one burst, several bursts) x initiator; starts per channel;
-* ``dma``: bursts (AR presented) per channel and per requester function;
+* ``dma``: bursts (AR presented) per channel and per requester function; SLVERR and
+  DECERR seen on read data and on write responses (tb/test_random.py keeps a fault
+  zone in memory, tb/faults.py);
 * ``irq``: each interrupt line seen asserted (irq_loc, irq_host<f>).
 
 Bins that cannot be hit with the given parameters are not defined (e.g.
@@ -57,6 +59,8 @@ OUTCOMES = ("allowed", "not_delegated", "wrong_function", "quiescing", "decerr",
 SIZES = ("1_beat", "one_burst", "multi_burst")
 INITIATORS = ("local", "host")
 _ARPRESENT = "ArPresent"
+_ERR_EVENTS = {"RBeat": "read", "BHs": "write"}   # events carrying an AXI response
+_RESP_NAME = {2: "SLVERR", 3: "DECERR"}
 
 #: Command x state bins no test generates. Empty: tb/test_directed.py issues every
 #: illegal command in every state (test_cmd_err_cases, test_quiescing_refusals).
@@ -195,13 +199,20 @@ class _Items:
             pass
 
         @coverage_section(
+            CoverPoint(f"{P}.dma.error_resp", bins=[f"{k}_{r}" for k in ("read", "write")
+                                                     for r in ("SLVERR", "DECERR")]),
+        )
+        def dma_err(kind: str) -> None:
+            pass
+
+        @coverage_section(
             CoverPoint(f"{P}.irq.line", bins=["irq_loc"] + [f"irq_host{f}" for f in funcs]),
         )
         def irq(line: str) -> None:
             pass
 
         self.own, self.host, self.reclaim, self.same_edge = own, host, reclaim, same_edge
-        self.xfer, self.dma, self.irq = xfer, dma, irq
+        self.xfer, self.dma, self.dma_err, self.irq = xfer, dma, dma_err, irq
 
     def reset(self) -> None:
         """Zero the hits of this tree: coverage_db is per process, files are per test."""
@@ -304,8 +315,11 @@ class Coverage:
                 if s.irq_host >> f & 1:
                     it.irq(f"irq_host{f}")
         for ev in s.dma:
-            if type(ev).__name__ == _ARPRESENT:
+            kind = type(ev).__name__
+            if kind == _ARPRESENT:
                 it.dma(ev.id, ev.user)
+            elif kind in _ERR_EVENTS and ev.resp in _RESP_NAME:
+                it.dma_err(f"{_ERR_EVENTS[kind]}_{_RESP_NAME[ev.resp]}")
         if s.loc is None and s.host is None:
             return
         cmd_g = None

@@ -19,6 +19,7 @@ from model import regs
 from model.epc import EpcError, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
+from tb.faults import DECERR, SLVERR, MemFaults
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
 
@@ -26,6 +27,10 @@ WIN_REGS = (regs.CH_EN, regs.DOORBELL, regs.LLP_LO, regs.LLP_HI, regs.XFER_SIZE,
             regs.SAR_HI, regs.DAR_LO, regs.DAR_HI, regs.CONTROL1, regs.FUNC_NUM, regs.CH_STAT,
             regs.INT_STAT, regs.INT_SETUP, regs.INT_CLEAR, 0x40)
 MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
+# The top 4 KiB of the window answers errors (tb/faults.py): 1 KiB each of write
+# SLVERR, write DECERR, read SLVERR, read DECERR. Copies touching it must abort.
+FAULT_ZONE = MEM_WINDOW - 0x1000
+FAULTS = ((0x000, SLVERR, "w"), (0x400, DECERR, "w"), (0x800, SLVERR, "r"), (0xC00, DECERR, "r"))
 
 
 def random_copy(rng: random.Random, max_size: int) -> tuple[int, int, int]:
@@ -38,6 +43,12 @@ def random_copy(rng: random.Random, max_size: int) -> tuple[int, int, int]:
         size = 8 * rng.randint(1, max_size // 8)
     src = 8 * rng.randrange(0, (MEM_WINDOW - size) // 8)
     dst = 8 * rng.randrange(0, (MEM_WINDOW - size) // 8)
+    if rng.random() < 0.06:  # into the fault zone: SLVERR/DECERR from memory
+        size = min(size, 0x400)
+        if rng.random() < 0.5:
+            src = FAULT_ZONE + 0x800 + 8 * rng.randrange(0, (0x800 - size) // 8 + 1)
+        else:
+            dst = FAULT_ZONE + 8 * rng.randrange(0, (0x800 - size) // 8 + 1)
     if rng.random() < 0.05:  # occasionally illegal: refused, never moves data
         src |= 4
     return src, dst, size
@@ -155,6 +166,9 @@ async def test_random(dut):
     tb = TB(dut)
     await tb.reset()
     tb.fill_memory(0, MEM_WINDOW)
+    faults = MemFaults(tb.ram, dut.clk)
+    for off, resp, on in FAULTS:
+        faults.add(FAULT_ZONE + off, FAULT_ZONE + off + 0x400, resp, on=on)
     ops = int(os.environ.get("DD_RANDOM_OPS", "1500"))
     run = RandomRun(tb, ops)
     level = tb.rng.choice((0.0, 0.2, 0.5))
@@ -168,7 +182,7 @@ async def test_random(dut):
         run.stats["reclaim_q"] += 1
         del run.handles[g]
     tb.set_backpressure(0.0)
-    tb.log.info("random stats: %s", run.stats)
+    tb.log.info("random stats: %s; memory errors injected: %s", run.stats, faults.injected)
     await tb.finish()
     assert run.stats["delegate"] > 0 and run.stats["reclaim_q"] > 0, run.stats
     if ops >= 1000:

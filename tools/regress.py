@@ -63,7 +63,6 @@ MISMATCH_RE = re.compile(r"MISMATCH (edge \d+ .*)")
 #: Cover bins the regression cannot reach, with the reason (see README "Regression and
 #: coverage"). tb/coverage.py does not define them; listed here for the printed report.
 UNREACHABLE_NOTES = (
-    "AXI SLVERR/DECERR on m_axi: the testbench memory (AxiRam) always answers OKAY",
     "host outcome wrong_function with PARAMS=small: one function only",
     "host read x spoof: spoofing is a FUNC_NUM write",
 )
