@@ -35,7 +35,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from model import regs
+from model import addrmap, regs
+from model.addrmap import global_index, own_addr
 from model.epc import AuxDmaDir, EpcError
 
 __all__ = [
@@ -139,25 +140,14 @@ def _fld(value: int, mask: int, lsb: int) -> int:
     return (value & mask) >> lsb
 
 
-def own_addr(g: int, reg: int) -> int:
-    """Local address of ownership register ``reg`` (OWN_CMD/OWN_STAT/Q_CYCLES) of g."""
-    return regs.OWN_BASE + g * regs.OWN_STRIDE + reg
-
-
 def loc_win_addr(dir: int, hw_ch: int, reg: int) -> int:
     """Local address of window register ``reg`` of channel ``(dir, hw_ch)``."""
-    return regs.LOC_WIN_BASE + hw_ch * regs.WIN_CH_STRIDE + dir * regs.WIN_DIR_STRIDE + reg
+    return addrmap.loc_win_addr(global_index(dir, hw_ch), reg)
 
 
 def host_win_addr(func: int, dir: int, hw_ch: int, reg: int) -> int:
     """Host-port address of window register ``reg`` of ``(dir, hw_ch)`` via function ``func``."""
-    return (
-        func * regs.HOST_FUNC_STRIDE + hw_ch * regs.WIN_CH_STRIDE + dir * regs.WIN_DIR_STRIDE + reg
-    )
-
-
-def global_index(dir: int, hw_ch: int) -> int:
-    return int(dir) * regs.MAX_CH_PER_DIR + hw_ch
+    return addrmap.host_win_addr(func, global_index(dir, hw_ch), reg)
 
 
 def _own_state(stat: int) -> int:

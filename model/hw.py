@@ -36,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from model import regs
+from model.addrmap import NUM_G, decode_host, decode_local
 from model.mem import as_mem, in_range, new_mem, read_u64, write_u64
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 MASK32 = 0xFFFFFFFF
 MASK64 = (1 << 64) - 1
-NUM_G = 2 * regs.MAX_CH_PER_DIR  # global channel indices g = dir*8 + n, 0..15
 PAGE = 4096  # AXI bursts never cross 4 KiB
 BEAT = 8  # bytes per 64-bit beat
 
@@ -99,7 +99,7 @@ def _as_bool(name: str, v: object) -> bool:
     raise TypeError(f"{name} must be a bool, got {type(v).__name__} ({v!r})")
 
 
-def _bytemask(strb: int) -> int:
+def byte_mask(strb: int) -> int:
     """32-bit mask of the byte lanes whose WSTRB bit is set."""
     m = 0
     for i in range(4):
@@ -886,7 +886,7 @@ class HwModel:
         return 0  # WO registers and unlisted offsets
 
     def _win_write(self, c: _Chan, f: _Eff, reg: int, data: int, strb: int) -> None:
-        bm = _bytemask(strb)
+        bm = byte_mask(strb)
         if reg in regs.WIN_WMASK:
             if strb:
                 f.writes[reg] = ((c.win[reg] & ~bm) | (data & bm)) & regs.WIN_WMASK[reg]
@@ -901,18 +901,13 @@ class HwModel:
     def _decode_local(self, a: int) -> tuple[str, int, int] | None:
         if a in _LOC_REGS:
             return ("loc", a, 0)
-        if regs.OWN_BASE <= a < regs.OWN_BASE + NUM_G * regs.OWN_STRIDE:
-            g, off = divmod(a - regs.OWN_BASE, regs.OWN_STRIDE)
-            if off in (regs.OWN_CMD, regs.OWN_STAT, regs.Q_CYCLES):
-                return ("own", g, off)
+        d = decode_local(a)
+        if d is None:
             return None
-        top = regs.LOC_WIN_BASE + regs.MAX_CH_PER_DIR * regs.WIN_CH_STRIDE
-        if regs.LOC_WIN_BASE <= a < top:
-            off = a - regs.LOC_WIN_BASE
-            g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
-            if g in self._ch:
-                return ("win", g, off % regs.WIN_SIZE)
-        return None
+        kind, g, off = d
+        if kind == "own":
+            return d if off in (regs.OWN_CMD, regs.OWN_STAT, regs.Q_CYCLES) else None
+        return d if g in self._ch else None
 
     def _judge_local(self, acc: LiteAccess, effs: dict[int, _Eff], glob: _Glob) -> LiteResult:
         d = self._decode_local(acc.addr & 0xFFFC)
@@ -925,7 +920,7 @@ class HwModel:
             if x == regs.VIOL_COUNT and acc.strb:
                 glob.viol_clear = True
             elif x == regs.OWN_IRQ_EN:
-                bm = _bytemask(acc.strb)
+                bm = byte_mask(acc.strb)
                 glob.irq_en = (((self._irq_en & ~bm) | (acc.data & bm))
                                & regs.OWN_IRQ_EN_OWN_IRQ_EN_MASK)
             return LiteResult(Resp.OKAY, 0)
@@ -937,7 +932,7 @@ class HwModel:
                 v = c.own_stat() if off == regs.OWN_STAT else (
                     c.q_cycles if off == regs.Q_CYCLES else 0)
                 return LiteResult(Resp.OKAY, v)
-            v = acc.data & _bytemask(acc.strb)
+            v = acc.data & byte_mask(acc.strb)
             if off == regs.OWN_CMD and acc.strb:
                 self._eff(effs, x).cmd = (
                     (v & regs.OWN_CMD_CMD_MASK) >> regs.OWN_CMD_CMD_LSB,
@@ -971,10 +966,7 @@ class HwModel:
 
     def _judge_host(self, acc: LiteAccess, effs: dict[int, _Eff], glob: _Glob) -> LiteResult:
         a = acc.addr & 0xFFFC
-        fn = a // regs.HOST_FUNC_STRIDE
-        off = a % regs.HOST_FUNC_STRIDE
-        g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
-        reg = off % regs.WIN_SIZE
+        fn, g, reg = decode_host(a)
         if fn >= self.params.num_func or g not in self._ch:
             return LiteResult(Resp.DECERR, 0)
         c = self._ch[g]

@@ -47,7 +47,9 @@ from pathlib import Path
 from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage_db, coverage_section
 
 from model import regs
-from model.hw import HwModel, HwParams, LiteAccess, Resp
+from model.addrmap import decode_host as host_target
+from model.addrmap import decode_local as local_target
+from model.hw import HwModel, HwParams, LiteAccess, Resp, byte_mask
 
 ROOT_NAME = "dd"
 
@@ -83,27 +85,6 @@ def size_class(size: int, max_burst: int) -> str:
     if beats <= 1:
         return "1_beat"
     return "one_burst" if beats <= max_burst else "multi_burst"
-
-
-def host_target(addr: int) -> tuple[int, int, int]:
-    """Host address -> (function window, global channel, register offset)."""
-    a = addr & 0xFFFC
-    fn, off = divmod(a, regs.HOST_FUNC_STRIDE)
-    g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
-    return fn, g, off % regs.WIN_SIZE
-
-
-def local_target(addr: int) -> tuple[str, int, int] | None:
-    """Local address -> ("own", g, off) / ("win", g, off) for channel registers, else None."""
-    a = addr & 0xFFFC
-    if regs.OWN_BASE <= a < regs.OWN_BASE + 16 * regs.OWN_STRIDE:
-        g, off = divmod(a - regs.OWN_BASE, regs.OWN_STRIDE)
-        return "own", g, off
-    if regs.LOC_WIN_BASE <= a < regs.LOC_WIN_BASE + regs.MAX_CH_PER_DIR * regs.WIN_CH_STRIDE:
-        off = a - regs.LOC_WIN_BASE
-        g = ((off // regs.WIN_DIR_STRIDE) & 1) * regs.MAX_CH_PER_DIR + off // regs.WIN_CH_STRIDE
-        return "win", g, off % regs.WIN_SIZE
-    return None
 
 
 def host_outcome(acc: LiteAccess, pre: tuple[int, int, int] | None, num_func: int) -> str:
@@ -352,7 +333,7 @@ class Coverage:
             return None
         if off != regs.OWN_CMD or not acc.strb:
             return None
-        value = acc.data & _bytemask(acc.strb)
+        value = acc.data & byte_mask(acc.strb)
         cmd = cmd_name(value, self.p.num_func)
         state, _, ch_stat = pre
         self.items.own(cmd, STATE_NAME[state], g)
@@ -363,7 +344,7 @@ class Coverage:
 
     def _start(self, acc: LiteAccess, pre: tuple[int, int, int], g: int, m: HwModel, who: str) -> None:
         """A DOORBELL write that the access rules let through: START accepted or refused."""
-        v = acc.data & _bytemask(acc.strb)
+        v = acc.data & byte_mask(acc.strb)
         if not v & regs.DOORBELL_START_MASK or v & regs.DOORBELL_STOP_MASK:
             return
         if pre[2] == regs.CH_RUNNING:
@@ -386,10 +367,3 @@ class Coverage:
         coverage_db.export_to_yaml(str(path))
         return path
 
-
-def _bytemask(strb: int) -> int:
-    m = 0
-    for i in range(4):
-        if strb >> i & 1:
-            m |= 0xFF << (8 * i)
-    return m

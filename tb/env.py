@@ -20,7 +20,9 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Lock, RisingEdge, Timer
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
-from model import regs
+from model.addrmap import host_win_addr as host_win  # noqa: F401 - re-exported
+from model.addrmap import loc_win_addr as loc_win  # noqa: F401
+from model.addrmap import own_addr as own_reg  # noqa: F401
 from model.hw import HwModel, HwParams
 from tb.coverage import Coverage
 from tb.memcheck import CopyChecker
@@ -48,28 +50,6 @@ def params_from_env() -> HwParams:
         max_burst=int(raw.get("MAX_BURST", 8)),
         mem_size=MEM_SIZE,
     )
-
-
-def gidx(dir_: int, n: int) -> int:
-    """Global channel index g = dir*8 + n (SPEC 2)."""
-    return int(dir_) * regs.MAX_CH_PER_DIR + n
-
-
-def win_off(g: int) -> int:
-    """Offset of channel g's window inside a 0x1000 window region."""
-    return (g % regs.MAX_CH_PER_DIR) * regs.WIN_CH_STRIDE + (g // regs.MAX_CH_PER_DIR) * regs.WIN_DIR_STRIDE
-
-
-def loc_win(g: int, off: int) -> int:
-    return regs.LOC_WIN_BASE + win_off(g) + off
-
-
-def host_win(f: int, g: int, off: int) -> int:
-    return f * regs.HOST_FUNC_STRIDE + win_off(g) + off
-
-
-def own_reg(g: int, off: int) -> int:
-    return regs.OWN_BASE + g * regs.OWN_STRIDE + off
 
 
 @dataclass

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import regs
+from model.addrmap import channel_of
 from model.hw import AwPresent
-from tb.scoreboard import channel_of
 
 BEAT = 8
 

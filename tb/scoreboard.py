@@ -16,25 +16,11 @@ from dataclasses import dataclass
 
 from cocotb_bus.scoreboard import Scoreboard
 
-from model import regs
+from model.addrmap import channel_of
 from model.hw import HwModel, LiteResult
 from tb.monitor import EdgeMonitor, EdgeSample, LiteResponse
 
 RESP_NAMES = {0: "OKAY", 1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
-
-
-def channel_of(port: str, addr: int) -> int | None:
-    """Global channel index an address refers to, for readable reports."""
-    a = addr & 0xFFFC
-    if port == "host":
-        off = a & 0xFFF
-        return ((off // regs.WIN_DIR_STRIDE) & 1) * 8 + off // regs.WIN_CH_STRIDE
-    if regs.OWN_BASE <= a < regs.OWN_BASE + 16 * regs.OWN_STRIDE:
-        return (a - regs.OWN_BASE) // regs.OWN_STRIDE
-    if regs.LOC_WIN_BASE <= a < regs.LOC_WIN_BASE + 0x1000:
-        off = a - regs.LOC_WIN_BASE
-        return ((off // regs.WIN_DIR_STRIDE) & 1) * 8 + off // regs.WIN_CH_STRIDE
-    return None
 
 
 @dataclass

@@ -33,6 +33,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 
 from model import regs
+from model.addrmap import decode_local
 from model.hw import ArPresent, AwPresent
 from model.timing import Q_IDLE_MAX, max_q_cycles, quiesce_bound
 
@@ -204,9 +205,10 @@ class QuiesceTimer:
                 self._judge(rec, ev.edge)
 
     def _on_own_read(self, e: int, addr: int | None, data: int) -> None:
-        if addr is None or not regs.OWN_BASE <= addr < regs.OWN_BASE + 16 * regs.OWN_STRIDE:
+        d = None if addr is None else decode_local(addr)
+        if d is None or d[0] != "own":
             return
-        g, off = divmod(addr - regs.OWN_BASE, regs.OWN_STRIDE)
+        _, g, off = d
         if off == regs.Q_CYCLES:
             for rec in reversed(self.records):
                 if rec.g == g and rec.qdone is not None and rec.qdone < e:
