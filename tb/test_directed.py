@@ -13,8 +13,8 @@ import errno
 import cocotb
 from cocotb.triggers import Combine, Lock
 
-from model import regs
-from model.backend import global_index
+from model import addrmap, regs
+from model.addrmap import global_index
 from model.epc import (
     AuxDmaDir,
     Epc,
@@ -22,6 +22,7 @@ from model.epc import (
     apci_epc_delegate_dma_chan,
     apci_epc_reclaim_dma_chan,
 )
+from model.timing import Q_IDLE_MAX
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
 from tb.rtl_backend import rtl_epc
@@ -44,7 +45,8 @@ def absent_channels(tb: TB) -> list[int]:
 
 
 def split(g: int) -> tuple[AuxDmaDir, int]:
-    return AuxDmaDir(g // regs.MAX_CH_PER_DIR), g % regs.MAX_CH_PER_DIR
+    d, n = addrmap.split(g)
+    return AuxDmaDir(d), n
 
 
 async def setup(dut) -> TB:
@@ -269,7 +271,7 @@ async def test_reclaim_quiesce_and_unsafe(dut):
     await host.program(g, 0x100, 0x200, 0x40)
     await apci_epc_reclaim_dma_chan(chan, True)
     rec = be.core.reclaims[-1]
-    assert rec.q_cycles is not None and 1 <= rec.q_cycles <= 4, rec
+    assert rec.q_cycles is not None and 1 <= rec.q_cycles <= Q_IDLE_MAX, rec
     for off in ALL_WIN_OFFS:
         assert (await tb.loc.read(loc_win(g, off))).data == 0
     await tb.finish()

@@ -17,6 +17,7 @@ import numpy as np
 from cocotb.triggers import Combine
 
 from model import regs
+from model.timing import Q_CYCLES_IDLE
 from tb.agents import HostAgent, LocalDma
 from tb.qharness import (
     FULL,
@@ -68,7 +69,7 @@ async def test_quiesce_states(dut):
                 rec = await reclaim_checked(tb, be, chan)
                 seen.setdefault(state, set()).add(rec.phase)
                 if state in ("idle", "programmed", "done_irq"):
-                    assert rec.measured == 2, rec   # not running: completion at t0+1
+                    assert rec.measured == Q_CYCLES_IDLE, rec   # not running: done at t0+1
     tb.log.info("phases per state: %s", seen)
     await tb.finish()
     dump_latency(tb, "test_quiesce_states")
