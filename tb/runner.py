@@ -675,7 +675,16 @@ def run(
     if sim not in SIMULATORS:
         raise RunnerError(f"unknown simulator {sim!r}; valid: {', '.join(SIMULATORS)}")
     label, values = resolve_params(params)  # validate before building
-    if modules is None:
+    if modules is None and not test:
+        # everything that applies here: modules restricted to other parameter sets
+        # (e.g. the planted-bug tests) or simulators are left out
+        mods = [m for m in discover()
+                if (m.param_sets is None or label in m.param_sets)
+                and (m.simulators is None or sim in m.simulators)]
+        if not mods:
+            raise RunnerError(f"no cocotb test module applies to {sim}/{label}")
+        modules, test_filter = [m.name for m in mods], None
+    elif modules is None:
         modules, test_filter = select(test)
     else:
         test_filter = select(test)[1] if test else None
