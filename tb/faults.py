@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from cocotb.triggers import ClockCycles
 
-OKAY, SLVERR, DECERR = 0, 2, 3
+from model.hw import Resp
+
+OKAY, SLVERR, DECERR = int(Resp.OKAY), int(Resp.SLVERR), int(Resp.DECERR)
 
 
 class MemFaults:

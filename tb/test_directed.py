@@ -25,9 +25,9 @@ from model.epc import (
 from model.timing import Q_IDLE_MAX
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
+from tb.faults import DECERR, OKAY, SLVERR, MemFaults
 from tb.rtl_backend import rtl_epc
 
-OKAY, SLVERR, DECERR = 0, 2, 3
 ALL_WIN_OFFS = range(0, regs.WIN_SIZE, 4)
 ALL_EN = (regs.INT_SETUP_RSTOP_EN_MASK | regs.INT_SETUP_LSTOP_EN_MASK
           | regs.INT_SETUP_RABORT_EN_MASK | regs.INT_SETUP_LABORT_EN_MASK)
@@ -188,6 +188,16 @@ async def test_same_edge_command_and_access(dut):
     await tb.cycles(8)
     assert state_of(await own_stat(tb, g)) == regs.OWN_LOCAL
     assert (await tb.loc.read(loc_win(g, regs.SAR_LO))).data == 0   # scrubbed
+    # a command to one channel and a host access to another on one edge: independent
+    h = channels(tb)[-1]
+    assert await raw_cmd(tb, h, regs.CMD_DELEGATE, f) == OKAY
+    rc, rh = await together(raw_cmd(tb, g, regs.CMD_DELEGATE, f),
+                            tb.host.write(host_win(f, h, regs.SAR_LO), 0x300))
+    assert tb.sb.last_exec["loc"] == tb.sb.last_exec["host"], "accesses did not share an edge"
+    assert rh == OKAY and rc == OKAY
+    for c in (g, h):
+        assert await raw_cmd(tb, c, regs.CMD_RECLAIM, quiesce=True) == OKAY
+    await tb.cycles(8)
     await tb.finish()
 
 
@@ -265,6 +275,16 @@ async def test_reclaim_quiesce_and_unsafe(dut):
     assert be.core.reclaims[-1].unsafe is True
     # host state survives a plain reclaim (nothing scrubbed), visible locally
     assert (await tb.loc.read(loc_win(g, regs.SAR_LO))).data == 0x1000
+    # running, no quiesce: UNSAFE, and the transfer goes on under local ownership
+    tb.fill_memory(0, 0x20000)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    host = HostAgent(tb, 0)
+    await host.program(g, 0x0, 0x10000, 0x1000)
+    await host.start(g)
+    await apci_epc_reclaim_dma_chan(chan, False)
+    assert be.core.reclaims[-1].unsafe is True
+    res = await LocalDma(tb).wait_done(g)
+    assert res.ch_stat == regs.CH_STOPPED
     # exposed, quiesced: scrubbed, Q_CYCLES within the idle bound
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
     host = HostAgent(tb, 0)
@@ -338,6 +358,15 @@ async def test_transfers(dut):
         src, dst = 0x1000 * i + 0xFF8 - 8 * (i % 3), 0x20000 + 0x3000 * i
         res = await dma.copy(g, src, dst, size)
         assert res.ch_stat == regs.CH_STOPPED, res
+    # every channel delegated in turn, to functions round robin: 1-beat and 1-burst copies
+    for i, g in enumerate(chs):
+        f = i % tb.params.num_func
+        d, n = split(g)
+        chan = await apci_epc_delegate_dma_chan(epc, f, 0, d, n)
+        for size in (8, 64):
+            res = await HostAgent(tb, f).copy(g, 0x11000 + 0x100 * i, 0x38000 + 0x100 * i, size)
+            assert res.ch_stat == regs.CH_STOPPED, (g, size)
+        await apci_epc_reclaim_dma_chan(chan, True)
     g = chs[-1]
     d, n = split(g)
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
@@ -432,6 +461,8 @@ async def test_quiescing_refusals(dut):
         assert st & regs.OWN_STAT_CMD_ERR_MASK, (cmd, q)
         await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK)
     wh = await host.write(g, regs.SAR_LO, 0x40)
+    rh = await host.read(g, regs.CH_STAT)
+    assert (rh.resp, rh.data) == (SLVERR, 0)            # refused reads return 0
     wl = await tb.loc.write(loc_win(g, regs.SAR_LO), 0x40)
     assert state_of(await own_stat(tb, g)) == regs.OWN_QUIESCING
     assert (wh, wl) == (SLVERR, SLVERR)                 # both ports refused
@@ -455,4 +486,35 @@ async def test_quiescing_refusals(dut):
     assert (await host.read(g, regs.DAR_LO)).data == 0
     assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY
     await tb.cycles(8)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_memory_errors_and_every_channel(dut):
+    """SLVERR/DECERR from memory on reads and writes abort the copy; every channel
+    takes every ownership command."""
+    tb = await setup(dut)
+    tb.fill_memory(0, 0x20000)
+    faults = MemFaults(tb.ram, dut.clk)
+    faults.add(0x8000, 0x8400, SLVERR, on="r")
+    faults.add(0x8400, 0x8800, DECERR, on="r")
+    faults.add(0x9000, 0x9400, SLVERR, on="w")
+    faults.add(0x9400, 0x9800, DECERR, on="w")
+    dma = LocalDma(tb)
+    g = channels(tb)[0]
+    for src, dst in ((0x8000, 0x1000), (0x8400, 0x1000), (0x2000, 0x9000), (0x2000, 0x9400)):
+        res = await dma.copy(g, src, dst, 0x80)
+        assert res.ch_stat == regs.CH_ABORTED and res.int_stat & regs.INT_STAT_ABORT_MASK, (src, dst)
+    res = await dma.copy(g, 0x2000, 0x3000, 0x80)           # and the channel still works
+    assert res.ch_stat == regs.CH_STOPPED
+    assert faults.injected["r"] > 0 and faults.injected["b"] > 0
+    faults.clear()
+    for h in channels(tb):
+        for f in range(tb.params.num_func):
+            assert await raw_cmd(tb, h, regs.CMD_DELEGATE, f) == OKAY
+            assert await raw_cmd(tb, h, regs.CMD_RECLAIM, quiesce=True) == OKAY
+            await tb.cycles(4)
+            st = await own_stat(tb, h)
+            assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_QDONE_MASK, (h, f)
+            await tb.loc.write(own_reg(h, regs.OWN_STAT), regs.OWN_STAT_QDONE_MASK)
     await tb.finish()

@@ -15,7 +15,7 @@ from cocotb.triggers import Combine, FallingEdge
 from model import regs
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
-from tb.faults import DECERR, SLVERR
+from tb.faults import DECERR, OKAY, SLVERR
 from tb.qharness import (
     delegate,
     dst_of,
@@ -32,7 +32,6 @@ from tb.test_directed import channels, together
 PARAM_SETS = ("default",)
 PYTEST_SPLIT = True
 TIMEOUT = {"timeout_time": 1000, "timeout_unit": "ms"}
-OKAY = 0
 RESP_NAME = {SLVERR: "SLVERR", DECERR: "DECERR"}
 
 
