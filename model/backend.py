@@ -369,6 +369,29 @@ class HwPort(Protocol):
     def wait(self, cycles: int) -> None: ...
 
 
+def _advance(gen: Ops, result: Any, exc: BaseException | None) -> tuple[bool, Any]:
+    """Hand the last op's result (or its exception) to the generator.
+
+    Returns (True, return value) when the generator finished, else (False, next op).
+    """
+    try:
+        op = gen.throw(exc) if exc is not None else gen.send(result)
+    except StopIteration as stop:
+        return True, stop.value
+    return False, op
+
+
+def _perform(op: object, port: Any) -> Any:
+    """Start `op` on `port`: the port method's return value (awaitable on async ports)."""
+    if isinstance(op, Read):
+        return port.read(op.addr)
+    if isinstance(op, Write):
+        return port.write(op.addr, op.value)
+    if isinstance(op, Wait):
+        return port.wait(op.cycles)
+    raise TypeError(f"unknown op {op!r}")
+
+
 def run_sync(gen: Ops, port: HwPort) -> Any:
     """Run an op generator to completion on a synchronous port; return its value.
 
@@ -377,21 +400,12 @@ def run_sync(gen: Ops, port: HwPort) -> Any:
     result: Any = None
     exc: BaseException | None = None
     while True:
+        done, op = _advance(gen, result, exc)
+        if done:
+            return op
+        result, exc = None, None
         try:
-            op = gen.throw(exc) if exc is not None else gen.send(result)
-        except StopIteration as stop:
-            return stop.value
-        exc = None
-        try:
-            if isinstance(op, Read):
-                result = port.read(op.addr)
-            elif isinstance(op, Write):
-                result = port.write(op.addr, op.value)
-            elif isinstance(op, Wait):
-                port.wait(op.cycles)
-                result = None
-            else:
-                raise TypeError(f"unknown op {op!r}")
+            result = _perform(op, port)
         except Exception as e:  # noqa: BLE001 - thrown into the generator, re-raised there
             exc = e
 
@@ -401,22 +415,13 @@ async def run_async(gen: Ops, port: Any) -> Any:
     result: Any = None
     exc: BaseException | None = None
     while True:
+        done, op = _advance(gen, result, exc)
+        if done:
+            return op
+        result, exc = None, None
         try:
-            op = gen.throw(exc) if exc is not None else gen.send(result)
-        except StopIteration as stop:
-            return stop.value
-        exc = None
-        try:
-            if isinstance(op, Read):
-                result = await port.read(op.addr)
-            elif isinstance(op, Write):
-                result = await port.write(op.addr, op.value)
-            elif isinstance(op, Wait):
-                await port.wait(op.cycles)
-                result = None
-            else:
-                raise TypeError(f"unknown op {op!r}")
-        except Exception as e:  # noqa: BLE001
+            result = await _perform(op, port)
+        except Exception as e:  # noqa: BLE001 - thrown into the generator, re-raised there
             exc = e
 
 

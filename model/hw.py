@@ -206,8 +206,8 @@ def _ev_init(obj: object, spec: tuple[tuple[str, int], ...]) -> None:
 
 
 @dataclass(frozen=True)
-class ArPresent:
-    """ARVALID first high for a new request at this edge (ID, ADDR, LEN, USER)."""
+class _Request:
+    """A new request: VALID first high at this edge (ID, ADDR, LEN, USER)."""
 
     id: int
     addr: int
@@ -219,13 +219,23 @@ class ArPresent:
 
 
 @dataclass(frozen=True)
-class ArHs:
-    """AR handshake (ARVALID & ARREADY) at this edge."""
+class _Handshake:
+    """An address handshake (VALID & READY) at this edge."""
 
     id: int
 
     def __post_init__(self) -> None:
         _ev_init(self, (("id", 16),))
+
+
+@dataclass(frozen=True)
+class ArPresent(_Request):
+    """ARVALID first high for a new request at this edge."""
+
+
+@dataclass(frozen=True)
+class ArHs(_Handshake):
+    """AR handshake (ARVALID & ARREADY) at this edge."""
 
 
 @dataclass(frozen=True)
@@ -243,26 +253,13 @@ class RBeat:
 
 
 @dataclass(frozen=True)
-class AwPresent:
+class AwPresent(_Request):
     """AWVALID first high for a new request at this edge."""
-
-    id: int
-    addr: int
-    len: int
-    user: int
-
-    def __post_init__(self) -> None:
-        _ev_init(self, (("id", 16), ("addr", 64), ("len", 8), ("user", 4)))
 
 
 @dataclass(frozen=True)
-class AwHs:
+class AwHs(_Handshake):
     """AW handshake at this edge."""
-
-    id: int
-
-    def __post_init__(self) -> None:
-        _ev_init(self, (("id", 16),))
 
 
 @dataclass(frozen=True)
