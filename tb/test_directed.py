@@ -62,6 +62,14 @@ async def together(*coros):
     return [t.result() for t in tasks]
 
 
+async def until(tb: TB, cond, cycles: int = 800, step: int = 4) -> None:
+    """Wait until cond() holds, checking every `step` cycles, at most `cycles`."""
+    for _ in range(cycles // step):
+        if cond():
+            return
+        await tb.cycles(step)
+
+
 async def own_stat(tb: TB, g: int) -> int:
     r = await tb.loc.read(own_reg(g, regs.OWN_STAT))
     assert r.resp == OKAY
@@ -308,10 +316,7 @@ async def test_irq_routing(dut):
     dma = LocalDma(tb)
     await dma.program(g, 0x0, 0x10000, 0x100)
     await dma.start(g)
-    for _ in range(200):
-        if int(dut.irq_loc.value):
-            break
-        await tb.cycles(4)
+    await until(tb, lambda: int(dut.irq_loc.value))
     assert int(dut.irq_loc.value) == 1 and int(dut.irq_host.value) == 0
     res = await dma.wait_done(g)
     assert res.ch_stat == regs.CH_STOPPED and int(dut.irq_loc.value) == 0
@@ -322,10 +327,7 @@ async def test_irq_routing(dut):
     await host.program(g, 0x1000, 0x11000, 0x100)
     await host.write(g, regs.INT_SETUP, ALL_EN)   # local enables too: must not fire locally
     await host.start(g)
-    for _ in range(200):
-        if int(dut.irq_host.value) >> f & 1:
-            break
-        await tb.cycles(4)
+    await until(tb, lambda: int(dut.irq_host.value) >> f & 1)
     assert int(dut.irq_host.value) == 1 << f and int(dut.irq_loc.value) == 0
     # masked: no interrupt at all
     await host.write(g, regs.INT_SETUP, ALL_EN | regs.INT_SETUP_SMASK_MASK)
