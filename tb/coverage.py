@@ -50,6 +50,7 @@ from model import regs
 from model.addrmap import decode_host as host_target
 from model.addrmap import decode_local as local_target
 from model.hw import HwModel, HwParams, LiteAccess, Resp, byte_mask
+from tb.scoreboard import current_test_name
 
 ROOT_NAME = "dd"
 
@@ -211,15 +212,13 @@ class _Items:
 _ITEMS: dict[str, _Items] = {}
 
 
-def current_test_name() -> str:
-    """Full name of the running cocotb test (falls back to a per-process counter)."""
-    try:
-        import cocotb.regression as reg
-
-        return str(reg._manager_inst._test.fullname)  # cocotb 2.1 internals
-    except Exception:  # pragma: no cover - other cocotb versions
-        Coverage._counter += 1
-        return f"test{os.getpid()}_{Coverage._counter}"
+def test_file_name() -> str:
+    """Name of the running cocotb test for its coverage file (else a per-process counter)."""
+    name = current_test_name()
+    if name:
+        return name
+    Coverage._counter += 1
+    return f"test{os.getpid()}_{Coverage._counter}"
 
 
 class Coverage:
@@ -236,7 +235,7 @@ class Coverage:
             _ITEMS[prefix] = _Items(prefix, self.p)
         self.items = _ITEMS[prefix]
         self.items.reset()
-        self.test_name = current_test_name()
+        self.test_name = test_file_name()
         self._model: HwModel | None = None
         self._pre: dict[str, tuple[int, tuple[int, int, int] | None]] = {}
         self._irq_seen = (False, 0)

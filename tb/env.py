@@ -27,10 +27,10 @@ from model.hw import HwModel, HwParams
 from tb.coverage import Coverage
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeMonitor
+from tb.runner import CLK_PERIOD_NS, SimContext
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 from tb.timing import QuiesceTimer
 
-CLK_PERIOD_NS = 10  # must match `always #5` in tb/hdl/tb_dma_deleg.v (Icarus)
 MEM_SIZE = 1 << 20
 
 
@@ -117,8 +117,8 @@ class TB:
         for name in ("cocotb.tb_dma_deleg.s_axil_loc", "cocotb.tb_dma_deleg.s_axil_host",
                      "cocotb.tb_dma_deleg.m_axi"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        self.log.info("seed %d, params %s; reproduce: %s", self.seed, self.params,
-                      reproduce_command(self.seed))
+        self.log.info("run seed %d (test seed %d), params %s; reproduce: %s",
+                      SimContext.from_env().seed, self.seed, self.params, reproduce_command())
         if "verilator" in cocotb.SIM_NAME.lower():
             # The wrapper leaves the clock to us under Verilator (see tb_dma_deleg.v).
             cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, "ns").start())

@@ -55,6 +55,9 @@ TOPLEVEL = "tb_dma_deleg"
 TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
 BUILD_ROOT = ROOT / "build" / "sim"
 TIMESCALE = ("1ns", "1ps")
+#: Clock period; tb/hdl/tb_dma_deleg.v generates it on Icarus (`always #5`), tb/env.py
+#: drives it on Verilator, and cycle counts are sim time / this.
+CLK_PERIOD_NS = 10
 
 SIMULATORS = ("icarus", "verilator")
 

@@ -10,7 +10,6 @@ usual `result` (drained queues, zero errors) holds at the end of every test.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from cocotb_bus.scoreboard import Scoreboard
 from model.addrmap import channel_of
 from model.hw import HwModel, LiteResult
 from tb.monitor import EdgeMonitor, EdgeSample, LiteResponse
+from tb.runner import SimContext, short_test_name
 
 RESP_NAMES = {0: "OKAY", 1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
 
@@ -49,14 +49,20 @@ class Mismatch:
                 f"expected {self.expected}, actual {self.actual}")
 
 
-def reproduce_command(seed: int | None = None) -> str:
-    """The one-line command that reruns this test (set by tb.runner)."""
-    cmd = os.environ.get("DD_REPRO")
-    if cmd:
-        return cmd
-    test = os.environ.get("COCOTB_TEST_FILTER") or os.environ.get("TESTCASE", "<test>")
-    return (f"make sim SIM={os.environ.get('DD_SIM', 'icarus')} TEST={test} "
-            f"PARAMS={os.environ.get('DD_PARAMSET', 'default')} SEED={seed}")
+def current_test_name() -> str | None:
+    """Full name of the running cocotb test (tb.test_x.test_y), None if unknown."""
+    try:
+        import cocotb.regression as reg
+
+        return str(reg._manager_inst._test.fullname)  # cocotb 2.1 internals
+    except Exception:  # pragma: no cover - other cocotb versions
+        return None
+
+
+def reproduce_command(waves: bool = False) -> str:
+    """The one-line `make sim` command that reruns the running test with this run's seed."""
+    name = current_test_name()
+    return SimContext.from_env().repro(short_test_name(name) if name else None, waves)
 
 
 class DelegationScoreboard(Scoreboard):
@@ -148,12 +154,13 @@ class DelegationScoreboard(Scoreboard):
 
     # ---------------------------------------------------------------- report
     def report(self) -> str:
-        lines = [f"{len(self.mismatches)} mismatch(es), seed {self.seed}:"]
+        lines = [f"{len(self.mismatches)} mismatch(es), run seed {SimContext.from_env().seed} "
+                 f"(test seed {self.seed}):"]
         lines += [f"  {mm}" for mm in self.mismatches[: self.MAX_REPORT]]
         if len(self.mismatches) > self.MAX_REPORT:
             lines.append(f"  ... {len(self.mismatches) - self.MAX_REPORT} more")
-        lines.append(f"reproduce: {reproduce_command(self.seed)}")
-        lines.append(f"waveform:  {reproduce_command(self.seed)} WAVES=1")
+        lines.append(f"reproduce: {reproduce_command()}")
+        lines.append(f"waveform:  {reproduce_command(waves=True)}")
         return "\n".join(lines)
 
     def check(self) -> None:

@@ -15,8 +15,6 @@ import sys
 
 from tb import runner
 
-CLK_NS = 10  # tb/hdl/tb_dma_deleg.v: always #5 clk = ~clk
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             print(res.report(), file=sys.stderr)
             return 1
         t = res.tests[0]
-        cycles = t.sim_time_ns / CLK_NS
+        cycles = t.sim_time_ns / runner.CLK_PERIOD_NS
         rows.append((sim, cycles, t.real_time_s, cycles / t.real_time_s))
     print(f"\nrandom test, seed {args.seed}, {args.ops} transactions, params {args.params}, "
           f"scoreboard on ({os.cpu_count()} cores)")

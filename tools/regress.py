@@ -53,7 +53,6 @@ from tb import runner  # noqa: E402
 from tools import covmerge  # noqa: E402
 
 OUT = ROOT / "build" / "regress"
-CLK_NS = 10  # tb/env.py CLK_PERIOD_NS
 RANDOM_MODULES = ("tb.test_random",)
 DIRECTED_MODULES = ("tb.test_directed",)
 DEFAULT_PARAMS = ("default", "small")
@@ -109,7 +108,7 @@ class Outcome:
 
     @property
     def cycles(self) -> int:
-        return int(self.sim_ns // CLK_NS)
+        return int(self.sim_ns // runner.CLK_PERIOD_NS)
 
 
 # --------------------------------------------------------------------------- seeds

@@ -22,7 +22,7 @@ module tb_dma_deleg #(
     // HDL-generated clock, Verilator shows cocotb the values *after* each
     // rising edge, which breaks the pre-edge sampling cocotbext-axi relies on
     // (a phantom W beat, a B before the last beat). See tb/env.py.
-    always #5 clk = ~clk;
+    always #5 clk = ~clk;   // half of tb/runner.py CLK_PERIOD_NS
 `endif
     reg rst = 1'b0;   // raised by the testbench (TB.reset) so bus models see an edge
 
