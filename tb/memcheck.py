@@ -7,19 +7,26 @@ the end-to-end property per copy: when a channel reaches CH_STAT=STOPPED (done),
 model's image of [DAR, DAR+XFER_SIZE) equals the source bytes as they were at START.
 
 A copy is not judged (counted in ``skipped``) when its own source and destination
-overlap, or when another channel's write burst touched its source or destination
-while it ran (the source bytes changed under it, legitimately).
+overlap, or when its source or destination may legitimately change under it:
+- a write burst of any channel that is *outstanding at START* (AW presented, B not yet
+  seen: its W beats may land after START) overlaps them;
+- a write burst of another channel *presented while the copy runs* overlaps them;
+- the test itself writes memory (``TB.write_memory``/``fill_memory``) over them.
+Comparing such a copy against the bytes at START would report a false mismatch; the
+per-beat checks of the predictor (R data against the image, W data against the data
+read) and the end-of-test AxiRam == image comparison still judge every byte it moved.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from model import regs
 from model.addrmap import channel_of
-from model.hw import AwPresent
+from model.hw import AwPresent, BHs
 
 BEAT = 8
 
@@ -34,6 +41,13 @@ class _Copy:
     data: np.ndarray | None  # source bytes at START (None: not checkable)
     tainted: str = ""
 
+    def taint(self, lo: int, hi: int, who: str) -> None:
+        """Mark the copy unjudgeable if [lo, hi) overlaps its source or destination."""
+        if lo < self.src + self.size and self.src < hi:
+            self.tainted = f"{who} wrote into the source"
+        elif lo < self.dst + self.size and self.dst < hi:
+            self.tainted = f"{who} wrote into the destination"
+
 
 class CopyChecker:
     """Scoreboard observer; see the module docstring."""
@@ -45,34 +59,36 @@ class CopyChecker:
         self.skipped = 0
         self.aborted = 0
         self.log: list[tuple[int, int, int, int, int]] = []  # (g, start, end, dst, size) verified
+        self.skip_log: list[tuple[int, int, str]] = []  # (g, start, why) of skipped copies
         self._model = None
         self._active: dict[int, _Copy] = {}
+        # write bursts presented and not yet answered by B, per AXI ID: (lo, hi) in order
+        self._writes: dict[int, deque[tuple[int, int]]] = {}
         self.sb.observers.append(self)
 
     def __call__(self, s, res, m) -> None:
-        if m is not self._model:
+        if m is not self._model:  # reset: a new model, nothing outstanding
             self._model = m
             self._active = {}
+            self._writes = {}
         act = self._active
-        if act:
-            for x in s.dma:
-                if isinstance(x, AwPresent):
-                    lo, hi = x.addr, x.addr + BEAT * (x.len + 1)
-                    for c in act.values():
-                        if c.g == x.id:
-                            continue
-                        if lo < c.src + c.size and c.src < hi:
-                            c.tainted = f"channel {x.id} wrote into the source"
-                        if lo < c.dst + c.size and c.dst < hi:
-                            c.tainted = f"channel {x.id} wrote into the destination"
-            for g in list(act):
-                st = m.ch_stat(g)
-                if st != regs.CH_RUNNING:
-                    c = act.pop(g)
-                    if st == regs.CH_STOPPED:
-                        self._verify(c, s.edge, m)
-                    else:
-                        self.aborted += 1
+        for x in s.dma:
+            if isinstance(x, AwPresent):
+                lo, hi = x.addr, x.addr + BEAT * (x.len + 1)
+                self._writes.setdefault(x.id, deque()).append((lo, hi))
+                for c in act.values():
+                    if c.g != x.id:
+                        c.taint(lo, hi, f"channel {x.id}")
+            elif isinstance(x, BHs) and self._writes.get(x.id):
+                self._writes[x.id].popleft()  # bursts of one ID complete in order
+        for g in list(act):
+            st = m.ch_stat(g)
+            if st != regs.CH_RUNNING:
+                c = act.pop(g)
+                if st == regs.CH_STOPPED:
+                    self._verify(c, s.edge, m)
+                else:
+                    self.aborted += 1
         for acc, port in ((s.loc, "loc"), (s.host, "host")):
             if acc is None or not acc.write or (acc.addr & 0xFC) != regs.DOORBELL:
                 continue
@@ -88,11 +104,20 @@ class CopyChecker:
             if src + size <= m.mem.size and dst + size <= m.mem.size and not (
                     src < dst + size and dst < src + size):
                 data = m.mem[src:src + size].copy()
-            act[g] = _Copy(g, s.edge, src, dst, size, data)
+            c = act[g] = _Copy(g, s.edge, src, dst, size, data)
+            for wid, bursts in self._writes.items():
+                for lo, hi in bursts:  # in flight at START: its beats may land later
+                    c.taint(lo, hi, f"channel {wid} (burst in flight at START)")
+
+    def memory_written(self, lo: int, hi: int) -> None:
+        """The test wrote [lo, hi) of memory itself: overlapping running copies are unjudgeable."""
+        for c in self._active.values():
+            c.taint(lo, hi, "the test")
 
     def _verify(self, c: _Copy, edge: int, m) -> None:
         if c.data is None or c.tainted:
             self.skipped += 1
+            self.skip_log.append((c.g, c.start, c.tainted or "source and destination overlap"))
             return
         got = m.mem[c.dst:c.dst + c.size]
         diff = np.flatnonzero(got != c.data)

@@ -554,6 +554,7 @@ class RunResult:
     sim_exit: int
     waves: bool = False
     timeout: float | None = None  # set when the simulator was killed by the time limit
+    knobs: dict[str, str] = dataclasses.field(default_factory=dict)  # STIMULUS_KNOBS of the run
 
     @property
     def failed(self) -> list[TestResult]:
@@ -564,7 +565,7 @@ class RunResult:
         return bool(self.tests) and not self.failed and self.sim_exit == 0
 
     def repro(self, test: str | None = None, waves: bool = False) -> str:
-        return repro_command(self.sim, self.params, self.seed, test, waves)
+        return repro_command(self.sim, self.params, self.seed, test, waves, self.knobs)
 
     def report(self) -> str:
         """Readable summary: per failing test the reproduce command, the log location."""
@@ -594,8 +595,22 @@ class RunResult:
         return "\n".join(lines)
 
 
-def repro_command(sim: str, params: str, seed: int, test: str | None = None, waves: bool = False) -> str:
-    cmd = f"make sim SIM={sim}"
+#: Environment knobs that change a test's stimulus: a reproduce command must carry them.
+STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_SWEEP")
+
+
+def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:
+    """The STIMULUS_KNOBS set in *envs* (later mappings win), in STIMULUS_KNOBS order."""
+    merged: dict[str, str] = {}
+    for env in envs:
+        merged.update(env or {})
+    return {k: merged[k] for k in STIMULUS_KNOBS if merged.get(k, "").strip()}
+
+
+def repro_command(sim: str, params: str, seed: int, test: str | None = None, waves: bool = False,
+                  knobs: Mapping[str, str] | None = None) -> str:
+    """The one-line `make sim` command of a run; *knobs* (STIMULUS_KNOBS) go in front."""
+    cmd = "".join(f"{k}={v} " for k, v in (knobs or {}).items()) + f"make sim SIM={sim}"
     if test:
         cmd += f" TEST={test}"
     cmd += f" PARAMS={params} SEED={seed}"
@@ -705,6 +720,7 @@ def run(
     log_file = run_dir / "sim.log" if log_to_file else None
     waves_file = run_dir / f"{TOPLEVEL}.fst" if waves else None
 
+    knobs = stimulus_knobs(os.environ, extra_env)
     env = {
         "DD_SEED": str(seed),
         "DD_SIM": sim,
@@ -712,8 +728,8 @@ def run(
         "DD_BUG": ",".join(defines_for(label)),
         "DD_PARAMS": json.dumps(values, sort_keys=True),
         "DD_WAVES": "1" if waves else "0",
-        "DD_REPRO": repro_command(sim, params, seed, test, waves),
-        "DD_REPRO_BASE": repro_command(sim, params, seed),
+        "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs),
+        "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs),
         "PYTHONDONTWRITEBYTECODE": "1",
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
@@ -786,6 +802,7 @@ def run(
         sim_exit=exit_code,
         waves=waves,
         timeout=limit if timed_out else None,
+        knobs=knobs,
     )
     if waves:
         if result.waves_file:
@@ -833,7 +850,8 @@ class SimContext:
         )
 
     def repro(self, test: str | None = None, waves: bool = False) -> str:
-        return repro_command(self.sim, self.paramset, self.seed, test, waves)
+        return repro_command(self.sim, self.paramset, self.seed, test, waves,
+                             stimulus_knobs(os.environ))
 
 
 # --------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ QuiesceTimer (tb/timing.py) times every quiesce against SPEC 2.3, the copy check
 from __future__ import annotations
 
 import cocotb
-import numpy as np
 from cocotb.triggers import Combine, FallingEdge
 
 from model import regs
@@ -161,7 +160,7 @@ async def check_reset_values(tb: TB) -> None:
 
 def resync_image(tb: TB, lo: int, hi: int) -> None:
     """Bytes a reset cut off mid-burst are undefined: take AxiRam's as the image."""
-    tb.model.mem[lo:hi] = np.frombuffer(tb.ram.read(lo, hi - lo), dtype=np.uint8)
+    tb.adopt_ram(lo, hi)
 
 
 @cocotb.test(**TIMEOUT)

@@ -58,6 +58,7 @@ DIRECTED_MODULES = ("tb.test_directed",)
 DEFAULT_PARAMS = ("default", "small")
 RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
 MISMATCH_RE = re.compile(r"MISMATCH (edge \d+ .*)")
+COPY_RE = re.compile(r"copy checker: (\d+) verified, (\d+) skipped")  # TB.finish's line
 
 #: Cover bins the regression cannot reach, with the reason (see README "Regression and
 #: coverage"). tb/coverage.py does not define them; listed here for the printed report.
@@ -87,10 +88,9 @@ class Job:
         return f"{self.tag}/{self.short}-{self.seed}"
 
     def repro(self) -> str:
-        cmd = runner.repro_command(self.sim, self.params, self.seed, self.short)
-        if self.ops is not None and self.ops != RANDOM_OPS_DEFAULT:
-            cmd = f"DD_RANDOM_OPS={self.ops} {cmd}"
-        return cmd
+        knobs = ({"DD_RANDOM_OPS": str(self.ops)}
+                 if self.ops is not None and self.ops != RANDOM_OPS_DEFAULT else None)
+        return runner.repro_command(self.sim, self.params, self.seed, self.short, knobs=knobs)
 
 
 @dataclasses.dataclass
@@ -105,6 +105,8 @@ class Outcome:
     results_xml: str = ""
     first_mismatch: str = ""
     message: str = ""
+    copies_verified: int = 0  # tb/memcheck.py: completed copies judged dst == src
+    copies_skipped: int = 0   # completed copies whose bytes legitimately changed under them
 
     @property
     def cycles(self) -> int:
@@ -164,10 +166,12 @@ def run_job(job: Job) -> Outcome:
         return Outcome(job, False, wall_s=time.monotonic() - t0, message=f"{type(exc).__name__}: {exc}")
     log = res.log_file.read_text(errors="replace") if res.log_file and res.log_file.is_file() else ""
     msg = "" if res.ok else res.report()
+    copies = [tuple(map(int, m)) for m in COPY_RE.findall(log)]
     return Outcome(job, res.ok, tests=len(res.tests), failed=len(res.failed),
                    sim_ns=sum(t.sim_time_ns for t in res.tests), wall_s=time.monotonic() - t0,
                    run_dir=str(res.run_dir), results_xml=str(res.results_xml),
-                   first_mismatch=first_mismatch(log) if not res.ok else "", message=msg)
+                   first_mismatch=first_mismatch(log) if not res.ok else "", message=msg,
+                   copies_verified=sum(v for v, _ in copies), copies_skipped=sum(k for _, k in copies))
 
 
 def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
@@ -515,6 +519,7 @@ def cmd_soak(ns: argparse.Namespace) -> int:
           f"{f'{max_seeds} seed(s)' if max_seeds else ''}, sims {sims}, params {params}", flush=True)
     print(f"[soak] repeat: make soak SEED={base} SEEDS={max_seeds or ''} HOURS={ns.hours or ''}", flush=True)
     rng = random.Random(base)
+    t_start = time.monotonic()
     combos = [(s, p) for s in sims for p in params]
     outcomes: list[Outcome] = []
     mods = random_modules()
@@ -536,10 +541,21 @@ def cmd_soak(ns: argparse.Namespace) -> int:
         if bad:
             print("\n[soak] stopped at the first failure:\n" + format_failures(bad[:1]), flush=True)
             print("\n" + format_table(outcomes), flush=True)
+            print(f"[soak] {soak_figures(outcomes, time.monotonic() - t_start)}", flush=True)
             return 1
     print("\n" + format_table(outcomes), flush=True)
+    print(f"[soak] {soak_figures(outcomes, time.monotonic() - t_start)}", flush=True)
     print(f"[soak] PASSED: {len(outcomes)} run(s), base seed {base}", flush=True)
     return 0
+
+
+def soak_figures(outcomes: Sequence[Outcome], wall_s: float) -> str:
+    """The soak's headline figures (README "Regression and coverage")."""
+    ver = sum(o.copies_verified for o in outcomes)
+    skp = sum(o.copies_skipped for o in outcomes)
+    return (f"{len(outcomes)} run(s), {sum(o.cycles for o in outcomes):,} simulated cycles, "
+            f"{wall_s:.0f} s wall; copies verified {ver:,}, skipped {skp:,} "
+            f"(source or destination written under the copy)")
 
 
 def cmd_repro_check(ns: argparse.Namespace) -> int:
