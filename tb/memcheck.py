@@ -42,7 +42,10 @@ class _Copy:
     tainted: str = ""
 
     def taint(self, lo: int, hi: int, who: str) -> None:
-        """Mark the copy unjudgeable if [lo, hi) overlaps its source or destination."""
+        """Mark the copy unjudgeable if [lo, hi) overlaps its source or destination
+        (the first reason is kept: it is the one a test asserts on)."""
+        if self.tainted:
+            return
         if lo < self.src + self.size and self.src < hi:
             self.tainted = f"{who} wrote into the source"
         elif lo < self.dst + self.size and self.dst < hi:
@@ -108,6 +111,10 @@ class CopyChecker:
             for wid, bursts in self._writes.items():
                 for lo, hi in bursts:  # in flight at START: its beats may land later
                     c.taint(lo, hi, f"channel {wid} (burst in flight at START)")
+
+    def writes_in_flight(self) -> list[tuple[int, int, int]]:
+        """Write bursts presented and not yet answered by B: (id, lo, hi)."""
+        return [(g, lo, hi) for g, q in self._writes.items() for lo, hi in q]
 
     def memory_written(self, lo: int, hi: int) -> None:
         """The test wrote [lo, hi) of memory itself: overlapping running copies are unjudgeable."""
