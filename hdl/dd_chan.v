@@ -104,20 +104,35 @@ module dd_chan #(
     assign running = (ch_stat == `DD_CH_RUNNING);
     wire db_startbit = w_db && wval[`DD_DOORBELL_START_LSB];
     wire db_stopbit  = w_db && wval[`DD_DOORBELL_STOP_LSB];
-    // STOP wins over START in one write; START while RUNNING acts as STOP.
-    wire stop_now  = running && (db_stopbit || db_startbit);
-    wire start_now = !running && db_startbit && !db_stopbit;
-    wire start_ok  = start_now && ch_en && (xfer_size != 32'd0) && (xfer_size[2:0] == 3'd0)
-                     && (sar_lo[2:0] == 3'd0) && (dar_lo[2:0] == 3'd0) && !lle;
 
     // ------------------------------------------------------------- ownership
     wire [1:0] c_cmd  = cmd_val[`DD_OWN_CMD_CMD_LSB +: 2];
     wire       c_q    = cmd_val[`DD_OWN_CMD_QUIESCE_LSB];
     wire [3:0] c_func = cmd_val[`DD_OWN_CMD_FUNC_LSB +: 4];
+    // A fenced channel (UNSAFE pending) is not delegated again until UNSAFE is cleared.
     wire del_ok = cmd_we && c_cmd == `DD_CMD_DELEGATE && st == `DD_ST_LOCAL && !running
-                  && ({28'd0, c_func} < NUM_FUNC);
+                  && ({28'd0, c_func} < NUM_FUNC) && !fenced;
     wire rq_ok  = cmd_we && c_cmd == `DD_CMD_RECLAIM && st == `DD_ST_DELEGATED && c_q;
     wire r_ok   = cmd_we && c_cmd == `DD_CMD_RECLAIM && st == `DD_ST_DELEGATED && !c_q;
+    // Plain RECLAIM of an exposed or running channel: UNSAFE, and the channel is
+    // fenced from t0 until UNSAFE is cleared (SPEC v2 2.3).
+    wire r_unsafe = r_ok && (exposed || running || (wr && wr_host));
+`ifdef DD_BUG_NO_FENCE
+    // planted bug: UNSAFE is reported, but the channel is not fenced (SPEC v1 behaviour)
+    wire r_fence = 1'b0;
+    wire fenced  = 1'b0;
+`else
+    wire r_fence = r_unsafe;
+    wire fenced  = unsafe;
+`endif
+    // STOP wins over START in one write; START while RUNNING acts as STOP; a
+    // fencing RECLAIM (r_fence) stops a running transfer like a STOP.
+    wire stop_now  = running && (db_stopbit || db_startbit || r_fence);
+    wire start_now = !running && db_startbit && !db_stopbit;
+    // A fenced channel refuses START (SPEC 2.3), also on the fencing edge itself.
+    wire start_ok  = start_now && ch_en && (xfer_size != 32'd0) && (xfer_size[2:0] == 3'd0)
+                     && (sar_lo[2:0] == 3'd0) && (dar_lo[2:0] == 3'd0) && !lle
+                     && !fenced && !r_fence;
     wire c_err  = cmd_we && !(del_ok || rq_ok || r_ok);
     wire quiescing = (st == `DD_ST_QUIESCING);
 `ifdef DD_BUG_SLOW_QUIESCE
@@ -135,7 +150,7 @@ module dd_chan #(
 `else
     wire qblk = quiescing || rq_ok;
 `endif
-    assign blk = stop_req || stop_now || qblk;
+    assign blk = stop_req || stop_now || qblk || fenced;
 
     wire [31:0] stat_clr = stat_we ? stat_val : 32'd0;
     wire [31:0] iclr     = w_iclear ? wval : 32'd0;
@@ -210,8 +225,7 @@ module dd_chan #(
 
             // ownership
             qdone   <= (qdone   && !stat_clr[`DD_OWN_STAT_QDONE_LSB])   || q_done;
-            unsafe  <= (unsafe  && !stat_clr[`DD_OWN_STAT_UNSAFE_LSB])
-                       || (r_ok && (exposed || running || (wr && wr_host)));
+            unsafe  <= (unsafe  && !stat_clr[`DD_OWN_STAT_UNSAFE_LSB]) || r_unsafe;
             cmd_err <= (cmd_err && !stat_clr[`DD_OWN_STAT_CMD_ERR_LSB]) || c_err;
             if (quiescing) q_cnt <= q_cnt + 32'd1;
             if (rq_ok) begin
@@ -296,7 +310,7 @@ module dd_chan #(
     wire amask = int_setup[`DD_INT_SETUP_AMASK_LSB];
     wire stop_pend  = int_stop && !smask;
     wire abort_pend = int_abort && !amask;
-    assign irq_loc  = (st == `DD_ST_LOCAL)
+    assign irq_loc  = (st == `DD_ST_LOCAL) && !fenced         // fenced: no interrupt
                       && ((stop_pend && int_setup[`DD_INT_SETUP_LSTOP_EN_LSB])
                           || (abort_pend && int_setup[`DD_INT_SETUP_LABORT_EN_LSB]));
     assign irq_host = (st == `DD_ST_DELEGATED)

@@ -23,7 +23,7 @@ value); see :func:`run_sync` / :func:`run_async`.
 Errors (``EpcError`` errno): VF -> EOPNOTSUPP; no DMA channels -> ENODEV; ``hw_ch``
 out of range for the direction, or ``func_no`` beyond the hardware's functions ->
 EINVAL; channel delegated, held by a local client, running, not LOCAL in hardware,
-quarantined, or refused by the hardware (CMD_ERR) -> EBUSY; quiesce not done within
+quarantined, fenced, or refused by the hardware (CMD_ERR) -> EBUSY; quiesce not done within
 ``timeout`` cycles -> :class:`QuiesceTimeout` (ETIMEDOUT); an unexpected hardware
 answer -> EIO.
 """
@@ -193,6 +193,9 @@ class DwBackendCore:
         self.local: set[int] = set()  # g held by local DMA clients
         self.pending: set[int] = set()  # g with a delegation in progress
         self.stuck: set[int] = set()  # g whose reclaim failed: quarantined (EBUSY)
+        # g fenced by an unsafe plain reclaim (SPEC v2 2.3): unusable (EBUSY) until the
+        # endpoint calls unfence_ops; the backend never clears UNSAFE by itself
+        self.fenced: set[int] = set()
         self.reclaims: list[ReclaimRecord] = []
 
     # -- pure checks ------------------------------------------------------
@@ -217,6 +220,8 @@ class DwBackendCore:
             return "held by a local DMA client"
         if g in self.stuck:
             return "quarantined after a failed reclaim"
+        if g in self.fenced:
+            return "fenced after an unsafe reclaim (unfence it first)"
         return None
 
     def check_delegate(
@@ -345,9 +350,41 @@ class DwBackendCore:
         if _own_state(stat) != regs.OWN_LOCAL:
             raise EpcError(errno.EIO, f"channel g={g}: OWN_STAT=0x{stat:08x} after RECLAIM")
         unsafe = bool(stat & regs.OWN_STAT_UNSAFE_MASK)
-        if unsafe:
-            yield from self._w1c(g, regs.OWN_STAT_UNSAFE_MASK)
+        if unsafe:  # fenced in hardware: left unusable, never handed back live
+            self.fenced.add(g)
         return ReclaimRecord(g, False, None, unsafe)
+
+    def unfence_ops(self, dir: object, hw_ch: int) -> Ops:
+        """Make a fenced channel usable again (endpoint software, after an unsafe reclaim).
+
+        Waits (bounded by ``timeout``) until the fenced transfer has ended, returns every
+        writable window register to 0 and clears INT_STAT through the local port, so
+        nothing the host wrote survives (addresses, interrupt enables), and only then
+        clears UNSAFE: the hardware keeps the channel fenced until that last write.
+        """
+        ndir, g = self._check_range(dir, hw_ch)
+        if g not in self.fenced:
+            raise EpcError(errno.EINVAL, f"channel {ndir.name}/{hw_ch} is not fenced")
+        spent = 0
+        while True:
+            ch = yield Read(loc_win_addr(ndir, hw_ch, regs.CH_STAT))
+            if _fld(ch, regs.CH_STAT_STATE_MASK, regs.CH_STAT_STATE_LSB) != regs.CH_RUNNING:
+                break
+            if spent >= self.timeout:
+                raise EpcError(errno.ETIMEDOUT,
+                               f"channel g={g}: fenced transfer still running after {spent} cycles")
+            spent += 1 + self.poll
+            if self.poll:
+                yield Wait(self.poll)
+        for off in regs.WIN_WMASK:  # every stored (RW) register of the window
+            yield from self._write(loc_win_addr(ndir, hw_ch, off), 0)
+        yield from self._write(loc_win_addr(ndir, hw_ch, regs.INT_CLEAR),
+                               regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)
+        yield from self._w1c(g, regs.OWN_STAT_UNSAFE_MASK)
+        stat = yield Read(own_addr(g, regs.OWN_STAT))
+        if stat & regs.OWN_STAT_UNSAFE_MASK:
+            raise EpcError(errno.EIO, f"channel g={g}: UNSAFE still set after clearing it")
+        self.fenced.discard(g)
 
     def _write(self, addr: int, value: int) -> Ops:
         resp = yield Write(addr, value)
@@ -486,3 +523,6 @@ class ModelDwBackend:
 
     def release_local(self, dir: object, hw_ch: int) -> None:
         self.core.release_local(dir, hw_ch)
+
+    def unfence(self, dir: object, hw_ch: int) -> None:
+        run_sync(self.core.unfence_ops(dir, hw_ch), self.port)

@@ -512,7 +512,7 @@ class HwModel:
         if self.own_irq_stat() & self._irq_en:
             return True
         for c in self._ch.values():
-            if c.state == regs.OWN_LOCAL and self._ch_irq(c, local=True):
+            if c.state == regs.OWN_LOCAL and not c.unsafe and self._ch_irq(c, local=True):
                 return True
         return False
 
@@ -677,12 +677,14 @@ class HwModel:
         blk: set[int] = set()
         for g, c in self._ch.items():
             f = effs.get(g)
-            bl = c.stop_req or c.state == regs.OWN_QUIESCING
+            bl = c.stop_req or c.state == regs.OWN_QUIESCING or c.unsafe  # unsafe: fenced
             if f is not None:
                 if f.stop or (f.start and c.ch_stat == regs.CH_RUNNING):
                     bl = True
                 if (f.cmd is not None and f.cmd[0] == regs.CMD_RECLAIM and f.cmd[1]
                         and c.state == regs.OWN_DELEGATED):
+                    bl = True
+                if self._fences(c, f):
                     bl = True
             if bl:
                 blk.add(g)
@@ -754,15 +756,16 @@ class HwModel:
         elif running and not infl and blk:
             ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
             stop_req = False
-        elif f is not None and (f.stop or f.start):
-            if f.stop or running:  # STOP, or START while RUNNING (= STOP)
-                if running and infl:
+        elif f is not None and (f.stop or f.start or self._fences(c, f)):
+            if running:  # STOP, START while RUNNING, or the fence: all act as STOP
+                if infl:
                     stop_req = True
-            elif self._start_legal(c):
-                ch_stat = regs.CH_RUNNING
-                latch = (self._sar(c), self._dar(c), c.win[regs.XFER_SIZE])
-            else:
-                ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+            elif f.start and not f.stop:
+                if self._start_legal(c) and not c.unsafe and not self._fences(c, f):
+                    ch_stat = regs.CH_RUNNING
+                    latch = (self._sar(c), self._dar(c), c.win[regs.XFER_SIZE])
+                else:  # illegal, or fenced (SPEC v2 2.3): refused
+                    ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
         # ownership
         state, func, exposed = c.state, c.func, c.exposed
         qdone, unsafe, cmd_err = c.qdone, c.unsafe, c.cmd_err
@@ -777,7 +780,7 @@ class HwModel:
             if f.cmd is not None:
                 cmd, quiesce, cfunc = f.cmd
                 if (cmd == regs.CMD_DELEGATE and c.state == regs.OWN_LOCAL and not running
-                        and cfunc < self.params.num_func):
+                        and cfunc < self.params.num_func and not c.unsafe):
                     state, func, exposed, scrub = regs.OWN_DELEGATED, cfunc, False, True
                     self.events.append(OwnEvent(e, g, "delegate"))
                 elif cmd == regs.CMD_RECLAIM and c.state == regs.OWN_DELEGATED:
@@ -788,7 +791,7 @@ class HwModel:
                     else:
                         state, func = regs.OWN_LOCAL, 0
                         self.events.append(OwnEvent(e, g, "reclaim"))
-                        if c.exposed or running or f.host_write:
+                        if self._fences(c, f):
                             unsafe = True
                             self.events.append(OwnEvent(e, g, "unsafe"))
                 else:
@@ -826,6 +829,14 @@ class HwModel:
     @staticmethod
     def _dar(c: _Chan) -> int:
         return c.win[regs.DAR_HI] << 32 | c.win[regs.DAR_LO]
+
+    @staticmethod
+    def _fences(c: _Chan, f: _Eff) -> bool:
+        """A plain RECLAIM of an exposed or running channel at this edge: UNSAFE, and the
+        channel is fenced from t0 until UNSAFE is cleared (SPEC v2 2.3)."""
+        return (f.cmd is not None and f.cmd[0] == regs.CMD_RECLAIM and not f.cmd[1]
+                and c.state == regs.OWN_DELEGATED
+                and (c.exposed or c.ch_stat == regs.CH_RUNNING or f.host_write))
 
     def _start_legal(self, c: _Chan) -> bool:
         """SPEC 2.1 START conditions (CH_STAT != RUNNING is checked by the caller)."""
@@ -996,7 +1007,7 @@ class HwModel:
         if st != regs.CH_RUNNING:
             return f"CH_STAT was {_CH_NAMES[st]}, not RUNNING"
         if bl:
-            return "the channel was blocked (STOP requested or quiescing)"
+            return "the channel was blocked (STOP requested, quiescing or fenced)"
         return "another channel was due by round robin"
 
     def _dma(self, e: int, evs: list[object]) -> tuple[bool, bool]:

@@ -828,7 +828,10 @@ REGS: tuple[RegInfo, ...] = (
                 width=1,
                 access="W1C",
                 desc=(
-                    "Unsafe reclaim: RECLAIM without QUIESCE while EXPOSED or RUNNING."
+                    "Unsafe reclaim: RECLAIM without QUIESCE while EXPOSED or RUNNING. "
+                    "While set the channel is fenced: no new AR/AW (a running transfer "
+                    "ends ABORTED), no interrupt, START refused, DELEGATE refused "
+                    "(CMD_ERR)."
                 ),
             ),
             FieldInfo(

@@ -154,8 +154,7 @@ class TB:
         self.model = self.model_cls(self.params, mem=self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
-        self.sb.model = self.model
-        self.sb._model_errors_seen = 0
+        self.sb.attach(self.model)
         self.mon.reset()
 
     def set_backpressure(self, level: float, rng: random.Random | None = None) -> None:

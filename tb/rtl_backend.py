@@ -65,6 +65,9 @@ class RtlDwBackend:
     def release_local(self, dir: object, hw_ch: int) -> None:
         self.core.release_local(dir, hw_ch)
 
+    async def unfence(self, dir: object, hw_ch: int) -> None:
+        await run_async(self.core.unfence_ops(dir, hw_ch), self.port)
+
 
 def rtl_epc(tb: TB, **kw: Any) -> tuple[Epc, RtlDwBackend]:
     """An Epc whose backend drives the RTL; its lock is a cocotb Lock."""

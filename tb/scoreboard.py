@@ -80,6 +80,11 @@ class DelegationScoreboard(Scoreboard):
         self.expected["host AXI4-Lite responses"] = self.pending["host"]
         self.mismatches: list[Mismatch] = []
         self._model_errors_seen = 0
+        self._events_seen = 0
+        # SPEC v2 2.3: every UNSAFE reclaim is reported unless the test declared it
+        # (expect_unsafe); g -> plain reclaims of g that may be UNSAFE
+        self._unsafe_ok: dict[int, int] = {}
+        self._declared: set[int] = set()  # plain reclaims of this edge that were declared
         self.compared = 0
         self.enabled = True
         # edge at which the latest access of each port executed (for same-edge tests)
@@ -118,11 +123,46 @@ class DelegationScoreboard(Scoreboard):
         if s.host is not None:
             self.pending["host"].append(Expect(s.edge, "host", s.host.write, s.host.addr, res.host))
             self.last_exec["host"] = s.edge
+        if len(m.events) > self._events_seen:
+            self._check_unsafe(m.events[self._events_seen:])
+            self._events_seen = len(m.events)
         if len(m.errors) > self._model_errors_seen:
             for v in m.errors[self._model_errors_seen:]:
                 self._mismatch(v.cycle, v.port, v.channel, f"DMA contract: {v.what}",
                                v.expected, v.actual)
             self._model_errors_seen = len(m.errors)
+
+    # ------------------------------------------------------------ UNSAFE reclaims
+    def attach(self, model: HwModel) -> None:
+        """Judge against a new model (after a reset): its event and error logs start empty."""
+        self.model = model
+        self._model_errors_seen = 0
+        self._events_seen = 0
+
+    def expect_unsafe(self, g: int, count: int = 1) -> None:
+        """Declare that the next ``count`` plain reclaims of channel g may be UNSAFE (fence
+        it); an undeclared UNSAFE reclaim is a mismatch. A declaration is used up by the
+        plain reclaim it covers, safe or not."""
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self._unsafe_ok[g] = self._unsafe_ok.get(g, 0) + count
+
+    def _check_unsafe(self, events) -> None:
+        for ev in events:
+            if ev.kind == "reclaim":
+                left = self._unsafe_ok.get(ev.g, 0)
+                if left:
+                    self._unsafe_ok[ev.g] = left - 1
+                    self._declared.add(ev.g)
+                else:
+                    self._declared.discard(ev.g)
+            elif ev.kind == "unsafe":
+                if ev.g not in self._declared:
+                    self._mismatch(ev.edge, "own", ev.g,
+                                   "UNSAFE reclaim (plain RECLAIM of an exposed or running "
+                                   "channel: fenced) the test did not declare",
+                                   "a quiesced reclaim, or tb.sb.expect_unsafe(g)", "UNSAFE")
+                self._declared.discard(ev.g)
 
     def _check_response(self, port: str, rsp: LiteResponse) -> None:
         q = self.pending[port]

@@ -70,6 +70,16 @@ async def until(tb: TB, cond, cycles: int = 800, step: int = 4) -> None:
         await tb.cycles(step)
 
 
+async def expect_delegate_errno(epc: Epc, err: int, *args) -> None:
+    """apci_epc_delegate_dma_chan(epc, *args) must raise EpcError with errno ``err``."""
+    try:
+        await apci_epc_delegate_dma_chan(epc, *args)
+    except EpcError as e:
+        assert e.errno == err, (args, e)
+    else:
+        raise AssertionError(f"{args}: expected errno {err}")
+
+
 async def own_stat(tb: TB, g: int) -> int:
     r = await tb.loc.read(own_reg(g, regs.OWN_STAT))
     assert r.resp == OKAY
@@ -276,23 +286,29 @@ async def test_reclaim_quiesce_and_unsafe(dut):
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
     await apci_epc_reclaim_dma_chan(chan, False)
     assert be.core.reclaims[-1].unsafe is False
-    # exposed, no quiesce: UNSAFE
+    # exposed, no quiesce: UNSAFE, fenced (SPEC v2 2.3)
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
     assert await HostAgent(tb, 0).write(g, regs.SAR_LO, 0x1000) == OKAY
+    tb.sb.expect_unsafe(g)
     await apci_epc_reclaim_dma_chan(chan, False)
     assert be.core.reclaims[-1].unsafe is True
     # host state survives a plain reclaim (nothing scrubbed), visible locally
     assert (await tb.loc.read(loc_win(g, regs.SAR_LO))).data == 0x1000
-    # running, no quiesce: UNSAFE, and the transfer goes on under local ownership
+    await expect_delegate_errno(epc, errno.EBUSY, 0, 0, d, n)   # fenced: not handed out
+    await be.unfence(d, n)
+    assert (await tb.loc.read(loc_win(g, regs.SAR_LO))).data == 0   # scrubbed by unfence
+    # running, no quiesce: UNSAFE, and the fence ends the transfer as a STOP would
     tb.fill_memory(0, 0x20000)
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
     host = HostAgent(tb, 0)
     await host.program(g, 0x0, 0x10000, 0x1000)
     await host.start(g)
+    tb.sb.expect_unsafe(g)
     await apci_epc_reclaim_dma_chan(chan, False)
     assert be.core.reclaims[-1].unsafe is True
     res = await LocalDma(tb).wait_done(g)
-    assert res.ch_stat == regs.CH_STOPPED
+    assert res.ch_stat == regs.CH_ABORTED
+    await be.unfence(d, n)
     # exposed, quiesced: scrubbed, Q_CYCLES within the idle bound
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
     host = HostAgent(tb, 0)
@@ -402,12 +418,7 @@ async def test_api_errno_on_rtl(dut):
     p = tb.params
 
     async def expect(err, *args):
-        try:
-            await apci_epc_delegate_dma_chan(epc, *args)
-        except EpcError as e:
-            assert e.errno == err, (args, e)
-        else:
-            raise AssertionError(f"{args}: expected errno {err}")
+        await expect_delegate_errno(epc, err, *args)
 
     # a valid VF (the EPC has one per function) is still refused by the backend
     epc_vf = Epc(be, max_functions=p.num_func, max_vfs=[1] * p.num_func, lock=Lock())
@@ -481,9 +492,16 @@ async def test_quiescing_refusals(dut):
     await tb.loc.write(own_reg(g, regs.OWN_STAT), 0xFFFFFFFF)
     assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
     assert await host.write(g, regs.DAR_LO, 0x5000) == OKAY
+    tb.sb.expect_unsafe(g)
     assert await raw_cmd(tb, g, regs.CMD_RECLAIM) == OKAY
     assert (await own_stat(tb, g)) & regs.OWN_STAT_UNSAFE_MASK
     assert (await tb.loc.read(loc_win(g, regs.DAR_LO))).data == 0x5000
+    # fenced: DELEGATE is refused until UNSAFE is cleared (W1C)
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    st = await own_stat(tb, g)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_CMD_ERR_MASK, hex(st)
+    await tb.loc.write(own_reg(g, regs.OWN_STAT),
+                       regs.OWN_STAT_UNSAFE_MASK | regs.OWN_STAT_CMD_ERR_MASK)
     assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
     assert (await host.read(g, regs.DAR_LO)).data == 0
     assert await raw_cmd(tb, g, regs.CMD_RECLAIM, quiesce=True) == OKAY

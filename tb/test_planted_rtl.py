@@ -18,7 +18,7 @@ from tb.agents import HostAgent
 from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
 
-PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce")
+PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence")
 
 
 async def leak_scenario(tb: TB) -> None:
@@ -42,16 +42,32 @@ async def quiesce_scenario(tb: TB) -> None:
     await tb.cycles(200)
 
 
+async def fence_scenario(tb: TB) -> None:
+    """Plain reclaim (declared UNSAFE) of a running channel: it must be fenced."""
+    tb.fill_memory(0, 0x40000)
+    epc, _ = rtl_epc(tb, timeout=50_000)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    host = HostAgent(tb, 0)
+    await host.program(0, 0x0, 0x20000, 0x4000)
+    await host.start(0)
+    await tb.cycles(100)
+    tb.sb.expect_unsafe(0)
+    await apci_epc_reclaim_dma_chan(chan, False)
+    await tb.cycles(300)
+
+
 #: What the report must say for each bug (tb/timing.py writes the quiesce messages).
 EXPECTED = {
     "DD_BUG_EXTRA_BURST": "AR/AW after t0",
     "DD_BUG_SLOW_QUIESCE": "bound",
+    "DD_BUG_NO_FENCE": "AR for a channel not allowed to pick",
 }
 
 SCENARIOS = {
     "DD_BUG_LEAK_HOST_WRITE": leak_scenario,
     "DD_BUG_EXTRA_BURST": quiesce_scenario,
     "DD_BUG_SLOW_QUIESCE": quiesce_scenario,
+    "DD_BUG_NO_FENCE": fence_scenario,
 }
 
 

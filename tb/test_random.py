@@ -62,7 +62,8 @@ class RandomRun:
         self.epc, self.be = rtl_epc(tb, timeout=200_000)
         self.handles: dict[int, object] = {}   # g -> live DmaChan
         self.stats = {"delegate": 0, "reclaim_q": 0, "reclaim_plain": 0, "unsafe": 0,
-                      "host_copy": 0, "local_copy": 0, "errno": 0, "stop": 0}
+                      "host_copy": 0, "local_copy": 0, "errno": 0, "stop": 0,
+                      "fenced_start": 0}
 
     def done(self) -> bool:
         return self.tb.sb.compared >= self.ops or self.tb.sb.errors > 0
@@ -86,12 +87,14 @@ class RandomRun:
             elif r < 0.50 and g in self.handles:
                 q = rng.random() < 0.8
                 await tb.cycles(rng.randrange(0, 200))
+                if not q:  # a plain reclaim of an exposed/running channel fences it
+                    tb.sb.expect_unsafe(g)
                 await apci_epc_reclaim_dma_chan(self.handles.pop(g), q)
                 rec = self.be.core.reclaims[-1]
                 self.stats["reclaim_q" if q else "reclaim_plain"] += 1
                 self.stats["unsafe"] += int(rec.unsafe)
-                if not q:  # leave the channel clean for the next user
-                    await self._local_cleanup(g, dma)
+                if rec.unsafe:
+                    await self._fenced(g, dma)
             elif r < 0.65 and g not in self.handles:
                 try:
                     self.be.request_local(d, n)
@@ -117,11 +120,16 @@ class RandomRun:
             else:
                 await tb.cycles(rng.randrange(1, 50))
 
-    async def _local_cleanup(self, g: int, dma: LocalDma) -> None:
-        """After an unsafe reclaim the endpoint stops and clears what the host left."""
-        await dma.stop(g)
-        await dma.wait_done(g, timeout_cycles=200_000)
-        await dma.write(g, regs.CH_EN, 0)
+    async def _fenced(self, g: int, dma: LocalDma) -> None:
+        """A fenced channel (SPEC v2 2.3): a local START is refused; then the endpoint
+        unfences it (scrub, clear UNSAFE) through the backend."""
+        rng = self.rng
+        await self.tb.cycles(rng.randrange(0, 100))
+        if rng.random() < 0.3:
+            await dma.start(g)
+            self.stats["fenced_start"] += 1
+        d, n = split(g)
+        await self.be.unfence(d, n)
 
     async def host(self, f: int) -> None:
         """Host driver of function f: programs what it owns, pokes what it doesn't."""

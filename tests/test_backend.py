@@ -265,8 +265,40 @@ def test_plain_reclaim_of_exposed_channel_is_unsafe():
     (rec,) = be.core.reclaims
     assert rec.unsafe and not rec.quiesce and rec.q_cycles is None
     assert hw.own_state(chan.data.g) == regs.OWN_LOCAL
-    assert own_stat(hw, chan.data.g) & regs.OWN_STAT_UNSAFE_MASK == 0  # cleared (W1C)
+    # fenced (SPEC v2 2.3): the backend leaves UNSAFE set and the channel unusable
+    assert own_stat(hw, chan.data.g) & regs.OWN_STAT_UNSAFE_MASK
     assert hw.win_reg(chan.data.g, regs.XFER_SIZE) == 8  # not scrubbed: that's the point
+    assert be.core.fenced == {chan.data.g}
+    assert deleg_errno(epc, 1, 0, EP, 1) == errno.EBUSY
+    with pytest.raises(EpcError) as ei:
+        be.request_local(EP, 1)
+    assert ei.value.errno == errno.EBUSY and "fenced" in str(ei.value)
+
+
+def test_unfence_scrubs_then_clears_unsafe():
+    """unfence: the fenced transfer ends, host-written state is gone, then UNSAFE."""
+    hw, be, epc = make()
+    hw.mem[:0x4000] = 0x5A
+    chan = pci_epc_delegate_dma_chan(epc, 1, 0, RC, 0)
+    g = chan.data.g
+    for reg, v in ((regs.CH_EN, 1), (regs.XFER_SIZE, 0x2000), (regs.SAR_LO, 0),
+                   (regs.DAR_LO, 0x2000), (regs.INT_SETUP, 0x7C),
+                   (regs.DOORBELL, regs.DOORBELL_START_MASK)):
+        assert host_w(hw, 1, RC, 0, reg, v) == Resp.OKAY
+    hw.step(3)
+    assert hw.ch_stat(g) == regs.CH_RUNNING
+    pci_epc_reclaim_dma_chan(chan, False)
+    assert be.core.reclaims[-1].unsafe and g in be.core.fenced
+    with pytest.raises(EpcError) as ei:
+        be.unfence(EP, 0)                      # not fenced
+    assert ei.value.errno == errno.EINVAL
+    be.unfence(RC, 0)
+    assert hw.ch_stat(g) == regs.CH_ABORTED and not be.core.fenced  # the truthful status
+    assert all(hw.win_reg(g, off) == 0 for off in WIN_REGS)
+    assert own_stat(hw, g) & regs.OWN_STAT_UNSAFE_MASK == 0
+    assert hw.int_stat(g) == 0 and not hw.irq_loc() and hw.errors == []
+    chan = pci_epc_delegate_dma_chan(epc, 0, 0, RC, 0)   # usable again
+    pci_epc_reclaim_dma_chan(chan, True)
 
 
 def test_plain_reclaim_of_unexposed_channel_is_safe():

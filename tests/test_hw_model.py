@@ -553,17 +553,69 @@ def test_unsafe_reclaim_exposed_no_scrub():
     assert not hw.exposed(0)
 
 
-def test_unsafe_reclaim_running_keeps_running():
+def test_unsafe_reclaim_running_is_fenced():
+    """SPEC v2 2.3: a plain RECLAIM of a running channel fences it: no AR/AW after t0,
+    the bursts it completes carry the previous owner's function, it ends ABORTED, it
+    drives no interrupt line, START and DELEGATE are refused until UNSAFE is cleared."""
     hw = HwModel()
     random_mem(hw)
-    delegate(hw, 8, 0)
-    hprog(hw, 0, 8, 0x2000, 0x6000, 1024)
+    tr = Trace(hw)
+    delegate(hw, 8, 1)
+    hprog(hw, 1, 8, 0x2000, 0x6000, 1024)
+    hw_(hw, hwin(1, 8, regs.INT_SETUP), SETUP_ALL)   # host enables, local ones too
     hw.step(4)
-    command(hw, 8, RECLAIM)
-    assert hw.own_stat(8) & regs.OWN_STAT_UNSAFE_MASK and hw.ch_stat(8) == RUN
+    assert hw.inflight(8)
+    t0 = command(hw, 8, RECLAIM)
+    assert hw.own_stat(8) & regs.OWN_STAT_UNSAFE_MASK and OwnEvent(t0, 8, "unsafe") in hw.events
+    run_done(hw, 8)
+    assert hw.ch_stat(8) == regs.CH_ABORTED and hw.int_stat(8) & regs.INT_STAT_ABORT_MASK
+    assert hw.errors == []
+    assert [e for e, _ in tr.of(ArPresent) + tr.of(AwPresent) if e > t0 + 1] == []
+    assert {x.user for _, x in tr.of(ArPresent) + tr.of(AwPresent)} == {1}
+    assert not hw.irq_loc()          # INT_STAT.ABORT with local enables: still silent
+    lw(hw, regs.OWN_IRQ_EN, 0)
+    lw(hw, lwin(8, regs.DOORBELL), regs.DOORBELL_START_MASK)
+    assert hw.ch_stat(8) == regs.CH_ABORTED and not hw.inflight(8)   # START refused
+    hw.step(8)
+    assert [e for e, _ in tr.of(ArPresent) if e > t0 + 1] == []
+    command(hw, 8, DELEGATE, func=0)
+    assert state_of(hw.own_stat(8)) == LOCAL and hw.own_stat(8) & regs.OWN_STAT_CMD_ERR_MASK
+    # unfence: the endpoint clears what the host left, then UNSAFE; the channel is usable
+    lw(hw, lwin(8, regs.INT_SETUP), 0)
+    lw(hw, own(8, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK | regs.OWN_STAT_CMD_ERR_MASK)
+    lprog(hw, 8, 0x3000, 0x7000, 64)
     run_done(hw, 8)
     assert hw.ch_stat(8) == STOPPED and hw.errors == []
-    assert bytes(hw.mem[0x2000:0x2400]) == bytes(hw.mem[0x6000:0x6400])
+
+
+def test_fence_at_t0_refuses_same_edge_start():
+    """A host START executing on the fencing edge is refused: no burst after t0."""
+    hw = HwModel()
+    tr = Trace(hw)
+    delegate(hw, 1, 0)
+    program(lambda off, v: hw_(hw, hwin(0, 1, off), v), 1, 0x100, 0x900, 64, start=False)
+    t0 = hw.cycle + 1
+    res = hw.drive(loc=W(own(1, regs.OWN_CMD), cmd_val(RECLAIM)),
+                   host=W(hwin(0, 1, regs.DOORBELL), regs.DOORBELL_START_MASK))
+    assert res.host.resp == Resp.OKAY and res.loc.resp == Resp.OKAY
+    assert hw.ch_stat(1) == regs.CH_ABORTED and hw.own_stat(1) & regs.OWN_STAT_UNSAFE_MASK
+    hw.step(16)
+    assert tr.of(ArPresent) == [] and hw.errors == [] and t0 > 0
+
+
+def test_fenced_idle_channel_gives_no_local_interrupt():
+    """Host-written local enables and a pending INT_STAT stay silent while fenced."""
+    hw = HwModel()
+    delegate(hw, 0, 0)
+    hprog(hw, 0, 0, 0x100, 0x900, 64)
+    hw_(hw, hwin(0, 0, regs.INT_SETUP), SETUP_ALL)
+    run_done(hw, 0)
+    assert hw.ch_stat(0) == STOPPED and hw.irq_host() == 1
+    command(hw, 0, RECLAIM)
+    assert hw.own_stat(0) & regs.OWN_STAT_UNSAFE_MASK
+    assert not hw.irq_loc() and hw.irq_host() == 0
+    lw(hw, own(0, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK)   # unfenced without a scrub:
+    assert hw.irq_loc()                                        # the stale enables are live
 
 
 def test_unsafe_when_host_write_at_same_edge_as_reclaim():
@@ -904,7 +956,9 @@ def test_delegated_channel_local_enables_ignored():
           setup=regs.INT_SETUP_LSTOP_EN_MASK | regs.INT_SETUP_LABORT_EN_MASK)
     run_done(hw, 0)
     assert hw.int_stat(0) == STOP_B and not hw.irq_loc() and hw.irq_host() == 0
-    command(hw, 0, RECLAIM)  # now LOCAL with the same INT_STAT: local line
+    command(hw, 0, RECLAIM)  # LOCAL with the same INT_STAT, but exposed: fenced, silent
+    assert hw.own_stat(0) & regs.OWN_STAT_UNSAFE_MASK and not hw.irq_loc()
+    lw(hw, own(0, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK)  # unfenced: the local line
     assert hw.irq_loc()
 
 

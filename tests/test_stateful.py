@@ -98,7 +98,7 @@ class DelegationMachine(RuleBasedStateMachine):
             chan = pci_epc_delegate_dma_chan(self.epc, f, 0, _dir(d), n)
         except EpcError as e:
             assert e.errno == errno.EBUSY, e
-            assert g in self.handles or g in self.held or was_running, (
+            assert g in self.handles or g in self.held or was_running or g in self.be.core.fenced, (
                 f"free channel {g} refused: {e}"
             )
         else:
@@ -130,7 +130,26 @@ class DelegationMachine(RuleBasedStateMachine):
             self.stats["q_running" if rec.q_cycles > 2 else "q_idle"] += 1
         else:
             assert rec.unsafe == (g in self.exposed), rec
+            assert (g in self.be.core.fenced) == rec.unsafe  # SPEC v2 2.3: fenced
             self.stats["unsafe" if rec.unsafe else "plain"] += 1
+        self.check_others(before, g)
+
+    @rule(c=chans)
+    def unfence(self, c):
+        """Endpoint software makes a fenced channel usable again (backend unfence)."""
+        d, n = c
+        g = global_index(d, n)
+        if g not in self.be.core.fenced:
+            with pytest.raises(EpcError) as ei:
+                self.be.unfence(_dir(d), n)
+            assert ei.value.errno == errno.EINVAL
+            return
+        before = self.snapshot(g)
+        self.be.unfence(_dir(d), n)
+        assert self.hw.ch_stat(g) != regs.CH_RUNNING and self.hw.int_stat(g) == 0
+        assert all(self.hw.win_reg(g, off) == 0 for off in RW_REGS), "host state survived"
+        assert not self.hw.own_stat(g) & regs.OWN_STAT_UNSAFE_MASK
+        self.stats["unfence"] += 1
         self.check_others(before, g)
 
     @precondition(lambda self: self.handles)
@@ -162,7 +181,8 @@ class DelegationMachine(RuleBasedStateMachine):
             try:
                 self.be.request_local(_dir(d), n)
             except EpcError as e:
-                assert e.errno == errno.EBUSY and (g in self.handles or g in self.held)
+                assert e.errno == errno.EBUSY and (
+                    g in self.handles or g in self.held or g in self.be.core.fenced)
             else:
                 assert g not in self.handles and g not in self.held
                 self.held.add(g)
@@ -295,7 +315,10 @@ class DelegationMachine(RuleBasedStateMachine):
             if g in self.handles:
                 continue
             stat = self.hw.own_stat(g)
-            assert stat & OWN_FLAGS == 0, f"g={g} OWN_STAT=0x{stat:08x}"
+            flags = OWN_FLAGS & ~(regs.OWN_STAT_UNSAFE_MASK if g in self.be.core.fenced else 0)
+            assert stat & flags == 0, f"g={g} OWN_STAT=0x{stat:08x}"
+            # UNSAFE set exactly while the backend holds the channel fenced
+            assert bool(stat & regs.OWN_STAT_UNSAFE_MASK) == (g in self.be.core.fenced)
 
 
 SETTINGS = settings(
