@@ -188,3 +188,5 @@ def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> Non
     mf["outcomes"] = []
     (cut / "manifest.json").write_text(json.dumps(mf))
     refused([*shards[:2], cut], "not its part of the run list")
+    shutil.rmtree(tmp_path / "other-seeds" / "runs")  # an upload that lost the run files
+    refused([*shards[:2], tmp_path / "other-seeds"], "is incomplete")

@@ -620,6 +620,9 @@ def load_shard(path: Path) -> Shard:
             job = Job(**row.pop("job"))
             for key in ("run_dir", "results_xml"):
                 row[key] = str(path / row[key]) if row[key] else ""
+            if row["run_dir"] and not Path(row["run_dir"]).is_dir():
+                raise RegressError(f"{path} is incomplete: the files of run {job.run_name} "
+                                   f"({job.sim}/{job.params}) are missing from {row['run_dir']}")
             outcomes.append(Outcome(job, **row))
     except (KeyError, TypeError, ValueError) as exc:
         raise RegressError(f"{mf}: unreadable manifest ({type(exc).__name__}: {exc})") from None
