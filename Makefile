@@ -19,7 +19,11 @@ MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
 PYTEST_ARGS ?=            # extra pytest arguments, e.g. PYTEST_ARGS='-k regs -x'
 SEEDS  ?=                 # regress: seeds per test x simulator x params (default 4); soak: seed budget
 HOURS  ?=                 # soak: time budget in hours
-COV_MIN ?= 100            # regress: functional coverage threshold, percent
+COV_MIN ?= 100            # regress: functional coverage threshold, percent (sharded: at regress-merge)
+SHARD  ?=                 # regress: run only shard k of N of the run list, e.g. SHARD=2/4 (README "CI")
+OUT    ?=                 # regress / regress-merge: output folder (default build/regress;
+                          # a shard: build/regress-shards/shard-k-of-N)
+DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.g. DIRS='shards/*'
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))
@@ -53,7 +57,7 @@ SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 	$(if $(filter 1 yes true,$(WAVES)),--waves)
 
 .PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
-	fmt regs bench-model bench-sim clean distclean regress soak repro-check
+	fmt regs bench-model bench-sim clean distclean regress regress-merge soak repro-check lint-ci
 
 help:
 	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1)"
@@ -61,13 +65,16 @@ help:
 	@echo "make test-model / test-sim   only the pure-Python tests / only the simulations"
 	@echo "make list      list cocotb tests and parameter sets"
 	@echo "make build     only build the simulation model (SIM= PARAMS= WAVES=)"
-	@echo "make lint      verilator --lint-only -Wall on hdl/sources.f, ruff on Python"
+	@echo "make lint      verilator --lint-only -Wall on hdl/sources.f, ruff on Python, CI files (lint-ci)"
+	@echo "make lint-ci   check-jsonschema: .github/ workflows + actions and .gitlab-ci.yml against their schemas"
 	@echo "make fmt       ruff check --fix (auto-fixable lint findings)"
 	@echo "make regs      regenerate register files from regs/dma_deleg.rdl (tools/reggen.py)"
 	@echo "make bench-model   model throughput benchmark (python -m model.bench)"
 	@echo "make bench-sim     simulated cycles/s of the random test on each simulator"
 	@echo "make regress   CI regression: random tests x SEEDS= seeds x both simulators x params, JUnit,"
 	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
+	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
+	@echo "make regress-merge DIRS='...'   merge shard folders into build/regress (COV_MIN= applied here)"
 	@echo "make soak      long random soak until HOURS= or SEEDS= is used up; stops at the first failure"
 	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"
 	@echo "make report    quiesce latency report: full sweeps (DD_SWEEP=full) on both simulators ->"
@@ -100,7 +107,7 @@ test-model: setup
 test-sim: setup
 	$(TOOLS) $(PY) -m pytest -n $(JOBS) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS) tests/test_sim.py
 
-lint: lint-hdl lint-py
+lint: lint-hdl lint-py lint-ci
 
 # verilator --lint-only -Wall on the RTL of hdl/sources.f, once per named parameter set
 lint-hdl: setup
@@ -108,6 +115,18 @@ lint-hdl: setup
 
 lint-py: setup
 	$(VENV)/bin/ruff check .
+
+# CI configuration files, each against check-jsonschema's builtin schema for its kind
+# (schemas ship in the wheel: no network). Overridable, e.g. for the negative test.
+CI_WORKFLOWS ?= $(wildcard .github/workflows/*.yml)
+CI_ACTIONS   ?= $(wildcard .github/actions/*/action.yml)
+CI_GITLAB    ?= $(wildcard .gitlab-ci.yml)
+CHECK_JSONSCHEMA := $(VENV)/bin/check-jsonschema
+
+lint-ci: setup
+	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows $(CI_WORKFLOWS)
+	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-actions $(CI_ACTIONS)
+	$(CHECK_JSONSCHEMA) --builtin-schema vendor.gitlab-ci $(CI_GITLAB)
 
 fmt: setup
 	$(VENV)/bin/ruff check --fix .
@@ -122,10 +141,17 @@ bench-model: setup
 bench-sim: setup
 	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
 
-# CI regression (tools/regress.py): never part of `make test`
+# CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
+# the same run list; regress-merge turns the shard folders into the unsharded outputs.
 regress: setup
 	$(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
-		--jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(strip $(SHARD)),--shard '$(strip $(SHARD))') \
+		$(if $(strip $(OUT)),--out '$(strip $(OUT))')
+
+# DIRS is not quoted: a glob such as DIRS='build/regress-shards/*' is expanded by the shell.
+regress-merge: setup
+	$(TOOLS) $(PY) -m tools.regress merge --threshold $(strip $(COV_MIN)) \
+		$(if $(strip $(OUT)),--out '$(strip $(OUT))') $(strip $(DIRS))
 
 soak: setup
 	$(TOOLS) $(PY) -m tools.regress soak --jobs $(JOBS) $(if $(strip $(SEEDS)),--seeds $(strip $(SEEDS))) \

@@ -21,6 +21,12 @@
    (annotated sources under ``annotated/``, summary for ``hdl/`` only);
 7. exits 1 on any failing run or functional coverage below ``--threshold``.
 
+``run --shard K/N`` (``make regress SHARD=K/N``) runs only part K of that run list (a
+partition balanced by expected run time, the same on every machine) into a
+self-contained shard folder with a ``manifest.json``; ``merge`` (``make regress-merge
+DIRS=...``) checks that the N folders belong together and writes the outputs of steps
+4-7 from them, applying the coverage threshold to the whole (README "CI").
+
 ``soak`` loops random seeds (bigger ``DD_RANDOM_OPS``) until the time or seed budget
 is used, stopping at the first failure with its reproduce command. ``repro-check``
 runs the random test on a planted-bug build and re-runs the printed reproduce command,
@@ -38,9 +44,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -428,8 +435,11 @@ def format_code_coverage(summary: dict[str, dict[str, tuple[int, int]]]) -> str:
     return "\n".join(lines)
 
 
-def code_coverage(outcomes: Sequence[Outcome], out_dir: Path) -> str | None:
-    files = [Path(o.run_dir) / "coverage.dat" for o in outcomes if o.job.cov and o.run_dir]
+def code_coverage(outcomes: Sequence[Outcome], out_dir: Path,
+                  files: Sequence[Path] | None = None) -> str | None:
+    """Merge the Verilator runs' coverage.dat (*files*, default: those of *outcomes*)."""
+    if files is None:
+        files = [Path(o.run_dir) / "coverage.dat" for o in outcomes if o.job.cov and o.run_dir]
     files = [f for f in files if f.is_file()]
     if not files:
         return None
@@ -440,6 +450,232 @@ def code_coverage(outcomes: Sequence[Outcome], out_dir: Path) -> str | None:
     (out_dir / "summary.txt").write_text(text + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return text + f"\n(from {len(files)} Verilator run(s); annotated RTL: {out_dir / 'annotated'})"
+
+
+# --------------------------------------------------------------------------- shards
+#
+# `make regress SHARD=k/N` runs part k of the run list that `make regress` (same SEEDS,
+# SEED and options) would run; `make regress-merge DIRS=...` turns the N shard folders
+# back into the unsharded outputs. A shard folder is self-contained (it is what CI
+# uploads): manifest.json (configuration, the whole run list, this shard's outcomes) and
+# runs/ (per run: results.xml, coverage_*.yml, coverage.dat; sim.log of failed runs).
+
+SHARDS_OUT = ROOT / "build" / "regress-shards"
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+MANIFEST_KEYS = ("base_seed", "seeds", "config", "shard", "root", "wall_s", "reproduce", "run_list",
+                 "outcomes")
+RUN_FILES = ("results.xml", "coverage.dat", "coverage_*.yml")  # archived for every run
+FAILED_RUN_FILES = ("sim.log",)  # archived for failed runs only (the log the report cites)
+
+#: Expected wall time of one run in seconds, for balancing shards (not a limit). Measured
+#: with `python -m tools.regress run --seeds 1 --jobs 1` at DD_RANDOM_OPS 300, 1500 and
+#: 6000 on both simulators and parameter sets (README "CI"): a run costs a start-up
+#: (simulator launch, cocotb, model and scoreboard set-up) plus, for the random test, a
+#: cost per operation; the directed module costs a fixed time. The parameter sets
+#: differed by less than the noise of the measurement, so they carry no weight.
+EST_START_S = 2.5
+EST_PER_OP_S = {"icarus": 0.0012, "verilator": 0.0010}
+EST_DIRECTED_S = {"icarus": 5.5, "verilator": 5.0}
+
+
+class RegressError(Exception):
+    """Bad command-line input or inconsistent shard folders; reported before any work."""
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"k/N"`` -> ``(k, N)`` with ``1 <= k <= N`` (argparse type: checked before any work)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"SHARD={text!r} is not of the form k/N (e.g. SHARD=2/4)")
+    k, n = int(m.group(1)), int(m.group(2))
+    if n < 1 or not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(
+            f"SHARD={text}: need 1 <= k <= N (shard k of N; here k={k}, N={n})")
+    return k, n
+
+
+def estimate_s(job: Job) -> float:
+    """Expected wall time of *job* (seconds); only the ratios between jobs matter."""
+    if job.kind == "directed":
+        return EST_DIRECTED_S.get(job.sim, max(EST_DIRECTED_S.values()))
+    ops = job.ops if job.ops is not None else RANDOM_OPS_DEFAULT
+    return EST_START_S + EST_PER_OP_S.get(job.sim, max(EST_PER_OP_S.values())) * ops
+
+
+def partition(jobs: Sequence[Job], n: int) -> list[list[Job]]:
+    """Split the run list into *n* shards balanced by ``estimate_s``.
+
+    Longest-first greedy (LPT): jobs by decreasing estimate (ties: run-list order) each go
+    to the shard with the least estimated time so far (ties: lowest k). A pure function
+    of the run list, so every shard machine computes the same split; each shard keeps
+    the run-list order.
+    """
+    if n < 1:
+        raise RegressError(f"shard count must be >= 1, got {n}")
+    if n > len(jobs):
+        raise RegressError(f"SHARD=k/{n}: {n} shards but the regression has only {len(jobs)} run(s); "
+                           f"use at most {len(jobs)} shards or more SEEDS")
+    load = [0.0] * n
+    where: dict[int, int] = {}
+    for i in sorted(range(len(jobs)), key=lambda i: (-estimate_s(jobs[i]), i)):
+        k = min(range(n), key=lambda s: (load[s], s))
+        where[i] = k
+        load[k] += estimate_s(jobs[i])
+    return [[j for i, j in enumerate(jobs) if where[i] == k] for k in range(n)]
+
+
+def shard_dir(k: int, n: int) -> Path:
+    return SHARDS_OUT / f"shard-{k}-of-{n}"
+
+
+def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] | None = None) -> str:
+    """The command that repeats this regression (or one shard of it): the `make` line when
+    the options are the Makefile's, else the equivalent `tools.regress` line."""
+    make_cfg = {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
+                "directed": True, "code_cov": True}
+    tail = f" SHARD={shard[0]}/{shard[1]}" if shard else ""
+    if cfg == make_cfg:
+        return f"make regress SEEDS={n_seeds} SEED={base}{tail}"
+    cmd = (f".venv/bin/python -m tools.regress run --seeds {n_seeds} --seed {base} "
+           f"--sims {','.join(cfg['sims'])} --params {','.join(cfg['params'])}")
+    cmd += f" --ops {cfg['ops']}" if cfg["ops"] is not None else ""
+    cmd += "" if cfg["directed"] else " --no-directed"
+    cmd += "" if cfg["code_cov"] else " --no-code-cov"
+    return cmd + (f" --shard {shard[0]}/{shard[1]}" if shard else "")
+
+
+def archive_runs(outcomes: Sequence[Outcome], dest: Path) -> list[Outcome]:
+    """Copy each run's result files into ``dest/runs/`` (the run folders under build/sim
+    are shared with later runs and are not uploaded); returns the outcomes pointing there."""
+    out = []
+    for o in outcomes:
+        src = Path(o.run_dir) if o.run_dir else None
+        if src is None or not src.is_dir():  # the run never started (build or usage error)
+            out.append(dataclasses.replace(o, run_dir="", results_xml=""))
+            continue
+        parts = src.relative_to(runner.BUILD_ROOT).parts  # <build>/runs/<tag>/<run>
+        to = dest / "runs" / parts[0] / Path(*parts[2:])
+        to.mkdir(parents=True, exist_ok=True)
+        for pattern in RUN_FILES + (() if o.ok else FAILED_RUN_FILES):
+            for f in src.glob(pattern):
+                shutil.copy2(f, to / f.name)
+        xml = to / "results.xml"
+        out.append(dataclasses.replace(o, run_dir=str(to), results_xml=str(xml) if xml.is_file() else ""))
+    return out
+
+
+def _rel(path: str, base: Path) -> str:
+    return str(Path(path).relative_to(base)) if path else ""
+
+
+def write_manifest(out: Path, *, n_seeds: int, base: int, cfg: dict, shard: tuple[int, int],
+                   run_list: Sequence[Job], outcomes: Sequence[Outcome], wall_s: float, rc: int) -> Path:
+    """manifest.json: everything `regress-merge` needs besides the archived run files."""
+    rows = []
+    for o in outcomes:
+        d = dataclasses.asdict(o)
+        d["run_dir"], d["results_xml"] = _rel(o.run_dir, out), _rel(o.results_xml, out)
+        rows.append(d)
+    data = {
+        "format": MANIFEST_FORMAT, "base_seed": base, "seeds": n_seeds, "config": cfg,
+        "shard": list(shard), "root": str(ROOT), "wall_s": round(wall_s, 3), "exit": rc,
+        "reproduce": regress_command(n_seeds, base, cfg, shard),
+        "run_list": [dataclasses.asdict(j) for j in run_list], "outcomes": rows,
+    }
+    path = out / MANIFEST
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+@dataclasses.dataclass
+class Shard:
+    """One shard folder as read back by `regress-merge`."""
+
+    path: Path
+    manifest: dict
+    outcomes: list[Outcome]
+
+    @property
+    def k(self) -> int:
+        return int(self.manifest["shard"][0])
+
+    @property
+    def n(self) -> int:
+        return int(self.manifest["shard"][1])
+
+
+def load_shard(path: Path) -> Shard:
+    if not path.is_dir():
+        raise RegressError(f"shard folder {path} does not exist")
+    mf = path / MANIFEST
+    if not mf.is_file():
+        raise RegressError(f"{path} has no {MANIFEST}: not a shard folder, or its shard did not finish")
+    try:
+        data = json.loads(mf.read_text())
+        if data.get("format") != MANIFEST_FORMAT:
+            raise RegressError(f"{mf}: manifest format {data.get('format')!r}, expected {MANIFEST_FORMAT}")
+        absent = [k for k in MANIFEST_KEYS if k not in data]
+        if absent:
+            raise RegressError(f"{mf}: manifest lacks {', '.join(absent)}")
+        outcomes = []
+        for row in data["outcomes"]:
+            row = dict(row)
+            job = Job(**row.pop("job"))
+            for key in ("run_dir", "results_xml"):
+                row[key] = str(path / row[key]) if row[key] else ""
+            if row["run_dir"] and not Path(row["run_dir"]).is_dir():
+                raise RegressError(f"{path} is incomplete: the files of run {job.run_name} "
+                                   f"({job.sim}/{job.params}) are missing from {row['run_dir']}")
+            outcomes.append(Outcome(job, **row))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RegressError(f"{mf}: unreadable manifest ({type(exc).__name__}: {exc})") from None
+    return Shard(path, data, outcomes)
+
+
+def check_shards(shards: Sequence[Shard]) -> list[Job]:
+    """All shards come from one regression and together hold exactly its run list, each
+    shard exactly its part; returns the run list. Raises RegressError otherwise."""
+    if not shards:
+        raise RegressError("no shard folders given (DIRS= is empty)")
+    ref = shards[0]
+    keys = ("base_seed", "seeds", "config", "run_list")
+    for s in shards[1:]:
+        for key in keys:
+            if s.manifest[key] != ref.manifest[key]:
+                what = {"base_seed": "base seed (SEED=)", "seeds": "seed count (SEEDS=)",
+                        "config": "options (simulators, parameter sets, ops, directed, code coverage)",
+                        "run_list": "run list (different sources?)"}[key]
+                raise RegressError(f"{s.path} and {ref.path} are shards of different regressions: "
+                                   f"{what} {s.manifest[key]!r} vs {ref.manifest[key]!r}"[:600])
+        if s.n != ref.n:
+            raise RegressError(f"{s.path} is shard {s.k}/{s.n} but {ref.path} is shard {ref.k}/{ref.n}")
+    seen: dict[int, Path] = {}
+    for s in shards:
+        if s.k in seen:
+            raise RegressError(f"shard {s.k}/{s.n} given twice: {seen[s.k]} and {s.path}")
+        seen[s.k] = s.path
+    n = ref.n
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in seen]
+    if missing:
+        raise RegressError(f"missing shard(s) {', '.join(missing)}: pass all {n} shard folders in DIRS=")
+    run_list = [Job(**d) for d in ref.manifest["run_list"]]
+    parts = partition(run_list, n)
+    for s in shards:
+        got = [o.job for o in s.outcomes]
+        if Counter(got) != Counter(parts[s.k - 1]):
+            raise RegressError(f"{s.path}: shard {s.k}/{n} holds {len(got)} run(s), not its part of the "
+                               f"run list ({len(parts[s.k - 1])} run(s)): an interrupted or edited shard")
+    return run_list
+
+
+def rebase_coverage_dat(src: Path, dst: Path, old_root: str, new_root: str = str(ROOT)) -> Path:
+    """Copy of a coverage.dat whose source paths (``f`` attributes) point into *new_root*:
+    a shard made on another machine or checkout names its own paths."""
+    text = src.read_text(errors="replace").replace(f"\x02{old_root}/", f"\x02{new_root}/")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text)
+    return dst
 
 
 # --------------------------------------------------------------------------- commands
@@ -455,53 +691,142 @@ def _csv(s: str) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
 
 
+def write_reports(outcomes: Sequence[Outcome], out: Path, *, base: int, threshold: float | None,
+                  wall_line: str, label: str = "regression", extra: Sequence[str] = (),
+                  cc_files: Sequence[Path] | None = None) -> tuple[int, str]:
+    """Write junit.xml, results/, coverage/, code_coverage/ and summary.txt into *out*;
+    returns (exit status, summary text). One writer for `run`, a shard and `merge`.
+
+    *threshold* None (a shard): coverage is reported but not judged, because a shard
+    holds only part of the bins; `merge` applies the threshold to the whole.
+    """
+    write_junit(outcomes, out / "junit.xml")
+    copy_results(outcomes, out / "results")
+    text = ["", "==== regression summary " + "=" * 50, format_table(outcomes), wall_line]
+    fails = format_failures(outcomes)
+    if fails:
+        text += ["", fails]
+    text += list(extra)
+    rc = 1 if any(not o.ok for o in outcomes) else 0
+    cov_files = coverage_files(outcomes)
+    if cov_files:
+        rep, cov_text = covmerge.merge_and_report(cov_files, out / "coverage", threshold)
+        text += ["", "==== functional coverage (tb/coverage.py) " + "=" * 32, cov_text,
+                 "not modelled (unreachable): " + "; ".join(UNREACHABLE_NOTES),
+                 f"files: {out / 'coverage'}/coverage.{{txt,yml,xml}}"]
+        if threshold is None:
+            text.append("(this shard's part only: COV_MIN is applied by `make regress-merge`)")
+        elif rep.percent() < threshold:
+            rc = 1
+    elif threshold is None:
+        text += ["", "no functional coverage files in this shard"]
+    else:
+        text += ["", f"no functional coverage files found: FAIL (threshold {threshold} %)"]
+        rc = 1
+    cc = code_coverage(outcomes, out / "code_coverage", cc_files)
+    if cc:
+        text += ["", "==== code coverage (Verilator line/toggle, hdl/ only) " + "=" * 20, cc]
+    text += ["", f"JUnit: {out / 'junit.xml'}; cocotb results: {out / 'results'}",
+             f"{label} {'PASSED' if rc == 0 else 'FAILED'} (base seed {base})"]
+    report = "\n".join(text)
+    (out / "summary.txt").write_text(report + "\n")
+    return rc, report
+
+
+def _fresh_dir(out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
     seeds = seed_list(base, ns.seeds)
     sims, params = _csv(ns.sims), _csv(ns.params)
-    jobs = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
-                     code_cov=not ns.no_code_cov)
+    cfg = {"sims": sims, "params": params, "ops": ns.ops, "directed": not ns.no_directed,
+           "code_cov": not ns.no_code_cov}
+    run_list = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
+                         code_cov=not ns.no_code_cov)
+    jobs = run_list
+    if ns.shard:  # checked before any build or run
+        k, n = ns.shard
+        parts = partition(run_list, n)
+        jobs = parts[k - 1]
     workers = _workers(ns.jobs)
     print(f"[regress] base seed {base} -> seeds {seeds}", flush=True)
-    print(f"[regress] repeat this regression: make regress SEEDS={ns.seeds} SEED={base}", flush=True)
+    print(f"[regress] repeat this regression: {regress_command(ns.seeds, base, cfg)}", flush=True)
+    if ns.shard:
+        est = [sum(estimate_s(j) for j in p) for p in parts]
+        print(f"[regress] shard {k}/{n}: {len(jobs)} of {len(run_list)} run(s); estimated "
+              f"{est[k - 1]:.0f} s, per shard {[round(e) for e in est]} s (README \"CI\")", flush=True)
+        print(f"[regress] repeat this shard: {regress_command(ns.seeds, base, cfg, ns.shard)}", flush=True)
     print(f"[regress] {len(jobs)} run(s) on {workers} worker(s): modules {random_modules()} "
           f"(+ directed {list(DIRECTED_MODULES) if not ns.no_directed else []}), sims {sims}, "
           f"params {params}", flush=True)
-    out = Path(ns.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = Path(ns.out) if ns.out else shard_dir(*ns.shard) if ns.shard else OUT
+    _fresh_dir(out)
     t0 = time.monotonic()
     prebuild(jobs)
     outcomes = run_pool(jobs, workers)
     wall = time.monotonic() - t0
-    write_junit(outcomes, out / "junit.xml")
-    copy_results(outcomes, out / "results")
-    text = ["", "==== regression summary " + "=" * 50, format_table(outcomes),
-            f"wall clock {wall:.1f} s (builds included), base seed {base}"]
-    fails = format_failures(outcomes)
-    if fails:
-        text += ["", fails]
-    rc = 1 if any(not o.ok for o in outcomes) else 0
-    cov_files = coverage_files(outcomes)
-    if cov_files:
-        rep, cov_text = covmerge.merge_and_report(cov_files, out / "coverage", ns.threshold)
-        text += ["", "==== functional coverage (tb/coverage.py) " + "=" * 32, cov_text,
-                 "not modelled (unreachable): " + "; ".join(UNREACHABLE_NOTES),
-                 f"files: {out / 'coverage'}/coverage.{{txt,yml,xml}}"]
-        if rep.percent() < ns.threshold:
-            rc = 1
-    else:
-        text += ["", f"no functional coverage files found: FAIL (threshold {ns.threshold} %)"]
-        rc = 1
-    cc = code_coverage(outcomes, out / "code_coverage")
-    if cc:
-        text += ["", "==== code coverage (Verilator line/toggle, hdl/ only) " + "=" * 20, cc]
-    text += ["", f"JUnit: {out / 'junit.xml'}; cocotb results: {out / 'results'}",
-             f"regression {'PASSED' if rc == 0 else 'FAILED'} (base seed {base})"]
-    report = "\n".join(text)
-    (out / "summary.txt").write_text(report + "\n")
+    order = {j: i for i, j in enumerate(run_list)}
+    outcomes.sort(key=lambda o: order[o.job])  # run-list order, not completion order
+    if not ns.shard:
+        rc, report = write_reports(outcomes, out, base=base, threshold=ns.threshold,
+                                   wall_line=f"wall clock {wall:.1f} s (builds included), base seed {base}")
+        print(report, flush=True)
+        return rc
+    outcomes = archive_runs(outcomes, out)
+    extra = ["", f"reproduce this shard: {regress_command(ns.seeds, base, cfg, ns.shard)}"]
+    rc, report = write_reports(outcomes, out, base=base, threshold=None, label=f"shard {k}/{n}",
+                               wall_line=f"wall clock {wall:.1f} s (builds included), base seed {base}",
+                               extra=extra)
+    write_manifest(out, n_seeds=ns.seeds, base=base, cfg=cfg, shard=ns.shard, run_list=run_list,
+                   outcomes=outcomes, wall_s=wall, rc=rc)
+    print(report, flush=True)
+    print(f"[regress] shard folder (upload it; merge with `make regress-merge DIRS=...`): {out}", flush=True)
+    return rc
+
+
+def cmd_merge(ns: argparse.Namespace) -> int:
+    """Merge shard folders into the outputs of the unsharded regression; no simulation."""
+    shards = [load_shard(Path(d)) for d in ns.dirs]
+    run_list = check_shards(shards)
+    out = Path(ns.out)
+    for s in shards:
+        if s.path.resolve().is_relative_to(out.resolve()):
+            raise RegressError(f"shard folder {s.path} is inside the output folder {out}, which the "
+                               "merge replaces: move it or pass another --out")
+    ref = shards[0].manifest
+    base, n_seeds, cfg, n = ref["base_seed"], ref["seeds"], ref["config"], shards[0].n
+    order = {j: i for i, j in enumerate(run_list)}
+    shards = sorted(shards, key=lambda s: s.k)
+    outcomes = sorted((o for s in shards for o in s.outcomes), key=lambda o: order[o.job])
+    print(f"[regress-merge] {n} shard(s) of {regress_command(n_seeds, base, cfg)}: "
+          f"{len(outcomes)} run(s)", flush=True)
+    extra = [""]
+    for s in shards:
+        bad = sum(not o.ok for o in s.outcomes)
+        extra.append(f"shard {s.k}/{n}: {len(s.outcomes)} run(s), {bad} failed, wall clock "
+                     f"{s.manifest['wall_s']:.1f} s, {s.path}"
+                     + (f"; reproduce: {s.manifest['reproduce']}" if bad else ""))
+    walls = [float(s.manifest["wall_s"]) for s in shards]
+    wall_line = (f"wall clock {max(walls):.1f} s (longest of {n} shards, builds included; "
+                 f"{sum(walls):.1f} s summed), base seed {base}")
+    _fresh_dir(out)
+    with tempfile.TemporaryDirectory(prefix="regress-merge-") as tmp:
+        root_of = {o.job: str(s.manifest["root"]) for s in shards for o in s.outcomes}
+        cc_files = []
+        for o in outcomes:  # in run-list order, as the unsharded run merges them
+            f = Path(o.run_dir) / "coverage.dat" if o.job.cov and o.run_dir else None
+            if f is None or not f.is_file():
+                continue
+            if root_of[o.job] != str(ROOT):
+                f = rebase_coverage_dat(f, Path(tmp) / f"{len(cc_files)}.dat", root_of[o.job])
+            cc_files.append(f)
+        rc, report = write_reports(outcomes, out, base=base, threshold=ns.threshold, wall_line=wall_line,
+                                   label=f"regression ({n} shards merged)", extra=extra, cc_files=cc_files)
     print(report, flush=True)
     return rc
 
@@ -595,7 +920,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
     r.add_argument("--no-code-cov", action="store_true", help="plain Verilator builds, no coverage.dat")
-    r.add_argument("--out", default=str(OUT))
+    r.add_argument("--shard", type=parse_shard, default=None, metavar="K/N",
+                   help="run only shard K of N of the run list (balanced by expected time)")
+    r.add_argument("--out", default=None,
+                   help=f"output folder (default: {OUT.relative_to(ROOT)}, sharded: "
+                        f"{SHARDS_OUT.relative_to(ROOT)}/shard-K-of-N)")
+    m = sub.add_parser("merge", help="merge shard folders into the outputs of the unsharded run")
+    m.add_argument("dirs", nargs="*", help="shard folders (each with manifest.json)")
+    m.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
+    m.add_argument("--out", default=str(OUT))
     s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
     s.add_argument("--hours", type=float, default=0.0, help="time budget (0: seed budget only)")
     s.add_argument("--seeds", type=int, default=0, help="seed budget (0: time budget only; both 0: 8)")
@@ -606,8 +939,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--params", default="bug_leak")
     ns = ap.parse_args(argv)
     try:
-        return {"run": cmd_run, "soak": cmd_soak, "repro-check": cmd_repro_check}[ns.cmd](ns)
-    except runner.RunnerError as exc:
+        return {"run": cmd_run, "soak": cmd_soak, "repro-check": cmd_repro_check,
+                "merge": cmd_merge}[ns.cmd](ns)
+    except (runner.RunnerError, RegressError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

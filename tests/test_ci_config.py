@@ -1,0 +1,78 @@
+"""CI configuration (README "CI"): ``make lint-ci`` validates every workflow, the shared
+composite action and ``.gitlab-ci.yml`` against check-jsonschema's builtin schemas
+(offline), so ``make test`` catches a broken CI file; a broken copy of each is rejected.
+The structural checks pin what the README promises the workflows do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def _make(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", "lint-ci", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def _load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text())
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def test_ci_files_validate() -> None:
+    p = _make()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("ok -- validation done") == 3  # workflows, actions, GitLab
+    for name in ("ci.yml", "nightly.yml", "regress.yml"):
+        assert f".github/workflows/{name}" in p.stdout
+
+
+@pytest.mark.parametrize(("var", "path", "old", "new"), [
+    ("CI_WORKFLOWS", ".github/workflows/ci.yml", "runs-on: ubuntu-latest", "runs_on: ubuntu-latest"),
+    ("CI_WORKFLOWS", ".github/workflows/regress.yml", "type: number", "type: integer"),
+    ("CI_ACTIONS", ".github/actions/setup/action.yml", "using: composite", "using: compost"),
+    ("CI_GITLAB", ".gitlab-ci.yml", "parallel: 4", "parallel: many"),
+])
+def test_broken_ci_file_is_rejected(tmp_path: Path, var: str, path: str, old: str, new: str) -> None:
+    text = (ROOT / path).read_text()
+    assert old in text
+    broken = tmp_path / Path(path).name
+    broken.write_text(text.replace(old, new))
+    p = _make(f"{var}={broken}")
+    assert p.returncode != 0
+    assert "Schema validation errors were encountered" in p.stdout + p.stderr
+
+
+def test_workflows_do_what_the_readme_says() -> None:
+    ci, regress, nightly = (_load(WORKFLOWS / f"{n}.yml") for n in ("ci", "regress", "nightly"))
+    assert {"push", "pull_request", "workflow_dispatch"} <= set(ci["on"])
+    assert any("make test" in s.get("run", "") for s in ci["jobs"]["test"]["steps"])
+    filters = yaml.safe_load(ci["jobs"]["changes"]["steps"][1]["with"]["filters"])
+    assert filters == {"rtl": ["hdl/**", "regs/**", "tb/**", "model/**"]}
+    assert "changes.outputs.rtl" in ci["jobs"]["regress"]["if"]
+    reusable = "./.github/workflows/regress.yml"
+    assert ci["jobs"]["regress"]["uses"] == nightly["jobs"]["regress"]["uses"] == reusable
+    shard, merge = regress["jobs"]["shard"], regress["jobs"]["merge"]
+    assert "fromJSON(needs.plan.outputs.shards)" in shard["strategy"]["matrix"]["shard"]
+    assert shard["env"]["SHARD"] == "${{ matrix.shard }}/${{ needs.plan.outputs.n }}"
+    assert any(s.get("run") == "make regress" for s in shard["steps"])
+    assert any("make regress-merge" in s.get("run", "") for s in merge["steps"])
+    assert "!cancelled()" in merge["if"]  # merges (and reports) also after a failed shard
+    assert {"cron"} <= set(nightly["on"]["schedule"][0])
+    assert set(nightly["on"]["workflow_dispatch"]["inputs"]) >= {"seeds", "hours"}
+    assert any("make soak" in s.get("run", "") for s in nightly["jobs"]["soak"]["steps"])
+    action = yaml.safe_load((ROOT / ".github/actions/setup/action.yml").read_text())
+    steps = action["runs"]["steps"]
+    keys = [s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache")]
+    assert keys == ["venv-debian12-${{ hashFiles('pyproject.toml') }}",
+                    "sim-${{ inputs.builds }}-debian12-${{ hashFiles('hdl/**', 'tb/hdl/**') }}"]

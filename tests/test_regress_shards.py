@@ -1,0 +1,192 @@
+"""Sharded regression (tools/regress.py ``run --shard k/N`` and ``merge``; README "CI").
+
+The cheap tests check the partition, the SHARD parser and the command-line errors
+without a simulator. ``test_shards_merged_equal_unsharded_run`` runs a real but small
+regression (Icarus, ``small``, 2 seeds at 300 random ops, the directed module: 3 runs)
+once unsharded and once as 3 shards, merges the shards and compares runs, seeds,
+verdicts, simulated cycles, exit status and functional coverage bins; then it shows that
+merging a wrong set of shard folders is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tb import runner
+from tools import covmerge, regress
+
+ROOT = regress.ROOT
+SMALL = ["--sims", "icarus", "--params", "small", "--seeds", "2", "--ops", "300", "--jobs", "1"]
+
+
+def _tool(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tools.regress", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------- no simulator
+
+
+def test_parse_shard() -> None:
+    assert regress.parse_shard("2/4") == (2, 4)
+    assert regress.parse_shard(" 1 / 1 ") == (1, 1)
+    for bad in ("3/2", "0/4", "x", "1/0", "", "2/2/2", "-1/2"):
+        with pytest.raises(argparse.ArgumentTypeError, match="SHARD="):
+            regress.parse_shard(bad)
+
+
+def _full_run_list() -> list[regress.Job]:
+    return regress.make_jobs(regress.seed_list(7, 4), runner.SIMULATORS, regress.DEFAULT_PARAMS)
+
+
+def test_partition_is_exact_ordered_and_deterministic() -> None:
+    jobs = _full_run_list()
+    assert len(jobs) == 20  # 4 seeds x 2 sims x 2 params random + 4 directed
+    for n in range(1, len(jobs) + 1):
+        parts = regress.partition(jobs, n)
+        assert len(parts) == n and all(parts)
+        assert Counter(j for p in parts for j in p) == Counter(jobs)  # each run exactly once
+        for p in parts:  # each shard keeps the run-list order
+            idx = [jobs.index(j) for j in p]
+            assert idx == sorted(idx)
+        assert regress.partition(list(jobs), n) == parts
+    with pytest.raises(regress.RegressError, match="only 20 run"):
+        regress.partition(jobs, 21)
+
+
+def test_partition_balances_expected_time() -> None:
+    # heavy and light runs interleaved: dealing them out in turn would put every heavy
+    # run on shard 1; balancing by estimate must not
+    heavy = [regress.Job("tb.test_random", "icarus", "default", s, "random", ops=20000) for s in (1, 2, 3)]
+    light = [regress.Job("tb.test_random", "icarus", "default", s, "random") for s in (4, 5, 6)]
+    jobs = [j for pair in zip(heavy, light, strict=True) for j in pair]
+    assert regress.estimate_s(heavy[0]) > 5 * regress.estimate_s(light[0])
+    parts = regress.partition(jobs, 3)
+    assert [sum(j.ops == 20000 for j in p) for p in parts] == [1, 1, 1]
+    loads = [sum(map(regress.estimate_s, p)) for p in regress.partition(_full_run_list(), 4)]
+    assert max(loads) - min(loads) <= max(map(regress.estimate_s, _full_run_list()))
+
+
+def test_regress_command() -> None:
+    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
+           "directed": True, "code_cov": True}
+    assert regress.regress_command(4, 99, cfg, (2, 4)) == "make regress SEEDS=4 SEED=99 SHARD=2/4"
+    cmd = regress.regress_command(2, 5, {**cfg, "sims": ["icarus"], "ops": 300}, (1, 3))
+    assert cmd.endswith("run --seeds 2 --seed 5 --sims icarus --params default,small --ops 300 --shard 1/3")
+
+
+@pytest.mark.parametrize(("shard", "message"), [
+    ("3/2", "SHARD=3/2: need 1 <= k <= N"),
+    ("0/4", "SHARD=0/4: need 1 <= k <= N"),
+    ("x", "SHARD='x' is not of the form k/N"),
+    ("9/9", "9 shards but the regression has only 3 run(s)"),
+])
+def test_bad_shard_is_an_error_before_any_work(tmp_path: Path, shard: str, message: str) -> None:
+    out = tmp_path / "out"
+    p = _tool("run", *SMALL, "--shard", shard, "--out", str(out), timeout=120)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert message in p.stderr
+    assert "[runner]" not in p.stdout and not out.exists()  # nothing built, run or written
+
+
+def test_rebase_coverage_dat(tmp_path: Path) -> None:
+    elsewhere = "/ci/elsewhere/checkout"
+    key = f"\x01f\x02{elsewhere}/hdl/dma_deleg.v\x01l\x0210\x01page\x02v_line/x"
+    src = tmp_path / "c.dat"
+    src.write_text(f"# SystemC::Coverage-3\nC '{key}' 4\n")
+    merged = regress.merge_coverage_dat([regress.rebase_coverage_dat(src, tmp_path / "r.dat", elsewhere)],
+                                        tmp_path / "m.dat")
+    assert regress.code_coverage_summary(merged) == {"hdl/dma_deleg.v": {"line": (1, 1)}}
+    # without the rebase the point lies outside this checkout's hdl/ and is not counted
+    assert regress.code_coverage_summary(regress.merge_coverage_dat([src], tmp_path / "n.dat")) == {}
+
+
+# ---------------------------------------------------------------- real regression
+
+
+def _runs(out: Path) -> dict[tuple[str, str], dict]:
+    """junit.xml -> {(classname, name): verdict and properties except wall-clock ones}."""
+    cases = {}
+    for tc in ET.parse(out / "junit.xml").getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in tc.iter("property")}
+        props.pop("run_dir")
+        cases[(tc.get("classname"), tc.get("name"))] = {"failed": tc.find("failure") is not None, **props}
+    return cases
+
+
+def _bins(out: Path) -> dict[str, dict[str, int]]:
+    db = yaml.safe_load((out / "coverage" / "coverage.yml").read_text())
+    return {i.name: i.bins for i in covmerge.load(db).items}
+
+
+def _totals(out: Path) -> str:
+    """'N run(s), F failed, C simulated cycles' of summary.txt (without wall times)."""
+    line = next(ln for ln in (out / "summary.txt").read_text().splitlines() if " run(s), " in ln)
+    return line.split(" simulated cycles")[0]
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> None:
+    base = ["run", *SMALL, "--seed", str(sim_seed), "--threshold", "100"]
+    full = _tool(*base, "--out", str(tmp_path / "full"))
+    assert "[regress] 3 run(s)" in full.stdout, full.stdout + full.stderr
+    n = 3
+    shards = [tmp_path / f"s{k}" for k in range(1, n + 1)]
+    for k, d in enumerate(shards, 1):
+        p = _tool(*base, "--shard", f"{k}/{n}", "--out", str(d))
+        assert "repeat this shard: " in p.stdout and f"--shard {k}/{n}" in p.stdout, p.stdout + p.stderr
+        manifest = json.loads((d / "manifest.json").read_text())
+        failed = sum(not o["ok"] for o in manifest["outcomes"])
+        # a shard judges its runs only: its part of the coverage is below 100 % and it passes
+        assert p.returncode == (1 if failed else 0), p.stdout + p.stderr
+        assert len(manifest["outcomes"]) == 1 and manifest["exit"] == p.returncode
+    merged = tmp_path / "merged"
+    m = _tool("merge", *map(str, shards), "--threshold", "100", "--out", str(merged))
+    assert m.returncode == full.returncode, m.stdout + m.stderr  # same verdict (incl. coverage)
+    assert f"regression ({n} shards merged)" in m.stdout
+
+    a, b = tmp_path / "full", merged
+    assert _runs(a) == _runs(b) and len(_runs(a)) == 3  # runs, seeds, verdicts, cycles, repro
+    assert sorted(f.name for f in (a / "results").iterdir()) == \
+        sorted(f.name for f in (b / "results").iterdir())
+    assert _bins(a) == _bins(b)  # every cover bin's hit count
+    assert (a / "coverage" / "coverage.txt").read_text() == (b / "coverage" / "coverage.txt").read_text()
+    assert _totals(a) == _totals(b)  # runs, failed, simulated cycles
+
+    # a wrong set of shard folders is refused before anything is written
+    def refused(dirs: list[Path], message: str) -> None:
+        out = tmp_path / "refused"
+        p = _tool("merge", *map(str, dirs), "--out", str(out), timeout=120)
+        assert p.returncode == 2 and message in p.stderr, p.stdout + p.stderr
+        assert not out.exists()
+
+    refused(shards[:2], f"missing shard(s) 3/{n}")
+    refused([shards[0], shards[0], shards[1], shards[2]], "given twice")
+    refused([*shards[:2], tmp_path / "nope"], "does not exist")
+    for key, value, message in (("base_seed", sim_seed + 1, "base seed (SEED=)"),
+                                ("seeds", 3, "seed count (SEEDS=)")):
+        other = tmp_path / f"other-{key}"
+        shutil.copytree(shards[2], other)
+        mf = json.loads((other / "manifest.json").read_text())
+        mf[key] = value
+        (other / "manifest.json").write_text(json.dumps(mf))
+        refused([*shards[:2], other], message)
+    cut = tmp_path / "cut"  # a shard that lost a run
+    shutil.copytree(shards[2], cut)
+    mf = json.loads((cut / "manifest.json").read_text())
+    mf["outcomes"] = []
+    (cut / "manifest.json").write_text(json.dumps(mf))
+    refused([*shards[:2], cut], "not its part of the run list")
+    shutil.rmtree(tmp_path / "other-seeds" / "runs")  # an upload that lost the run files
+    refused([*shards[:2], tmp_path / "other-seeds"], "is incomplete")
