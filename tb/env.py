@@ -30,8 +30,11 @@ from tb.monitor import EdgeMonitor
 from tb.runner import CLK_PERIOD_NS, SimContext
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 from tb.timing import QuiesceTimer
+from tb.vip_warnings import install as _quiet_vip_deprecations
 
 MEM_SIZE = 1 << 20
+
+_quiet_vip_deprecations()  # before the first bus model exists (tb/vip_warnings.py)
 
 
 def stall_pattern(rng: random.Random, level: float):
