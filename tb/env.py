@@ -132,6 +132,7 @@ class TB:
         self.host = Port(self.host_m)
         self.model_cls = model_cls
         self.model = model_cls(self.params)
+        self.reset_edge: int | None = None  # last edge of the latest reset (TB.reset)
         self.mon = EdgeMonitor(dut, self.params.num_func)
         self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
         self.timer = QuiesceTimer(self)   # quiesce timing on every reclaim (tb/timing.py)
@@ -157,6 +158,7 @@ class TB:
         self.model = self.model_cls(self.params, mem=self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
+        self.reset_edge = last_reset_edge  # tb/trace.py replays from here
         self.sb.model = self.model
         self.sb._model_errors_seen = 0
         self.mon.reset()
