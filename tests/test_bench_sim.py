@@ -66,6 +66,7 @@ def test_ratio_without_pure_row_is_none_and_bad_records_are_refused(tmp_path: Pa
 
 
 @pytest.mark.sim
+@pytest.mark.slow  # first run builds the harnesses (Verilator -O3: about 30 s)
 @pytest.mark.parametrize("sim", [pytest.param(s, marks=getattr(pytest.mark, s)) for s in runner.SIMULATORS])
 def test_pure_harness_checks_its_copies(sim: str) -> None:
     """One round passes with a cycle count; a corrupted memory beat makes it fail."""
@@ -118,6 +119,7 @@ def _tampered(trace, kind: str):
 
 @pytest.mark.sim
 @pytest.mark.icarus
+@pytest.mark.slow
 def test_replay_reproduces_the_verdict(dma_trace: Path, tmp_path: Path) -> None:
     import pickle
 

@@ -145,21 +145,23 @@ def build_pure(sim: str) -> Path:
               *sorted(C_INCLUDE.glob("*.h"))]:
         h.update(p.read_bytes())
     stamp = bdir / ".stamp"
-    if exe.is_file() and stamp.is_file() and stamp.read_text() == h.hexdigest():
-        print(f"[bench] reusing {exe.relative_to(runner.ROOT)}", flush=True)
-        return exe
-    bdir.mkdir(parents=True, exist_ok=True)
-    stamp.unlink(missing_ok=True)
-    print(f"[bench] building the pure {sim} harness ({version})", flush=True)
-    t0 = time.monotonic()
-    log = bdir / "build.log"
-    with open(log, "w") as fh:
-        rc = subprocess.run(cmd, cwd=bdir, stdout=fh, stderr=subprocess.STDOUT).returncode
-    if rc != 0 or not exe.is_file():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        raise BenchError(f"pure {sim} harness build failed (exit {rc}); log {log}\n{tail}")
-    stamp.write_text(h.hexdigest())
-    print(f"[bench] built in {time.monotonic() - t0:.1f} s", flush=True)
+    # one builder at a time (pytest-xdist workers, a bench next to a test run)
+    with runner._locked(BENCH_DIR / f".pure-{sim}.lock"):
+        if exe.is_file() and stamp.is_file() and stamp.read_text() == h.hexdigest():
+            print(f"[bench] reusing {exe.relative_to(runner.ROOT)}", flush=True)
+            return exe
+        bdir.mkdir(parents=True, exist_ok=True)
+        stamp.unlink(missing_ok=True)
+        print(f"[bench] building the pure {sim} harness ({version})", flush=True)
+        t0 = time.monotonic()
+        log = bdir / "build.log"
+        with open(log, "w") as fh:
+            rc = subprocess.run(cmd, cwd=bdir, stdout=fh, stderr=subprocess.STDOUT).returncode
+        if rc != 0 or not exe.is_file():
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise BenchError(f"pure {sim} harness build failed (exit {rc}); log {log}\n{tail}")
+        stamp.write_text(h.hexdigest())
+        print(f"[bench] built in {time.monotonic() - t0:.1f} s", flush=True)
     return exe
 
 
