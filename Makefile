@@ -70,7 +70,8 @@ help:
 	@echo "make fmt       ruff check --fix (auto-fixable lint findings)"
 	@echo "make regs      regenerate register files from regs/dma_deleg.rdl (tools/reggen.py)"
 	@echo "make bench-model   model throughput benchmark (python -m model.bench)"
-	@echo "make bench-sim     simulated cycles/s of the random test on each simulator"
+	@echo "make bench-sim     cycles/s of the testbench (register + dma workloads) vs pure Verilog/C++"
+	@echo "                   harnesses of the same RTL, predictor replay; -> build/bench/bench.json"
 	@echo "make regress   CI regression: random tests x SEEDS= seeds x both simulators x params, JUnit,"
 	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
@@ -137,7 +138,9 @@ regs: setup
 bench-model: setup
 	$(PY) -m model.bench
 
-# simulated cycles per wall second of the random test, scoreboard on, both simulators
+# simulated cycles per wall second on both simulators: pure harnesses (tb/hdl/bench_pure.v,
+# tb/cpp/bench_pure.cpp), the cocotb testbench on the register and dma workloads, scoreboard
+# on, and the predictor replaying a recorded trace (tools/bench_sim.py); build/bench/bench.json
 bench-sim: setup
 	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
 

@@ -30,8 +30,11 @@ from tb.monitor import EdgeMonitor
 from tb.runner import CLK_PERIOD_NS, SimContext
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 from tb.timing import QuiesceTimer
+from tb.vip_warnings import install as _quiet_vip_deprecations
 
 MEM_SIZE = 1 << 20
+
+_quiet_vip_deprecations()  # before the first bus model exists (tb/vip_warnings.py)
 
 
 def stall_pattern(rng: random.Random, level: float):
@@ -129,6 +132,7 @@ class TB:
         self.host = Port(self.host_m)
         self.model_cls = model_cls
         self.model = model_cls(self.params)
+        self.reset_edge: int | None = None  # last edge of the latest reset (TB.reset)
         self.mon = EdgeMonitor(dut, self.params.num_func)
         self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
         self.timer = QuiesceTimer(self)   # quiesce timing on every reclaim (tb/timing.py)
@@ -154,6 +158,7 @@ class TB:
         self.model = self.model_cls(self.params, mem=self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
+        self.reset_edge = last_reset_edge  # tb/trace.py replays from here
         self.sb.attach(self.model)
         self.mon.reset()
 

@@ -70,7 +70,7 @@ class DelegationScoreboard(Scoreboard):
 
     MAX_REPORT = 20
 
-    def __init__(self, dut, model: HwModel, monitor: EdgeMonitor, seed: int) -> None:
+    def __init__(self, dut, model: HwModel, monitor: EdgeMonitor | None, seed: int) -> None:
         super().__init__(dut, fail_immediately=False)
         self.model = model
         self.seed = seed
@@ -92,7 +92,8 @@ class DelegationScoreboard(Scoreboard):
         # Observers (coverage, timing checks) see each sample with the model's
         # answer and the model itself, after the model stepped: fn(sample, result, model).
         self.observers: list = []
-        monitor.add_callback(self.on_edge)
+        if monitor is not None:  # None: the caller feeds on_edge (tb/trace.py replay)
+            monitor.add_callback(self.on_edge)
 
     # ------------------------------------------------------------------ feed
     def on_edge(self, s: EdgeSample) -> None:

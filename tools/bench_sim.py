@@ -1,45 +1,292 @@
-"""Simulation speed: simulated cycles per wall second of the random test.
+"""Simulation speed: the cocotb testbench against pure harnesses of the same RTL.
 
-Runs tb/test_random.py (scoreboard on, every transaction checked) with a fixed
-seed and size on each simulator and prints cycles/s from cocotb's own sim time
-and real time for the test (build time excluded; builds are reused).
+One invocation (``make bench-sim``) measures, on each simulator:
+
+* ``pure`` lane, ``dma`` workload: the reference harnesses with no Python at all --
+  tb/hdl/bench_pure.v under Icarus, tb/cpp/bench_pure.cpp under Verilator
+  (``verilator --cc --exe -O3 --build``) -- doing back-to-back checked 64 KiB copies on
+  every channel (a mismatch fails the benchmark). Wall time is the harness process
+  (build excluded; builds are reused when nothing changed).
+* ``vip`` lane (today's cocotb testbench with cocotbext-axi), scoreboard and all checkers
+  on, wall time as cocotb reports it for the test (build and simulator start excluded):
+  ``register``: tb/test_random.py, seed 1, 3,000 transactions;
+  ``dma``: tb/test_bench_dma.py, copies of 4..64 KiB on every channel, delegation, host
+  programming and quiesced reclaims in between.
+* the predictor alone replaying the edge trace recorded during the Icarus ``dma`` run
+  (tb/trace.py): cycles/s and events/s, and its verdict must equal the live one.
+
+It prints one table row per simulator x lane x workload (cycles, wall s, cycles/s, ratio
+to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
 
     python -m tools.bench_sim [--sims icarus,verilator] [--seed 1] [--ops 3000]
+    python -m tools.bench_sim --replay build/sim/icarus-default/runs/bench-dma/dma_trace.pkl
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import json
 import os
+import re
+import subprocess
 import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
 
 from tb import runner
+from tb.trace import TRACE_ENV, TraceError, load, replay
+
+BENCH_DIR = runner.ROOT / "build" / "bench"
+PURE_V = runner.TB_DIR / "hdl" / "bench_pure.v"
+PURE_CPP = runner.TB_DIR / "cpp" / "bench_pure.cpp"
+C_INCLUDE = runner.ROOT / "include"
+PURE_TOP = "bench_pure"
+
+#: Rounds of the pure harnesses (one round = one 64 KiB copy per channel, about 82 k
+#: cycles with the default parameters): a few seconds each on this machine.
+PURE_ROUNDS = {"icarus": 2, "verilator": 40}
+#: The dma workload of the vip lane: rounds per channel and the largest copy.
+DMA_ROUNDS = 2
+DMA_MAX = 64 * 1024
+
+_PASS = re.compile(r"^bench_pure: PASS cycles=(\d+) bytes=(\d+)$", re.M)
+
+
+class BenchError(Exception):
+    """A harness that failed to build, failed its check or printed no figure."""
+
+
+@dataclasses.dataclass
+class Record:
+    """One row of the table and of bench.json."""
+
+    sim: str
+    lane: str        # "pure" | "vip"
+    workload: str    # "register" | "dma"
+    cycles: int
+    wall_s: float
+    ratio_to_pure: float | None = None
+
+    @property
+    def cycles_per_s(self) -> float:
+        return self.cycles / self.wall_s if self.wall_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"sim": self.sim, "lane": self.lane, "workload": self.workload,
+                "cycles": self.cycles, "wall_s": round(self.wall_s, 3),
+                "cycles_per_s": round(self.cycles_per_s, 1),
+                "ratio_to_pure": None if self.ratio_to_pure is None else round(self.ratio_to_pure, 6)}
+
+
+def add_ratios(records: Sequence[Record]) -> None:
+    """ratio_to_pure = cycles/s of the row / cycles/s of the pure row of its simulator."""
+    pure = {r.sim: r.cycles_per_s for r in records if r.lane == "pure"}
+    for r in records:
+        base = pure.get(r.sim)
+        r.ratio_to_pure = r.cycles_per_s / base if base else None
+
+
+def _ratio_text(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    if ratio >= 1:
+        return f"{ratio:.2f}"
+    return f"1/{1 / ratio:.0f}" if ratio > 0 else "0"
+
+
+def format_table(records: Sequence[Record]) -> str:
+    lines = [f"{'simulator':<10} {'lane':<5} {'workload':<9} {'cycles':>10} {'wall s':>8} "
+             f"{'cycles/s':>11} {'vs pure':>8}"]
+    for r in records:
+        lines.append(f"{r.sim:<10} {r.lane:<5} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
+                     f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}")
+    return "\n".join(lines)
+
+
+def write_json(records: Sequence[Record], path: Path, meta: dict[str, object]) -> None:
+    """bench.json: {"records": [one per sim x lane x workload], **meta}."""
+    for r in records:
+        if r.lane not in ("pure", "vip") or r.workload not in ("register", "dma"):
+            raise ValueError(f"record {r} has an unknown lane or workload")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**meta, "records": [r.as_dict() for r in records]}, indent=2) + "\n")
+
+
+# ------------------------------------------------------------------ pure harnesses
+
+
+def _pure_build_cmd(sim: str, bdir: Path) -> tuple[list[str], Path]:
+    """Build command and the executable it produces (parameters: runner.DEFAULT_PARAMS)."""
+    rtl = [str(p) for p in runner.hdl_sources()[:-1]]   # the RTL, not the cocotb wrapper
+    params = runner.DEFAULT_PARAMS
+    if sim == "icarus":
+        out = bdir / "bench_pure.vvp"
+        return (["iverilog", "-g2012", f"-I{runner.HDL_DIR}", "-s", PURE_TOP, "-o", str(out),
+                 *(f"-P{PURE_TOP}.{k}={v}" for k, v in params.items()), *rtl, str(PURE_V)], out)
+    return (["verilator", "--cc", "--exe", "--build", "-O3", "-j", "2", "--top-module", runner.RTL_TOP,
+             f"-I{runner.HDL_DIR}", "--Mdir", str(bdir / "obj"), "-o", "bench_pure",
+             *(f"-G{k}={v}" for k, v in params.items()),
+             "-CFLAGS", f"-O3 -I{C_INCLUDE}",
+             # same fix as tb/runner.py build(): the wheel's verilated.mk leaves it empty
+             "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+             *rtl, str(PURE_CPP)], bdir / "obj" / "bench_pure")
+
+
+def build_pure(sim: str) -> Path:
+    """Build (or reuse, by content stamp) the pure harness of *sim*; return the executable."""
+    version = runner.check_simulator(sim)
+    bdir = BENCH_DIR / f"pure-{sim}"
+    cmd, exe = _pure_build_cmd(sim, bdir)
+    h = hashlib.sha256(json.dumps([version, cmd]).encode())
+    for p in [*runner.hdl_sources()[:-1], *sorted(runner.HDL_DIR.glob("*.vh")), PURE_V, PURE_CPP,
+              *sorted(C_INCLUDE.glob("*.h"))]:
+        h.update(p.read_bytes())
+    stamp = bdir / ".stamp"
+    # one builder at a time (pytest-xdist workers, a bench next to a test run)
+    with runner._locked(BENCH_DIR / f".pure-{sim}.lock"):
+        if exe.is_file() and stamp.is_file() and stamp.read_text() == h.hexdigest():
+            print(f"[bench] reusing {exe.relative_to(runner.ROOT)}", flush=True)
+            return exe
+        bdir.mkdir(parents=True, exist_ok=True)
+        stamp.unlink(missing_ok=True)
+        print(f"[bench] building the pure {sim} harness ({version})", flush=True)
+        t0 = time.monotonic()
+        log = bdir / "build.log"
+        with open(log, "w") as fh:
+            rc = subprocess.run(cmd, cwd=bdir, stdout=fh, stderr=subprocess.STDOUT).returncode
+        if rc != 0 or not exe.is_file():
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise BenchError(f"pure {sim} harness build failed (exit {rc}); log {log}\n{tail}")
+        stamp.write_text(h.hexdigest())
+        print(f"[bench] built in {time.monotonic() - t0:.1f} s", flush=True)
+    return exe
+
+
+def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = False) -> Record:
+    """Run the harness; a failed copy check (or any non-PASS ending) raises BenchError."""
+    if sim == "icarus":
+        cmd = ["vvp", "-n", str(exe), f"+rounds={rounds}", f"+seed={seed}"]
+        cmd += ["+corrupt"] if corrupt else []
+    else:
+        cmd = [str(exe), "--rounds", str(rounds), "--seed", str(seed)]
+        cmd += ["--corrupt"] if corrupt else []
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=exe.parent, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    out = proc.stdout + proc.stderr
+    m = _PASS.search(proc.stdout)
+    if proc.returncode != 0 or m is None:
+        raise BenchError(f"pure {sim} harness failed (exit {proc.returncode}): "
+                         + " | ".join(out.strip().splitlines()[-4:]))
+    return Record(sim, "pure", "dma", int(m.group(1)), wall)
+
+
+# ------------------------------------------------------------------ cocotb (vip) lane
+
+
+def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
+            trace: bool = False) -> tuple[Record, runner.RunResult]:
+    if workload == "register":
+        test, env = "test_random", {"DD_RANDOM_OPS": str(ops)}
+    elif workload == "dma":
+        test = "test_bench_dma"
+        env = {"DD_BENCH_DMA_ROUNDS": str(DMA_ROUNDS), "DD_BENCH_DMA_MAX": str(DMA_MAX)}
+    else:
+        raise ValueError(f"unknown workload {workload!r}")
+    env[TRACE_ENV] = "1" if trace else "0"
+    res = runner.run(sim, test, params, seed, log_to_file=True, run_name=f"bench-{workload}",
+                     extra_env=env)
+    if not res.ok:
+        raise BenchError(f"{sim} {workload} workload failed:\n{res.report()}")
+    t = res.tests[0]
+    return Record(sim, "vip", workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS), t.real_time_s), res
+
+
+# ------------------------------------------------------------------ replay
+
+
+def do_replay(path: Path) -> dict[str, object]:
+    """Replay a trace, print the figures; BenchError when the verdict differs from the live one."""
+    trace = load(path)
+    res = replay(trace)
+    rate = res.cycles / res.wall_s if res.wall_s else 0.0
+    ev_rate = res.events / res.wall_s if res.wall_s else 0.0
+    print(f"predictor replay of {path}: {res.edges} busy edges, {res.events} events, "
+          f"{res.cycles} cycles in {res.wall_s:.2f} s: {rate:,.0f} cycles/s, {ev_rate:,.0f} events/s; "
+          f"verdict {res.verdict} mismatch(es), live run {trace.live_mismatches}")
+    for mm in res.mismatches[:5]:
+        print(f"  {mm}")
+    if res.verdict != trace.live_mismatches:
+        raise BenchError(f"replay verdict ({res.verdict} mismatches) differs from the live run's "
+                         f"({trace.live_mismatches}): the trace or the predictor changed")
+    return {"trace": str(path), "edges": res.edges, "events": res.events, "cycles": res.cycles,
+            "wall_s": round(res.wall_s, 3), "cycles_per_s": round(rate, 1),
+            "events_per_s": round(ev_rate, 1), "verdict": res.verdict}
+
+
+# ------------------------------------------------------------------ main
+
+
+def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
+    t_start = time.monotonic()
+    runner.setup_tool_env()
+    records: list[Record] = []
+    exes = {sim: build_pure(sim) for sim in sims}
+    for sim in sims:
+        runner.build(sim, params)
+    trace_path = None
+    for sim in sims:
+        print(f"[bench] {sim}: pure harness, {PURE_ROUNDS[sim]} round(s)", flush=True)
+        records.append(run_pure(sim, exes[sim], PURE_ROUNDS[sim], seed))
+        print(f"[bench] {sim}: vip lane, register workload", flush=True)
+        records.append(run_vip(sim, "register", seed, ops, params)[0])
+        record_trace = sim == sims[0]
+        print(f"[bench] {sim}: vip lane, dma workload{' (edge trace recorded)' if record_trace else ''}",
+              flush=True)
+        rec, res = run_vip(sim, "dma", seed, ops, params, trace=record_trace)
+        records.append(rec)
+        if record_trace:
+            trace_path = res.run_dir / "dma_trace.pkl"
+    add_ratios(records)
+    replay_info = do_replay(trace_path) if trace_path else None
+    print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
+          f"register = test_random {ops} transactions; dma = test_bench_dma {DMA_ROUNDS} round(s) x "
+          f"2 copies of 4..{DMA_MAX // 1024} KiB per channel; pure = 64 KiB copies; "
+          "vip lane scoreboard and all checkers on")
+    print(format_table(records))
+    meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
+            "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,
+            "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info}
+    out = BENCH_DIR / "bench.json"
+    write_json(records, out, meta)
+    print(f"[bench] wrote {out.relative_to(runner.ROOT)} ({time.monotonic() - t_start:.0f} s in all)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", default=",".join(runner.SIMULATORS))
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--ops", type=int, default=3000, help="DD_RANDOM_OPS (transactions)")
-    ap.add_argument("--params", default="default")
+    ap.add_argument("--ops", type=int, default=3000, help="register workload: DD_RANDOM_OPS")
+    ap.add_argument("--replay", type=Path, metavar="FILE",
+                    help="only replay an edge trace (tb/trace.py) into the predictor")
     args = ap.parse_args(argv)
-    runner.setup_tool_env()
-    rows = []
-    for sim in args.sims.split(","):
-        res = runner.run(sim, "test_random", args.params, args.seed, log_to_file=True,
-                         run_name="bench", extra_env={"DD_RANDOM_OPS": str(args.ops)})
-        if not res.ok:
-            print(res.report(), file=sys.stderr)
-            return 1
-        t = res.tests[0]
-        cycles = t.sim_time_ns / runner.CLK_PERIOD_NS
-        rows.append((sim, cycles, t.real_time_s, cycles / t.real_time_s))
-    print(f"\nrandom test, seed {args.seed}, {args.ops} transactions, params {args.params}, "
-          f"scoreboard on ({os.cpu_count()} cores)")
-    print(f"{'simulator':<10} {'cycles':>10} {'wall s':>8} {'cycles/s':>10}")
-    for sim, cycles, wall, rate in rows:
-        print(f"{sim:<10} {cycles:>10.0f} {wall:>8.2f} {rate:>10.0f}")
-    return 0
+    try:
+        if args.replay:
+            do_replay(args.replay)
+            return 0
+        sims = [s.strip() for s in args.sims.split(",") if s.strip()]
+        for s in sims:
+            if s not in runner.SIMULATORS:
+                raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
+        # default parameters only: the pure harnesses and test_bench_dma are built for them
+        return bench(sims, args.seed, args.ops, "default")
+    except (BenchError, TraceError, runner.RunnerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
