@@ -78,6 +78,7 @@ BUG_SETS: dict[str, tuple[str, ...]] = {
     "bug_leak": ("DD_BUG_LEAK_HOST_WRITE",),
     "bug_extra_burst": ("DD_BUG_EXTRA_BURST",),
     "bug_slow_quiesce": ("DD_BUG_SLOW_QUIESCE",),
+    "bug_lite_tie": ("DD_BUG_LITE_RW_TIE",),
 }
 
 

@@ -17,8 +17,9 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import HostAgent
 from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
+from tb.test_directed import together
 
-PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce")
+PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_lite_tie")
 
 
 async def leak_scenario(tb: TB) -> None:
@@ -42,16 +43,24 @@ async def quiesce_scenario(tb: TB) -> None:
     await tb.cycles(200)
 
 
+async def rw_tie_scenario(tb: TB) -> None:
+    """Two host functions present a write and a read on the same edge."""
+    await together(tb.host.write(host_win(0, 0, regs.SAR_LO), 0x1000),
+                   tb.host.read(host_win(1 % tb.params.num_func, 0, regs.SAR_LO)))
+
+
 #: What the report must say for each bug (tb/timing.py writes the quiesce messages).
 EXPECTED = {
     "DD_BUG_EXTRA_BURST": "AR/AW after t0",
     "DD_BUG_SLOW_QUIESCE": "bound",
+    "DD_BUG_LITE_RW_TIE": "one transaction at a time",
 }
 
 SCENARIOS = {
     "DD_BUG_LEAK_HOST_WRITE": leak_scenario,
     "DD_BUG_EXTRA_BURST": quiesce_scenario,
     "DD_BUG_SLOW_QUIESCE": quiesce_scenario,
+    "DD_BUG_LITE_RW_TIE": rw_tie_scenario,
 }
 
 
