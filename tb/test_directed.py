@@ -9,6 +9,7 @@ so a test cannot pass by exercising nothing.
 from __future__ import annotations
 
 import errno
+import inspect
 
 import cocotb
 from cocotb.triggers import Combine, FallingEdge, Lock
@@ -63,12 +64,27 @@ async def together(*coros):
     return [t.result() for t in tasks]
 
 
-async def until(tb: TB, cond, cycles: int = 800, step: int = 4) -> None:
-    """Wait until cond() holds, checking every `step` cycles, at most `cycles`."""
-    for _ in range(cycles // step):
-        if cond():
-            return
+async def until(tb: TB, cond, what: str, cycles: int = 800, step: int = 4) -> int:
+    """Wait until cond() holds (a plain or async callable), checking every `step` cycles,
+    at most `cycles`; returns the cycles waited.
+
+    Raises TimeoutError naming `what`, the cycles waited, the edge and the seed, with the
+    reproduce command: a wait that ran out is the failure, never a silent return into
+    asserts about the wrong moment."""
+    if step <= 0 or cycles < 0:
+        raise ValueError(f"until: step {step} must be > 0 and cycles {cycles} >= 0")
+    waited = 0
+    while True:
+        ok = cond()
+        if inspect.isawaitable(ok):
+            ok = await ok
+        if ok:
+            return waited
+        if waited >= cycles:
+            raise TimeoutError(f"until: {what} not true after {waited} cycles (edge {tb.now()}, "
+                               f"seed {tb.seed}); reproduce: {reproduce_command()}")
         await tb.cycles(step)
+        waited += step
 
 
 async def own_stat(tb: TB, g: int) -> int:
@@ -317,7 +333,7 @@ async def test_irq_routing(dut):
     dma = LocalDma(tb)
     await dma.program(g, 0x0, 0x10000, 0x100)
     await dma.start(g)
-    await until(tb, lambda: int(dut.irq_loc.value))
+    await until(tb, lambda: int(dut.irq_loc.value), "irq_loc high (local copy done)")
     assert int(dut.irq_loc.value) == 1 and int(dut.irq_host.value) == 0
     res = await dma.wait_done(g)
     assert res.ch_stat == regs.CH_STOPPED and int(dut.irq_loc.value) == 0
@@ -328,7 +344,7 @@ async def test_irq_routing(dut):
     await host.program(g, 0x1000, 0x11000, 0x100)
     await host.write(g, regs.INT_SETUP, ALL_EN)   # local enables too: must not fire locally
     await host.start(g)
-    await until(tb, lambda: int(dut.irq_host.value) >> f & 1)
+    await until(tb, lambda: int(dut.irq_host.value) >> f & 1, f"irq_host[{f}] high (host copy done)")
     assert int(dut.irq_host.value) == 1 << f and int(dut.irq_loc.value) == 0
     # masked: no interrupt at all
     await host.write(g, regs.INT_SETUP, ALL_EN | regs.INT_SETUP_SMASK_MASK)
@@ -437,6 +453,16 @@ async def test_api_errno_on_rtl(dut):
     # already delegated
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     await expect(errno.EBUSY, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    # reclaim(None) is a no-op: no access reaches either port, the delegation stands
+    await tb.cycles(8)
+    seen = (tb.mon.samples, tb.sb.compared, dict(tb.sb.last_exec), len(be.core.reclaims))
+    for q in (True, False):
+        assert await apci_epc_reclaim_dma_chan(None, q) is None
+    await tb.cycles(8)
+    assert (tb.mon.samples, tb.sb.compared, dict(tb.sb.last_exec), len(be.core.reclaims)) == seen, (
+        f"reclaim(None) reached the hardware: {seen} -> "
+        f"{(tb.mon.samples, tb.sb.compared, tb.sb.last_exec, len(be.core.reclaims))}")
+    assert state_of(await own_stat(tb, 0)) == regs.OWN_DELEGATED
     await apci_epc_reclaim_dma_chan(chan, True)
     await tb.finish()
 
@@ -469,10 +495,10 @@ async def test_quiescing_refusals(dut):
     wl = await tb.loc.write(loc_win(g, regs.SAR_LO), 0x40)
     assert state_of(await own_stat(tb, g)) == regs.OWN_QUIESCING
     assert (wh, wl) == (SLVERR, SLVERR)                 # both ports refused
-    for _ in range(2000):
-        if state_of(await own_stat(tb, g)) == regs.OWN_LOCAL:
-            break
-        await tb.cycles(8)
+    async def local() -> bool:
+        return state_of(await own_stat(tb, g)) == regs.OWN_LOCAL
+
+    await until(tb, local, f"channel {g} back to LOCAL after the quiesce", cycles=16_000, step=8)
     st = await own_stat(tb, g)
     assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_QDONE_MASK
     tb.set_backpressure(0.0)
