@@ -49,7 +49,13 @@ module dd_axil_slave #(
     wire resp_busy = s_rvalid | s_bvalid;
     assign s_awready = !resp_busy && !aw_held;
     assign s_wready  = !resp_busy && !w_held;
+`ifdef DD_BUG_LITE_RW_TIE
+    // planted bug (hdl/dma_deleg.v): AR does not wait for a pending AW/W, so a read can
+    // handshake on the edge a write executes (two transactions at once)
+    assign s_arready = !resp_busy && !aw_held && !w_held;
+`else
     assign s_arready = !resp_busy && !aw_held && !w_held && !s_awvalid && !s_wvalid;
+`endif
 
     wire aw_hs = s_awvalid && s_awready;
     wire w_hs  = s_wvalid && s_wready;

@@ -11,6 +11,7 @@
 //   DD_BUG_LEAK_HOST_WRITE  one refused host write goes through as if allowed
 //   DD_BUG_EXTRA_BURST      a quiescing channel issues bursts after t0
 //   DD_BUG_SLOW_QUIESCE     quiesce completes later than the bound
+//   DD_BUG_LITE_RW_TIE      an AXI4-Lite slave accepts a read on the edge a write executes
 `default_nettype none
 `include "dma_deleg_regs.vh"
 module dma_deleg #(

@@ -69,13 +69,23 @@ class LiteResponse:
 
 @dataclass
 class EdgeSample:
-    """Everything that happened at one rising edge (judged against S(edge))."""
+    """Everything that happened at one rising edge (judged against S(edge)).
+
+    Every handshake of the edge is here. `loc` / `host` is the access the port executed
+    (the write when one executed); `loc_also` / `host_also` is a read whose AR handshake
+    fell on that same edge. A slave that keeps SPEC's "one transaction at a time" never
+    produces one (docs/microarch.md: ARREADY waits for AW/W), so the scoreboard reports it,
+    but it is still sampled and its R compared: dropping it would let an arbitration bug
+    through unseen. Likewise `*_resp` holds every B and R handshake of the edge (B first).
+    """
 
     edge: int
     loc: LiteAccess | None = None
     host: LiteAccess | None = None
-    loc_resp: LiteResponse | None = None
-    host_resp: LiteResponse | None = None
+    loc_also: LiteAccess | None = None
+    host_also: LiteAccess | None = None
+    loc_resp: tuple[LiteResponse, ...] = ()
+    host_resp: tuple[LiteResponse, ...] = ()
     dma: list = field(default_factory=list)
     irq_loc: bool = False
     irq_host: int = 0
@@ -95,24 +105,32 @@ class _LitePort:
         self.aw = None
         self.w = None
 
-    def sample(self, edge: int, bits: int) -> tuple[LiteAccess | None, LiteResponse | None]:
-        acc = None
-        rsp = None
+    def sample(self, edge: int, bits: int) -> tuple[LiteAccess | None, LiteAccess | None,
+                                                     tuple[LiteResponse, ...]]:
+        """(executed access, a read handshaken beside an executed write, responses).
+
+        Each handshake bit is read on its own (no `elif`): an AR on the edge a write
+        executes and an R on the edge of a B are all reported."""
+        wr = None
+        rd = None
         if bits & 1:
             self.aw = self.awaddr()
         if bits & 2:
             self.w = (self.wdata(), self.wstrb())
         if self.aw is not None and self.w is not None:
-            acc = LiteAccess(write=True, addr=self.aw, data=self.w[0], strb=self.w[1])
+            wr = LiteAccess(write=True, addr=self.aw, data=self.w[0], strb=self.w[1])
             self.aw = None
             self.w = None
-        elif bits & 4:
-            acc = LiteAccess(write=False, addr=self.araddr())
+        if bits & 4:
+            rd = LiteAccess(write=False, addr=self.araddr())
+        rsp: tuple[LiteResponse, ...] = ()
         if bits & 8:
-            rsp = LiteResponse(edge, True, self.bresp())
-        elif bits & 16:
-            rsp = LiteResponse(edge, False, self.rresp(), self.rdata())
-        return acc, rsp
+            rsp += (LiteResponse(edge, True, self.bresp()),)
+        if bits & 16:
+            rsp += (LiteResponse(edge, False, self.rresp(), self.rdata()),)
+        if wr is None:
+            return rd, None, rsp
+        return wr, rd, rsp
 
 
 class EdgeMonitor(Monitor):
@@ -167,9 +185,9 @@ class EdgeMonitor(Monitor):
             s = EdgeSample(edge=edge, irq_loc=bool(v >> MON_IRQ & 1),
                            irq_host=(v >> (MON_IRQ + 1)) & ((1 << self.num_func) - 1))
             if v & 0x1F:
-                s.loc, s.loc_resp = self.loc.sample(edge, v & 0x1F)
+                s.loc, s.loc_also, s.loc_resp = self.loc.sample(edge, v & 0x1F)
             if v >> MON_HOST & 0x1F:
-                s.host, s.host_resp = self.host.sample(edge, v >> MON_HOST & 0x1F)
+                s.host, s.host_also, s.host_resp = self.host.sample(edge, v >> MON_HOST & 0x1F)
             if v & (0x7F << MON_ARVALID):
                 self._sample_dma(s, v, prev)
             self.samples += 1

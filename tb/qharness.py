@@ -18,6 +18,7 @@ from cocotb.triggers import FallingEdge
 
 from model import regs
 from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from model.hw import BEAT, ArHs, BHs, RBeat, burst_beats
 from tb.agents import HostAgent
 from tb.env import TB
 from tb.faults import MemFaults
@@ -92,6 +93,47 @@ def est_cycles(size: int, bp: float, lat: int, max_burst: int = 8) -> int:
     bursts = max(1, -(-beats // max_burst))
     per_beat = 2.0 / max(0.05, 1.0 - bp)
     return int(beats * per_beat + bursts * (6 + 1.5 * lat) / max(0.05, 1.0 - bp)) + 8
+
+
+def burst_count(tb: TB, src: int, dst: int, size: int) -> int:
+    """How many bursts the mover splits a copy into (why: a test that anchors on "the
+    final burst" must not assume a burst count; a random source address can add a 4 KiB
+    split). Derived from model.hw.burst_beats, the one statement of the split rule."""
+    if size <= 0 or size % BEAT:
+        raise ValueError(f"copy size {size:#x} is not a positive multiple of {BEAT} bytes")
+    n = 0
+    while size:
+        beats = burst_beats(tb.params.max_burst, src, dst, size)
+        src, dst, size = src + BEAT * beats, dst + BEAT * beats, size - BEAT * beats
+        n += 1
+    return n
+
+
+class DmaEdgeLog:
+    """Edges of one channel's AR handshakes, last R beats and B handshakes, as the edge
+    monitor saw them on the RTL's pins (a scoreboard observer, so nothing is sampled
+    twice). Tests read it to place a command relative to the RTL's own traffic."""
+
+    KINDS = {ArHs: "ar", RBeat: "rlast", BHs: "b"}
+
+    def __init__(self, tb: TB, g: int) -> None:
+        self.g = g
+        self.events: list[tuple[int, str]] = []
+        tb.sb.observers.append(self._observe)
+
+    def _observe(self, s, res, model) -> None:
+        for ev in s.dma:
+            kind = self.KINDS.get(type(ev))
+            if kind is None or ev.id != self.g or (kind == "rlast" and not ev.last):
+                continue
+            self.events.append((s.edge, kind))
+
+    def last(self, kind: str, since: int) -> int | None:
+        """Edge of the latest `kind` event at or after edge `since` (None: none)."""
+        if kind not in self.KINDS.values():
+            raise ValueError(f"kind {kind!r}: valid kinds are {sorted(self.KINDS.values())}")
+        edges = [e for e, k in self.events if k == kind and e >= since]
+        return edges[-1] if edges else None
 
 
 async def wait_dma_event(tb: TB, g: int, kind: str, index: int = 0, timeout: int = 200_000) -> int:

@@ -79,6 +79,7 @@ BUG_SETS: dict[str, tuple[str, ...]] = {
     "bug_extra_burst": ("DD_BUG_EXTRA_BURST",),
     "bug_slow_quiesce": ("DD_BUG_SLOW_QUIESCE",),
     "bug_no_fence": ("DD_BUG_NO_FENCE",),
+    "bug_lite_tie": ("DD_BUG_LITE_RW_TIE",),
 }
 
 

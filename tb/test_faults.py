@@ -16,6 +16,8 @@ from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
 from tb.faults import DECERR, OKAY, SLVERR
 from tb.qharness import (
+    DmaEdgeLog,
+    burst_count,
     delegate,
     dst_of,
     dump_latency,
@@ -97,33 +99,67 @@ async def test_mem_error_aborts_one_channel(dut):
     dump_latency(tb, "test_mem_error_aborts_one_channel")
 
 
+async def _stop_run(tb: TB, host: HostAgent, log: DmaEdgeLog, g: int, src: int, size: int,
+                    final: int, delay: int | None) -> dict:
+    """One copy; STOP (unless `delay` is None) `delay` cycles after the falling edge
+    before the final burst's AR handshake. Returns the RTL's edges relative to that AR
+    handshake (STOP execution, the final burst's last R beat and B; None if absent)
+    and the final CH_STAT."""
+    await host.program(g, src, dst_of(tb, g), size)
+    await host.start(g)
+    a = await wait_dma_event(tb, g, "ar", final)
+    stop = None
+    if delay is not None:
+        await tb.cycles(delay)
+        await host.stop(g)
+        stop = tb.sb.last_exec["host"] - a
+    res = await host.wait_done(g)
+    r, b = log.last("rlast", a), log.last("b", a)
+    return {"stop": stop, "r": None if r is None else r - a, "b": None if b is None else b - a,
+            "ch_stat": res.ch_stat}
+
+
 @cocotb.test(**TIMEOUT)
 async def test_stop_races_completion(dut):
-    """STOP swept across the completion edge: STOPPED or ABORTED, both judged exactly."""
+    """STOP placed on every edge around the end of the copy: ABORTED up to the final
+    burst's last R beat (its write is dropped), STOPPED from the next edge on, including
+    STOP on the very edge of the final B (completion wins, microarch "Data mover").
+
+    Constructed, not hoped for: the edges are taken relative to the AR handshake of the
+    final burst (burst count derived from the split rule, so a 4 KiB split of the random
+    source cannot move the race out of the sweep), and the sweep runs one STOP edge at a
+    time until the edge after the final B."""
     tb, faults, epc, be = await setup(dut)
     rng = tb.rng
     g = channels(tb)[1]
     chan = await delegate(epc, tb, g, 0)
     host = HostAgent(tb, 0)
-    size = 128  # two bursts: STOP in the first aborts, in the last the completion wins
+    log = DmaEdgeLog(tb, g)
+    size = 128
     src = rand_src(rng, size)
-    await host.program(g, src, dst_of(tb, g), size)
-    await host.start(g)
-    t_start = tb.now()
-    t_b = await wait_dma_event(tb, g, "b", 1)  # B of the last burst: completion
-    await host.wait_done(g)
-    span = t_b - t_start
+    final = burst_count(tb, src, dst_of(tb, g), size) - 1
+    ref = await _stop_run(tb, host, log, g, src, size, final, None)
+    assert ref["ch_stat"] == regs.CH_STOPPED and ref["r"] is not None and ref["b"] is not None, ref
+    r_end, b_end = ref["r"], ref["b"]
     outcomes: dict[int, int] = {}
-    for d in range(0, span + 4):
-        await host.program(g, src, dst_of(tb, g), size)
-        await host.start(g)
-        await tb.cycles(d)
-        await host.stop(g)
-        res = await host.wait_done(g)
-        outcomes[d] = res.ch_stat
-    tb.log.info("STOP delay -> CH_STAT: %s (B at +%d)", outcomes, span)
-    got = set(outcomes.values())
-    assert {regs.CH_STOPPED, regs.CH_ABORTED} <= got, f"race not covered: {outcomes}"
+    delay = 0
+    while not outcomes or max(outcomes) <= b_end:
+        assert delay <= b_end + 16, f"STOP never reached the edge after the final B: {outcomes}"
+        run = await _stop_run(tb, host, log, g, src, size, final, delay)
+        k = run["stop"]
+        assert run["r"] == r_end, f"final RLAST moved: {run} vs reference {ref}"
+        if delay == 0:
+            assert k <= r_end, f"first STOP at +{k} is after the final RLAST +{r_end}: no ABORTED side"
+        want = regs.CH_ABORTED if k <= r_end else regs.CH_STOPPED
+        assert run["ch_stat"] == want, f"STOP at +{k} (RLAST +{r_end}, B +{b_end}): {run}"
+        if want == regs.CH_STOPPED:
+            assert run["b"] == b_end, f"final B moved: {run} vs reference {ref}"
+        outcomes[k] = run["ch_stat"]
+        delay += 1
+    tb.log.info("STOP edge -> CH_STAT (relative to the final AR; RLAST +%d, B +%d; %d bursts): %s",
+                r_end, b_end, final + 1, outcomes)
+    missing = {r_end, r_end + 1, b_end, b_end + 1} - set(outcomes)
+    assert not missing, f"race edges {sorted(missing)} not hit: {outcomes}"
     # STOP and RECLAIM+QUIESCE issued together while a copy runs
     tb.timer.tag = {"scenario": "fault:stop+quiesce", "state": "running", "size": 4096,
                     "bp": 0.0, "lat": 0}

@@ -9,6 +9,8 @@ fails, because then there is nothing to catch.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import cocotb
 
@@ -17,8 +19,10 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import HostAgent
 from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
+from tb.scoreboard import Mismatch
+from tb.test_directed import together
 
-PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence")
+PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie")
 
 
 async def leak_scenario(tb: TB) -> None:
@@ -56,37 +60,65 @@ async def fence_scenario(tb: TB) -> None:
     await tb.cycles(300)
 
 
-#: What the report must say for each bug (tb/timing.py writes the quiesce messages).
-EXPECTED = {
-    "DD_BUG_EXTRA_BURST": "AR/AW after t0",
-    "DD_BUG_SLOW_QUIESCE": "bound",
-    "DD_BUG_NO_FENCE": "AR for a channel not allowed to pick",
-}
+async def rw_tie_scenario(tb: TB) -> None:
+    """Two host functions present a write and a read on the same edge."""
+    await together(tb.host.write(host_win(0, 0, regs.SAR_LO), 0x1000),
+                   tb.host.read(host_win(1 % tb.params.num_func, 0, regs.SAR_LO)))
 
-SCENARIOS = {
-    "DD_BUG_LEAK_HOST_WRITE": leak_scenario,
-    "DD_BUG_EXTRA_BURST": quiesce_scenario,
-    "DD_BUG_SLOW_QUIESCE": quiesce_scenario,
-    "DD_BUG_NO_FENCE": fence_scenario,
+
+@dataclass(frozen=True)
+class Planted:
+    """How one planted bug is exposed and how it must be reported.
+
+    `symptom` picks the mismatches that name this bug; "some mismatch" is not enough
+    (a bug caught only by a side effect proves nothing about the check meant for it).
+    `raises` is the exception the bug may make the scenario itself raise; any other
+    exception fails the test, so a broken scenario cannot pass as a caught bug."""
+
+    scenario: Callable[[TB], Awaitable[None]]
+    symptom: Callable[[Mismatch], bool]
+    says: str  # the symptom in words, for the failure message
+    raises: tuple[type[BaseException], ...] = ()
+
+
+BUGS: dict[str, Planted] = {
+    # the refused write is answered OKAY where the model says SLVERR, on the host port
+    "DD_BUG_LEAK_HOST_WRITE": Planted(
+        leak_scenario,
+        lambda mm: (mm.port == "host" and mm.what.startswith("response for write")
+                    and (mm.expected, mm.actual) == ("SLVERR", "OKAY")),
+        "host port: response for write, expected SLVERR, actual OKAY"),
+    "DD_BUG_EXTRA_BURST": Planted(  # tb/timing.py reports new requests after t0
+        quiesce_scenario, lambda mm: "AR/AW after t0" in mm.what, "AR/AW after t0"),
+    "DD_BUG_SLOW_QUIESCE": Planted(  # tb/timing.py checks the SPEC 2.3 bound
+        quiesce_scenario, lambda mm: mm.port == "quiesce" and "bound" in mm.what,
+        "quiesce port: ... bound"),
+    "DD_BUG_LITE_RW_TIE": Planted(  # the monitor reports the read beside the write
+        rw_tie_scenario,
+        lambda mm: mm.port == "host" and mm.what.startswith("one transaction at a time"),
+        "host port: one transaction at a time"),
+    "DD_BUG_NO_FENCE": Planted(  # the model's contract checker: no pick while fenced
+        fence_scenario,
+        lambda mm: mm.port == "ar" and "AR for a channel not allowed to pick" in mm.what,
+        "ar port: AR for a channel not allowed to pick"),
 }
 
 
 @cocotb.test(timeout_time=50, timeout_unit="ms")
 async def test_planted_rtl_bug_is_caught(dut):
-    """The scoreboard must report the bug planted in this build."""
+    """The scoreboard must report the bug planted in this build, by its own symptom."""
     bug = os.environ.get("DD_BUG", "")
-    assert bug in SCENARIOS, (f"DD_BUG={bug!r}: run on a planted-bug build, e.g. "
-                              "make sim TEST=test_planted_rtl PARAMS=bug_leak")
+    assert bug in BUGS, (f"DD_BUG={bug!r}: run on a planted-bug build, e.g. "
+                         "make sim TEST=test_planted_rtl PARAMS=bug_leak")
+    planted = BUGS[bug]
     tb = TB(dut)
     await tb.reset()
     try:
-        await SCENARIOS[bug](tb)
-    except Exception as exc:  # a bug may also break the scenario itself (e.g. a timeout)
-        tb.log.info("scenario raised %r", exc)
+        await planted.scenario(tb)
+    except planted.raises as exc:  # only the symptom stated for this bug
+        tb.log.info("scenario raised %r (expected for %s)", exc, bug)
     await tb.cycles(8)
     assert tb.sb.mismatches, f"{bug} went unnoticed: the scoreboard cannot fail"
-    want = EXPECTED.get(bug)
-    if want is not None:
-        assert any(want in str(mm) for mm in tb.sb.mismatches), (
-            f"{bug} caught, but no mismatch says {want!r}:\n{tb.sb.report()}")
+    assert any(planted.symptom(mm) for mm in tb.sb.mismatches), (
+        f"{bug} caught, but no mismatch says {planted.says!r}:\n{tb.sb.report()}")
     tb.log.info("%s caught as expected:\n%s", bug, tb.sb.report())

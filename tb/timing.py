@@ -169,15 +169,17 @@ class QuiesceTimer:
         if self._burst is not None and not m.inflight(self._burst[0]):
             self._burst = None
         # 5. RTL reads of OWN_STAT / Q_CYCLES (one AXI4-Lite transaction at a time)
-        if s.loc_resp is not None and self._loc_q:
+        # (every response of the edge in order, every access including a read beside a
+        # write: the same order the scoreboard pairs them in)
+        for rsp in s.loc_resp:
+            if not self._loc_q:
+                break
             acc_edge, addr = self._loc_q.popleft()
-            if not s.loc_resp.write and s.loc_resp.resp == 0:
-                self._on_own_read(acc_edge, addr, s.loc_resp.data)
-        if s.loc is not None:
-            if s.loc.write:
-                self._loc_q.append((s.edge, None))
-            else:
-                self._loc_q.append((s.edge, s.loc.addr & 0xFFFC))
+            if not rsp.write and rsp.resp == 0:
+                self._on_own_read(acc_edge, addr, rsp.data)
+        for acc in (s.loc, s.loc_also):
+            if acc is not None:
+                self._loc_q.append((s.edge, None if acc.write else acc.addr & 0xFFFC))
 
     def _scan(self, m) -> None:
         evs = m.events

@@ -9,6 +9,8 @@ from enum import IntEnum
 
 import pytest
 
+from model import regs
+from model.backend import ModelDwBackend, ModelPort
 from model.epc import (
     AuxDmaDir,
     DmaChan,
@@ -20,6 +22,7 @@ from model.epc import (
     pci_epc_delegate_dma_chan,
     pci_epc_reclaim_dma_chan,
 )
+from model.hw import HwModel, HwParams
 
 EP, RC = AuxDmaDir.EP_TO_RC, AuxDmaDir.RC_TO_EP
 
@@ -314,9 +317,43 @@ def test_lock_serialises_threads():
 # ---------------------------------------------------------------- reclaim
 
 
+class CountingPort(ModelPort):
+    """ModelPort that counts every local access (each one would step the hardware)."""
+
+    def __init__(self, hw) -> None:
+        super().__init__(hw)
+        self.accesses = 0
+
+    def read(self, addr: int) -> int:
+        self.accesses += 1
+        return super().read(addr)
+
+    def write(self, addr: int, value: int) -> int:
+        self.accesses += 1
+        return super().write(addr, value)
+
+
 @pytest.mark.parametrize("q", [True, False])
-def test_reclaim_none_does_nothing(q):
-    pci_epc_reclaim_dma_chan(None, q)
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_reclaim_none_does_nothing(q, twin):
+    """reclaim(None) is a no-op: no backend op, no register access, no state change,
+    and a live delegation next to it stays untouched."""
+    hw = HwModel(HwParams())
+    be = ModelDwBackend(hw)
+    be.port = CountingPort(hw)
+    epc = Epc(be, max_functions=hw.params.num_func)
+    chan = pci_epc_delegate_dma_chan(epc, 1, 0, EP, 0)
+    g = chan.data.g
+    seen = (be.port.accesses, hw.cycle, hw.own_stat(g), list(be.core.reclaims))
+    assert hw.own_state(g) == regs.OWN_DELEGATED and seen[0] > 0
+    if twin == "sync":
+        assert pci_epc_reclaim_dma_chan(None, q) is None
+    else:
+        assert asyncio.run(apci_epc_reclaim_dma_chan(None, q)) is None
+    assert (be.port.accesses, hw.cycle, hw.own_stat(g), list(be.core.reclaims)) == seen
+    assert chan.alive and not epc.lock.locked()
+    pci_epc_reclaim_dma_chan(chan, q)  # the real handle still reclaims normally
+    assert hw.own_state(g) == regs.OWN_LOCAL and be.port.accesses > seen[0]
 
 
 def test_double_reclaim_is_detected_without_backend_call():
