@@ -672,6 +672,17 @@ class HwModel:
         self._chan(g)
         return self._burst is not None and self._burst.g == g
 
+    def msi_pending(self, g: int) -> bool:
+        """An INT_STAT event of g owes an MSI whose AW is not presented yet (SPEC 3):
+        pending in the channel, or picked by the mover at the last edge."""
+        p = self._pick
+        return self._chan(g).msi is not None or (
+            p is not None and p.g == g and p.kind == "msi" and p.edge == self.cycle)
+
+    def llp(self, g: int) -> int:
+        """The walk's working list pointer (LLP_HI:LLP_LO after each element)."""
+        return self._chan(g).lp
+
     def own_irq_stat(self) -> int:
         return sum(1 << g for g, c in self._ch.items() if c.irq_pending())
 
