@@ -938,6 +938,7 @@ class HwModel:
                     ch_stat, walk = regs.CH_RUNNING, False
                     src, dst, rem = self._sar(c), self._dar(c), c.win[regs.XFER_SIZE]
                     dst0, size0 = dst, rem
+                    c.desc_reclaimed = set()  # a new program may read any memory
                 elif self._ll_start_legal(c):
                     ch_stat, walk, wphase, fbeats = regs.CH_RUNNING, True, "fetch", []
                     lp = c.win[regs.LLP_HI] << 32 | c.win[regs.LLP_LO]

@@ -74,15 +74,19 @@ class Rig:
     """One instance with a channel delegated to F through the kernel API."""
 
     def __init__(self, *, msi: bool = True, latency: int = 1, region: int = 0x1000,
-                 base: int = LL, **params: int) -> None:
+                 base: int = LL, defer: bool = False, **params: int) -> None:
         self.hw = HwModel(HwParams(ll=True, mem_size=MEM, **params), mem_latency=latency)
         self.hw.mem[:] = np.frombuffer(random.Random(7).randbytes(MEM), np.uint8)  # no zero luck
         self.epc = Epc(ModelDwBackend(self.hw), max_functions=self.hw.params.num_func)
-        self.chan = pci_epc_delegate_dma_chan(self.epc, F, 0, AuxDmaDir.EP_TO_RC, G)
         self.port = ModelHostPort(self.hw)
+        if not defer:  # defer: the test delegates later (after starting a recording)
+            self.delegate()
         self.cl = HostLlClient(F, AuxDmaDir.EP_TO_RC, G, LlRegion(base, region),
                                MsiConfig(MSI_STOP, MSI_ABORT, MSI_DATA) if msi else None)
         self.tr = Traffic(self.hw)
+
+    def delegate(self) -> None:
+        self.chan = pci_epc_delegate_dma_chan(self.epc, F, 0, AuxDmaDir.EP_TO_RC, G)
 
     def start(self, blocks: list[Block]) -> None:
         run_sync(self.cl.start_ops(blocks), self.port)
@@ -711,3 +715,63 @@ def test_readme_example_runs(capsys):
     assert out[0].startswith("msi: MsiWrite(") and "user=1, kind='stop'" in out[0]
     assert out[1] == "irq: IrqStatus(int_stat=1, ch_stat=3)"
     assert out[2].startswith("reclaim: ReclaimRecord(") and "q_cycles=2" in out[2]
+
+
+def _record(r: Rig) -> list[tuple]:
+    """Log every self-driven edge (accesses + DMA events) and every backdoor memory
+    write of the host client, so a second model can replay them in checker mode."""
+    log: list[tuple] = []
+    hw, edge, mem_write = r.hw, r.hw.edge, r.port.mem_write
+
+    def rec_edge(e, loc=None, host=None, dma=()):
+        evs = list(dma)
+        log.append(("edge", e, loc, host, evs))
+        return edge(e, loc, host, evs)
+
+    def rec_mem(addr, data):
+        log.append(("mem", hw.cycle, addr, data))
+        mem_write(addr, data)
+
+    hw.edge = rec_edge
+    r.port.mem_write = rec_mem
+    return log
+
+
+def _replay(log: list[tuple], mem0: np.ndarray, mutate=None) -> HwModel:
+    """Checker mode: the recorded edges fed to a fresh predictor (as the scoreboard does)."""
+    hw = HwModel(HwParams(ll=True, mem_size=MEM), mem=mem0)
+    for item in log:
+        if item[0] == "mem":
+            write_bytes(hw.mem, item[2], item[3])
+            continue
+        _, e, loc, host, evs = item
+        if mutate is not None:
+            evs = mutate(e, evs)
+        hw.edge(e, loc, host, evs)
+    return hw
+
+
+def test_checker_mode_replay_predicts_the_same_walk():
+    """The self-driven run, replayed edge by edge into a fresh model in checker mode:
+    same walk, same INT_STAT events, same MSIs, no violation; a replay with the MSI's
+    AW removed is caught."""
+    r = Rig(latency=2, defer=True)
+    mem0 = r.hw.mem.copy()
+    log = _record(r)
+    r.delegate()
+    for k, sizes in enumerate(([64, 0x1010], [8] * 3)):
+        r.run(blocks_for(sizes, SRC + k * 0x10000, DST + k * 0x10000))
+        run_sync(r.cl.handle_int_ops(), r.port)
+    r.start(blocks_for([0x2000], SRC + 0x40000, DST + 0x40000))
+    r.hw.step(20)
+    pci_epc_reclaim_dma_chan(r.chan, True)
+    assert r.hw.errors == []
+    hw2 = _replay(log, mem0)
+    assert hw2.errors == []
+    assert hw2.walk_events == r.hw.walk_events and hw2.int_events == r.hw.int_events
+    assert hw2.msi_log == r.hw.msi_log and hw2.events == r.hw.events
+    assert np.array_equal(hw2.mem, r.hw.mem)
+    first_msi = r.hw.msi_log[0].edge
+    hw3 = _replay(log, mem0, lambda e, evs: [x for x in evs if e != first_msi
+                                               or not isinstance(x, (AwPresent, WBeat))])
+    assert "no MSI AW presented after the pick" in _whats(hw3)
