@@ -908,6 +908,7 @@ class HwModel:
                 ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
                 wlog.append(("stopped", lp))
             stop_req = False
+            wb = wb or ch_stat != regs.CH_RUNNING  # the end shows the walk's own LLP/CCS
         elif end is not None and running:
             if end in ("fail", "berr"):
                 ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK

@@ -775,3 +775,21 @@ def test_checker_mode_replay_predicts_the_same_walk():
     hw3 = _replay(log, mem0, lambda e, evs: [x for x in evs if e != first_msi
                                                or not isinstance(x, (AwPresent, WBeat))])
     assert "no MSI AW presented after the pick" in _whats(hw3)
+
+
+def test_software_writes_during_a_walk_do_not_steer_it():
+    """Decision 14: LLP / CYCLE_SYNC written while RUNNING change the registers only;
+    the walk writes its own pointer and cycle state back when it moves or ends."""
+    r = Rig(latency=3)
+    hw = r.hw
+    bl = blocks_for([0x800, 64])
+    r.start(bl)
+    hw.step_until(lambda h: h.inflight(G))
+    assert hwrite(hw, regs.LLP_LO, 0x7770) == Resp.OKAY
+    assert hwrite(hw, regs.CYCLE_SYNC, 0) == Resp.OKAY
+    assert hw.win_reg(G, regs.LLP_LO) == 0x7770
+    r.settle()
+    link = LL + ELEM_SIZE * len(bl)
+    assert hw.errors == [] and copied(hw, bl) and hw.ch_stat(G) == STOPPED
+    assert hw.win_reg(G, regs.LLP_LO) == link == hw.llp(G)
+    assert hw.win_reg(G, regs.CYCLE_SYNC) & regs.CYCLE_SYNC_CCS_MASK
