@@ -793,3 +793,40 @@ def test_software_writes_during_a_walk_do_not_steer_it():
     assert hw.errors == [] and copied(hw, bl) and hw.ch_stat(G) == STOPPED
     assert hw.win_reg(G, regs.LLP_LO) == link == hw.llp(G)
     assert hw.win_reg(G, regs.CYCLE_SYNC) & regs.CYCLE_SYNC_CCS_MASK
+
+
+def test_planted_aw_instead_of_a_fetch_is_flagged():
+    r = Rig()
+    hw = r.hw
+    put(hw, LL, encode_data(64, SRC, DST), encode_link(LL, cb=0))
+    start_raw(r, LL)  # the START executed at hw.cycle: the pick of the fetch is next
+    hw.step(1)
+    assert hw.ch_stat(G) == RUN and hw._bus.b is not None and hw._bus.b.kind == "fetch"
+    hw._bus.b = None  # the planted mover writes where it should fetch
+    hw.edge(hw.cycle + 1, dma=[AwPresent(G, MSI_STOP, 0, F)])
+    assert "the pick at edge" in _whats(hw) and "was a fetch burst" in _whats(hw)
+
+
+def test_unfence_scrubs_the_msi_registers():
+    """A fenced channel keeps the host's MSI addresses until endpoint software
+    unfences it (model/backend.py unfence_ops zeroes WIN_WMASK_LL too)."""
+    r = Rig()
+    hw = r.hw
+    r.run(blocks_for([64]))
+    pci_epc_reclaim_dma_chan(r.chan, False)
+    assert hw.own_stat(G) & regs.OWN_STAT_UNSAFE_MASK and hw.win_reg(G, regs.MSI_STOP_LO)
+    r.epc.backend.unfence(AuxDmaDir.EP_TO_RC, G)
+    assert all(hw.win_reg(G, reg) == 0 for reg in (*regs.WIN_WMASK, *regs.WIN_WMASK_LL))
+    assert not hw.own_stat(G) & regs.OWN_STAT_UNSAFE_MASK and hw.errors == []
+
+
+def test_bad_params_and_memwrite_without_memory():
+    with pytest.raises(TypeError, match="ll must be a bool"):
+        HwParams(ll=2)
+    hw = HwModel(HwParams(ll=True))
+    from model.backend import ModelPort
+
+    def gen():
+        yield MemWrite(0, b"x")
+    with pytest.raises(TypeError, match="no memory"):
+        run_sync(gen(), ModelPort(hw))
