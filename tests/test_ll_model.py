@@ -830,3 +830,41 @@ def test_bad_params_and_memwrite_without_memory():
         yield MemWrite(0, b"x")
     with pytest.raises(TypeError, match="no memory"):
         run_sync(gen(), ModelPort(hw))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 1 << 16), max_burst=st.sampled_from([2, 4, 8, 16]),
+       latency=st.integers(1, 3))
+def test_walks_copies_and_msis_share_the_mover(seed, max_burst, latency):
+    """Three walking channels owned by functions 0 and 1, plus a LOCAL single-block
+    copy, all at once: round robin interleaves element fetches, data bursts and MSIs;
+    the checker must agree with the built-in mover on every pick and every MSI must
+    carry its owner's function."""
+    rng = random.Random(seed)
+    hw = HwModel(HwParams(ll=True, mem_size=MEM, max_burst=max_burst), mem_latency=latency)
+    hw.mem[:] = np.frombuffer(rng.randbytes(MEM), np.uint8)
+    epc = Epc(ModelDwBackend(hw), max_functions=2)
+    port = ModelHostPort(hw)
+    jobs = []
+    for k, (d, n, f) in enumerate(((0, 0, 0), (0, 1, 1), (1, 0, 1))):
+        pci_epc_delegate_dma_chan(epc, f, 0, AuxDmaDir(d), n)
+        cl = HostLlClient(f, d, n, LlRegion(LL + k * 0x800, 0x800),
+                          MsiConfig(MSI_STOP + 16 * k, MSI_ABORT + 16 * k, k))
+        sizes = [8 * rng.randint(1, 300) for _ in range(rng.randint(1, 6))]
+        bl = blocks_for(sizes, SRC + k * 0x40000 + 8 * rng.randint(0, 500),
+                        DST + k * 0x40000 + 8 * rng.randint(0, 500))
+        jobs.append((d * regs.MAX_CH_PER_DIR + n, f, bl))
+        run_sync(cl.start_ops(bl), port)
+    lport = ModelLocalPort(hw)
+    local = LocalLlClient(AuxDmaDir.RC_TO_EP, 1, LlRegion(LL + 0x2000, 0x400))
+    lbl = blocks_for([8 * rng.randint(1, 400)], SRC + 0xC0000, DST + 0xC0000)
+    run_sync(local.start_ops(lbl), lport)
+    gs = [g for g, _, _ in jobs] + [regs.MAX_CH_PER_DIR + 1]
+    hw.step_until(lambda h: all(h.ch_stat(g) != RUN and not h.msi_pending(g)
+                                and not h.inflight(g) for g in gs), 400_000)
+    assert hw.errors == []
+    for g, f, bl in jobs:
+        assert hw.ch_stat(g) == STOPPED and copied(hw, bl)
+        assert [(m.user, m.kind) for m in hw.msi_log if m.g == g] == [(f, "stop")]
+    assert copied(hw, lbl) and hw.ch_stat(regs.MAX_CH_PER_DIR + 1) == STOPPED
+    assert not [m for m in hw.msi_log if m.g == regs.MAX_CH_PER_DIR + 1]
