@@ -25,6 +25,7 @@
 `define DD_WIN_DOORBELL              8'h04  // WO
 `define DD_WIN_LLP_LO                8'h10  // RW
 `define DD_WIN_LLP_HI                8'h14  // RW
+`define DD_WIN_CYCLE_SYNC            8'h18  // RW
 `define DD_WIN_XFER_SIZE             8'h1C  // RW
 `define DD_WIN_SAR_LO                8'h20  // RW
 `define DD_WIN_SAR_HI                8'h24  // RW
@@ -36,6 +37,11 @@
 `define DD_WIN_INT_STAT              8'h84  // RO
 `define DD_WIN_INT_SETUP             8'h88  // RW
 `define DD_WIN_INT_CLEAR             8'h8C  // WO
+`define DD_WIN_MSI_STOP_LO           8'h90  // RW
+`define DD_WIN_MSI_STOP_HI           8'h94  // RW
+`define DD_WIN_MSI_ABORT_LO          8'hA0  // RW
+`define DD_WIN_MSI_ABORT_HI          8'hA4  // RW
+`define DD_WIN_MSI_MSGDATA           8'hA8  // RW
 
 // Register offsets, space loc
 `define DD_LOC_ID                    16'h0000  // RO
@@ -55,6 +61,7 @@
 `define DD_WIN_CH_EN_WMASK           32'h00000001
 `define DD_WIN_LLP_LO_WMASK          32'hFFFFFFFF
 `define DD_WIN_LLP_HI_WMASK          32'hFFFFFFFF
+`define DD_WIN_CYCLE_SYNC_WMASK      32'h00000003
 `define DD_WIN_XFER_SIZE_WMASK       32'hFFFFFFFF
 `define DD_WIN_SAR_LO_WMASK          32'hFFFFFFFF
 `define DD_WIN_SAR_HI_WMASK          32'hFFFFFFFF
@@ -63,6 +70,11 @@
 `define DD_WIN_CONTROL1_WMASK        32'h00000001
 `define DD_WIN_FUNC_NUM_WMASK        32'h0000000F
 `define DD_WIN_INT_SETUP_WMASK       32'h0000007D
+`define DD_WIN_MSI_STOP_LO_WMASK     32'hFFFFFFFF
+`define DD_WIN_MSI_STOP_HI_WMASK     32'hFFFFFFFF
+`define DD_WIN_MSI_ABORT_LO_WMASK    32'hFFFFFFFF
+`define DD_WIN_MSI_ABORT_HI_WMASK    32'hFFFFFFFF
+`define DD_WIN_MSI_MSGDATA_WMASK     32'hFFFFFFFF
 
 // Fields
 `define DD_CH_EN_EN_LSB              0
@@ -75,6 +87,10 @@
 `define DD_LLP_LO_LLP_LO_W           32
 `define DD_LLP_HI_LLP_HI_LSB         0
 `define DD_LLP_HI_LLP_HI_W           32
+`define DD_CYCLE_SYNC_CB_LSB         0
+`define DD_CYCLE_SYNC_CB_W           1
+`define DD_CYCLE_SYNC_CCS_LSB        1
+`define DD_CYCLE_SYNC_CCS_W          1
 `define DD_XFER_SIZE_XFER_SIZE_LSB   0
 `define DD_XFER_SIZE_XFER_SIZE_W     32
 `define DD_SAR_LO_SAR_LO_LSB         0
@@ -111,6 +127,16 @@
 `define DD_INT_CLEAR_STOP_W          1
 `define DD_INT_CLEAR_ABORT_LSB       2
 `define DD_INT_CLEAR_ABORT_W         1
+`define DD_MSI_STOP_LO_MSI_STOP_LO_LSB 0
+`define DD_MSI_STOP_LO_MSI_STOP_LO_W 32
+`define DD_MSI_STOP_HI_MSI_STOP_HI_LSB 0
+`define DD_MSI_STOP_HI_MSI_STOP_HI_W 32
+`define DD_MSI_ABORT_LO_MSI_ABORT_LO_LSB 0
+`define DD_MSI_ABORT_LO_MSI_ABORT_LO_W 32
+`define DD_MSI_ABORT_HI_MSI_ABORT_HI_LSB 0
+`define DD_MSI_ABORT_HI_MSI_ABORT_HI_W 32
+`define DD_MSI_MSGDATA_MSI_MSGDATA_LSB 0
+`define DD_MSI_MSGDATA_MSI_MSGDATA_W 32
 `define DD_ID_ID_LSB                 0
 `define DD_ID_ID_W                   32
 `define DD_VERSION_VERSION_LSB       0

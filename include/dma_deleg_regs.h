@@ -36,6 +36,7 @@
 #define DD_WIN_DOORBELL                  0x04U
 #define DD_WIN_LLP_LO                    0x10U
 #define DD_WIN_LLP_HI                    0x14U
+#define DD_WIN_CYCLE_SYNC                0x18U
 #define DD_WIN_XFER_SIZE                 0x1CU
 #define DD_WIN_SAR_LO                    0x20U
 #define DD_WIN_SAR_HI                    0x24U
@@ -47,6 +48,11 @@
 #define DD_WIN_INT_STAT                  0x84U
 #define DD_WIN_INT_SETUP                 0x88U
 #define DD_WIN_INT_CLEAR                 0x8CU
+#define DD_WIN_MSI_STOP_LO               0x90U
+#define DD_WIN_MSI_STOP_HI               0x94U
+#define DD_WIN_MSI_ABORT_LO              0xA0U
+#define DD_WIN_MSI_ABORT_HI              0xA4U
+#define DD_WIN_MSI_MSGDATA               0xA8U
 
 /* Register offsets, space loc */
 #define DD_LOC_ID                        0x0000U
@@ -66,6 +72,7 @@
 #define DD_WIN_CH_EN_WMASK               0x00000001U
 #define DD_WIN_LLP_LO_WMASK              0xFFFFFFFFU
 #define DD_WIN_LLP_HI_WMASK              0xFFFFFFFFU
+#define DD_WIN_CYCLE_SYNC_WMASK          0x00000003U
 #define DD_WIN_XFER_SIZE_WMASK           0xFFFFFFFFU
 #define DD_WIN_SAR_LO_WMASK              0xFFFFFFFFU
 #define DD_WIN_SAR_HI_WMASK              0xFFFFFFFFU
@@ -74,6 +81,11 @@
 #define DD_WIN_CONTROL1_WMASK            0x00000001U
 #define DD_WIN_FUNC_NUM_WMASK            0x0000000FU
 #define DD_WIN_INT_SETUP_WMASK           0x0000007DU
+#define DD_WIN_MSI_STOP_LO_WMASK         0xFFFFFFFFU
+#define DD_WIN_MSI_STOP_HI_WMASK         0xFFFFFFFFU
+#define DD_WIN_MSI_ABORT_LO_WMASK        0xFFFFFFFFU
+#define DD_WIN_MSI_ABORT_HI_WMASK        0xFFFFFFFFU
+#define DD_WIN_MSI_MSGDATA_WMASK         0xFFFFFFFFU
 
 /* CH_EN (RW): Channel enable */
 #define DD_CH_EN_EN_SHIFT                0
@@ -97,6 +109,14 @@
 #define DD_LLP_HI_LLP_HI_SHIFT           0
 #define DD_LLP_HI_LLP_HI_WIDTH           32
 #define DD_LLP_HI_LLP_HI_MASK            0xFFFFFFFFU
+
+/* CYCLE_SYNC (RW): Cycle synchronisation */
+#define DD_CYCLE_SYNC_CB_SHIFT           0
+#define DD_CYCLE_SYNC_CB_WIDTH           1
+#define DD_CYCLE_SYNC_CB_MASK            0x00000001U
+#define DD_CYCLE_SYNC_CCS_SHIFT          1
+#define DD_CYCLE_SYNC_CCS_WIDTH          1
+#define DD_CYCLE_SYNC_CCS_MASK           0x00000002U
 
 /* XFER_SIZE (RW): Transfer size */
 #define DD_XFER_SIZE_XFER_SIZE_SHIFT     0
@@ -173,6 +193,31 @@
 #define DD_INT_CLEAR_ABORT_SHIFT         2
 #define DD_INT_CLEAR_ABORT_WIDTH         1
 #define DD_INT_CLEAR_ABORT_MASK          0x00000004U
+
+/* MSI_STOP_LO (RW): Done MSI address, low */
+#define DD_MSI_STOP_LO_MSI_STOP_LO_SHIFT 0
+#define DD_MSI_STOP_LO_MSI_STOP_LO_WIDTH 32
+#define DD_MSI_STOP_LO_MSI_STOP_LO_MASK  0xFFFFFFFFU
+
+/* MSI_STOP_HI (RW): Done MSI address, high */
+#define DD_MSI_STOP_HI_MSI_STOP_HI_SHIFT 0
+#define DD_MSI_STOP_HI_MSI_STOP_HI_WIDTH 32
+#define DD_MSI_STOP_HI_MSI_STOP_HI_MASK  0xFFFFFFFFU
+
+/* MSI_ABORT_LO (RW): Abort MSI address, low */
+#define DD_MSI_ABORT_LO_MSI_ABORT_LO_SHIFT 0
+#define DD_MSI_ABORT_LO_MSI_ABORT_LO_WIDTH 32
+#define DD_MSI_ABORT_LO_MSI_ABORT_LO_MASK 0xFFFFFFFFU
+
+/* MSI_ABORT_HI (RW): Abort MSI address, high */
+#define DD_MSI_ABORT_HI_MSI_ABORT_HI_SHIFT 0
+#define DD_MSI_ABORT_HI_MSI_ABORT_HI_WIDTH 32
+#define DD_MSI_ABORT_HI_MSI_ABORT_HI_MASK 0xFFFFFFFFU
+
+/* MSI_MSGDATA (RW): MSI message data */
+#define DD_MSI_MSGDATA_MSI_MSGDATA_SHIFT 0
+#define DD_MSI_MSGDATA_MSI_MSGDATA_WIDTH 32
+#define DD_MSI_MSGDATA_MSI_MSGDATA_MASK  0xFFFFFFFFU
 
 /* ID (RO): Identification */
 #define DD_ID_ID_SHIFT                   0

@@ -15,6 +15,9 @@ Op protocol (all a driver must implement)::
     Write(addr, value)  -> full-word write (WSTRB=0xF); the driver sends back the
                            response code as an int (0 OKAY, 2 SLVERR, 3 DECERR).
     Wait(cycles)        -> let ``cycles`` clock cycles pass; the driver sends None.
+    MemWrite(addr, data) -> store ``data`` (bytes) in the memory the DMA reads (the
+                           host client writes linked-list elements, model/llclient.py);
+                           the driver sends None. Needed only by ports with a memory.
 
 Addresses are local-port addresses built from ``model.regs`` names only. A driver
 loop is ``op = gen.send(result)`` until ``StopIteration.value`` (the op's return
@@ -44,6 +47,7 @@ __all__ = [
     "DwBackendCore",
     "DwChan",
     "HwPort",
+    "MemWrite",
     "ModelDwBackend",
     "ModelPort",
     "QuiesceTimeout",
@@ -83,7 +87,13 @@ class Wait:
     cycles: int
 
 
-Op = Read | Write | Wait
+@dataclass(frozen=True, slots=True)
+class MemWrite:
+    addr: int
+    data: bytes
+
+
+Op = Read | Write | Wait | MemWrite
 Ops = Generator[Op, Any, Any]
 
 
@@ -376,7 +386,10 @@ class DwBackendCore:
             spent += 1 + self.poll
             if self.poll:
                 yield Wait(self.poll)
-        for off in regs.WIN_WMASK:  # every stored (RW) register of the window
+        # every stored (RW) register of the window, the SPEC 3 ones included (the host
+        # may have left MSI addresses there); where they are not implemented yet the
+        # writes are OKAY and ignored (unlisted offsets)
+        for off in {**regs.WIN_WMASK, **regs.WIN_WMASK_LL}:
             yield from self._write(loc_win_addr(ndir, hw_ch, off), 0)
         yield from self._write(loc_win_addr(ndir, hw_ch, regs.INT_CLEAR),
                                regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)
@@ -426,6 +439,10 @@ def _perform(op: object, port: Any) -> Any:
         return port.write(op.addr, op.value)
     if isinstance(op, Wait):
         return port.wait(op.cycles)
+    if isinstance(op, MemWrite):
+        if not hasattr(port, "mem_write"):
+            raise TypeError(f"{type(port).__name__} has no memory for {op!r}")
+        return port.mem_write(op.addr, op.data)
     raise TypeError(f"unknown op {op!r}")
 
 

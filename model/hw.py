@@ -38,6 +38,14 @@ import numpy as np
 from model import regs
 from model.addrmap import NUM_G, decode_host, decode_local
 from model.mem import as_mem, in_range, new_mem, read_u64, write_u64
+from model.walk import (
+    ELEM_BEATS,
+    ELEM_SIZE,
+    decode_element,
+    element_fault,
+    fetch_beats,
+    msi_beat,
+)
 
 __all__ = [
     "ArHs",
@@ -48,13 +56,16 @@ __all__ = [
     "EdgeResult",
     "HwModel",
     "HwParams",
+    "IntEvent",
     "LiteAccess",
+    "MsiWrite",
     "LiteResult",
     "OwnEvent",
     "RBeat",
     "Resp",
     "Violation",
     "WBeat",
+    "WalkEvent",
     "burst_beats",
 ]
 
@@ -131,6 +142,11 @@ class HwParams:
     num_func: int = 2
     max_burst: int = 8
     mem_size: int = 1 << 20
+    #: SPEC v2 section 3 (linked-list mode, CYCLE_SYNC and the MSI registers, MSI
+    #: writes). False predicts the current RTL (VERSION 0x00010000: the section 3
+    #: registers are unlisted offsets, a START with LLE=1 is refused); True predicts
+    #: section 3. The default flips to True when the RTL implements it.
+    ll: bool = False
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("wr_ch", 1, 8), ("rd_ch", 1, 8), ("num_func", 1, 8),
@@ -140,6 +156,12 @@ class HwParams:
         if ms % BEAT:
             raise ValueError(f"mem_size={ms} must be a multiple of {BEAT} bytes")
         object.__setattr__(self, "mem_size", ms)
+        object.__setattr__(self, "ll", _as_bool("ll", self.ll))
+
+    @property
+    def wmask(self) -> dict[int, int]:
+        """Writable bits of every stored register of a channel window."""
+        return {**regs.WIN_WMASK, **regs.WIN_WMASK_LL} if self.ll else dict(regs.WIN_WMASK)
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -320,20 +342,54 @@ class OwnEvent(NamedTuple):
     kind: str
 
 
+class IntEvent(NamedTuple):
+    """A channel set INT_STAT.STOP ("stop") or INT_STAT.ABORT ("abort") at ``edge``.
+
+    ``msi`` is the MSI address the event owes (SPEC 3: DELEGATED, remote enable set,
+    not masked, address != 0), else None. Why logged: "one MSI per event" is checked
+    against this list, and coverage counts the kinds.
+    """
+
+    edge: int
+    g: int
+    kind: str
+    msi: int | None
+
+
+class MsiWrite(NamedTuple):
+    """An MSI write as the checker saw it: AW presented at ``edge``."""
+
+    edge: int
+    g: int
+    addr: int
+    user: int
+    kind: str  # "stop" / "abort" (the predicted event), "unexpected" if none was due
+
+
+class WalkEvent(NamedTuple):
+    """One step of a linked-list walk, at the edge whose effects it is.
+
+    kinds: "data" and "link" (an element consumed), "end" (CB mismatch: list
+    consumed), "bad_element", "bad_pointer", "fetch_error", "data_error", "stopped"
+    (STOP, quiesce or fence ended the walk); ``addr`` is the element address.
+    """
+
+    edge: int
+    g: int
+    kind: str
+    addr: int
+
+
 # --------------------------------------------------------------------------
 # internal state
 # --------------------------------------------------------------------------
-
-
-def _reset_win() -> dict[int, int]:
-    return dict.fromkeys(regs.WIN_WMASK, 0)
 
 
 @dataclass
 class _Chan:
     """One channel: window registers, engine working copies, ownership FSM."""
 
-    win: dict[int, int] = field(default_factory=_reset_win)
+    win: dict[int, int]
     ch_stat: int = regs.CH_IDLE
     int_stat: int = 0
     src: int = 0
@@ -351,14 +407,27 @@ class _Chan:
     q_cycles: int = 0
     qstart: int | None = None
     last_resp: int | None = None
+    # linked-list walk (SPEC 3): mode of the current run, phase, working pointer,
+    # cycle state, beats of the element being fetched
+    walk: bool = False
+    wphase: str = "fetch"  # "fetch" (element at lp) or "data" (copying its data)
+    lp: int = 0
+    ccs: int = 0
+    fbeats: list[int] = field(default_factory=list)
+    msi: tuple[str, int, int] | None = None  # pending MSI: (kind, addr, data)
+    desc_seen: set[int] = field(default_factory=set)  # elements fetched while DELEGATED
+    desc_reclaimed: set[int] = field(default_factory=set)  # ... of the last reclaim
 
     def scrub(self) -> None:
         """Window and engine back to reset (DELEGATE and quiesce completion)."""
-        self.win = _reset_win()
+        self.win = dict.fromkeys(self.win, 0)
         self.ch_stat = regs.CH_IDLE
         self.int_stat = 0
         self.src = self.dst = self.rem = self.dst0 = self.size0 = 0
         self.stop_req = False
+        self.walk, self.wphase, self.lp, self.ccs = False, "fetch", 0, 0
+        self.fbeats = []
+        self.msi = None
 
     def own_stat(self) -> int:
         v = self.state << regs.OWN_STAT_STATE_LSB
@@ -400,9 +469,27 @@ class _Glob:
     irq_en: int | None = None
 
 
+class _Work(NamedTuple):
+    """What an eligible channel asks the mover for at a pick edge (from S(p)).
+
+    kind: "copy" (single-block burst), "data" (a walk's data burst), "fetch" (an
+    element-fetch burst at ``src``, ``rem`` bytes of the element left) or "msi" (a
+    one-beat write of ``wdata``/``wstrb`` to ``dst``).
+    """
+
+    kind: str
+    src: int
+    dst: int
+    rem: int
+    user: int
+    wdata: int = 0
+    wstrb: int = 0
+    ev: str = ""  # MSI: "stop" / "abort"
+
+
 @dataclass(frozen=True)
 class _Pick:
-    """The mover's pick at ``edge``: the AR it must present at ``edge+1``."""
+    """The mover's pick at ``edge``: the AR (AW for an MSI) it presents at ``edge+1``."""
 
     edge: int
     g: int
@@ -410,6 +497,10 @@ class _Pick:
     beats: int
     user: int
     dst: int
+    kind: str = "copy"
+    wdata: int = 0
+    wstrb: int = 0
+    ev: str = ""
 
 
 @dataclass
@@ -424,6 +515,8 @@ class _Burst:
     exp_dst: int | None
     exp_user: int
     present: int
+    kind: str = "copy"  # as _Work.kind
+    wstrb: int = 0xFF
     ar_hs: bool = False
     rdata: list[int] = field(default_factory=list)
     rerr: bool = False
@@ -468,8 +561,14 @@ class HwModel:
         self.fault: Callable[[str, int], Resp | int | None] | None = None
         self.stall: Callable[[str, int], bool] | None = None
         self.trace: Callable[[int, list[object]], None] | None = None
+        #: SPEC 3 logs: INT_STAT events, MSI writes seen, walk steps
+        self.int_events: list[IntEvent] = []
+        self.msi_log: list[MsiWrite] = []
+        self.walk_events: list[WalkEvent] = []
         self._gs = params.channels
-        self._ch: dict[int, _Chan] = {g: _Chan() for g in self._gs}
+        self._wmask = params.wmask
+        self._ch: dict[int, _Chan] = {g: _Chan(win=dict.fromkeys(self._wmask, 0))
+                                      for g in self._gs}
         self._viol_count = 0
         self._viol_last = 0
         self._irq_en = 0
@@ -481,7 +580,7 @@ class HwModel:
         self._prev_busy: int | None = None
         self._prev_view: dict[int, tuple[int, bool]] = {g: (regs.CH_IDLE, False)
                                                         for g in self._gs}
-        self._eligible: dict[int, tuple[int, int, int, int]] = {}
+        self._eligible: dict[int, _Work] = {}
         self._blk_last: frozenset[int] = frozenset()
         self._bus = _IdealBus(self, _as_int("mem_latency", mem_latency, 1, 1 << 16))
 
@@ -573,6 +672,17 @@ class HwModel:
         self._chan(g)
         return self._burst is not None and self._burst.g == g
 
+    def msi_pending(self, g: int) -> bool:
+        """An INT_STAT event of g owes an MSI whose AW is not presented yet (SPEC 3):
+        pending in the channel, or picked by the mover at the last edge."""
+        p = self._pick
+        return self._chan(g).msi is not None or (
+            p is not None and p.g == g and p.kind == "msi" and p.edge == self.cycle)
+
+    def llp(self, g: int) -> int:
+        """The walk's working list pointer (LLP_HI:LLP_LO after each element)."""
+        return self._chan(g).lp
+
     def own_irq_stat(self) -> int:
         return sum(1 << g for g, c in self._ch.items() if c.irq_pending())
 
@@ -648,7 +758,7 @@ class HwModel:
         if self._burst is not None or self._pick is not None:
             return False
         return all(c.ch_stat != regs.CH_RUNNING and c.state != regs.OWN_QUIESCING
-                   for c in self._ch.values())
+                   and c.msi is None for c in self._ch.values())
 
     def _advance_to(self, last: int) -> None:
         """Run the internal transitions of event-free edges up to ``last``."""
@@ -693,27 +803,30 @@ class HwModel:
         if b is not None and r_end:
             if b.rerr:
                 end = "fail"
+            elif b.kind == "fetch":
+                end = "fetched"  # an element fetch has no write phase
             elif b.g in blk:
                 end = "drop"
             else:
                 b.phase = "aw"
                 b.aw_due = e + 1
         if b is not None and b_end:
-            end = "berr" if b.berr else "written"
+            end = "berr" if b.berr else ("msi" if b.kind == "msi" else "written")
         infl = b.g if b is not None else None
         # 5. the mover's pick at e (from S(e)), before any commit
         self._prev_busy = infl
         self._prev_view = {g: (c.ch_stat, g in blk) for g, c in self._ch.items()}
-        self._eligible = {
-            g: (c.src, c.dst, c.rem, self._func_lat(c))
-            for g, c in self._ch.items() if c.ch_stat == regs.CH_RUNNING and g not in blk}
+        self._eligible = {}
+        for g, c in self._ch.items():
+            w = self._work(c, effs.get(g), g in blk)
+            if w is not None:
+                self._eligible[g] = w
         self._blk_last = frozenset(blk)
         self._pick = self._predict_pick(e) if b is None else None
         # 6. commit channel effects
         for g, c in self._ch.items():
             self._commit(e, g, c, effs.get(g), g in blk, infl == g,
-                         end if (b is not None and b.legit and b.g == g) else None,
-                         b.exp_beats if b is not None else 0)
+                         end if (b is not None and b.legit and b.g == g) else None, b)
         if glob.viol_clear:
             self._viol_count = 0
         if glob.viol is not None:
@@ -730,18 +843,73 @@ class HwModel:
         return EdgeResult(rl, rh)
 
     def _commit(self, e: int, g: int, c: _Chan, f: _Eff | None, blk: bool, infl: bool,
-                end: str | None, beats: int) -> None:
+                end: str | None, b: _Burst | None) -> None:
         """Apply the effects of edge e to channel g with microarch's precedence."""
         running = c.ch_stat == regs.CH_RUNNING
-        if f is None and end is None and not running and c.state != regs.OWN_QUIESCING:
+        pick = self._pick
+        picked_msi = pick is not None and pick.g == g and pick.kind == "msi"
+        if (f is None and end is None and not running and c.state != regs.OWN_QUIESCING
+                and not picked_msi):
             return  # nothing can change this channel at this edge
         ch_stat = c.ch_stat
         int_set = 0
         stop_req = c.stop_req
         src, dst, rem = c.src, c.dst, c.rem
-        latch: tuple[int, int, int] | None = None
+        dst0, size0 = c.dst0, c.size0
+        walk, wphase, lp, ccs, fbeats = c.walk, c.wphase, c.lp, c.ccs, c.fbeats
+        wb = False  # the walk updated LLP / CCS: write them back into the window
+        wlog: list[tuple[str, int]] = []
+        beats = b.exp_beats if b is not None else 0
         # channel engine
-        if end is not None and running:
+        if end is not None and running and walk:
+            assert b is not None
+            ch_stat, int_set = regs.CH_RUNNING, 0
+            if end in ("fail", "berr"):
+                ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                wlog.append(("fetch_error" if b.kind == "fetch" else "data_error", lp))
+            elif end == "fetched":
+                fb = [*fbeats, *b.rdata]
+                fbeats = []
+                if len(fb) < ELEM_BEATS:  # first part of an element split at 4 KiB
+                    fbeats = fb
+                    if blk:
+                        ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                        wlog.append(("stopped", lp))
+                else:
+                    el = decode_element(fb)
+                    fault = element_fault(el)
+                    if el.cb != ccs:  # list consumed: wins over a same-edge STOP
+                        ch_stat, int_set = regs.CH_STOPPED, regs.INT_STAT_STOP_MASK
+                        wlog.append(("end", lp))
+                    elif blk:  # not consumed: LLP keeps pointing at it
+                        ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                        wlog.append(("stopped", lp))
+                    elif fault is not None:
+                        ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                        wlog.append(("bad_pointer" if el.link else "bad_element", lp))
+                    elif el.link:
+                        wlog.append(("link", lp))
+                        lp, ccs, wb = el.ptr, ccs ^ int(el.tcb), True
+                    else:
+                        wphase = "data"
+                        src, dst, rem = el.sar, el.dar, el.size
+                        dst0, size0 = el.dar, el.size
+            elif end == "written":
+                src = (src + BEAT * beats) & MASK64
+                dst = (dst + BEAT * beats) & MASK64
+                rem -= BEAT * beats
+                if rem == 0:  # element done: LLP moves on even if stopped now
+                    wlog.append(("data", lp))
+                    lp, wphase, wb = (lp + ELEM_SIZE) & MASK64, "fetch", True
+                if blk:
+                    ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                    wlog.append(("stopped", lp))
+            else:  # "drop": the write of a burst read before the stop
+                ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                wlog.append(("stopped", lp))
+            stop_req = False
+            wb = wb or ch_stat != regs.CH_RUNNING  # the end shows the walk's own LLP/CCS
+        elif end is not None and running:
             if end in ("fail", "berr"):
                 ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
             elif end == "written" and rem - BEAT * beats == 0:
@@ -756,15 +924,30 @@ class HwModel:
         elif running and not infl and blk:
             ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
             stop_req = False
+            if walk:
+                wlog.append(("stopped", lp))
         elif f is not None and (f.stop or f.start or self._fences(c, f)):
             if running:  # STOP, START while RUNNING, or the fence: all act as STOP
                 if infl:
                     stop_req = True
+            elif f.start and not f.stop and c.msi is not None:
+                pass  # an MSI of the channel is pending: START ignored (Decision 16)
             elif f.start and not f.stop:
-                if self._start_legal(c) and not c.unsafe and not self._fences(c, f):
-                    ch_stat = regs.CH_RUNNING
-                    latch = (self._sar(c), self._dar(c), c.win[regs.XFER_SIZE])
-                else:  # illegal, or fenced (SPEC v2 2.3): refused
+                if c.unsafe or self._fences(c, f):  # fenced (SPEC v2 2.3): refused
+                    ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
+                elif self._start_legal(c):
+                    ch_stat, walk = regs.CH_RUNNING, False
+                    src, dst, rem = self._sar(c), self._dar(c), c.win[regs.XFER_SIZE]
+                    dst0, size0 = dst, rem
+                    c.desc_reclaimed = set()  # a new program may read any memory
+                elif self._ll_start_legal(c):
+                    ch_stat, walk, wphase, fbeats = regs.CH_RUNNING, True, "fetch", []
+                    lp = c.win[regs.LLP_HI] << 32 | c.win[regs.LLP_LO]
+                    ccs = (c.win[regs.CYCLE_SYNC] & regs.CYCLE_SYNC_CCS_MASK) \
+                        >> regs.CYCLE_SYNC_CCS_LSB
+                    dst0 = size0 = 0
+                    c.desc_reclaimed = set()
+                else:  # illegal: refused
                     ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
         # ownership
         state, func, exposed = c.state, c.func, c.exposed
@@ -782,8 +965,10 @@ class HwModel:
                 if (cmd == regs.CMD_DELEGATE and c.state == regs.OWN_LOCAL and not running
                         and cfunc < self.params.num_func and not c.unsafe):
                     state, func, exposed, scrub = regs.OWN_DELEGATED, cfunc, False, True
+                    c.desc_reclaimed = set()
                     self.events.append(OwnEvent(e, g, "delegate"))
                 elif cmd == regs.CMD_RECLAIM and c.state == regs.OWN_DELEGATED:
+                    c.desc_reclaimed, c.desc_seen = c.desc_seen, set()
                     if quiesce:
                         state = regs.OWN_QUIESCING
                         c.qstart = e
@@ -797,7 +982,23 @@ class HwModel:
                 else:
                     cmd_err = True
                     self.events.append(OwnEvent(e, g, "cmd_err"))
-        if c.state == regs.OWN_QUIESCING and not running:
+        for kind, addr in wlog:
+            self.walk_events.append(WalkEvent(e, g, kind, addr))
+        # INT_STAT events and the MSI each owes (SPEC 3), judged on S(e)
+        msi = None if picked_msi else c.msi  # a picked MSI is the mover's now
+        if int_set:
+            kind = "stop" if int_set & regs.INT_STAT_STOP_MASK else "abort"
+            addr = self._msi_due(c, kind) if state == regs.OWN_DELEGATED else None
+            self.int_events.append(IntEvent(e, g, kind, addr))
+            if addr is not None:
+                if msi is not None:  # pragma: no cover - START is ignored while pending
+                    raise RuntimeError(f"channel {g}: a second MSI event while one is pending")
+                msi = (kind, addr, c.win[regs.MSI_MSGDATA])
+        if msi is not None and state != regs.OWN_DELEGATED:
+            msi = None  # LOCAL, QUIESCING or fenced: never presented (SPEC 3)
+            self.events.append(OwnEvent(e, g, "msi_cancel"))
+        c.msi = msi
+        if c.state == regs.OWN_QUIESCING and not running and not infl:
             scrub = True
             state, func, qdone = regs.OWN_LOCAL, 0, True
             c.q_cycles = (e + 1 - c.qstart) & MASK32 if c.qstart is not None else 0
@@ -815,11 +1016,12 @@ class HwModel:
         c.int_stat = (c.int_stat & ~clear) | int_set
         c.ch_stat = ch_stat
         c.stop_req = stop_req
-        if latch is not None:
-            c.src, c.dst, c.rem = latch
-            c.dst0, c.size0 = latch[1], latch[2]
-        else:
-            c.src, c.dst, c.rem = src, dst, rem
+        c.src, c.dst, c.rem, c.dst0, c.size0 = src, dst, rem, dst0, size0
+        c.walk, c.wphase, c.lp, c.ccs, c.fbeats = walk, wphase, lp, ccs, fbeats
+        if wb:  # hardware update of LLP / CCS wins over a same-edge register write
+            c.win[regs.LLP_LO], c.win[regs.LLP_HI] = lp & MASK32, lp >> 32
+            c.win[regs.CYCLE_SYNC] = ((c.win[regs.CYCLE_SYNC] & ~regs.CYCLE_SYNC_CCS_MASK)
+                                      | ccs << regs.CYCLE_SYNC_CCS_LSB)
 
     # ------------------------------------------------------------ engine helpers
     @staticmethod
@@ -845,6 +1047,48 @@ class HwModel:
             and size % BEAT == 0 and self._sar(c) % BEAT == 0 and self._dar(c) % BEAT == 0 \
             and not c.win[regs.CONTROL1] & regs.CONTROL1_LLE_MASK
 
+    def _ll_start_legal(self, c: _Chan) -> bool:
+        """SPEC 3 START conditions with LLE=1: CH_EN=1 and an 8-byte-aligned LLP (only
+        when the instance implements section 3, ``HwParams.ll``)."""
+        return (self.params.ll and bool(c.win[regs.CONTROL1] & regs.CONTROL1_LLE_MASK)
+                and bool(c.win[regs.CH_EN] & regs.CH_EN_EN_MASK)
+                and c.win[regs.LLP_LO] % BEAT == 0)
+
+    def _msi_due(self, c: _Chan, kind: str) -> int | None:
+        """The MSI address an INT_STAT event of a DELEGATED channel owes (S(e) values):
+        remote enable set, not masked, address != 0; bits [1:0] ignored."""
+        if not self.params.ll or c.state != regs.OWN_DELEGATED or c.unsafe:
+            return None
+        s = c.win[regs.INT_SETUP]
+        if kind == "stop":
+            on = s & regs.INT_SETUP_RSTOP_EN_MASK and not s & regs.INT_SETUP_SMASK_MASK
+            lo, hi = regs.MSI_STOP_LO, regs.MSI_STOP_HI
+        else:
+            on = s & regs.INT_SETUP_RABORT_EN_MASK and not s & regs.INT_SETUP_AMASK_MASK
+            lo, hi = regs.MSI_ABORT_LO, regs.MSI_ABORT_HI
+        addr = (c.win[hi] << 32 | c.win[lo]) & ~3
+        return addr if on and addr else None
+
+    def _work(self, c: _Chan, f: _Eff | None, blk: bool) -> _Work | None:
+        """What channel c asks the mover for at this edge, or None (microarch
+        "Linked-list mode": a pending MSI, else the next burst of a running channel)."""
+        if c.msi is not None:
+            reclaim = f is not None and f.cmd is not None and f.cmd[0] == regs.CMD_RECLAIM
+            if c.state != regs.OWN_DELEGATED or c.unsafe or reclaim:
+                return None
+            kind, addr, data = c.msi
+            wdata, wstrb = msi_beat(addr, data)
+            return _Work("msi", addr, addr, 4, c.func, wdata, wstrb, kind)
+        if c.ch_stat != regs.CH_RUNNING or blk:
+            return None
+        user = self._func_lat(c)
+        if not c.walk:
+            return _Work("copy", c.src, c.dst, c.rem, user)
+        if c.wphase == "data":
+            return _Work("data", c.src, c.dst, c.rem, user)
+        off = BEAT * len(c.fbeats)
+        return _Work("fetch", (c.lp + off) & MASK64, 0, ELEM_SIZE - off, user)
+
     @staticmethod
     def _func_lat(c: _Chan) -> int:
         """Requester function latched at a pick: owner FUNC when DELEGATED."""
@@ -858,10 +1102,17 @@ class HwModel:
             return None
         for k in range(1, NUM_G + 1):
             g = (self._rr_last + k) % NUM_G
-            if g in self._eligible:
-                src, dst, rem, user = self._eligible[g]
-                return _Pick(p, g, src, burst_beats(self.params.max_burst, src, dst, rem),
-                             user, dst)
+            w = self._eligible.get(g)
+            if w is None:
+                continue
+            if w.kind == "msi":
+                return _Pick(p, g, w.dst, 1, w.user, w.dst, "msi", w.wdata, w.wstrb, w.ev)
+            if w.kind == "fetch":
+                done = ELEM_BEATS - w.rem // BEAT
+                return _Pick(p, g, w.src, fetch_beats(self.params.max_burst, w.src, done),
+                             w.user, 0, "fetch")
+            return _Pick(p, g, w.src, burst_beats(self.params.max_burst, w.src, w.dst, w.rem),
+                         w.user, w.dst, w.kind)
         return None  # pragma: no cover - eligible is non-empty
 
     @staticmethod
@@ -884,7 +1135,7 @@ class HwModel:
         return f
 
     @staticmethod
-    def _win_read(c: _Chan, reg: int) -> int:
+    def _win_read(c: _Chan, reg: int) -> int:  # c.win holds the stored registers
         if reg in c.win:
             return c.win[reg]
         if reg == regs.CH_STAT:
@@ -895,9 +1146,9 @@ class HwModel:
 
     def _win_write(self, c: _Chan, f: _Eff, reg: int, data: int, strb: int) -> None:
         bm = byte_mask(strb)
-        if reg in regs.WIN_WMASK:
+        if reg in c.win:
             if strb:
-                f.writes[reg] = ((c.win[reg] & ~bm) | (data & bm)) & regs.WIN_WMASK[reg]
+                f.writes[reg] = ((c.win[reg] & ~bm) | (data & bm)) & self._wmask[reg]
         elif reg == regs.DOORBELL:
             v = data & bm
             f.stop = bool(v & regs.DOORBELL_STOP_MASK)
@@ -1014,22 +1265,29 @@ class HwModel:
         """Check the DMA events of edge e; returns (read ended, B received)."""
         exp = self._pick if self._pick is not None and self._pick.edge == e - 1 else None
         aps = [x for x in evs if isinstance(x, ArPresent)]
+        # an AW with no burst in flight is a new write request: an MSI (SPEC 3)
+        new_aw = next((x for x in evs if isinstance(x, AwPresent)), None) \
+            if self.params.ll and self._burst is None and not aps else None
         if len(aps) > 1:
             self._viol(e, None, "ar", "more than one AR presented at one edge", 1, len(aps))
         if aps:
             self._missing_ar = False
             self._on_ar(e, aps[0], exp)
+        elif new_aw is not None:
+            self._missing_ar = False
+            self._on_msi(e, new_aw, exp)
         elif exp is None:
             self._missing_ar = False
         elif not self._missing_ar:
             self._missing_ar = True
-            self._viol(e, exp.g, "ar", f"no AR presented after the pick at edge {e - 1}",
+            port, what = ("aw", "no MSI AW") if exp.kind == "msi" else ("ar", "no AR")
+            self._viol(e, exp.g, port, f"{what} presented after the pick at edge {e - 1}",
                        f"id={exp.g} addr={exp.addr:#x} len={exp.beats - 1} user={exp.user}",
-                       "no ARVALID")
+                       f"no {port.upper()}VALID")
         b = self._burst
         r_end = b_end = aw_seen = False
         for x in evs:
-            if isinstance(x, ArPresent):
+            if isinstance(x, ArPresent) or x is new_aw:
                 continue
             if isinstance(x, ArHs):
                 if b is None or b.ar_hs:
@@ -1070,8 +1328,22 @@ class HwModel:
                        "(one burst in flight in total)",
                        f"burst of channel {self._burst.g} to finish", desc)
             return
-        legit = exp is not None and exp.g == g
-        if exp is None:
+        legit = exp is not None and exp.g == g and exp.kind != "msi"
+        c = self._ch.get(g)
+        if c is not None:
+            if c.state == regs.OWN_DELEGATED and x.user != c.func:
+                self._viol(e, g, "ar", "ARUSER is not the owner's function (SPEC 2.4/3)",
+                           c.func, x.user)
+            end = x.addr + BEAT * (x.len + 1)
+            hit = sorted(a for a in c.desc_reclaimed if a < end and x.addr < a + ELEM_SIZE)
+            if hit:
+                self._viol(e, g, "ar", "descriptor memory read after reclaim (element "
+                           f"{hit[0]:#x} was fetched during the reclaimed delegation)",
+                           "no read", desc)
+        if exp is not None and exp.kind == "msi" and exp.g == g:
+            self._viol(e, ch, "ar", f"AR where the MSI write picked at edge {e - 1} was due",
+                       f"AW id={g} addr={exp.addr:#x}", desc)
+        elif exp is None:
             self._viol(e, ch, "ar", f"AR for a channel not allowed to pick at edge {e - 1}: "
                        f"{self._why_not(g)}", "no AR", desc)
         elif not legit:
@@ -1092,9 +1364,55 @@ class HwModel:
             g=g, legit=legit, addr=x.addr, beats=x.len + 1,
             exp_beats=exp.beats if legit and exp is not None else x.len + 1,
             exp_dst=exp.dst if legit and exp is not None else None,
-            exp_user=exp.user if legit and exp is not None else x.user, present=e)
+            exp_user=exp.user if legit and exp is not None else x.user, present=e,
+            kind=exp.kind if legit and exp is not None else "copy")
+        if legit and c is not None and exp is not None and exp.kind == "fetch" \
+                and c.state == regs.OWN_DELEGATED:
+            c.desc_seen.add(c.lp)
         if ch is not None:
             self._rr_last = g  # round robin continues from what was served
+
+    def _on_msi(self, e: int, x: AwPresent, exp: _Pick | None) -> None:
+        """A write request with no burst in flight: an MSI (SPEC 3). Checked against
+        the predicted pick and, independently, against the security rules."""
+        g = x.id
+        ch = g if g in self._ch else None
+        c = self._ch.get(g)
+        desc = f"id={g} addr={x.addr:#x} len={x.len} user={x.user}"
+        legit = exp is not None and exp.kind == "msi" and exp.g == g
+        if legit and exp is not None:
+            for name, want, got in (("AWADDR (MSI address)", exp.addr, x.addr),
+                                    ("AWLEN (MSI is one beat)", 0, x.len),
+                                    ("AWUSER (requester function)", exp.user, x.user)):
+                if want != got:
+                    self._viol(e, g, "aw", name, hex(want), hex(got))
+        elif exp is None:
+            self._viol(e, ch, "aw", "AW with no preceding successful read and no MSI due "
+                       f"(no pick at edge {e - 1}: {self._why_not(g)})", "no AW", desc)
+        else:
+            self._viol(e, ch, "aw", f"AW with no burst in flight (the pick at edge {e - 1} "
+                       f"was a {exp.kind} burst of channel {exp.g})", "no AW", desc)
+        if c is not None:  # the security rules, whatever the prediction says
+            if c.unsafe or c.state != regs.OWN_DELEGATED:
+                st = "fenced" if c.unsafe else {regs.OWN_LOCAL: "LOCAL",
+                                                regs.OWN_QUIESCING: "QUIESCING"}[c.state]
+                after = [ev.edge for ev in self.events if ev.g == g
+                         and ev.kind in ("quiesce", "reclaim")]
+                t0 = f" (after t0={after[-1]})" if after else ""
+                self._viol(e, g, "aw", f"MSI from a {st} channel{t0}", "no MSI", desc)
+            elif x.user != c.func:
+                self._viol(e, g, "aw", "MSI AWUSER is not the owner's function", c.func,
+                           x.user)
+        self.msi_log.append(MsiWrite(e, g, x.addr, x.user,
+                                     exp.ev if legit and exp is not None else "unexpected"))
+        self._burst = _Burst(
+            g=g, legit=legit, addr=x.addr, beats=x.len + 1, exp_beats=1,
+            exp_dst=x.addr, exp_user=x.user, present=e, kind="msi",
+            wstrb=exp.wstrb if legit and exp is not None else 0,
+            rdata=[exp.wdata] if legit and exp is not None else [],
+            phase="w", aw_due=e, aw_addr=x.addr)
+        if ch is not None:
+            self._rr_last = g
 
     def _on_r(self, e: int, b: _Burst | None, x: RBeat) -> bool:
         if b is None or not b.ar_hs or b.phase != "r":
@@ -1161,15 +1479,18 @@ class HwModel:
         if i >= b.beats:
             self._viol(e, b.g, "w", "more W beats than the burst length", b.beats, i + 1)
             return
-        if x.data != b.rdata[i]:
-            self._viol(e, b.g, "w", f"W data beat {i} differs from the data read",
+        what = "the MSI data (MSI_MSGDATA in its lanes)" if b.kind == "msi" else "the data read"
+        if i < len(b.rdata) and x.data != b.rdata[i]:
+            self._viol(e, b.g, "w", f"W data beat {i} differs from {what}",
                        hex(b.rdata[i]), hex(x.data))
-        if x.strb != 0xFF:
-            self._viol(e, b.g, "w", f"WSTRB beat {i}", "0xff", hex(x.strb))
+        if b.wstrb and x.strb != b.wstrb:
+            self._viol(e, b.g, "w", f"WSTRB beat {i}", hex(b.wstrb), hex(x.strb))
         last = i == b.beats - 1
         if x.last != last:
             self._viol(e, b.g, "w", f"WLAST on beat {i}", last, x.last)
         base = b.aw_addr if b.aw_addr is not None else b.exp_dst
+        if base is not None:
+            base -= base % BEAT  # an MSI at addr%8 == 4 uses the upper lanes
         if base is not None and in_range(self.mem, base + BEAT * i, BEAT):
             write_u64(self.mem, base + BEAT * i, x.data, x.strb)
         b.wcount += 1
@@ -1205,6 +1526,8 @@ class _BusBurst:
     beats: int
     user: int
     present: int
+    kind: str = "copy"  # as _Work.kind
+    wstrb: int = 0xFF
     phase: str = "ar"  # "ar", "r", "rdone", "w", "done"
     next_r: int = 0
     rdata: list[int] = field(default_factory=list)
@@ -1286,7 +1609,7 @@ class _IdealBus:
             if b.wcount < b.beats:
                 if not self._stalled("w", e):
                     i = b.wcount
-                    ev.append(WBeat(b.rdata[i], 0xFF, i == b.beats - 1))
+                    ev.append(WBeat(b.rdata[i], b.wstrb, i == b.beats - 1))
                     b.wcount += 1
                     b.w_last = e
             elif (b.aw_hs is not None and e >= max(b.aw_hs, b.w_last) + self.latency
@@ -1303,8 +1626,8 @@ class _IdealBus:
         b = self.b
         if b is not None:
             if b.phase == "rdone" and b.r_end == e:
-                if b.rerr or b.g in hw._blk_last:
-                    self.b = None  # failed or dropped: burst ends at the last R beat
+                if b.rerr or b.kind == "fetch" or b.g in hw._blk_last:
+                    self.b = None  # failed, dropped or a fetch: ends at the last R beat
                 else:
                     b.phase, b.aw_present = "w", e + 1
             elif b.phase == "done":
@@ -1312,11 +1635,20 @@ class _IdealBus:
         if idle and hw._eligible:
             for k in range(1, NUM_G + 1):
                 g = (self.rr_last + k) % NUM_G
-                if g in hw._eligible:
-                    src, dst, rem, user = hw._eligible[g]
+                w = hw._eligible.get(g)
+                if w is None:
+                    continue
+                if w.kind == "msi":  # one beat, AW and W from the next edge, no read
+                    self.b = _BusBurst(g, w.src, w.dst, 1, w.user, present=e + 1,
+                                       kind="msi", wstrb=w.wstrb, phase="w",
+                                       rdata=[w.wdata], aw_present=e + 1)
+                else:
+                    src, rem = w.src, w.rem
+                    dst = src if w.kind == "fetch" else w.dst  # a fetch has no write side
                     beats = min(hw.params.max_burst, rem // BEAT,
                                 (PAGE - src % PAGE) // BEAT, (PAGE - dst % PAGE) // BEAT)
-                    self.b = _BusBurst(g, src, dst, beats, user, present=e + 1)
-                    self.rr_last = g
-                    break
+                    self.b = _BusBurst(g, src, dst, beats, w.user, present=e + 1,
+                                       kind=w.kind)
+                self.rr_last = g
+                break
         self.seen = e

@@ -51,6 +51,7 @@ CH_EN = 0x00
 DOORBELL = 0x04
 LLP_LO = 0x10
 LLP_HI = 0x14
+CYCLE_SYNC = 0x18
 XFER_SIZE = 0x1C
 SAR_LO = 0x20
 SAR_HI = 0x24
@@ -62,6 +63,11 @@ CH_STAT = 0x80
 INT_STAT = 0x84
 INT_SETUP = 0x88
 INT_CLEAR = 0x8C
+MSI_STOP_LO = 0x90
+MSI_STOP_HI = 0x94
+MSI_ABORT_LO = 0xA0
+MSI_ABORT_HI = 0xA4
+MSI_MSGDATA = 0xA8
 
 # Register offsets, space 'loc'
 ID = 0x0000
@@ -93,6 +99,12 @@ LLP_LO_LLP_LO_MASK = 0xFFFFFFFF
 LLP_HI_LLP_HI_LSB = 0
 LLP_HI_LLP_HI_WIDTH = 32
 LLP_HI_LLP_HI_MASK = 0xFFFFFFFF
+CYCLE_SYNC_CB_LSB = 0
+CYCLE_SYNC_CB_WIDTH = 1
+CYCLE_SYNC_CB_MASK = 0x00000001
+CYCLE_SYNC_CCS_LSB = 1
+CYCLE_SYNC_CCS_WIDTH = 1
+CYCLE_SYNC_CCS_MASK = 0x00000002
 XFER_SIZE_XFER_SIZE_LSB = 0
 XFER_SIZE_XFER_SIZE_WIDTH = 32
 XFER_SIZE_XFER_SIZE_MASK = 0xFFFFFFFF
@@ -147,6 +159,21 @@ INT_CLEAR_STOP_MASK = 0x00000001
 INT_CLEAR_ABORT_LSB = 2
 INT_CLEAR_ABORT_WIDTH = 1
 INT_CLEAR_ABORT_MASK = 0x00000004
+MSI_STOP_LO_MSI_STOP_LO_LSB = 0
+MSI_STOP_LO_MSI_STOP_LO_WIDTH = 32
+MSI_STOP_LO_MSI_STOP_LO_MASK = 0xFFFFFFFF
+MSI_STOP_HI_MSI_STOP_HI_LSB = 0
+MSI_STOP_HI_MSI_STOP_HI_WIDTH = 32
+MSI_STOP_HI_MSI_STOP_HI_MASK = 0xFFFFFFFF
+MSI_ABORT_LO_MSI_ABORT_LO_LSB = 0
+MSI_ABORT_LO_MSI_ABORT_LO_WIDTH = 32
+MSI_ABORT_LO_MSI_ABORT_LO_MASK = 0xFFFFFFFF
+MSI_ABORT_HI_MSI_ABORT_HI_LSB = 0
+MSI_ABORT_HI_MSI_ABORT_HI_WIDTH = 32
+MSI_ABORT_HI_MSI_ABORT_HI_MASK = 0xFFFFFFFF
+MSI_MSGDATA_MSI_MSGDATA_LSB = 0
+MSI_MSGDATA_MSI_MSGDATA_WIDTH = 32
+MSI_MSGDATA_MSI_MSGDATA_MASK = 0xFFFFFFFF
 ID_ID_LSB = 0
 ID_ID_WIDTH = 32
 ID_ID_MASK = 0xFFFFFFFF
@@ -229,7 +256,7 @@ OWN_LOCAL = 0
 OWN_DELEGATED = 1
 OWN_QUIESCING = 2
 
-# Writable (stored) bits of each RW register of the channel window
+# Writable (stored) bits of each RW register of the channel window (SPEC 2.1)
 WIN_WMASK: dict[int, int] = {
     CH_EN: 0x00000001,
     LLP_LO: 0xFFFFFFFF,
@@ -242,6 +269,17 @@ WIN_WMASK: dict[int, int] = {
     CONTROL1: 0x00000001,
     FUNC_NUM: 0x0000000F,
     INT_SETUP: 0x0000007D,
+}
+
+# The same for the RW registers SPEC v2 section 3 adds (dd_ll in the RDL): the
+# predictor implements them with HwParams(ll=True) until the RTL does
+WIN_WMASK_LL: dict[int, int] = {
+    CYCLE_SYNC: 0x00000003,
+    MSI_STOP_LO: 0xFFFFFFFF,
+    MSI_STOP_HI: 0xFFFFFFFF,
+    MSI_ABORT_LO: 0xFFFFFFFF,
+    MSI_ABORT_HI: 0xFFFFFFFF,
+    MSI_MSGDATA: 0xFFFFFFFF,
 }
 
 REGS: tuple[RegInfo, ...] = (
@@ -281,8 +319,8 @@ REGS: tuple[RegInfo, ...] = (
                 desc=(
                     "Start: with CH_EN=1, CH_STAT!=RUNNING, XFER_SIZE>0, aligned "
                     "SAR/DAR/XFER_SIZE and LLE=0 the channel copies XFER_SIZE bytes "
-                    "from SAR to DAR; any other START sets CH_STAT=ABORTED and "
-                    "INT_STAT.ABORT."
+                    "from SAR to DAR; with LLE=1 see CONTROL1.LLE; any other START "
+                    "sets CH_STAT=ABORTED and INT_STAT.ABORT."
                 ),
             ),
             FieldInfo(
@@ -303,7 +341,10 @@ REGS: tuple[RegInfo, ...] = (
         offset=0x10,
         access="RW",
         reset=0x00000000,
-        desc="Reserved for linked-list mode; plain storage.",
+        desc=(
+            "List pointer in linked-list mode (SPEC v2 section 3: the walk updates it "
+            "after each element); plain storage otherwise."
+        ),
         fields=(
             FieldInfo(
                 name="LLP_LO",
@@ -320,7 +361,7 @@ REGS: tuple[RegInfo, ...] = (
         offset=0x14,
         access="RW",
         reset=0x00000000,
-        desc="Reserved for linked-list mode; plain storage.",
+        desc="List pointer bits [63:32] in linked-list mode; plain storage otherwise.",
         fields=(
             FieldInfo(
                 name="LLP_HI",
@@ -328,6 +369,35 @@ REGS: tuple[RegInfo, ...] = (
                 width=32,
                 access="RW",
                 desc="Linked-list pointer bits [63:32].",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="CYCLE_SYNC",
+        space="win",
+        offset=0x18,
+        access="RW",
+        reset=0x00000000,
+        desc=(
+            "Linked-list cycle state (SPEC v2 section 3; model only until the RTL "
+            "implements section 3). A linked-list START loads the walk's cycle state "
+            "from CCS; a link element with TCB toggles it and CCS reads back the "
+            "walk's current cycle state."
+        ),
+        fields=(
+            FieldInfo(
+                name="CB",
+                lsb=0,
+                width=1,
+                access="RW",
+                desc="Cycle bit (storage; the driver writes it with CCS).",
+            ),
+            FieldInfo(
+                name="CCS",
+                lsb=1,
+                width=1,
+                access="RW",
+                desc="Consumer cycle state: elements whose CB equals it are processed.",
             ),
         ),
     ),
@@ -429,7 +499,12 @@ REGS: tuple[RegInfo, ...] = (
                 lsb=0,
                 width=1,
                 access="RW",
-                desc="Linked-list enable; must be 0 (a START with LLE=1 is refused).",
+                desc=(
+                    "Linked-list enable: a START with LLE=1 walks the list at LLP "
+                    "(SPEC v2 section 3). Until the RTL implements section 3 (VERSION "
+                    "0x00010000) such a START is refused, as in the predictor with "
+                    "HwParams(ll=False)."
+                ),
             ),
         ),
     ),
@@ -575,6 +650,102 @@ REGS: tuple[RegInfo, ...] = (
                 width=1,
                 access="WO",
                 desc="Clear INT_STAT.ABORT.",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="MSI_STOP_LO",
+        space="win",
+        offset=0x90,
+        access="RW",
+        reset=0x00000000,
+        desc=(
+            "Address of the done (STOP) MSI write, bits [31:0]; 4-byte aligned, 0 "
+            "(with MSI_STOP_HI) = no MSI (SPEC v2 section 3; model only until the RTL "
+            "implements it)."
+        ),
+        fields=(
+            FieldInfo(
+                name="MSI_STOP_LO",
+                lsb=0,
+                width=32,
+                access="RW",
+                desc="Done MSI address bits [31:0].",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="MSI_STOP_HI",
+        space="win",
+        offset=0x94,
+        access="RW",
+        reset=0x00000000,
+        desc="Address of the done (STOP) MSI write, bits [63:32].",
+        fields=(
+            FieldInfo(
+                name="MSI_STOP_HI",
+                lsb=0,
+                width=32,
+                access="RW",
+                desc="Done MSI address bits [63:32].",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="MSI_ABORT_LO",
+        space="win",
+        offset=0xA0,
+        access="RW",
+        reset=0x00000000,
+        desc=(
+            "Address of the abort MSI write, bits [31:0]; 4-byte aligned, 0 (with "
+            "MSI_ABORT_HI) = no MSI (SPEC v2 section 3; model only until the RTL "
+            "implements it)."
+        ),
+        fields=(
+            FieldInfo(
+                name="MSI_ABORT_LO",
+                lsb=0,
+                width=32,
+                access="RW",
+                desc="Abort MSI address bits [31:0].",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="MSI_ABORT_HI",
+        space="win",
+        offset=0xA4,
+        access="RW",
+        reset=0x00000000,
+        desc="Address of the abort MSI write, bits [63:32].",
+        fields=(
+            FieldInfo(
+                name="MSI_ABORT_HI",
+                lsb=0,
+                width=32,
+                access="RW",
+                desc="Abort MSI address bits [63:32].",
+            ),
+        ),
+    ),
+    RegInfo(
+        name="MSI_MSGDATA",
+        space="win",
+        offset=0xA8,
+        access="RW",
+        reset=0x00000000,
+        desc=(
+            "Data written by both MSIs (SPEC v2 section 3; model only until the RTL "
+            "implements it)."
+        ),
+        fields=(
+            FieldInfo(
+                name="MSI_MSGDATA",
+                lsb=0,
+                width=32,
+                access="RW",
+                desc="MSI data.",
             ),
         ),
     ),

@@ -138,10 +138,11 @@ OWN_BASE OWN_STRIDE LOC_WIN_BASE WIN_CH_STRIDE WIN_DIR_STRIDE WIN_SIZE
 HOST_FUNC_STRIDE MAX_CH_PER_DIR ID_VALUE VERSION_VALUE
 CMD_DELEGATE CMD_RECLAIM OWN_LOCAL OWN_DELEGATED OWN_QUIESCING
 CH_IDLE CH_RUNNING CH_ABORTED CH_STOPPED WIN_WMASK REGS RegInfo FieldInfo
+CYCLE_SYNC MSI_STOP_LO MSI_STOP_HI MSI_ABORT_LO MSI_ABORT_HI MSI_MSGDATA WIN_WMASK_LL
 """.split()
 
 INTERNALS_FIELDS = {
-    "CH_EN": "EN", "DOORBELL": "START STOP", "CONTROL1": "LLE", "FUNC_NUM": "FUNC",
+    "CH_EN": "EN", "DOORBELL": "START STOP", "CYCLE_SYNC": "CB CCS", "CONTROL1": "LLE", "FUNC_NUM": "FUNC",
     "CH_STAT": "STATE", "INT_STAT": "STOP ABORT",
     "INT_SETUP": "SMASK AMASK RSTOP_EN LSTOP_EN RABORT_EN LABORT_EN",
     "INT_CLEAR": "STOP ABORT", "CONFIG": "WR_CH RD_CH NUM_FUNC MAX_BURST",
@@ -149,7 +150,8 @@ INTERNALS_FIELDS = {
     "OWN_STAT": "STATE FUNC EXPOSED QDONE UNSAFE CMD_ERR",
     **{r: r for r in ("LLP_LO", "LLP_HI", "XFER_SIZE", "SAR_LO", "SAR_HI", "DAR_LO",
                       "DAR_HI", "VIOL_COUNT", "Q_CYCLES", "OWN_IRQ_STAT",
-                      "OWN_IRQ_EN")},
+                      "OWN_IRQ_EN", "MSI_STOP_LO", "MSI_STOP_HI", "MSI_ABORT_LO",
+                      "MSI_ABORT_HI", "MSI_MSGDATA")},
 }
 
 
@@ -167,7 +169,10 @@ def test_spec_offsets(regs):
     win = {"CH_EN": 0x00, "DOORBELL": 0x04, "LLP_LO": 0x10, "LLP_HI": 0x14,
            "XFER_SIZE": 0x1C, "SAR_LO": 0x20, "SAR_HI": 0x24, "DAR_LO": 0x28,
            "DAR_HI": 0x2C, "CONTROL1": 0x34, "FUNC_NUM": 0x38, "CH_STAT": 0x80,
-           "INT_STAT": 0x84, "INT_SETUP": 0x88, "INT_CLEAR": 0x8C}
+           "INT_STAT": 0x84, "INT_SETUP": 0x88, "INT_CLEAR": 0x8C,
+           # SPEC v2 section 3
+           "CYCLE_SYNC": 0x18, "MSI_STOP_LO": 0x90, "MSI_STOP_HI": 0x94,
+           "MSI_ABORT_LO": 0xA0, "MSI_ABORT_HI": 0xA4, "MSI_MSGDATA": 0xA8}
     loc = {"ID": 0x000, "VERSION": 0x004, "CONFIG": 0x008, "VIOL_COUNT": 0x010,
            "VIOL_LAST": 0x014, "OWN_IRQ_STAT": 0x020, "OWN_IRQ_EN": 0x024}
     own = {"OWN_CMD": 0x0, "OWN_STAT": 0x4, "Q_CYCLES": 0x8}
@@ -185,6 +190,7 @@ def test_spec_geometry_and_values(regs):
     assert (regs.WIN_SIZE, regs.HOST_FUNC_STRIDE, regs.MAX_CH_PER_DIR) == (
         0x100, 0x1000, 8)
     assert regs.ID_VALUE == 0x44454C47
+    # stays 1.0 until the RTL implements SPEC v2 section 3 (docs/microarch.md)
     assert regs.VERSION_VALUE == 0x00010000
     assert (regs.CMD_DELEGATE, regs.CMD_RECLAIM) == (1, 2)
     assert (regs.OWN_LOCAL, regs.OWN_DELEGATED, regs.OWN_QUIESCING) == (0, 1, 2)
@@ -199,6 +205,7 @@ def _field(regs, reg, field):
 def test_spec_fields(regs):
     expect = {
         ("CH_EN", "EN"): (0, 1), ("DOORBELL", "START"): (0, 1),
+        ("CYCLE_SYNC", "CB"): (0, 1), ("CYCLE_SYNC", "CCS"): (1, 1),
         ("DOORBELL", "STOP"): (1, 1), ("CONTROL1", "LLE"): (0, 1),
         ("FUNC_NUM", "FUNC"): (0, 4), ("CH_STAT", "STATE"): (0, 2),
         ("INT_STAT", "STOP"): (0, 1), ("INT_STAT", "ABORT"): (2, 1),
@@ -236,6 +243,12 @@ def test_win_wmask(regs):
     }
     assert r.CH_STAT == 0x80
     assert r.WIN_WMASK[r.INT_SETUP] == 0x7D
+    # SPEC v2 section 3 registers: apart, so the v1 predictor and the RTL agree
+    assert r.WIN_WMASK_LL == {
+        r.CYCLE_SYNC: 0x3, r.MSI_STOP_LO: full, r.MSI_STOP_HI: full,
+        r.MSI_ABORT_LO: full, r.MSI_ABORT_HI: full, r.MSI_MSGDATA: full,
+    }
+    assert not set(r.WIN_WMASK) & set(r.WIN_WMASK_LL)
 
 
 def test_regs_table(regs):
@@ -266,7 +279,7 @@ def test_regs_table(regs):
         if r.space == "win" and any(f.access == "RW" for f in r.fields):
             rw = sum(((1 << f.width) - 1) << f.lsb for f in r.fields
                      if f.access == "RW")
-            assert regs.WIN_WMASK[r.offset] == rw
+            assert {**regs.WIN_WMASK, **regs.WIN_WMASK_LL}[r.offset] == rw
     with pytest.raises(AttributeError):
         regs.REGS[0].name = "X"  # frozen
 
@@ -286,7 +299,8 @@ def test_access_types(regs):
                  "OWN_IRQ_STAT", "Q_CYCLES"):
         assert reg_acc[name] == "RO"
     for name in ("CH_EN", "LLP_LO", "XFER_SIZE", "CONTROL1", "FUNC_NUM",
-                 "INT_SETUP", "OWN_IRQ_EN"):
+                 "INT_SETUP", "OWN_IRQ_EN", "CYCLE_SYNC", "MSI_STOP_LO", "MSI_STOP_HI",
+                 "MSI_ABORT_LO", "MSI_ABORT_HI", "MSI_MSGDATA"):
         assert reg_acc[name] == "RW"
 
 
