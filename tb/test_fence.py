@@ -22,7 +22,15 @@ from tb.agents import HostAgent, LocalDma
 from tb.env import TB, own_reg
 from tb.faults import OKAY, SLVERR
 from tb.rtl_backend import rtl_epc
-from tb.test_directed import TIMEOUT, channels, expect_delegate_errno, own_stat, setup, split
+from tb.test_directed import (
+    TIMEOUT,
+    channels,
+    expect_delegate_errno,
+    own_stat,
+    setup,
+    split,
+    state_of,
+)
 
 ALL_SETUP = (regs.INT_SETUP_RSTOP_EN_MASK | regs.INT_SETUP_LSTOP_EN_MASK
              | regs.INT_SETUP_RABORT_EN_MASK | regs.INT_SETUP_LABORT_EN_MASK)
@@ -81,7 +89,7 @@ async def test_fence_running_channel(dut):
     tb.set_backpressure(0.0)
     assert be.core.reclaims[-1].unsafe and g in be.core.fenced
     st = await own_stat(tb, g)
-    assert state_of_local(st) and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
     dma = LocalDma(tb)
     res = await dma.wait_done(g)
     assert res.ch_stat == regs.CH_ABORTED and res.int_stat & regs.INT_STAT_ABORT_MASK, res
@@ -99,7 +107,7 @@ async def test_fence_running_channel(dut):
     await expect_delegate_errno(epc, errno.EBUSY, f, 0, d, n)
     await tb.loc.write(own_reg(g, regs.OWN_CMD), regs.CMD_DELEGATE << regs.OWN_CMD_CMD_LSB)
     st = await own_stat(tb, g)
-    assert state_of_local(st) and st & regs.OWN_STAT_CMD_ERR_MASK, hex(st)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_CMD_ERR_MASK, hex(st)
     await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK)
     # unfence: scrubbed, UNSAFE cleared, usable again
     await be.unfence(d, n)
@@ -107,10 +115,6 @@ async def test_fence_running_channel(dut):
     assert (await dma.read(g, regs.SAR_LO)).data == 0
     assert (await dma.copy(g, 0x1000, 0x30000, 0x100)).ch_stat == regs.CH_STOPPED
     await tb.finish()
-
-
-def state_of_local(stat: int) -> bool:
-    return (stat & regs.OWN_STAT_STATE_MASK) >> regs.OWN_STAT_STATE_LSB == regs.OWN_LOCAL
 
 
 @cocotb.test(**TIMEOUT)
