@@ -17,8 +17,10 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import HostAgent
 from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
+from tb.tl import new_tb
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence")
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
 async def leak_scenario(tb: TB) -> None:
@@ -77,7 +79,7 @@ async def test_planted_rtl_bug_is_caught(dut):
     bug = os.environ.get("DD_BUG", "")
     assert bug in SCENARIOS, (f"DD_BUG={bug!r}: run on a planted-bug build, e.g. "
                               "make sim TEST=test_planted_rtl PARAMS=bug_leak")
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
     try:
         await SCENARIOS[bug](tb)
