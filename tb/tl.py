@@ -32,7 +32,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import FallingEdge, Lock, RisingEdge
+from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 
 from model.hw import (
     ArHs,
@@ -460,7 +460,8 @@ class TlTB(TB):
         self.dut.wake_at.value = ALL_ONES_64
         self._wake_at = ALL_ONES_64
         self._wake_trig = dut.wake_seq.value_change
-        self._sleepers: list[int] = []
+        self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
+        self._waker = None
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
@@ -504,17 +505,29 @@ class TlTB(TB):
         self.sb.attach(self.model)
 
     async def cycles(self, n: int) -> None:
-        """Wait n clock periods: one HDL wake-up (wake_at), however long."""
+        """Wait n clock periods: one HDL wake-up (wake_at), however long. Concurrent
+        waits share one waker task, so a wake resumes only the waits that are due."""
         if n <= 0:
             return
         target = self.now() + n
-        self._sleepers.append(target)
-        self._arm()
-        while self.now() < target:
+        ev = self._sleepers.get(target)
+        if ev is None:
+            ev = self._sleepers[target] = Event()
+            self._arm()
+        if self._waker is None:
+            self._waker = cocotb.start_soon(self._wake_loop())
+        await ev.wait()
+
+    async def _wake_loop(self) -> None:
+        while True:
             await self._wake_trig
-        self._sleepers.remove(target)
-        self._arm()
-        self.drain()
+            now = self.now()
+            due = [t for t in self._sleepers if t <= now]
+            if due:
+                self.drain()
+                for t in due:
+                    self._sleepers.pop(t).set()
+            self._arm()
 
     def _arm(self) -> None:
         at = min(self._sleepers) if self._sleepers else ALL_ONES_64
