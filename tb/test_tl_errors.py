@@ -8,7 +8,10 @@ never in a hang: a queue overflow, a malformed access, a response that never com
 
 from __future__ import annotations
 
+import dataclasses
+
 import cocotb
+from cocotb.triggers import RisingEdge
 
 from model import regs
 from tb.env import loc_win, own_reg
@@ -109,3 +112,48 @@ async def test_missing_response_is_an_error(dut):
     dut.rst.value = 0
     dut.loc_m.timeout_cycles.value = 100_000
     tb.sb.enabled = False   # the model knows nothing of the reset held above
+
+
+async def expect_tl_error(tb: TlTB, what: str, fn, *args, **kw) -> None:
+    """fn(*args, **kw) (awaited when it returns a coroutine) must raise TlError saying *what*."""
+    try:
+        res = fn(*args, **kw)
+        if hasattr(res, "__await__"):
+            await res
+    except TlError as exc:
+        assert what in str(exc), exc
+        assert_names_where(exc, tb)
+    else:
+        raise AssertionError(f"accepted: {fn.__name__}{args} (expected an error about {what!r})")
+
+
+@cocotb.test(timeout_time=5, timeout_unit="ms")
+async def test_bad_memory_and_setup_input(dut):
+    """Memory ranges, error zones, channel names, throttles, a memory of the wrong size and
+    accesses left queued by an earlier TB: each a TlError, nothing half-done."""
+    tb = await setup(dut)
+    size = tb.params.mem_size
+    await expect_tl_error(tb, "outside the", tb.mem.write, size - 1, b"\0\0")
+    await expect_tl_error(tb, "outside the", tb.mem.read, 0, size + 1)
+    for k in range(tb.faults.nzones):
+        tb.faults.add(0x1000 * k, 0x1000 * k + 8, 2, on="r")
+    await expect_tl_error(tb, "all are in use", tb.faults.add, 0x80000, 0x80008, 2, "w")
+    tb.faults.clear()
+    await expect_tl_error(tb, "non-empty range", tb.faults.add, 0x10, 0x10, 3, "r")
+    await expect_tl_error(tb, "is not one of ar, r, aw, w, b", tb.hold, "x", True)
+    await expect_tl_error(tb, "outside 1..", tb.stall_every, "r", 0)
+    await tb.finish()
+    # a TB whose model memory differs from the HDL memory is refused at reset
+    small = dataclasses.replace(tb.params, mem_size=tb.params.mem_size // 2)
+    other = TlTB(dut, params=small)
+    await expect_tl_error(other, "the HDL memory holds", other.reset)
+    # an access pushed but never awaited: the next TB refuses to start on top of it
+    other.loc._push(Access(False, own_reg(0, regs.OWN_STAT)))
+    await RisingEdge(dut.clk)   # the push reaches the HDL; the access is still running
+    try:
+        TlTB(dut)
+    except TlError as exc:
+        assert "still queued" in str(exc), exc
+    else:
+        raise AssertionError("a TB started over a queued access of an earlier one")
+    await other.loc.run([])   # collect it, so the transactor is idle for the next test

@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,7 @@ class TlPort:
                           f"of an earlier test still queued ({_where(tb)})")
         self._trig = handle.done.value_change
         self._lock = Lock()
+        self._queued: deque[Access] = deque()   # pushed, not yet completed, in order
 
     def check(self, acc: Access) -> None:
         """A malformed access is refused before anything reaches the HDL."""
@@ -261,6 +263,7 @@ class TlPort:
             raise TlError(f"{self.name} transactor queue overflow: {self.depth} access(es) "
                           f"already queued ({_where(self.tb)})")
         self._slots[self.pushed % self.depth] = acc.encode()
+        self._queued.append(acc)
         self.pushed += 1
         packed = 0
         for k, v in enumerate(self._slots):
@@ -277,6 +280,7 @@ class TlPort:
                 raise TlError(f"{self.name} transactor queue overflow: {len(accs)} access(es) "
                               f"for {self.depth - (self.pushed - self.completed)} free slot(s) "
                               f"({_where(self.tb)})")
+            first = self.pushed
             for a in accs:
                 self._push(a)
             target = self.pushed
@@ -286,16 +290,17 @@ class TlPort:
                 done = self._read_done()
                 bits = self._read_rsp()
                 while self.completed < done:
-                    slot = self.completed % self.depth
-                    r = bits >> (slot * RSP_W)
-                    acc = accs[len(out)]
+                    k = self.completed
+                    r = bits >> ((k % self.depth) * RSP_W)
+                    acc = self._queued.popleft()
                     self.completed += 1
                     if r >> RSP_TMO & 1:
                         self.tb.drain()
                         raise TlError(f"{self.name} {acc}: no {'B' if acc.write else 'R'} "
                                       f"response from the DUT within the transactor's watchdog "
                                       f"({_where(self.tb)})")
-                    out.append(Rsp(r & 3, r >> RSP_DATA & 0xFFFFFFFF))
+                    if k >= first:   # earlier pushes (not awaited) are collected, not returned
+                        out.append(Rsp(r & 3, r >> RSP_DATA & 0xFFFFFFFF))
             self.tb.drain()
             return out
 
