@@ -154,6 +154,7 @@ class TlMonitor:
         self.tb = tb
         self._callbacks: list = []
         self._fh = None   # opened at the first drain: the HDL opens it at time 0
+        self._closed = False
         self._tail = b""
         self.after = ALL_ONES_64        # drop lines up to this edge (before the reset)
         self.samples = 0
@@ -174,6 +175,8 @@ class TlMonitor:
 
     def drain(self) -> None:
         """Parse every line flushed so far and feed it, in edge order, to the callbacks."""
+        if self._closed:
+            return
         if self._fh is None:
             self._fh = open(REC_FILE, "rb", buffering=0)  # noqa: SIM115 - closed by finish
             self._fh.seek(0, os.SEEK_END)   # lines of earlier tests (dropped anyway)
@@ -196,6 +199,7 @@ class TlMonitor:
                 cb(s)
 
     def close(self) -> None:
+        self._closed = True
         if self._fh is not None:
             self._fh.close()
 
@@ -230,16 +234,17 @@ class TlPort:
         self.h = handle
         self.depth = len(handle.cmdq) // CMD_W
         self._slots = [0] * self.depth
-        self._read_done = reader(handle.done)
+        self._read_rd = reader(handle.rd)
         self._read_rsp = reader(handle.rspq)
         self.pushed = int(handle.wr.value)
-        self.completed = self._read_done()
+        self.completed = self._read_rd()
         if self.completed != self.pushed:
             raise TlError(f"{name} transactor has {self.pushed - self.completed} access(es) "
                           f"of an earlier test still queued ({_where(tb)})")
-        self._trig = handle.done.value_change
         self._lock = Lock()
         self._queued: deque[Access] = deque()   # pushed, not yet completed, in order
+        self._results: dict[int, Rsp | str] = {}  # completed: response, or watchdog message
+        self._ev = Event()                        # set by TlTB._dispatch on completions
 
     def check(self, acc: Access) -> None:
         """A malformed access is refused before anything reaches the HDL."""
@@ -270,6 +275,25 @@ class TlPort:
             packed |= v << (k * CMD_W)
         self.h.cmdq.value = packed
         self.h.wr.value = self.pushed & 0xFFFFFFFF
+        self.tb._ensure_dispatcher()
+
+    def _collect(self) -> None:
+        """Called by TlTB._dispatch at a wake: take the completions the HDL made."""
+        rd = self._read_rd()
+        if rd == self.completed & 0xFFFFFFFF:
+            return
+        bits = self._read_rsp()
+        while self.completed & 0xFFFFFFFF != rd:
+            k = self.completed
+            r = bits >> ((k % self.depth) * RSP_W)
+            acc = self._queued.popleft()
+            self.completed += 1
+            if r >> RSP_TMO & 1:
+                self._results[k] = (f"{self.name} {acc}: no {'B' if acc.write else 'R'} "
+                                    f"response from the DUT within the transactor's watchdog")
+            else:
+                self._results[k] = Rsp(r & 3, r >> RSP_DATA & 0xFFFFFFFF)
+        self._ev.set()
 
     async def run(self, accesses: Iterable[Access]) -> list[Rsp]:
         """Queue accesses (at most the queue depth), wait for all of them; responses
@@ -284,24 +308,17 @@ class TlPort:
             for a in accs:
                 self._push(a)
             target = self.pushed
-            out: list[Rsp] = []
             while self.completed < target:
-                await self._trig
-                done = self._read_done()
-                bits = self._read_rsp()
-                while self.completed < done:
-                    k = self.completed
-                    r = bits >> ((k % self.depth) * RSP_W)
-                    acc = self._queued.popleft()
-                    self.completed += 1
-                    if r >> RSP_TMO & 1:
-                        self.tb.drain()
-                        raise TlError(f"{self.name} {acc}: no {'B' if acc.write else 'R'} "
-                                      f"response from the DUT within the transactor's watchdog "
-                                      f"({_where(self.tb)})")
-                    if k >= first:   # earlier pushes (not awaited) are collected, not returned
-                        out.append(Rsp(r & 3, r >> RSP_DATA & 0xFFFFFFFF))
-            self.tb.drain()
+                self._ev.clear()
+                await self._ev.wait()
+            for k in [k for k in self._results if k < first]:
+                del self._results[k]   # earlier pushes, never awaited: collected, dropped
+            out: list[Rsp] = []
+            for k in range(first, target):
+                r = self._results.pop(k)
+                if isinstance(r, str):
+                    raise TlError(f"{r} ({_where(self.tb)})")
+                out.append(r)
             return out
 
     async def read(self, addr: int) -> Rsp:
@@ -336,7 +353,8 @@ class TlMem:
         self._load_done = reader(handle.load_done)
         self._segs: list[tuple[int, np.ndarray]] = []
         self._dump_req = int(handle.dump_req.value)
-        self._dump_ack = reader(handle.dump_ack)
+        self._dump_done = reader(handle.dump_done)
+        self._ev = Event()   # set by TlTB._dispatch when the requested dump is written
         # a new TB starts from zeroed memory, as the VIP lane's new AxiRam does
         handle.clear_req.value = (int(handle.clear_req.value) + 1) & 0xFFFFFFFF
 
@@ -344,6 +362,14 @@ class TlMem:
         if lo < 0 or n < 0 or lo + n > self.size:
             raise TlError(f"memory range [{lo:#x}, {lo + n:#x}) is outside the "
                           f"{self.size:#x}-byte memory ({_where(self.tb)})")
+
+    def dumped(self) -> bool:
+        return self._dump_done() == self._dump_req & 0xFFFFFFFF
+
+    def _collect(self) -> None:
+        """Called by TlTB._dispatch at a wake."""
+        if self.dumped():
+            self._ev.set()
 
     def load_pending(self) -> bool:
         return self._load_done() != self._load_req
@@ -376,9 +402,10 @@ class TlMem:
         self.h.dump_lo.value = lo
         self.h.dump_hi.value = lo + n - 1
         self.h.dump_req.value = self._dump_req & 0xFFFFFFFF
-        while self._dump_ack() != self._dump_req & 0xFFFFFFFF:
-            await self.h.dump_ack.value_change
-        self.tb.drain()
+        self.tb._ensure_dispatcher()
+        while not self.dumped():
+            self._ev.clear()
+            await self._ev.wait()
         # one byte per line; Icarus adds "// 0x<addr>" lines (and "@" lines are legal)
         raw = _NOT_DATA.sub(b"", Path(MEM_OUT_FILE).read_bytes())
         out = bytes.fromhex(raw.replace(b"\n", b"").decode())
@@ -464,9 +491,9 @@ class TlTB(TB):
         self.set_backpressure(0.0)
         self.dut.wake_at.value = ALL_ONES_64
         self._wake_at = ALL_ONES_64
-        self._wake_trig = dut.wake_seq.value_change
+        self._any_trig = dut.wake_any.value_change
         self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
-        self._waker = None
+        self._dispatcher = None
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
@@ -519,19 +546,26 @@ class TlTB(TB):
         if ev is None:
             ev = self._sleepers[target] = Event()
             self._arm()
-        if self._waker is None:
-            self._waker = cocotb.start_soon(self._wake_loop())
+        self._ensure_dispatcher()
         await ev.wait()
 
-    async def _wake_loop(self) -> None:
+    def _ensure_dispatcher(self) -> None:
+        if self._dispatcher is None:
+            self._dispatcher = cocotb.start_soon(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        """The one task the HDL wakes (wake_any): drain the recorder, then resume the
+        waiting tasks in a fixed order (local port, host port, memory dump, timers by
+        edge), never in the simulator's callback order."""
         while True:
-            await self._wake_trig
+            await self._any_trig
+            self.drain()
+            self.loc._collect()
+            self.host._collect()
+            self.mem._collect()
             now = self.now()
-            due = [t for t in self._sleepers if t <= now]
-            if due:
-                self.drain()
-                for t in due:
-                    self._sleepers.pop(t).set()
+            for t in sorted(t for t in self._sleepers if t <= now):
+                self._sleepers.pop(t).set()
             self._arm()
 
     def _arm(self) -> None:
@@ -627,6 +661,9 @@ class TlTB(TB):
         c = self.copies
         self.log.info("copy checker: %d verified, %d skipped, %d not completed",
                       c.verified, c.skipped, c.aborted)
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            self._dispatcher = None
         self.mon.close()
 
 

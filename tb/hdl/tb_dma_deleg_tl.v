@@ -17,8 +17,8 @@
 //   Lb resp | Lr resp data             B / R handshake of that port
 //   AP id addr len user, AH id, R id data resp last, WP id addr len user, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
-// The file is flushed at every falling edge that wakes Python, so a wake always
-// finds the recorder drained up to its edge.
+// The file is flushed at every falling edge that wakes Python (wake_any), so a wake
+// always finds the recorder complete up to its edge.
 `timescale 1ns/1ps
 `default_nettype none
 module tb_dma_deleg_tl #(
@@ -37,11 +37,9 @@ module tb_dma_deleg_tl #(
     reg [63:0] cycle = 64'd0;
     always @(posedge clk) cycle <= cycle + 64'd1;
 
-    // wake-up timer: Python sets wake_at; at every falling edge with cycle >= wake_at
-    // wake_seq changes (and the recorder flushes) until Python moves wake_at on
+    // wake-up timer: Python sets wake_at; every falling edge with cycle >= wake_at wakes
+    // Python (wake_any below) until it moves wake_at on
     reg [63:0] wake_at = {64{1'b1}};
-    reg [31:0] wake_seq = 32'd0;
-    always @(negedge clk) if (cycle >= wake_at) wake_seq <= wake_seq + 32'd1;
     // memory size for Python (tb/tl.py checks it against the model's)
     reg [31:0] mem_aw = MEM_AW;
 
@@ -230,10 +228,18 @@ module tb_dma_deleg_tl #(
         end
     end
 
-    // Flush at every falling edge that wakes Python (completion, timer, memory dump).
+    // The one Python wake-up: at a falling edge with news (a completion, which each
+    // transactor announces by moving `done` up to `rd` at this same edge; the timer; a
+    // memory dump, announced by `dump_ack`), flush the recorder and change wake_any.
+    // Python (tb/tl.py TlTB._dispatch) then reads what the rising edge settled (rd, rspq,
+    // dump_done, cycle) and resumes the waiting tasks in a fixed order, so both
+    // simulators run the same stimulus whatever order they fire callbacks in.
+    reg [31:0] wake_any = 32'd0;
     always @(negedge clk)
         if (loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
-            || mem.dump_done != mem.dump_ack)
+            || mem.dump_done != mem.dump_ack) begin
             $fflush(fd);
+            wake_any <= wake_any + 32'd1;
+        end
 endmodule
 `default_nettype wire

@@ -2,9 +2,10 @@
 //
 // Why: the VIP lane's cocotbext-axi master wakes Python on every edge of every channel.
 // Here Python writes whole accesses into a command queue (`cmdq`, QDEPTH slots of
-// CMD_W bits, one VPI write), bumps `wr`, and is woken once per completion (`done`
-// changes at the falling edge after the B/R handshake, when every register of that
-// edge has settled). The access runs at full speed in HDL.
+// CMD_W bits, one VPI write), bumps `wr`, and is woken once per completion: `rd` and
+// the response slot change at the B/R handshake edge, `done` follows `rd` at the
+// falling edge after it, which is when tb_dma_deleg_tl.v wakes Python (wake_any).
+// The access runs at full speed in HDL.
 //
 // Command slot (mirrored by tb/tl.py, CMD_* constants):
 //   [15:0] addr  [47:16] data  [51:48] strb  [52] write
@@ -46,8 +47,8 @@ module tl_axil_master #(
     // written by Python (tb/tl.py): the queue slots and the count of pushed commands
     reg [QDEPTH*CMD_W-1:0] cmdq = {QDEPTH*CMD_W{1'b0}};
     reg [31:0] wr = 32'd0;
-    // read by Python: responses per slot, count of completed commands (visible at the
-    // falling edge after completion)
+    // read by Python: responses per slot, count of completed commands; `done`: the
+    // completions announced so far (follows rd at the falling edge)
     reg [QDEPTH*RSP_W-1:0] rspq = {QDEPTH*RSP_W{1'b0}};
     reg [31:0] rd = 32'd0;
     reg [31:0] done = 32'd0;
@@ -135,8 +136,8 @@ module tl_axil_master #(
         endcase
     end
 
-    // Completions become visible to Python at the falling edge (all of the rising
-    // edge's updates settled); tl_recorder flushes its file at that same edge.
+    // Completions are announced at the falling edge (all of the rising edge's updates
+    // settled); the top flushes the recorder and wakes Python at that same edge.
     always @(negedge clk) done <= rd;
 endmodule
 `default_nettype wire
