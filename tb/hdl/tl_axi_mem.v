@@ -105,7 +105,11 @@ module tl_axi_mem #(
     reg [4:0]      go = 5'b11111;
     integer c;
     reg [31:0] x;
-    always @(posedge clk) begin
+    // no stalls configured: the generators are skipped (vvp interprets this loop every
+    // cycle otherwise); go is all ones then (the loop ran once more to make it so)
+    wire stalls_on = bp_thr != {5*16{1'b0}} || every != {5*8{1'b0}} || hold != 5'd0
+                     || bp_load != bp_loaded;
+    always @(posedge clk) if (stalls_on || go != 5'b11111) begin
         for (c = 0; c < 5; c = c + 1) begin
             x = (bp_load != bp_loaded) ? bp_seed[c*32 +: 32] : lfsr[c*32 +: 32];
             if (x == 32'd0) x = 32'h1;
@@ -129,6 +133,7 @@ module tl_axi_mem #(
         reg [71:0] e;
         begin
             zone_resp = 2'd0;
+            if (zones != {NZONES*72{1'b0}})   // no zone: no scan per beat
             for (z = NZONES - 1; z >= 0; z = z - 1) begin  // the lowest index wins
                 e = zones[z*72 +: 72];
                 if ((is_write ? e[67] : e[66]) && a >= {32'd0, e[31:0]} && a < {32'd0, e[63:32]})
