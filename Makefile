@@ -13,6 +13,7 @@ SIM    ?= icarus          # simulator: icarus | verilator
 TEST   ?=                 # cocotb test: module (test_regs), function, or module.function
 PARAMS ?= default         # HDL parameter set (see tb/runner.py PARAM_SETS) or K=V,K=V
 SEED   ?=                 # run seed; random (and printed) when empty
+LANE   ?=                 # testbench lane: vip (default, cocotbext-axi) | tl (transaction level)
 WAVES  ?= 0               # 1: write an FST waveform (path printed after the run)
 JOBS   ?= auto            # pytest-xdist workers for `make test`
 MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
@@ -31,6 +32,7 @@ TEST   := $(strip $(TEST))
 PARAMS := $(strip $(PARAMS))
 SEED   := $(strip $(SEED))
 WAVES  := $(strip $(WAVES))
+LANE   := $(strip $(LANE))
 JOBS   := $(strip $(JOBS))
 MARK   := $(strip $(MARK))
 
@@ -53,14 +55,15 @@ TOOLS = VERILATOR_ROOT='$(VERILATOR_ROOT_CMD)' PATH='$(VERILATOR_ROOT_CMD)/bin:$
 export PYTHONDONTWRITEBYTECODE := 1
 
 SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
-	$(if $(TEST),--test '$(TEST)') $(if $(SEED),--seed $(SEED)) \
+	$(if $(TEST),--test '$(TEST)') $(if $(SEED),--seed $(SEED)) $(if $(LANE),--lane '$(LANE)') \
 	$(if $(filter 1 yes true,$(WAVES)),--waves)
 
 .PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
 	fmt regs bench-model bench-sim clean distclean regress regress-merge soak repro-check lint-ci
 
 help:
-	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1)"
+	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1"
+	@echo "               LANE=vip|tl)"
 	@echo "make test      whole suite: model tests + every cocotb module on both simulators"
 	@echo "make test-model / test-sim   only the pure-Python tests / only the simulations"
 	@echo "make list      list cocotb tests and parameter sets"

@@ -25,6 +25,7 @@ from model.addrmap import loc_win_addr as loc_win  # noqa: F401
 from model.addrmap import own_addr as own_reg  # noqa: F401
 from model.hw import HwModel, HwParams
 from tb.coverage import Coverage
+from tb.faults import MemFaults
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeMonitor
 from tb.runner import CLK_PERIOD_NS, SimContext
@@ -106,6 +107,40 @@ class Port:
             return int(b.bresp)
 
 
+class VipMem:
+    """Lane-neutral memory access (tb.mem) on AxiRam; tb/tl.py TlMem is the TL twin.
+
+    ``write`` changes only the memory (not the model's image: use TB.write_memory for
+    that); ``read`` is awaited because the TL lane dumps its HDL memory through a file.
+    """
+
+    def __init__(self, ram: AxiRam) -> None:
+        self.ram = ram
+
+    def write(self, lo: int, data) -> None:
+        self.ram.write(lo, bytes(data))
+
+    async def read(self, lo: int, n: int) -> bytes:
+        return bytes(self.ram.read(lo, n))
+
+
+#: AxiRam channels by lane-neutral name (tb/tl.py CHANNELS, same names).
+def _ram_channel(ram: AxiRam, ch: str):
+    chans = {"ar": ram.read_if.ar_channel, "r": ram.read_if.r_channel,
+             "aw": ram.write_if.aw_channel, "w": ram.write_if.w_channel,
+             "b": ram.write_if.b_channel}
+    if ch not in chans:
+        raise ValueError(f"memory channel {ch!r} is not one of {', '.join(chans)}")
+    return chans[ch]
+
+
+def _every(n: int):
+    """Pause generator: stall n-1 cycles out of n."""
+    while True:
+        for i in range(n):
+            yield i != 0
+
+
 class TB:
     """Environment for one cocotb test: bus models, monitor, model, scoreboard."""
 
@@ -139,6 +174,29 @@ class TB:
         self.copies = CopyChecker(self)   # dst == src for every completed copy (tb/memcheck.py)
         # functional coverage, sampled by a scoreboard observer (tb/coverage.py)
         self.cov = Coverage(self)
+        self.mem = VipMem(self.ram)       # lane-neutral memory access (tb/tl.py TlMem)
+        self._faults: MemFaults | None = None
+
+    # ------------------------------------------------- lane-neutral helpers
+    @property
+    def faults(self) -> MemFaults:
+        """Error zones and latency of the memory (tb/faults.py), created on first use."""
+        if self._faults is None:
+            self._faults = MemFaults(self.ram, self.dut.clk)
+        return self._faults
+
+    def stall_every(self, ch: str, n: int) -> None:
+        """Memory channel `ch` ("ar", "r", "aw", "w", "b") moves one cycle in n."""
+        _ram_channel(self.ram, ch).set_pause_generator(_every(n))
+
+    def hold(self, ch: str, on: bool) -> None:
+        """Stop memory channel `ch` until released (release: no stalls on it)."""
+        c = _ram_channel(self.ram, ch)
+        if on:
+            c.set_pause_generator(iter(lambda: True, None))
+        else:
+            c.clear_pause_generator()
+            c.pause = False
 
     # ------------------------------------------------------------ lifecycle
     async def reset(self, cycles: int = 4) -> None:

@@ -27,6 +27,14 @@ from model.hw import Resp
 OKAY, SLVERR, DECERR = int(Resp.OKAY), int(Resp.SLVERR), int(Resp.DECERR)
 
 
+def check_fault(resp: int, on: str) -> None:
+    """The rules of an error zone, for both lanes (MemFaults here, tb/tl.py TlFaults)."""
+    if resp not in (SLVERR, DECERR):
+        raise ValueError(f"resp must be SLVERR (2) or DECERR (3), got {resp}")
+    if not set(on) <= {"r", "w"} or not on:
+        raise ValueError(f"on must be 'r', 'w' or 'rw', got {on!r}")
+
+
 class MemFaults:
     def __init__(self, ram, clock) -> None:
         self.ram = ram
@@ -92,10 +100,7 @@ class MemFaults:
         return OKAY
 
     def add(self, lo: int, hi: int, resp: int, on: str = "rw") -> None:
-        if resp not in (SLVERR, DECERR):
-            raise ValueError(f"resp must be SLVERR (2) or DECERR (3), got {resp}")
-        if not set(on) <= {"r", "w"} or not on:
-            raise ValueError(f"on must be 'r', 'w' or 'rw', got {on!r}")
+        check_fault(resp, on)
         self.faults.append((lo, hi, resp, on))
 
     def clear(self) -> None:

@@ -53,6 +53,27 @@ TB_DIR = ROOT / "tb"
 SOURCES_F = HDL_DIR / "sources.f"
 TOPLEVEL = "tb_dma_deleg"
 TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
+
+#: Testbench lanes (``LANE=``): "vip" drives the DUT with cocotbext-axi bus models and
+#: samples it from Python every cycle (tb/env.py TB); "tl", the transaction-level lane,
+#: runs transactors, memory and event recorder in HDL and wakes Python per transaction
+#: (tb/tl.py TlTB). Each lane has its own simulation top and build folder.
+LANES = ("vip", "tl")
+DEFAULT_LANE = "vip"
+#: Simulation top per lane, and the testbench-only HDL files it needs besides the RTL.
+LANE_TOPLEVEL: dict[str, str] = {"vip": TOPLEVEL, "tl": "tb_dma_deleg_tl"}
+LANE_TB_FILES: dict[str, tuple[str, ...]] = {
+    "vip": (f"{TOPLEVEL}.v",),
+    "tl": ("tl_axil_master.v", "tl_axi_mem.v", "tb_dma_deleg_tl.v"),
+}
+
+
+def check_lane(lane: str | None) -> str:
+    """*lane* (None/empty: ``LANE`` from the environment, else DEFAULT_LANE), validated."""
+    lane = (lane if lane is not None else os.environ.get("LANE", "")).strip() or DEFAULT_LANE
+    if lane not in LANES:
+        raise RunnerError(f"LANE={lane!r} is not valid; valid: {', '.join(LANES)}")
+    return lane
 BUILD_ROOT = ROOT / "build" / "sim"
 TIMESCALE = ("1ns", "1ps")
 #: Clock period; tb/hdl/tb_dma_deleg.v generates it on Icarus (`always #5`), tb/env.py
@@ -178,8 +199,9 @@ def check_simulator(sim: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def hdl_sources() -> list[Path]:
-    """RTL files from ``hdl/sources.f`` (compile order) followed by the tb wrapper."""
+def hdl_sources(lane: str = DEFAULT_LANE) -> list[Path]:
+    """RTL files from ``hdl/sources.f`` (compile order) followed by the lane's testbench
+    files, its simulation top last."""
     if not SOURCES_F.is_file():
         raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} not found (list of RTL files)")
     files: list[Path] = []
@@ -191,9 +213,11 @@ def hdl_sources() -> list[Path]:
         if not path.is_file():
             raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} lists {line!r}: no such file")
         files.append(path)
-    if not TOPLEVEL_FILE.is_file():
-        raise RunnerError(f"testbench wrapper {TOPLEVEL_FILE.relative_to(ROOT)} not found")
-    return files + [TOPLEVEL_FILE]
+    tb_files = [TB_DIR / "hdl" / name for name in LANE_TB_FILES[lane]]
+    for path in tb_files:
+        if not path.is_file():
+            raise RunnerError(f"testbench file {path.relative_to(ROOT)} (LANE={lane}) not found")
+    return files + tb_files
 
 
 def resolve_params(spec: str) -> tuple[str, dict[str, int]]:
@@ -239,7 +263,9 @@ class TestModule:
     ``PYTEST_MARKS = ("soak",)`` adds pytest marks to its cases,
     ``PARAM_SETS = ("default",)`` restricts the parameter sets it runs on,
     ``SIMULATORS = ("verilator",)`` restricts the simulators,
-    ``PYTEST_SPLIT = True`` makes one pytest case per cocotb test (parallelism, soaks).
+    ``PYTEST_SPLIT = True`` makes one pytest case per cocotb test (parallelism, soaks),
+    ``LANES = ("vip", "tl")`` the testbench lanes it runs on (default: the VIP lane only,
+    until a module uses only the lane-neutral TB API).
     """
 
     name: str  # import name, e.g. "tb.test_regs"
@@ -249,6 +275,7 @@ class TestModule:
     param_sets: tuple[str, ...] | None = None
     simulators: tuple[str, ...] | None = None
     split: bool = False
+    lanes: tuple[str, ...] = (DEFAULT_LANE,)
 
     @property
     def short(self) -> str:
@@ -308,6 +335,7 @@ def discover(tb_dir: Path = TB_DIR) -> list[TestModule]:
                 param_sets=_tuple_of_str(_literal(tree, "PARAM_SETS")),
                 simulators=_tuple_of_str(_literal(tree, "SIMULATORS")),
                 split=bool(_literal(tree, "PYTEST_SPLIT")),
+                lanes=_tuple_of_str(_literal(tree, "LANES")) or (DEFAULT_LANE,),
             )
         )
     return mods
@@ -444,20 +472,22 @@ def _stamp(
     return h.hexdigest()
 
 
-def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False) -> Path:
-    return BUILD_ROOT / f"{sim}-{label}{'-waves' if waves else ''}{'-cov' if cov else ''}"
+def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
+                  lane: str = DEFAULT_LANE) -> Path:
+    lane_sfx = "" if lane == DEFAULT_LANE else f"-{lane}"
+    return BUILD_ROOT / f"{sim}-{label}{lane_sfx}{'-waves' if waves else ''}{'-cov' if cov else ''}"
 
 
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
 COV_BUILD_ARGS = ["--coverage-line", "--coverage-toggle"]
 
 
-def _artifact(sim: str, bdir: Path) -> Path:
-    return bdir / ("sim.vvp" if sim == "icarus" else TOPLEVEL)
+def _artifact(sim: str, bdir: Path, lane: str = DEFAULT_LANE) -> Path:
+    return bdir / ("sim.vvp" if sim == "icarus" else LANE_TOPLEVEL[lane])
 
 
 def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool = False,
-          cov: bool = False) -> Path:
+          cov: bool = False, lane: str | None = None) -> Path:
     """Build (or reuse) the simulation model for *sim* and parameter set *params*.
 
     Safe to call from many processes at once: the first one builds under a file lock,
@@ -467,16 +497,17 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
 
     version = check_simulator(sim)
     label, values = resolve_params(params)
-    sources = hdl_sources()
+    lane = check_lane(lane)
+    sources = hdl_sources(lane)
     if cov and sim != "verilator":
         raise RunnerError("code coverage (cov=True) needs SIM=verilator")
     args = _build_args(sim, waves) + (COV_BUILD_ARGS if cov else [])
-    bdir = build_dir_for(sim, label, waves, cov)
+    bdir = build_dir_for(sim, label, waves, cov, lane)
     stamp_file = bdir / ".dd_stamp"
     with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
         defines = defines_for(label)
         stamp = _stamp(sim, version, sources, values, args, waves, defines)
-        if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir).is_file():
+        if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir, lane).is_file():
             if not quiet:
                 print(f"[runner] reusing build {bdir.relative_to(ROOT)}", flush=True)
             return bdir
@@ -502,7 +533,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
                     parameters=values,
                     defines=defines,
                     build_args=args,
-                    hdl_toplevel=TOPLEVEL,
+                    hdl_toplevel=LANE_TOPLEVEL[lane],
                     build_dir=bdir,
                     always=True,
                     timescale=TIMESCALE,
@@ -557,6 +588,7 @@ class RunResult:
     waves: bool = False
     timeout: float | None = None  # set when the simulator was killed by the time limit
     knobs: dict[str, str] = dataclasses.field(default_factory=dict)  # STIMULUS_KNOBS of the run
+    lane: str = DEFAULT_LANE
 
     @property
     def failed(self) -> list[TestResult]:
@@ -567,7 +599,7 @@ class RunResult:
         return bool(self.tests) and not self.failed and self.sim_exit == 0
 
     def repro(self, test: str | None = None, waves: bool = False) -> str:
-        return repro_command(self.sim, self.params, self.seed, test, waves, self.knobs)
+        return repro_command(self.sim, self.params, self.seed, test, waves, self.knobs, self.lane)
 
     def report(self) -> str:
         """Readable summary: per failing test the reproduce command, the log location."""
@@ -610,9 +642,11 @@ def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def repro_command(sim: str, params: str, seed: int, test: str | None = None, waves: bool = False,
-                  knobs: Mapping[str, str] | None = None) -> str:
-    """The one-line `make sim` command of a run; *knobs* (STIMULUS_KNOBS) go in front."""
-    cmd = "".join(f"{k}={v} " for k, v in (knobs or {}).items()) + f"make sim SIM={sim}"
+                  knobs: Mapping[str, str] | None = None, lane: str = DEFAULT_LANE) -> str:
+    """The one-line `make sim` command of a run; *knobs* (STIMULUS_KNOBS) go in front,
+    ``LANE=`` too when the lane is not the default."""
+    front = {**({"LANE": lane} if lane != DEFAULT_LANE else {}), **(knobs or {})}
+    cmd = "".join(f"{k}={v} " for k, v in front.items()) + f"make sim SIM={sim}"
     if test:
         cmd += f" TEST={test}"
     cmd += f" PARAMS={params} SEED={seed}"
@@ -680,12 +714,14 @@ def run(
     plusargs: Sequence[str] = (),
     timeout: float | None = None,
     cov: bool = False,
+    lane: str | None = None,
 ) -> RunResult:
     """Build if needed, then run cocotb tests in one simulator process.
 
     *test* selects tests as in ``select()``; *modules* (import names) bypasses that.
     *cov* (Verilator only) uses the ``-cov`` build (line + toggle coverage) and writes
-    ``<run dir>/coverage.dat``.
+    ``<run dir>/coverage.dat``. *lane* (None: ``LANE`` from the environment) picks the
+    testbench lane (``LANES``).
     With *log_to_file* the simulator output goes to ``<run dir>/sim.log`` (pytest use);
     otherwise it streams to the console (``make sim``).  Never raises on test failures:
     inspect ``RunResult.ok`` / ``report()``.  Raises ``RunnerError`` on usage problems.
@@ -698,18 +734,24 @@ def run(
     if modules is None and not test:
         # everything that applies here: modules restricted to other parameter sets
         # (e.g. the planted-bug tests) or simulators are left out
+        lane = check_lane(lane)
         mods = [m for m in discover()
                 if (m.param_sets is None or label in m.param_sets)
-                and (m.simulators is None or sim in m.simulators)]
+                and (m.simulators is None or sim in m.simulators) and lane in m.lanes]
         if not mods:
-            raise RunnerError(f"no cocotb test module applies to {sim}/{label}")
+            raise RunnerError(f"no cocotb test module applies to {sim}/{label} LANE={lane}")
         modules, test_filter = [m.name for m in mods], None
     elif modules is None:
         modules, test_filter = select(test)
     else:
         test_filter = select(test)[1] if test else None
     seed = new_seed() if seed is None else int(seed)
-    bdir = build(sim, params, waves, cov=cov)
+    lane = check_lane(lane)
+    off_lane = [m.name for m in discover() if m.name in modules and lane not in m.lanes]
+    if off_lane:
+        raise RunnerError(f"{', '.join(off_lane)} do(es) not run on LANE={lane} (their LANES "
+                          "literal); they still use bus-model internals of another lane")
+    bdir = build(sim, params, waves, cov=cov, lane=lane)
 
     run_dir = bdir / "runs" / (run_name or _run_name(modules, test))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -720,7 +762,7 @@ def run(
                   *run_dir.glob("quiesce_latency*.jsonl"), *run_dir.glob("*_trace.pkl")]:
         stale.unlink(missing_ok=True)
     log_file = run_dir / "sim.log" if log_to_file else None
-    waves_file = run_dir / f"{TOPLEVEL}.fst" if waves else None
+    waves_file = run_dir / f"{LANE_TOPLEVEL[lane]}.fst" if waves else None
 
     knobs = stimulus_knobs(os.environ, extra_env)
     env = {
@@ -730,8 +772,9 @@ def run(
         "DD_BUG": ",".join(defines_for(label)),
         "DD_PARAMS": json.dumps(values, sort_keys=True),
         "DD_WAVES": "1" if waves else "0",
-        "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs),
-        "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs),
+        "DD_LANE": lane,
+        "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs, lane),
+        "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
         "PYTHONDONTWRITEBYTECODE": "1",
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
@@ -761,7 +804,7 @@ def run(
         with _clean_cocotb_env(also=list(env)):
             runner.test(
                 test_module=list(modules),
-                hdl_toplevel=TOPLEVEL,
+                hdl_toplevel=LANE_TOPLEVEL[lane],
                 hdl_toplevel_lang="verilog",
                 test_filter=test_filter,
                 seed=seed,
@@ -805,6 +848,7 @@ def run(
         waves=waves,
         timeout=limit if timed_out else None,
         knobs=knobs,
+        lane=lane,
     )
     if waves:
         if result.waves_file:
@@ -839,6 +883,7 @@ class SimContext:
     params: dict[str, int]
     seed: int
     waves: bool
+    lane: str = DEFAULT_LANE
 
     @classmethod
     def from_env(cls) -> SimContext:
@@ -849,11 +894,12 @@ class SimContext:
             params={k: int(v) for k, v in params.items()},
             seed=int(os.environ.get("DD_SEED") or os.environ.get("COCOTB_RANDOM_SEED") or 0),
             waves=os.environ.get("DD_WAVES", "0") == "1",
+            lane=os.environ.get("DD_LANE") or DEFAULT_LANE,
         )
 
     def repro(self, test: str | None = None, waves: bool = False) -> str:
         return repro_command(self.sim, self.paramset, self.seed, test, waves,
-                             stimulus_knobs(os.environ))
+                             stimulus_knobs(os.environ), self.lane)
 
 
 # --------------------------------------------------------------------------------------
@@ -931,6 +977,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--params", default="default", help=f"parameter set ({', '.join(PARAM_SETS)}) or NAME=V[,NAME=V]"
     )
     ap.add_argument("--seed", type=int, default=None, help="run seed (random if omitted)")
+    ap.add_argument("--lane", default=None,
+                    help=f"testbench lane: {', '.join(LANES)} (default: LANE or {DEFAULT_LANE})")
     ap.add_argument("--waves", action="store_true", help="write an FST waveform")
     ap.add_argument("--list", action="store_true", help="list cocotb tests and exit")
     ap.add_argument("--build-only", action="store_true", help="only build the model")
@@ -959,17 +1007,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.sim not in SIMULATORS:
             raise RunnerError(f"unknown SIM={ns.sim!r}; valid: {', '.join(SIMULATORS)}")
         resolve_params(ns.params)
+        lane = check_lane(ns.lane)
         if ns.build_only:
-            build(ns.sim, ns.params, ns.waves)
+            build(ns.sim, ns.params, ns.waves, lane=lane)
             return 0
         select(ns.test)  # unknown TEST -> error before building
         seed = new_seed() if ns.seed is None else ns.seed
         print(
-            f"[runner] SIM={ns.sim} PARAMS={ns.params} SEED={seed}{' TEST=' + ns.test if ns.test else ''}",
+            f"[runner] SIM={ns.sim} PARAMS={ns.params} SEED={seed}{' TEST=' + ns.test if ns.test else ''}"
+            f"{' LANE=' + lane if lane != DEFAULT_LANE else ''}",
             flush=True,
         )
         t0 = time.monotonic()
-        res = run(ns.sim, ns.test, ns.params, seed, ns.waves, log_to_file=ns.log_file)
+        res = run(ns.sim, ns.test, ns.params, seed, ns.waves, log_to_file=ns.log_file, lane=lane)
     except RunnerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

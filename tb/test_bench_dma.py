@@ -31,9 +31,11 @@ from tb.agents import HostAgent
 from tb.env import TB
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
+from tb.tl import new_tb
 from tb.trace import TraceRecorder
 
 PARAM_SETS = ("default",)
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 MIN_COPY = 4 * 1024
 MAX_COPY = 64 * 1024          # the workload's upper bound; a region holds one copy
@@ -82,7 +84,7 @@ async def channel_worker(tb: TB, epc, g: int, base: int, rounds: int, top: int, 
 async def test_bench_dma(dut):
     """Back-to-back checked copies on every channel, delegations and quiesces between."""
     rounds, top = knobs()
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
     chs = channels(tb)
     if len(chs) * REGION > tb.params.mem_size:

@@ -26,14 +26,16 @@ from model.epc import (
 from model.timing import Q_IDLE_MAX
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
-from tb.faults import DECERR, OKAY, SLVERR, MemFaults
+from tb.faults import DECERR, OKAY, SLVERR
 from tb.rtl_backend import rtl_epc
 from tb.scoreboard import reproduce_command
+from tb.tl import new_tb
 
 ALL_WIN_OFFS = range(0, regs.WIN_SIZE, 4)
 ALL_EN = (regs.INT_SETUP_RSTOP_EN_MASK | regs.INT_SETUP_LSTOP_EN_MASK
           | regs.INT_SETUP_RABORT_EN_MASK | regs.INT_SETUP_LABORT_EN_MASK)
 TIMEOUT = {"timeout_time": 50, "timeout_unit": "ms"}
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
 def channels(tb: TB) -> list[int]:
@@ -52,7 +54,7 @@ def split(g: int) -> tuple[AuxDmaDir, int]:
 
 
 async def setup(dut) -> TB:
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
     return tb
 
@@ -267,7 +269,7 @@ async def test_cmd_err_cases(dut):
     await tb.cycles(6)
     # DELEGATE while RUNNING (a local transfer in progress, slow memory)
     tb.fill_memory(0, 0x10000)
-    tb.ram.read_if.r_channel.set_pause_generator(_every(3))
+    tb.stall_every("r", 3)
     dma = LocalDma(tb)
     await dma.program(g, 0x0, 0x8000, 0x800)
     await dma.start(g)
@@ -283,13 +285,6 @@ async def test_cmd_err_cases(dut):
         assert await raw_cmd(tb, h, regs.CMD_DELEGATE, 0) == OKAY
         assert await own_stat(tb, h) == 0
     await tb.finish()
-
-
-def _every(n: int):
-    """Pause generator: stall n-1 cycles out of n."""
-    while True:
-        for i in range(n):
-            yield i != 0
 
 
 @cocotb.test(**TIMEOUT)
@@ -454,7 +449,7 @@ async def test_api_errno_on_rtl(dut):
     await expect(errno.EBUSY, 0, 0, AuxDmaDir.EP_TO_RC, 0)
     be.release_local(AuxDmaDir.EP_TO_RC, 0)
     # running (a local transfer started directly through the registers)
-    tb.ram.read_if.r_channel.set_pause_generator(_every(4))
+    tb.stall_every("r", 4)
     dma = LocalDma(tb)
     await dma.program(0, 0x0, 0x8000, 0x1000)
     await dma.start(0)
@@ -487,7 +482,7 @@ async def test_quiescing_refusals(dut):
     f = tb.params.num_func - 1
     assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
     host = HostAgent(tb, f)
-    tb.ram.read_if.r_channel.set_pause_generator(_every(40))  # slow memory: long quiesce
+    tb.stall_every("r", 40)  # slow memory: long quiesce
     await host.program(g, 0x0, 0x20000, 0x4000)
     await host.start(g)
     await tb.cycles(20)
@@ -542,7 +537,7 @@ async def test_memory_errors_and_every_channel(dut):
     takes every ownership command."""
     tb = await setup(dut)
     tb.fill_memory(0, 0x20000)
-    faults = MemFaults(tb.ram, dut.clk)
+    faults = tb.faults
     faults.add(0x8000, 0x8400, SLVERR, on="r")
     faults.add(0x8400, 0x8800, DECERR, on="r")
     faults.add(0x9000, 0x9400, SLVERR, on="w")

@@ -21,8 +21,10 @@ from tb.env import TB, host_win
 from tb.rtl_backend import rtl_epc
 from tb.scoreboard import Mismatch
 from tb.test_directed import together
+from tb.tl import new_tb
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie")
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
 async def leak_scenario(tb: TB) -> None:
@@ -111,7 +113,7 @@ async def test_planted_rtl_bug_is_caught(dut):
     assert bug in BUGS, (f"DD_BUG={bug!r}: run on a planted-bug build, e.g. "
                          "make sim TEST=test_planted_rtl PARAMS=bug_leak")
     planted = BUGS[bug]
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
     try:
         await planted.scenario(tb)

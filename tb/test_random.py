@@ -19,9 +19,10 @@ from model import regs
 from model.epc import EpcError, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
-from tb.faults import DECERR, SLVERR, MemFaults
+from tb.faults import DECERR, SLVERR
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
+from tb.tl import new_tb
 
 WIN_REGS = (regs.CH_EN, regs.DOORBELL, regs.LLP_LO, regs.LLP_HI, regs.XFER_SIZE, regs.SAR_LO,
             regs.SAR_HI, regs.DAR_LO, regs.DAR_HI, regs.CONTROL1, regs.FUNC_NUM, regs.CH_STAT,
@@ -31,6 +32,7 @@ MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
 # SLVERR, write DECERR, read SLVERR, read DECERR. Copies touching it must abort.
 FAULT_ZONE = MEM_WINDOW - 0x1000
 FAULTS = ((0x000, SLVERR, "w"), (0x400, DECERR, "w"), (0x800, SLVERR, "r"), (0xC00, DECERR, "r"))
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
 def random_copy(rng: random.Random, max_size: int) -> tuple[int, int, int]:
@@ -171,10 +173,10 @@ class RandomRun:
 @cocotb.test(timeout_time=2000, timeout_unit="ms")
 async def test_random(dut):
     """Interleaved random traffic from the endpoint and every host function."""
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
     tb.fill_memory(0, MEM_WINDOW)
-    faults = MemFaults(tb.ram, dut.clk)
+    faults = tb.faults
     for off, resp, on in FAULTS:
         faults.add(FAULT_ZONE + off, FAULT_ZONE + off + 0x400, resp, on=on)
     ops = int(os.environ.get("DD_RANDOM_OPS", "1500"))

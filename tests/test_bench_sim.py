@@ -60,6 +60,10 @@ def test_ratio_without_pure_row_is_none_and_bad_records_are_refused(tmp_path: Pa
         bench_sim.write_json([Record("icarus", "fast", "dma", 1, 1.0)], tmp_path / "x.json", {})
     with pytest.raises(ValueError, match="unknown lane or workload"):
         bench_sim.write_json([Record("icarus", "vip", "soak", 1, 1.0)], tmp_path / "x.json", {})
+    with pytest.raises(ValueError, match="unknown lane or workload"):   # the runner's name
+        bench_sim.write_json([Record("icarus", "tl", "dma", 1, 1.0)], tmp_path / "x.json", {})
+    bench_sim.write_json([Record("icarus", "transaction", "dma", 1, 1.0)], tmp_path / "t.json", {})
+    assert json.loads((tmp_path / "t.json").read_text())["records"][0]["lane"] == "transaction"
 
 
 # ---------------------------------------------------------------- pure harnesses

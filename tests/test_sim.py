@@ -6,6 +6,12 @@ builds are shared (one per simulator x parameter set, see ``tb/runner.py``). Mar
 ``sim`` on all, plus ``icarus``/``verilator`` and whatever the module lists in
 ``PYTEST_MARKS`` (e.g. ``soak``), so ``-m "not soak"`` or ``-m verilator`` select.
 
+Lanes (``LANE=``, tb/runner.py LANES): every case runs on the VIP lane; the modules
+that list "tl" in their ``LANES`` also run on the transaction-level lane, on a subset
+that keeps ``make test`` short (``tl_wanted``): the default parameter set on both
+simulators, and the planted-bug builds on Icarus (a build there costs a fraction of a
+second, a Verilator build about a minute). Their ids carry ``-tl-``.
+
 A failing case shows the cocotb traceback and a ``make sim ...`` line that reproduces it.
 The cheap tests at the end check the runner itself (no simulator involved).
 """
@@ -19,6 +25,11 @@ from tb import runner
 MODULES = runner.discover()
 
 
+def tl_wanted(sim: str, pset: str) -> bool:
+    """The transaction-level subset of ``make test`` (see the module docstring)."""
+    return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus")
+
+
 def _cases() -> list:
     cases = []
     for mod in MODULES:
@@ -28,14 +39,20 @@ def _cases() -> list:
             for pset in mod.param_sets or runner.PARAM_SETS:
                 marks = [pytest.mark.sim, getattr(pytest.mark, sim)]
                 marks += [getattr(pytest.mark, m) for m in mod.marks]
-                for test in mod.tests if mod.split else (None,):
-                    case_id = f"{sim}-{pset}-{mod.short}" + (f".{test}" if test else "")
-                    cases.append(pytest.param(sim, pset, mod, test, marks=marks, id=case_id))
+                for lane in mod.lanes:
+                    if lane != runner.DEFAULT_LANE and not tl_wanted(sim, pset):
+                        continue
+                    tag = "" if lane == runner.DEFAULT_LANE else f"{lane}-"
+                    for test in mod.tests if mod.split else (None,):
+                        case_id = f"{sim}-{pset}-{tag}{mod.short}" + (f".{test}" if test else "")
+                        cases.append(pytest.param(sim, pset, mod, test, lane, marks=marks,
+                                                  id=case_id))
     return cases
 
 
-@pytest.mark.parametrize(("sim", "pset", "mod", "test"), _cases())
-def test_cocotb(sim: str, pset: str, mod: runner.TestModule, test: str | None, sim_seed: int) -> None:
+@pytest.mark.parametrize(("sim", "pset", "mod", "test", "lane"), _cases())
+def test_cocotb(sim: str, pset: str, mod: runner.TestModule, test: str | None, lane: str,
+                sim_seed: int) -> None:
     select = f"{mod.short}.{test}" if test else mod.short
     res = runner.run(
         sim,
@@ -45,6 +62,7 @@ def test_cocotb(sim: str, pset: str, mod: runner.TestModule, test: str | None, s
         modules=[mod.name],
         log_to_file=True,
         run_name=select,
+        lane=lane,
     )
     if not res.ok:
         pytest.fail(res.report(), pytrace=False)
@@ -86,3 +104,44 @@ def test_unknown_simulator_is_rejected() -> None:
 def test_repro_command() -> None:
     cmd = runner.repro_command("verilator", "small", 1234, "test_foo", waves=True)
     assert cmd == "make sim SIM=verilator TEST=test_foo PARAMS=small SEED=1234 WAVES=1"
+
+
+def test_lane_knob() -> None:
+    """LANE picks the top and build folder, is checked, and shows in reproduce lines."""
+    assert runner.check_lane("tl") == "tl" and runner.check_lane("") == runner.DEFAULT_LANE
+    with pytest.raises(runner.RunnerError, match="valid: vip, tl"):
+        runner.check_lane("fast")
+    assert runner.build_dir_for("icarus", "default", False, lane="tl").name == "icarus-default-tl"
+    assert runner.build_dir_for("icarus", "default", False).name == "icarus-default"
+    assert runner.hdl_sources("tl")[-1].name == "tb_dma_deleg_tl.v"
+    cmd = runner.repro_command("icarus", "default", 7, "test_random", lane="tl",
+                               knobs={"DD_RANDOM_OPS": "300"})
+    assert cmd == "LANE=tl DD_RANDOM_OPS=300 make sim SIM=icarus TEST=test_random PARAMS=default SEED=7"
+    assert "LANE" not in runner.repro_command("icarus", "default", 7)
+
+
+def test_module_off_its_lanes_is_refused() -> None:
+    """A module that does not list a lane in LANES is refused there, before any build."""
+    vip_only = [m for m in MODULES if "tl" not in m.lanes]
+    assert vip_only, "every module runs on tl: pick another negative case"
+    with pytest.raises(runner.RunnerError, match=r"do\(es\) not run on LANE=tl"):
+        runner.run("icarus", vip_only[0].short, lane="tl")
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+@pytest.mark.verilator
+def test_tl_lane_same_trace_on_both_simulators() -> None:
+    """The transaction-level lane is deterministic across simulators: the register
+    workload leaves byte-identical recorder traces on Icarus and Verilator (its wakes
+    resume tasks in a fixed order, tb/tl.py TlTB._dispatch; before that, three
+    concurrent stimulus tasks raced differently from edge 0x11e6 on)."""
+    traces = []
+    for sim in runner.SIMULATORS:
+        res = runner.run(sim, "test_random", "default", 1, log_to_file=True,
+                         run_name="tl-same-trace", extra_env={"DD_RANDOM_OPS": "3000"}, lane="tl")
+        if not res.ok:
+            pytest.fail(res.report(), pytrace=False)
+        traces.append((res.run_dir / "tl_rec.txt").read_bytes())
+    assert traces[0], "no recorder trace"
+    assert traces[0] == traces[1], "the recorder traces of Icarus and Verilator differ"

@@ -7,8 +7,10 @@ One invocation (``make bench-sim``) measures, on each simulator:
   (``verilator --cc --exe -O3 --build``) -- doing back-to-back checked 64 KiB copies on
   every channel (a mismatch fails the benchmark). Wall time is the harness process
   (build excluded; builds are reused when nothing changed).
-* ``vip`` lane (today's cocotb testbench with cocotbext-axi), scoreboard and all checkers
-  on, wall time as cocotb reports it for the test (build and simulator start excluded):
+* ``vip`` lane (the cocotb testbench with cocotbext-axi) and ``transaction`` lane
+  (``LANE=tl``: HDL transactors, memory and recorder, tb/tl.py), the same cocotb tests,
+  scoreboard and all checkers on, wall time as cocotb reports it for the test (build
+  and simulator start excluded):
   ``register``: tb/test_random.py, seed 1, 3,000 transactions;
   ``dma``: tb/test_bench_dma.py, copies of 4..64 KiB on every channel, delegation, host
   programming and quiesced reclaims in between.
@@ -55,6 +57,11 @@ DMA_MAX = 64 * 1024
 _PASS = re.compile(r"^bench_pure: PASS cycles=(\d+) bytes=(\d+)$", re.M)
 
 
+#: bench.json lane names; a cocotb lane (tb/runner.py LANES) is named by LANE_NAMES.
+LANE_NAMES = {"vip": "vip", "tl": "transaction"}
+BENCH_LANES = ("pure", *LANE_NAMES.values())
+
+
 class BenchError(Exception):
     """A harness that failed to build, failed its check or printed no figure."""
 
@@ -64,7 +71,7 @@ class Record:
     """One row of the table and of bench.json."""
 
     sim: str
-    lane: str        # "pure" | "vip"
+    lane: str        # "pure" | "vip" | "transaction"
     workload: str    # "register" | "dma"
     cycles: int
     wall_s: float
@@ -98,10 +105,10 @@ def _ratio_text(ratio: float | None) -> str:
 
 
 def format_table(records: Sequence[Record]) -> str:
-    lines = [f"{'simulator':<10} {'lane':<5} {'workload':<9} {'cycles':>10} {'wall s':>8} "
+    lines = [f"{'simulator':<10} {'lane':<11} {'workload':<9} {'cycles':>10} {'wall s':>8} "
              f"{'cycles/s':>11} {'vs pure':>8}"]
     for r in records:
-        lines.append(f"{r.sim:<10} {r.lane:<5} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
+        lines.append(f"{r.sim:<10} {r.lane:<11} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
                      f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}")
     return "\n".join(lines)
 
@@ -109,7 +116,7 @@ def format_table(records: Sequence[Record]) -> str:
 def write_json(records: Sequence[Record], path: Path, meta: dict[str, object]) -> None:
     """bench.json: {"records": [one per sim x lane x workload], **meta}."""
     for r in records:
-        if r.lane not in ("pure", "vip") or r.workload not in ("register", "dma"):
+        if r.lane not in BENCH_LANES or r.workload not in ("register", "dma"):
             raise ValueError(f"record {r} has an unknown lane or workload")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**meta, "records": [r.as_dict() for r in records]}, indent=2) + "\n")
@@ -188,7 +195,9 @@ def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = Fa
 
 
 def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
-            trace: bool = False) -> tuple[Record, runner.RunResult]:
+            trace: bool = False, lane: str = "vip") -> tuple[Record, runner.RunResult]:
+    """One cocotb workload on *lane* (tb/runner.py LANES); the record names the lane as
+    bench.json does (LANE_NAMES)."""
     if workload == "register":
         test, env = "test_random", {"DD_RANDOM_OPS": str(ops)}
     elif workload == "dma":
@@ -198,11 +207,12 @@ def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
         raise ValueError(f"unknown workload {workload!r}")
     env[TRACE_ENV] = "1" if trace else "0"
     res = runner.run(sim, test, params, seed, log_to_file=True, run_name=f"bench-{workload}",
-                     extra_env=env)
+                     extra_env=env, lane=lane)
     if not res.ok:
-        raise BenchError(f"{sim} {workload} workload failed:\n{res.report()}")
+        raise BenchError(f"{sim} {workload} workload (LANE={lane}) failed:\n{res.report()}")
     t = res.tests[0]
-    return Record(sim, "vip", workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS), t.real_time_s), res
+    return Record(sim, LANE_NAMES[lane], workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS),
+                  t.real_time_s), res
 
 
 # ------------------------------------------------------------------ replay
@@ -236,7 +246,8 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
     records: list[Record] = []
     exes = {sim: build_pure(sim) for sim in sims}
     for sim in sims:
-        runner.build(sim, params)
+        for lane in LANE_NAMES:
+            runner.build(sim, params, lane=lane)
     trace_path = None
     for sim in sims:
         print(f"[bench] {sim}: pure harness, {PURE_ROUNDS[sim]} round(s)", flush=True)
@@ -250,12 +261,15 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
         records.append(rec)
         if record_trace:
             trace_path = res.run_dir / "dma_trace.pkl"
+        for workload in ("register", "dma"):
+            print(f"[bench] {sim}: transaction lane (LANE=tl), {workload} workload", flush=True)
+            records.append(run_vip(sim, workload, seed, ops, params, lane="tl")[0])
     add_ratios(records)
     replay_info = do_replay(trace_path) if trace_path else None
     print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
           f"register = test_random {ops} transactions; dma = test_bench_dma {DMA_ROUNDS} round(s) x "
           f"2 copies of 4..{DMA_MAX // 1024} KiB per channel; pure = 64 KiB copies; "
-          "vip lane scoreboard and all checkers on")
+          "vip and transaction lanes: scoreboard and all checkers on")
     print(format_table(records))
     meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
             "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,

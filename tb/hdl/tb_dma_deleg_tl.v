@@ -1,0 +1,245 @@
+// tb_dma_deleg_tl: simulation top of the transaction-level lane (LANE=tl).
+//
+// Why a second top: in the VIP lane (tb_dma_deleg.v) cocotbext-axi drives the DUT's
+// ports and tb/monitor.py reads them on every falling edge, so Python runs per cycle.
+// Here everything per cycle happens in HDL: the clock (both simulators: no bus model
+// samples around the edge, so the Verilator post-edge problem of the VIP lane does
+// not arise), an AXI4-Lite master transactor per port (tl_axil_master.v), the AXI4
+// memory (tl_axi_mem.v) and the event recorder below. Python (tb/tl.py) is woken
+// only by a completion, a requested wake-up (`wake_at`) or a memory dump.
+//
+// Event recorder: writes, per busy edge, one line with exactly what
+// tb/monitor.py's EdgeSample holds (same busy-edge rule, same AW/W pairing, same
+// "presented" rule for AR/AW), so the scoreboard judges the same samples with the
+// same code. Line format (hex numbers; parsed by tb/tl.py parse_line):
+//   <edge> <irq: irq_host<<1 | irq_loc> then tokens, in this order:
+//   LW addr data strb | LR addr        access executed at this edge (port L / H)
+//   Lb resp | Lr resp data             B / R handshake of that port
+//   AP id addr len user, AH id, R id data resp last, WP id addr len user, WH id,
+//   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
+// The file is flushed at every falling edge that wakes Python (wake_any), so a wake
+// always finds the recorder complete up to its edge.
+`timescale 1ns/1ps
+`default_nettype none
+module tb_dma_deleg_tl #(
+    parameter WR_CH     = 2,
+    parameter RD_CH     = 2,
+    parameter NUM_FUNC  = 2,
+    parameter MAX_BURST = 8,
+    parameter MEM_AW    = 20
+) ();
+    localparam ID_W = 4;
+    reg clk = 1'b0;
+    always #5 clk = ~clk;   // half of tb/runner.py CLK_PERIOD_NS
+    reg rst = 1'b0;         // driven by TlTB.reset
+
+    // edge counter: after the e-th rising edge, cycle == e
+    reg [63:0] cycle = 64'd0;
+    always @(posedge clk) cycle <= cycle + 64'd1;
+
+    // wake-up timer: Python sets wake_at; every falling edge with cycle >= wake_at wakes
+    // Python (wake_any below) until it moves wake_at on
+    reg [63:0] wake_at = {64{1'b1}};
+    // memory size for Python (tb/tl.py checks it against the model's)
+    reg [31:0] mem_aw = MEM_AW;
+
+    wire [15:0] s_axil_loc_awaddr;  wire s_axil_loc_awvalid;  wire s_axil_loc_awready;
+    wire [31:0] s_axil_loc_wdata;   wire [3:0] s_axil_loc_wstrb;
+    wire s_axil_loc_wvalid;         wire s_axil_loc_wready;
+    wire [1:0]  s_axil_loc_bresp;   wire s_axil_loc_bvalid;   wire s_axil_loc_bready;
+    wire [15:0] s_axil_loc_araddr;  wire s_axil_loc_arvalid;  wire s_axil_loc_arready;
+    wire [31:0] s_axil_loc_rdata;   wire [1:0] s_axil_loc_rresp;
+    wire s_axil_loc_rvalid;         wire s_axil_loc_rready;
+    wire [15:0] s_axil_host_awaddr; wire s_axil_host_awvalid; wire s_axil_host_awready;
+    wire [31:0] s_axil_host_wdata;  wire [3:0] s_axil_host_wstrb;
+    wire s_axil_host_wvalid;        wire s_axil_host_wready;
+    wire [1:0]  s_axil_host_bresp;  wire s_axil_host_bvalid;  wire s_axil_host_bready;
+    wire [15:0] s_axil_host_araddr; wire s_axil_host_arvalid; wire s_axil_host_arready;
+    wire [31:0] s_axil_host_rdata;  wire [1:0] s_axil_host_rresp;
+    wire s_axil_host_rvalid;        wire s_axil_host_rready;
+
+    wire [ID_W-1:0] m_axi_awid;   wire [63:0] m_axi_awaddr; wire [7:0] m_axi_awlen;
+    wire [2:0]  m_axi_awsize;     wire [1:0]  m_axi_awburst; wire m_axi_awlock;
+    wire [3:0]  m_axi_awcache;    wire [2:0]  m_axi_awprot;  wire m_axi_awvalid;
+    wire        m_axi_awready;    wire [3:0]  m_axi_awuser;
+    wire [63:0] m_axi_wdata;      wire [7:0]  m_axi_wstrb;   wire m_axi_wlast;  wire m_axi_wvalid;
+    wire        m_axi_wready;
+    wire [ID_W-1:0] m_axi_bid;    wire [1:0] m_axi_bresp;
+    wire        m_axi_bvalid;     wire m_axi_bready;
+    wire [ID_W-1:0] m_axi_arid;   wire [63:0] m_axi_araddr; wire [7:0] m_axi_arlen;
+    wire [2:0]  m_axi_arsize;     wire [1:0]  m_axi_arburst; wire m_axi_arlock;
+    wire [3:0]  m_axi_arcache;    wire [2:0]  m_axi_arprot;  wire m_axi_arvalid;
+    wire        m_axi_arready;    wire [3:0]  m_axi_aruser;
+    wire [ID_W-1:0] m_axi_rid;    wire [63:0] m_axi_rdata;
+    wire [1:0]  m_axi_rresp;      wire m_axi_rlast; wire m_axi_rvalid;
+    wire        m_axi_rready;
+    wire        irq_loc;
+    wire [NUM_FUNC-1:0] irq_host;
+
+    tl_axil_master loc_m (
+        .clk(clk), .cycle(cycle),
+        .awaddr(s_axil_loc_awaddr), .awvalid(s_axil_loc_awvalid), .awready(s_axil_loc_awready),
+        .wdata(s_axil_loc_wdata), .wstrb(s_axil_loc_wstrb), .wvalid(s_axil_loc_wvalid),
+        .wready(s_axil_loc_wready), .bresp(s_axil_loc_bresp), .bvalid(s_axil_loc_bvalid),
+        .bready(s_axil_loc_bready), .araddr(s_axil_loc_araddr), .arvalid(s_axil_loc_arvalid),
+        .arready(s_axil_loc_arready), .rdata(s_axil_loc_rdata), .rresp(s_axil_loc_rresp),
+        .rvalid(s_axil_loc_rvalid), .rready(s_axil_loc_rready)
+    );
+    tl_axil_master host_m (
+        .clk(clk), .cycle(cycle),
+        .awaddr(s_axil_host_awaddr), .awvalid(s_axil_host_awvalid), .awready(s_axil_host_awready),
+        .wdata(s_axil_host_wdata), .wstrb(s_axil_host_wstrb), .wvalid(s_axil_host_wvalid),
+        .wready(s_axil_host_wready), .bresp(s_axil_host_bresp), .bvalid(s_axil_host_bvalid),
+        .bready(s_axil_host_bready), .araddr(s_axil_host_araddr), .arvalid(s_axil_host_arvalid),
+        .arready(s_axil_host_arready), .rdata(s_axil_host_rdata), .rresp(s_axil_host_rresp),
+        .rvalid(s_axil_host_rvalid), .rready(s_axil_host_rready)
+    );
+    tl_axi_mem #(.ID_W(ID_W), .MEM_AW(MEM_AW)) mem (
+        .clk(clk), .rst(rst), .cycle(cycle),
+        .awid(m_axi_awid), .awaddr(m_axi_awaddr), .awlen(m_axi_awlen), .awvalid(m_axi_awvalid),
+        .awready(m_axi_awready), .wdata(m_axi_wdata), .wstrb(m_axi_wstrb), .wlast(m_axi_wlast),
+        .wvalid(m_axi_wvalid), .wready(m_axi_wready), .bid(m_axi_bid), .bresp(m_axi_bresp),
+        .bvalid(m_axi_bvalid), .bready(m_axi_bready), .arid(m_axi_arid), .araddr(m_axi_araddr),
+        .arlen(m_axi_arlen), .arvalid(m_axi_arvalid), .arready(m_axi_arready), .rid(m_axi_rid),
+        .rdata(m_axi_rdata), .rresp(m_axi_rresp), .rlast(m_axi_rlast), .rvalid(m_axi_rvalid),
+        .rready(m_axi_rready)
+    );
+
+    dma_deleg #(
+        .WR_CH(WR_CH), .RD_CH(RD_CH), .NUM_FUNC(NUM_FUNC), .MAX_BURST(MAX_BURST), .ID_W(ID_W)
+    ) dut (
+        .clk(clk), .rst(rst),
+        .s_axil_loc_awaddr(s_axil_loc_awaddr), .s_axil_loc_awprot(3'd0),
+        .s_axil_loc_awvalid(s_axil_loc_awvalid), .s_axil_loc_awready(s_axil_loc_awready),
+        .s_axil_loc_wdata(s_axil_loc_wdata), .s_axil_loc_wstrb(s_axil_loc_wstrb),
+        .s_axil_loc_wvalid(s_axil_loc_wvalid), .s_axil_loc_wready(s_axil_loc_wready),
+        .s_axil_loc_bresp(s_axil_loc_bresp), .s_axil_loc_bvalid(s_axil_loc_bvalid),
+        .s_axil_loc_bready(s_axil_loc_bready), .s_axil_loc_araddr(s_axil_loc_araddr),
+        .s_axil_loc_arprot(3'd0), .s_axil_loc_arvalid(s_axil_loc_arvalid),
+        .s_axil_loc_arready(s_axil_loc_arready), .s_axil_loc_rdata(s_axil_loc_rdata),
+        .s_axil_loc_rresp(s_axil_loc_rresp), .s_axil_loc_rvalid(s_axil_loc_rvalid),
+        .s_axil_loc_rready(s_axil_loc_rready),
+        .s_axil_host_awaddr(s_axil_host_awaddr), .s_axil_host_awprot(3'd0),
+        .s_axil_host_awvalid(s_axil_host_awvalid), .s_axil_host_awready(s_axil_host_awready),
+        .s_axil_host_wdata(s_axil_host_wdata), .s_axil_host_wstrb(s_axil_host_wstrb),
+        .s_axil_host_wvalid(s_axil_host_wvalid), .s_axil_host_wready(s_axil_host_wready),
+        .s_axil_host_bresp(s_axil_host_bresp), .s_axil_host_bvalid(s_axil_host_bvalid),
+        .s_axil_host_bready(s_axil_host_bready), .s_axil_host_araddr(s_axil_host_araddr),
+        .s_axil_host_arprot(3'd0), .s_axil_host_arvalid(s_axil_host_arvalid),
+        .s_axil_host_arready(s_axil_host_arready), .s_axil_host_rdata(s_axil_host_rdata),
+        .s_axil_host_rresp(s_axil_host_rresp), .s_axil_host_rvalid(s_axil_host_rvalid),
+        .s_axil_host_rready(s_axil_host_rready),
+        .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
+        .m_axi_awsize(m_axi_awsize), .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock),
+        .m_axi_awcache(m_axi_awcache), .m_axi_awprot(m_axi_awprot), .m_axi_awvalid(m_axi_awvalid),
+        .m_axi_awready(m_axi_awready), .m_axi_awuser(m_axi_awuser),
+        .m_axi_wdata(m_axi_wdata), .m_axi_wstrb(m_axi_wstrb), .m_axi_wlast(m_axi_wlast),
+        .m_axi_wvalid(m_axi_wvalid), .m_axi_wready(m_axi_wready),
+        .m_axi_bid(m_axi_bid), .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid),
+        .m_axi_bready(m_axi_bready),
+        .m_axi_arid(m_axi_arid), .m_axi_araddr(m_axi_araddr), .m_axi_arlen(m_axi_arlen),
+        .m_axi_arsize(m_axi_arsize), .m_axi_arburst(m_axi_arburst), .m_axi_arlock(m_axi_arlock),
+        .m_axi_arcache(m_axi_arcache), .m_axi_arprot(m_axi_arprot), .m_axi_arvalid(m_axi_arvalid),
+        .m_axi_arready(m_axi_arready), .m_axi_aruser(m_axi_aruser),
+        .m_axi_rid(m_axi_rid), .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp),
+        .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready),
+        .irq_loc(irq_loc), .irq_host(irq_host)
+    );
+
+    // ------------------------------------------------------------------ recorder
+    // Same vector as tb_dma_deleg.v `mon` (bit layout of tb/monitor.py MON_*).
+    wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
+    wire [31:0] mon = {
+        irq_host9[7:0], irq_loc, 6'd0,
+        m_axi_bvalid & m_axi_bready, m_axi_wvalid & m_axi_wready,
+        m_axi_awvalid & m_axi_awready, m_axi_awvalid,
+        m_axi_rvalid & m_axi_rready, m_axi_arvalid & m_axi_arready, m_axi_arvalid,
+        s_axil_host_rvalid & s_axil_host_rready, s_axil_host_bvalid & s_axil_host_bready,
+        s_axil_host_arvalid & s_axil_host_arready, s_axil_host_wvalid & s_axil_host_wready,
+        s_axil_host_awvalid & s_axil_host_awready,
+        s_axil_loc_rvalid & s_axil_loc_rready, s_axil_loc_bvalid & s_axil_loc_bready,
+        s_axil_loc_arvalid & s_axil_loc_arready, s_axil_loc_wvalid & s_axil_loc_wready,
+        s_axil_loc_awvalid & s_axil_loc_awready
+    };
+    localparam [31:0] MON_ACTIVE = (32'd1 << 17) - 32'd1;
+
+    integer fd;
+    initial fd = $fopen("tl_rec.txt", "w");
+    reg        armed = 1'b0;   // set by the first reset: before it the DUT is unreset
+    reg [31:0] prev = 32'd0;
+    // write halves seen but not yet paired, per port (EdgeMonitor _LitePort)
+    reg        l_awv = 1'b0, l_wv = 1'b0, h_awv = 1'b0, h_wv = 1'b0;
+    reg [15:0] l_aw = 16'd0, h_aw = 16'd0;
+    reg [35:0] l_w = 36'd0, h_w = 36'd0;
+    reg        awv, wv;
+    reg [15:0] aw;
+    reg [35:0] w;
+
+    always @(posedge clk) begin
+        if (rst) armed <= 1'b1;
+        if (armed) begin
+            prev <= mon;
+            if ((mon & MON_ACTIVE) != 32'd0 || mon != prev) begin
+                if (rst) begin
+                    prev <= 32'd0;
+                    l_awv <= 1'b0; l_wv <= 1'b0; h_awv <= 1'b0; h_wv <= 1'b0;
+                end else begin
+                    $fwrite(fd, "%0h %0h", cycle + 64'd1, mon[31:23]);
+                    // local port
+                    awv = l_awv; aw = l_aw; wv = l_wv; w = l_w;
+                    if (mon[0]) begin awv = 1'b1; aw = s_axil_loc_awaddr; end
+                    if (mon[1]) begin wv = 1'b1; w = {s_axil_loc_wstrb, s_axil_loc_wdata}; end
+                    if (awv && wv) begin
+                        $fwrite(fd, " LW %0h %0h %0h", aw, w[31:0], w[35:32]);
+                        awv = 1'b0; wv = 1'b0;
+                    end else if (mon[2]) begin
+                        $fwrite(fd, " LR %0h", s_axil_loc_araddr);
+                    end
+                    l_awv <= awv; l_aw <= aw; l_wv <= wv; l_w <= w;
+                    if (mon[3]) $fwrite(fd, " Lb %0h", s_axil_loc_bresp);
+                    else if (mon[4]) $fwrite(fd, " Lr %0h %0h", s_axil_loc_rresp, s_axil_loc_rdata);
+                    // host port
+                    awv = h_awv; aw = h_aw; wv = h_wv; w = h_w;
+                    if (mon[5]) begin awv = 1'b1; aw = s_axil_host_awaddr; end
+                    if (mon[6]) begin wv = 1'b1; w = {s_axil_host_wstrb, s_axil_host_wdata}; end
+                    if (awv && wv) begin
+                        $fwrite(fd, " HW %0h %0h %0h", aw, w[31:0], w[35:32]);
+                        awv = 1'b0; wv = 1'b0;
+                    end else if (mon[7]) begin
+                        $fwrite(fd, " HR %0h", s_axil_host_araddr);
+                    end
+                    h_awv <= awv; h_aw <= aw; h_wv <= wv; h_w <= w;
+                    if (mon[8]) $fwrite(fd, " Hb %0h", s_axil_host_bresp);
+                    else if (mon[9]) $fwrite(fd, " Hr %0h %0h", s_axil_host_rresp, s_axil_host_rdata);
+                    // m_axi, in EdgeMonitor._sample_dma order
+                    if (mon[10] && !(prev[10] && !prev[11]))
+                        $fwrite(fd, " AP %0h %0h %0h %0h", m_axi_arid, m_axi_araddr, m_axi_arlen, m_axi_aruser);
+                    if (mon[11]) $fwrite(fd, " AH %0h", m_axi_arid);
+                    if (mon[12])
+                        $fwrite(fd, " R %0h %0h %0h %0h", m_axi_rid, m_axi_rdata, m_axi_rresp, m_axi_rlast);
+                    if (mon[13] && !(prev[13] && !prev[14]))
+                        $fwrite(fd, " WP %0h %0h %0h %0h", m_axi_awid, m_axi_awaddr, m_axi_awlen, m_axi_awuser);
+                    if (mon[14]) $fwrite(fd, " WH %0h", m_axi_awid);
+                    if (mon[15]) $fwrite(fd, " W %0h %0h %0h", m_axi_wdata, m_axi_wstrb, m_axi_wlast);
+                    if (mon[16]) $fwrite(fd, " B %0h %0h", m_axi_bid, m_axi_bresp);
+                    $fwrite(fd, "\n");
+                end
+            end
+        end
+    end
+
+    // The one Python wake-up: at a falling edge with news (a completion, which each
+    // transactor announces by moving `done` up to `rd` at this same edge; the timer; a
+    // memory dump, announced by `dump_ack`), flush the recorder and change wake_any.
+    // Python (tb/tl.py TlTB._dispatch) then reads what the rising edge settled (rd, rspq,
+    // dump_done, cycle) and resumes the waiting tasks in a fixed order, so both
+    // simulators run the same stimulus whatever order they fire callbacks in.
+    reg [31:0] wake_any = 32'd0;
+    always @(negedge clk)
+        if (loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
+            || mem.dump_done != mem.dump_ack) begin
+            $fflush(fd);
+            wake_any <= wake_any + 32'd1;
+        end
+endmodule
+`default_nettype wire

@@ -1,0 +1,264 @@
+// tl_axi_mem: AXI4 memory of the transaction-level lane (LANE=tl) for dma_deleg's m_axi.
+//
+// Why in HDL: the VIP lane's AxiRam runs one Python coroutine per channel per edge.
+// This memory answers every beat in HDL and offers, as registers Python writes once,
+// what tb/faults.py and TB.set_backpressure inject on AxiRam:
+//   * per channel (index 0 AR, 1 R, 2 AW, 3 W, 4 B): a seeded xorshift32 stall with
+//     probability bp_thr/65536 (bp_seed, loaded when bp_load changes), a "one cycle in
+//     `every`" throttle (0 = off) and a permanent hold (bit of `hold`);
+//   * extra latency: lat_r cycles from the AR handshake to the burst's first R beat,
+//     lat_b cycles from the last W beat to B;
+//   * NZONES error zones (`zones`, 72 bits each: [31:0] lo, [63:32] hi, [65:64] resp,
+//     [66] on reads, [67] on writes): an R beat whose address is in [lo, hi) carries
+//     resp, a write burst with a beat there gets resp on B (the worst); data is still
+//     read / stored, as tb/faults.py does. inj_r / inj_b count the injected responses.
+// Bulk clear/load/dump, at the next rising edge (before that edge's beats):
+// clear_req != clear_done -> every byte 0 (each TlTB starts from a zeroed memory);
+// load_req != load_done -> $readmemh(tl_mem_in.hex) (byte lines, @address segments
+// within [load_lo, load_hi)); dump_req != dump_done -> $writememh(tl_mem_out.hex,
+// dump_lo..dump_hi). The acks change at the falling edge, when Python may read.
+// Watermark: [wm_lo, wm_hi) covers every byte loaded or written since the last clear
+// (outside it the memory is 0), so a clear or a whole-memory compare touches only that.
+// Simulation only; Icarus 11 and Verilator 5 accept it.
+`timescale 1ns/1ps
+`default_nettype none
+module tl_axi_mem #(
+    parameter ID_W   = 4,
+    parameter MEM_AW = 20,   // 2**MEM_AW bytes (tb/env.py MEM_SIZE; checked by tb/tl.py)
+    parameter NZONES = 8
+) (
+    input  wire            clk,
+    input  wire            rst,
+    input  wire [63:0]     cycle,
+    input  wire [ID_W-1:0] awid,
+    input  wire [63:0]     awaddr,
+    input  wire [7:0]      awlen,
+    input  wire            awvalid,
+    output wire            awready,
+    input  wire [63:0]     wdata,
+    input  wire [7:0]      wstrb,
+    input  wire            wlast,
+    input  wire            wvalid,
+    output wire            wready,
+    output reg  [ID_W-1:0] bid,
+    output reg  [1:0]      bresp,
+    output reg             bvalid,
+    input  wire            bready,
+    input  wire [ID_W-1:0] arid,
+    input  wire [63:0]     araddr,
+    input  wire [7:0]      arlen,
+    input  wire            arvalid,
+    output wire            arready,
+    output reg  [ID_W-1:0] rid,
+    output reg  [63:0]     rdata,
+    output reg  [1:0]      rresp,
+    output reg             rlast,
+    output reg             rvalid,
+    input  wire            rready
+);
+    localparam MEM_BYTES = 1 << MEM_AW;
+    localparam QD = 4;  // outstanding AR / AW / B entries
+
+    // 2-state (SystemVerilog `bit`, both simulators run with -g2012 / SV): starts at 0
+    // without a million-iteration initial loop, and a dump never shows X. In a scope of
+    // its own: a VPI lookup of a control register below then does not walk the array
+    // (0.2 s per scope on Icarus).
+    if (1) begin : store
+        bit [7:0] mem [0:MEM_BYTES-1];
+    end
+    initial begin
+        bid = {ID_W{1'b0}}; bresp = 2'd0; bvalid = 1'b0;
+        rid = {ID_W{1'b0}}; rdata = 64'd0; rresp = 2'd0; rlast = 1'b0; rvalid = 1'b0;
+    end
+
+    // ---- controls written by Python (tb/tl.py)
+    reg [5*16-1:0] bp_thr = {5*16{1'b0}};
+    reg [5*32-1:0] bp_seed = {5*32{1'b0}};
+    reg [31:0]     bp_load = 32'd0;
+    reg [4:0]      hold = 5'd0;
+    reg [5*8-1:0]  every = {5*8{1'b0}};
+    reg [15:0]     lat_r = 16'd0;
+    reg [15:0]     lat_b = 16'd0;
+    reg [NZONES*72-1:0] zones = {NZONES*72{1'b0}};
+    reg [31:0]     clear_req = 32'd0;
+    reg [31:0]     load_req = 32'd0;
+    reg [31:0]     load_lo = 32'd0;
+    reg [31:0]     load_hi = 32'd0;
+    reg [31:0]     dump_req = 32'd0;
+    reg [31:0]     dump_lo = 32'd0;
+    reg [31:0]     dump_hi = 32'd0;
+    // ---- read by Python
+    reg [31:0]     inj_r = 32'd0;
+    reg [31:0]     inj_b = 32'd0;
+    reg [31:0]     load_ack = 32'd0;
+    reg [31:0]     dump_ack = 32'd0;
+    reg [31:0]     clear_done = 32'd0;
+    reg [31:0]     wm_lo = MEM_BYTES;
+    reg [31:0]     wm_hi = 32'd0;
+    reg [31:0]     load_done = 32'd0;
+    reg [31:0]     dump_done = 32'd0;
+
+    // ---- stall generators: go[c] = channel c may move this cycle
+    reg [5*32-1:0] lfsr = {5{32'h1}};
+    reg [31:0]     bp_loaded = 32'd0;
+    reg [5*8-1:0]  ecnt = {5*8{1'b0}};
+    reg [4:0]      go = 5'b11111;
+    integer c;
+    reg [31:0] x;
+    // no stalls configured: the generators are skipped (vvp interprets this loop every
+    // cycle otherwise); go is all ones then (the loop ran once more to make it so)
+    wire stalls_on = bp_thr != {5*16{1'b0}} || every != {5*8{1'b0}} || hold != 5'd0
+                     || bp_load != bp_loaded;
+    always @(posedge clk) if (stalls_on || go != 5'b11111) begin
+        for (c = 0; c < 5; c = c + 1) begin
+            x = (bp_load != bp_loaded) ? bp_seed[c*32 +: 32] : lfsr[c*32 +: 32];
+            if (x == 32'd0) x = 32'h1;
+            x = x ^ (x << 13);
+            x = x ^ (x >> 17);
+            x = x ^ (x << 5);
+            lfsr[c*32 +: 32] <= x;
+            if (every[c*8 +: 8] == 8'd0 || ecnt[c*8 +: 8] + 8'd1 >= every[c*8 +: 8])
+                ecnt[c*8 +: 8] <= 8'd0;
+            else
+                ecnt[c*8 +: 8] <= ecnt[c*8 +: 8] + 8'd1;
+            // the count that applies next cycle is the one assigned just above
+            go[c] <= !hold[c] && (x[15:0] >= bp_thr[c*16 +: 16])
+                     && (every[c*8 +: 8] == 8'd0 || ecnt[c*8 +: 8] + 8'd1 >= every[c*8 +: 8]);
+        end
+        bp_loaded <= bp_load;
+    end
+
+    function [1:0] zone_resp(input [63:0] a, input is_write);
+        integer z;
+        reg [71:0] e;
+        begin
+            zone_resp = 2'd0;
+            if (zones != {NZONES*72{1'b0}})   // no zone: no scan per beat
+            for (z = NZONES - 1; z >= 0; z = z - 1) begin  // the lowest index wins
+                e = zones[z*72 +: 72];
+                if ((is_write ? e[67] : e[66]) && a >= {32'd0, e[31:0]} && a < {32'd0, e[63:32]})
+                    zone_resp = e[65:64];
+            end
+        end
+    endfunction
+
+    function [MEM_AW-1:0] byte_addr(input [63:0] a, input [7:0] beat);
+        byte_addr = a[MEM_AW-1:0] + {{(MEM_AW-11){1'b0}}, beat, 3'b000};
+    endfunction
+
+    // ---- read side: AR queue, R beats
+    reg [63:0]     arq_addr [0:QD-1];
+    reg [7:0]      arq_len  [0:QD-1];
+    reg [ID_W-1:0] arq_id   [0:QD-1];
+    reg [63:0]     arq_t    [0:QD-1];
+    reg [1:0] ar_h = 2'd0, ar_t = 2'd0;
+    reg [2:0] ar_n = 3'd0;
+    reg [7:0] r_beat = 8'd0;
+    assign arready = go[0] && ar_n != QD[2:0];
+
+    // ---- write side: AW queue, W beats, B queue
+    reg [63:0]     awq_addr [0:QD-1];
+    reg [ID_W-1:0] awq_id   [0:QD-1];
+    reg [1:0] aw_h = 2'd0, aw_t = 2'd0;
+    reg [2:0] aw_n = 3'd0;
+    reg [7:0] w_beat = 8'd0;
+    reg [1:0] w_resp = 2'd0;
+    reg [ID_W-1:0] bq_id   [0:QD-1];
+    reg [1:0]      bq_resp [0:QD-1];
+    reg [63:0]     bq_t    [0:QD-1];
+    reg [1:0] b_h = 2'd0, b_t = 2'd0;
+    reg [2:0] b_n = 3'd0;
+    assign awready = go[2] && aw_n != QD[2:0];
+    assign wready = go[3] && aw_n != 3'd0 && b_n != QD[2:0];
+
+    reg [MEM_AW-1:0] a;
+    reg [1:0] zr;
+    reg ar_pop, aw_pop, b_pop, b_push;
+    integer k;
+    integer j;
+    always @(posedge clk) begin
+        if (clear_req != clear_done) begin   // a new test: memory starts zeroed, as AxiRam
+            for (j = wm_lo; j < wm_hi; j = j + 1) store.mem[j] = 8'd0;
+            wm_lo = MEM_BYTES; wm_hi = 32'd0;
+            clear_done <= clear_req;
+        end
+        if (load_req != load_done) begin
+            $readmemh("tl_mem_in.hex", store.mem);
+            if (load_lo < wm_lo) wm_lo = load_lo;
+            if (load_hi > wm_hi) wm_hi = load_hi;
+            load_done <= load_req;
+        end
+        if (dump_req != dump_done) begin
+            $writememh("tl_mem_out.hex", store.mem, dump_lo, dump_hi);
+            dump_done <= dump_req;
+        end
+        ar_pop = 1'b0; aw_pop = 1'b0; b_pop = 1'b0; b_push = 1'b0;
+        if (rst) begin
+            ar_h <= 2'd0; ar_t <= 2'd0; ar_n <= 3'd0; r_beat <= 8'd0; rvalid <= 1'b0;
+            aw_h <= 2'd0; aw_t <= 2'd0; aw_n <= 3'd0; w_beat <= 8'd0; w_resp <= 2'd0;
+            b_h <= 2'd0; b_t <= 2'd0; b_n <= 3'd0; bvalid <= 1'b0;
+        end else begin
+            // AR
+            if (arvalid && arready) begin
+                arq_addr[ar_t] <= araddr; arq_len[ar_t] <= arlen; arq_id[ar_t] <= arid;
+                arq_t[ar_t] <= cycle + 64'd1 + {48'd0, lat_r};
+                ar_t <= ar_t + 2'd1;
+            end
+            // R
+            if (rvalid && rready) rvalid <= 1'b0;
+            if ((!rvalid || rready) && ar_n != 3'd0 && cycle >= arq_t[ar_h] && go[1]) begin
+                a = byte_addr(arq_addr[ar_h], r_beat);
+                for (k = 0; k < 8; k = k + 1) rdata[k*8 +: 8] <= store.mem[a + k[MEM_AW-1:0]];
+                zr = zone_resp(arq_addr[ar_h] + {53'd0, r_beat, 3'b000}, 1'b0);
+                rresp <= zr;
+                if (zr != 2'd0) inj_r <= inj_r + 32'd1;
+                rid <= arq_id[ar_h];
+                rlast <= r_beat == arq_len[ar_h];
+                rvalid <= 1'b1;
+                if (r_beat == arq_len[ar_h]) begin
+                    r_beat <= 8'd0; ar_h <= ar_h + 2'd1; ar_pop = 1'b1;
+                end else begin
+                    r_beat <= r_beat + 8'd1;
+                end
+            end
+            ar_n <= ar_n + {2'd0, arvalid && arready} - {2'd0, ar_pop};
+            // AW
+            if (awvalid && awready) begin
+                awq_addr[aw_t] <= awaddr; awq_id[aw_t] <= awid; aw_t <= aw_t + 2'd1;
+            end
+            // W
+            if (wvalid && wready) begin
+                a = byte_addr(awq_addr[aw_h], w_beat);
+                for (k = 0; k < 8; k = k + 1)
+                    if (wstrb[k]) store.mem[a + k[MEM_AW-1:0]] <= wdata[k*8 +: 8];
+                if ({{(32-MEM_AW){1'b0}}, a} < wm_lo) wm_lo = {{(32-MEM_AW){1'b0}}, a};
+                if ({{(32-MEM_AW){1'b0}}, a} + 32'd8 > wm_hi) wm_hi = {{(32-MEM_AW){1'b0}}, a} + 32'd8;
+                zr = zone_resp(awq_addr[aw_h] + {53'd0, w_beat, 3'b000}, 1'b1);
+                if (zr < w_resp) zr = w_resp;
+                if (wlast) begin
+                    bq_id[b_t] <= awq_id[aw_h]; bq_resp[b_t] <= zr;
+                    bq_t[b_t] <= cycle + 64'd1 + {48'd0, lat_b};
+                    b_t <= b_t + 2'd1; b_push = 1'b1;
+                    if (zr != 2'd0) inj_b <= inj_b + 32'd1;
+                    w_beat <= 8'd0; w_resp <= 2'd0; aw_h <= aw_h + 2'd1; aw_pop = 1'b1;
+                end else begin
+                    w_beat <= w_beat + 8'd1; w_resp <= zr;
+                end
+            end
+            aw_n <= aw_n + {2'd0, awvalid && awready} - {2'd0, aw_pop};
+            // B
+            if (bvalid && bready) bvalid <= 1'b0;
+            if ((!bvalid || bready) && b_n != 3'd0 && cycle >= bq_t[b_h] && go[4]) begin
+                bid <= bq_id[b_h]; bresp <= bq_resp[b_h]; bvalid <= 1'b1;
+                b_h <= b_h + 2'd1; b_pop = 1'b1;
+            end
+            b_n <= b_n + {2'd0, b_push} - {2'd0, b_pop};
+        end
+    end
+
+    always @(negedge clk) begin
+        load_ack <= load_done;
+        dump_ack <= dump_done;
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,143 @@
+// tl_axil_master: AXI4-Lite master transactor of the transaction-level lane (LANE=tl).
+//
+// Why: the VIP lane's cocotbext-axi master wakes Python on every edge of every channel.
+// Here Python writes whole accesses into a command queue (`cmdq`, QDEPTH slots of
+// CMD_W bits, one VPI write), bumps `wr`, and is woken once per completion: `rd` and
+// the response slot change at the B/R handshake edge, `done` follows `rd` at the
+// falling edge after it, which is when tb_dma_deleg_tl.v wakes Python (wake_any).
+// The access runs at full speed in HDL.
+//
+// Command slot (mirrored by tb/tl.py, CMD_* constants):
+//   [15:0] addr  [47:16] data  [51:48] strb  [52] write
+//   [54:53] order (0 AW and W together, 1 AW first, 2 W first)  [70:55] issue delay (cycles)
+// Response slot (mirrored by tb/tl.py, RSP_* constants):
+//   [1:0] resp  [33:2] rdata  [34] timeout (no B/R within TIMEOUT cycles)  [98:35] edge of
+//   the B/R handshake
+// Simulation only; Icarus 11 and Verilator 5 accept it.
+`timescale 1ns/1ps
+`default_nettype none
+module tl_axil_master #(
+    parameter QDEPTH  = 4,
+    parameter TIMEOUT = 100000
+) (
+    input  wire        clk,
+    input  wire [63:0] cycle,
+    output reg  [15:0] awaddr,
+    output reg         awvalid,
+    input  wire        awready,
+    output reg  [31:0] wdata,
+    output reg  [3:0]  wstrb,
+    output reg         wvalid,
+    input  wire        wready,
+    input  wire [1:0]  bresp,
+    input  wire        bvalid,
+    output wire        bready,
+    output reg  [15:0] araddr,
+    output reg         arvalid,
+    input  wire        arready,
+    input  wire [31:0] rdata,
+    input  wire [1:0]  rresp,
+    input  wire        rvalid,
+    output wire        rready
+);
+    localparam CMD_W = 72;
+    localparam RSP_W = 99;
+    localparam QW = $clog2(QDEPTH);
+
+    // written by Python (tb/tl.py): the queue slots and the count of pushed commands
+    reg [QDEPTH*CMD_W-1:0] cmdq = {QDEPTH*CMD_W{1'b0}};
+    reg [31:0] wr = 32'd0;
+    // read by Python: responses per slot, count of completed commands; `done`: the
+    // completions announced so far (follows rd at the falling edge)
+    reg [QDEPTH*RSP_W-1:0] rspq = {QDEPTH*RSP_W{1'b0}};
+    reg [31:0] rd = 32'd0;
+    reg [31:0] done = 32'd0;
+    reg [31:0] timeout_cycles = TIMEOUT;   // the watchdog (Python may read and set it)
+
+    initial begin
+        awaddr = 16'd0; awvalid = 1'b0; wdata = 32'd0; wstrb = 4'd0; wvalid = 1'b0;
+        araddr = 16'd0; arvalid = 1'b0;
+    end
+    assign bready = 1'b1;
+    assign rready = 1'b1;
+
+    localparam S_IDLE = 2'd0, S_DELAY = 2'd1, S_RUN = 2'd2;
+    reg [1:0]  state = S_IDLE;
+    reg [15:0] delay = 16'd0;
+    reg [31:0] watch = 32'd0;
+    reg        is_write = 1'b0;
+    reg [1:0]  order = 2'd0;
+    reg [CMD_W-1:0] cur = {CMD_W{1'b0}};
+
+    wire [QW-1:0]    slot = rd[QW-1:0];
+    wire [CMD_W-1:0] head = cmdq[slot*CMD_W +: CMD_W];
+
+    task automatic finish(input [1:0] resp, input [31:0] data, input tmo);
+        begin
+            rspq[slot*RSP_W +: RSP_W] <= {cycle + 64'd1, tmo, data, resp};
+            rd <= rd + 32'd1;
+            state <= S_IDLE;
+        end
+    endtask
+
+    always @(posedge clk) begin
+        case (state)
+            S_IDLE: if (rd != wr) begin   // also in reset: the watchdog then ends it
+                cur <= head;
+                is_write <= head[52];
+                order <= head[54:53];
+                if (head[70:55] != 16'd0) begin
+                    delay <= head[70:55];
+                    state <= S_DELAY;
+                end else begin
+                    state <= S_RUN;
+                    watch <= 32'd0;
+                    if (head[52]) begin
+                        awaddr <= head[15:0];  awvalid <= head[54:53] != 2'd2;
+                        wdata <= head[47:16];  wstrb <= head[51:48];
+                        wvalid <= head[54:53] != 2'd1;
+                    end else begin
+                        araddr <= head[15:0];  arvalid <= 1'b1;
+                    end
+                end
+            end
+            S_DELAY: begin
+                if (delay == 16'd1) begin
+                    state <= S_RUN;
+                    watch <= 32'd0;
+                    if (is_write) begin
+                        awaddr <= cur[15:0];  awvalid <= order != 2'd2;
+                        wdata <= cur[47:16];  wstrb <= cur[51:48];
+                        wvalid <= order != 2'd1;
+                    end else begin
+                        araddr <= cur[15:0];  arvalid <= 1'b1;
+                    end
+                end
+                delay <= delay - 16'd1;
+            end
+            default: begin  // S_RUN
+                watch <= watch + 32'd1;
+                if (awvalid && awready) begin
+                    awvalid <= 1'b0;
+                    if (order == 2'd1) wvalid <= 1'b1;
+                end
+                if (wvalid && wready) begin
+                    wvalid <= 1'b0;
+                    if (order == 2'd2) awvalid <= 1'b1;
+                end
+                if (arvalid && arready) arvalid <= 1'b0;
+                if (is_write && bvalid) finish(bresp, 32'd0, 1'b0);
+                else if (!is_write && rvalid) finish(rresp, rdata, 1'b0);
+                else if (watch == timeout_cycles) begin
+                    awvalid <= 1'b0; wvalid <= 1'b0; arvalid <= 1'b0;
+                    finish(2'd0, 32'd0, 1'b1);
+                end
+            end
+        endcase
+    end
+
+    // Completions are announced at the falling edge (all of the rising edge's updates
+    // settled); the top flushes the recorder and wakes Python at that same edge.
+    always @(negedge clk) done <= rd;
+endmodule
+`default_nettype wire

@@ -1,0 +1,676 @@
+"""Transaction-level lane (LANE=tl): the TB API with Python woken per transaction.
+
+Why: in the VIP lane (tb/env.py TB) cocotbext-axi's channel coroutines and the edge
+monitor resume Python on every clock edge, which caps the testbench at a few k
+cycles/s. Here the simulation top tb/hdl/tb_dma_deleg_tl.v does everything per cycle
+in HDL: AXI4-Lite master transactors (tl_axil_master.v) run queued accesses, the AXI4
+memory (tl_axi_mem.v) answers the data mover with seeded backpressure, latency and
+error zones, and an event recorder writes per busy edge exactly what tb/monitor.py's
+EdgeSample holds into a file. Python wakes only when an access completes, a requested
+number of cycles has passed or a memory dump is ready; every wake first drains the
+recorder into the *same* scoreboard, predictor and checkers as the VIP lane, so every
+rule is judged at its edge with the same code and the same mismatch lines.
+
+What crosses the boundary per access: one write of the command queue, one of its
+count, one `await` of the completion counter, one read of the response slots. Memory
+moves in bulk through files ($readmemh / $writememh).
+
+The bit layouts below mirror the HDL headers (tl_axil_master.v, tl_axi_mem.v,
+tb_dma_deleg_tl.v); queue depth, number of error zones and memory size are read from
+the HDL (vector widths), never assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
+
+from model.hw import (
+    ArHs,
+    ArPresent,
+    AwHs,
+    AwPresent,
+    BHs,
+    HwModel,
+    HwParams,
+    LiteAccess,
+    RBeat,
+    WBeat,
+)
+from tb.coverage import Coverage
+from tb.env import TB, Rsp, params_from_env
+from tb.faults import check_fault
+from tb.memcheck import CopyChecker
+from tb.monitor import EdgeSample, LiteResponse, reader
+from tb.runner import SimContext
+from tb.scoreboard import DelegationScoreboard, current_test_name, reproduce_command
+from tb.timing import QuiesceTimer
+
+# ---- tl_axil_master.v command / response slots
+CMD_W = 72
+CMD_DATA, CMD_STRB, CMD_WRITE, CMD_ORDER, CMD_DELAY = 16, 48, 52, 53, 55
+RSP_W = 99
+RSP_DATA, RSP_TMO, RSP_EDGE = 2, 34, 35
+#: AW/W order of a write: both at once, AW first, W first (tl_axil_master.v `order`)
+ORDERS = {"together": 0, "aw_first": 1, "w_first": 2}
+ADDR_BITS = 16       # AXI4-Lite address width of both ports (SPEC 2)
+DELAY_BITS = 16
+# ---- tl_axi_mem.v
+CHANNELS = ("ar", "r", "aw", "w", "b")   # index order of bp_thr / bp_seed / every / hold
+ZONE_W = 72
+EVERY_MAX = 255
+# ---- files, relative to the simulator's working directory (the run folder)
+REC_FILE = "tl_rec.txt"
+MEM_IN_FILE = "tl_mem_in.hex"
+MEM_OUT_FILE = "tl_mem_out.hex"
+ALL_ONES_64 = (1 << 64) - 1
+_NOT_DATA = re.compile(rb"(?m)^(//|@).*\n")
+
+
+class TlError(RuntimeError):
+    """Bad input to, or a broken promise of, the transaction-level lane."""
+
+
+def _where(tb: TlTB) -> str:
+    """Test, edge and seed of an error, and how to reproduce it."""
+    name = current_test_name() or "?"
+    return (f"test {name}, edge {tb.now()}, run seed {SimContext.from_env().seed} "
+            f"(test seed {tb.seed}); reproduce: {reproduce_command()}")
+
+
+def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
+    """One recorder line (format in tb_dma_deleg_tl.v) -> the EdgeSample the VIP
+    lane's EdgeMonitor would have produced for that edge."""
+    t = line.split()
+    edge = int(t[0], 16)
+    irq = int(t[1], 16)
+    s = EdgeSample(edge=edge, irq_loc=bool(irq & 1), irq_host=(irq >> 1) & irq_host_mask)
+    i = 2
+    n = len(t)
+    dma = s.dma
+    while i < n:
+        k = t[i]
+        if k == "W":
+            dma.append(WBeat(data=int(t[i + 1], 16), strb=int(t[i + 2], 16), last=t[i + 3] == "1"))
+            i += 4
+        elif k == "R":
+            dma.append(RBeat(id=int(t[i + 1], 16), data=int(t[i + 2], 16), resp=int(t[i + 3], 16),
+                             last=t[i + 4] == "1"))
+            i += 5
+        elif k == "AP" or k == "WP":
+            cls = ArPresent if k == "AP" else AwPresent
+            dma.append(cls(id=int(t[i + 1], 16), addr=int(t[i + 2], 16), len=int(t[i + 3], 16),
+                           user=int(t[i + 4], 16)))
+            i += 5
+        elif k == "AH":
+            dma.append(ArHs(id=int(t[i + 1], 16)))
+            i += 2
+        elif k == "WH":
+            dma.append(AwHs(id=int(t[i + 1], 16)))
+            i += 2
+        elif k == "B":
+            dma.append(BHs(id=int(t[i + 1], 16), resp=int(t[i + 2], 16)))
+            i += 3
+        else:
+            port = "loc" if k[0] == "L" else "host"
+            op = k[1:]
+            if op == "W":
+                acc = LiteAccess(write=True, addr=int(t[i + 1], 16), data=int(t[i + 2], 16),
+                                 strb=int(t[i + 3], 16))
+                i += 4
+            elif op == "R":
+                acc = LiteAccess(write=False, addr=int(t[i + 1], 16))
+                i += 2
+            elif op == "b":
+                setattr(s, f"{port}_resp", LiteResponse(edge, True, int(t[i + 1], 16)))
+                i += 2
+                continue
+            elif op == "r":
+                setattr(s, f"{port}_resp", LiteResponse(edge, False, int(t[i + 1], 16),
+                                                        int(t[i + 2], 16)))
+                i += 3
+                continue
+            else:
+                raise TlError(f"recorder line not understood at token {i} ({k!r}): {line!r}")
+            setattr(s, port, acc)
+    return s
+
+
+class TlMonitor:
+    """Feeds recorder lines to its callbacks as EdgeSamples (stands in for EdgeMonitor:
+    the scoreboard, the trace recorder and the coverage subscribe the same way)."""
+
+    def __init__(self, tb: TlTB) -> None:
+        self.tb = tb
+        self._callbacks: list = []
+        self._fh = None   # opened at the first drain: the HDL opens it at time 0
+        self._closed = False
+        self._tail = b""
+        self.after = ALL_ONES_64        # drop lines up to this edge (before the reset)
+        self.samples = 0
+        self.lines = 0
+        self._mask = (1 << tb.params.num_func) - 1
+        self._t0 = tb.now()
+
+    @property
+    def cycles_seen(self) -> int:
+        return self.tb.now() - self._t0
+
+    def add_callback(self, fn) -> None:
+        self._callbacks.append(fn)
+
+    def reset(self) -> None:
+        """Nothing to forget: the recorder pairs write halves in HDL and clears them in
+        reset; lines before the reset are dropped by edge (``after``)."""
+
+    def drain(self) -> None:
+        """Parse every line flushed so far and feed it, in edge order, to the callbacks."""
+        if self._closed:
+            return
+        if self._fh is None:
+            self._fh = open(REC_FILE, "rb", buffering=0)  # noqa: SIM115 - closed by finish
+            self._fh.seek(0, os.SEEK_END)   # lines of earlier tests (dropped anyway)
+        data = self._fh.readall()
+        if not data:
+            return
+        data = self._tail + data
+        cut = data.rfind(b"\n") + 1
+        self._tail = data[cut:]
+        mask = self._mask
+        after = self.after
+        cbs = self._callbacks
+        for line in data[:cut].decode().splitlines():
+            self.lines += 1
+            s = parse_line(line, mask)
+            if s.edge <= after:
+                continue
+            self.samples += 1
+            for cb in cbs:
+                cb(s)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._fh is not None:
+            self._fh.close()
+
+
+@dataclass(frozen=True)
+class Access:
+    """One queued AXI4-Lite access of a transactor (see tl_axil_master.v)."""
+
+    write: bool
+    addr: int
+    data: int = 0
+    strb: int = 0xF
+    order: str = "together"
+    delay: int = 0
+
+    def encode(self) -> int:
+        return (self.addr | self.data << CMD_DATA | self.strb << CMD_STRB
+                | int(self.write) << CMD_WRITE | ORDERS[self.order] << CMD_ORDER
+                | self.delay << CMD_DELAY)
+
+
+class TlPort:
+    """Register access on one AXI4-Lite port through its HDL transactor.
+
+    Same API as tb/env.py Port (read -> Rsp, write -> resp) plus ``run`` for a batch of
+    accesses with AW/W order and issue delays. One Python wake per completion.
+    """
+
+    def __init__(self, tb: TlTB, name: str, handle) -> None:
+        self.tb = tb
+        self.name = name
+        self.h = handle
+        self.depth = len(handle.cmdq) // CMD_W
+        self._slots = [0] * self.depth
+        self._read_rd = reader(handle.rd)
+        self._read_rsp = reader(handle.rspq)
+        self.pushed = int(handle.wr.value)
+        self.completed = self._read_rd()
+        if self.completed != self.pushed:
+            raise TlError(f"{name} transactor has {self.pushed - self.completed} access(es) "
+                          f"of an earlier test still queued ({_where(tb)})")
+        self._lock = Lock()
+        self._queued: deque[Access] = deque()   # pushed, not yet completed, in order
+        self._results: dict[int, Rsp | str] = {}  # completed: response, or watchdog message
+        self._ev = Event()                        # set by TlTB._dispatch on completions
+
+    def check(self, acc: Access) -> None:
+        """A malformed access is refused before anything reaches the HDL."""
+        bad = None
+        if not 0 <= acc.addr < 1 << ADDR_BITS:
+            bad = f"address {acc.addr:#x} is outside the {ADDR_BITS}-bit AXI4-Lite space"
+        elif not 0 <= acc.strb <= 0xF:
+            bad = f"strb {acc.strb:#x} is not a 4-bit byte mask"
+        elif not 0 <= acc.data < 1 << 32:
+            bad = f"data {acc.data:#x} is not 32-bit"
+        elif acc.order not in ORDERS:
+            bad = f"order {acc.order!r} is not one of {', '.join(ORDERS)}"
+        elif not 0 <= acc.delay < 1 << DELAY_BITS:
+            bad = f"issue delay {acc.delay} is outside 0..{(1 << DELAY_BITS) - 1} cycles"
+        if bad:
+            raise TlError(f"malformed {self.name} access {acc}: {bad} ({_where(self.tb)})")
+
+    def _push(self, acc: Access) -> None:
+        self.check(acc)
+        if self.pushed - self.completed >= self.depth:
+            raise TlError(f"{self.name} transactor queue overflow: {self.depth} access(es) "
+                          f"already queued ({_where(self.tb)})")
+        self._slots[self.pushed % self.depth] = acc.encode()
+        self._queued.append(acc)
+        self.pushed += 1
+        packed = 0
+        for k, v in enumerate(self._slots):
+            packed |= v << (k * CMD_W)
+        self.h.cmdq.value = packed
+        self.h.wr.value = self.pushed & 0xFFFFFFFF
+        self.tb._ensure_dispatcher()
+
+    def _collect(self) -> None:
+        """Called by TlTB._dispatch at a wake: take the completions the HDL made."""
+        rd = self._read_rd()
+        if rd == self.completed & 0xFFFFFFFF:
+            return
+        bits = self._read_rsp()
+        while self.completed & 0xFFFFFFFF != rd:
+            k = self.completed
+            r = bits >> ((k % self.depth) * RSP_W)
+            acc = self._queued.popleft()
+            self.completed += 1
+            if r >> RSP_TMO & 1:
+                self._results[k] = (f"{self.name} {acc}: no {'B' if acc.write else 'R'} "
+                                    f"response from the DUT within the transactor's watchdog")
+            else:
+                self._results[k] = Rsp(r & 3, r >> RSP_DATA & 0xFFFFFFFF)
+        self._ev.set()
+
+    async def run(self, accesses: Iterable[Access]) -> list[Rsp]:
+        """Queue accesses (at most the queue depth), wait for all of them; responses
+        in order. A response that never comes ends in TlError (the HDL watchdog)."""
+        accs = list(accesses)
+        async with self._lock:
+            if len(accs) > self.depth - (self.pushed - self.completed):
+                raise TlError(f"{self.name} transactor queue overflow: {len(accs)} access(es) "
+                              f"for {self.depth - (self.pushed - self.completed)} free slot(s) "
+                              f"({_where(self.tb)})")
+            first = self.pushed
+            for a in accs:
+                self._push(a)
+            target = self.pushed
+            while self.completed < target:
+                self._ev.clear()
+                await self._ev.wait()
+            for k in [k for k in self._results if k < first]:
+                del self._results[k]   # earlier pushes, never awaited: collected, dropped
+            out: list[Rsp] = []
+            for k in range(first, target):
+                r = self._results.pop(k)
+                if isinstance(r, str):
+                    raise TlError(f"{r} ({_where(self.tb)})")
+                out.append(r)
+            return out
+
+    async def read(self, addr: int) -> Rsp:
+        return (await self.run([Access(False, addr & ~3)]))[0]
+
+    async def write(self, addr: int, data: int, strb: int = 0xF, *, order: str = "together",
+                    delay: int = 0) -> int:
+        """As tb/env.py Port.write: contiguous strobes carry only their bytes (as
+        cocotbext-axi's AxiLiteMaster.write sends them), other patterns the whole word."""
+        if not 0 <= strb <= 0xF:
+            raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
+        data &= 0xFFFFFFFF
+        lanes = [i for i in range(4) if strb >> i & 1]
+        if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)):
+            mask = 0
+            for i in lanes:
+                mask |= 0xFF << (8 * i)
+            data &= mask
+        acc = Access(True, addr & ~3, data, strb, order, delay)
+        return (await self.run([acc]))[0].resp
+
+
+class TlMem:
+    """Bulk access to the HDL memory: ``write`` now (applied at the next rising edge,
+    before that edge's beats), ``await read`` through a dump file."""
+
+    def __init__(self, tb: TlTB, handle, size: int) -> None:
+        self.tb = tb
+        self.h = handle
+        self.size = size
+        self._load_req = int(handle.load_req.value)
+        self._load_done = reader(handle.load_done)
+        self._segs: list[tuple[int, np.ndarray]] = []
+        self._dump_req = int(handle.dump_req.value)
+        self._dump_done = reader(handle.dump_done)
+        self._ev = Event()   # set by TlTB._dispatch when the requested dump is written
+        # a new TB starts from zeroed memory, as the VIP lane's new AxiRam does
+        handle.clear_req.value = (int(handle.clear_req.value) + 1) & 0xFFFFFFFF
+
+    def _range(self, lo: int, n: int) -> None:
+        if lo < 0 or n < 0 or lo + n > self.size:
+            raise TlError(f"memory range [{lo:#x}, {lo + n:#x}) is outside the "
+                          f"{self.size:#x}-byte memory ({_where(self.tb)})")
+
+    def dumped(self) -> bool:
+        return self._dump_done() == self._dump_req & 0xFFFFFFFF
+
+    def _collect(self) -> None:
+        """Called by TlTB._dispatch at a wake."""
+        if self.dumped():
+            self._ev.set()
+
+    def load_pending(self) -> bool:
+        return self._load_done() != self._load_req
+
+    def write(self, lo: int, data) -> None:
+        arr = np.frombuffer(bytes(data), dtype=np.uint8) if not isinstance(data, np.ndarray) \
+            else np.asarray(data, dtype=np.uint8)
+        self._range(lo, arr.size)
+        if self._load_done() == self._load_req:   # the previous file was loaded
+            self._segs = []
+            self._load_req += 1
+        self._segs.append((lo, arr.copy()))
+        self.h.load_lo.value = min(a for a, _ in self._segs)
+        self.h.load_hi.value = max(a + seg.size for a, seg in self._segs)
+        with open(MEM_IN_FILE, "wb") as fh:
+            for a, seg in self._segs:
+                fh.write(f"@{a:x}\n".encode())
+                hexd = np.frombuffer(seg.tobytes().hex().encode(), dtype=np.uint8).reshape(-1, 2)
+                lines = np.empty((seg.size, 3), dtype=np.uint8)
+                lines[:, :2] = hexd
+                lines[:, 2] = ord("\n")
+                fh.write(lines.tobytes())
+        self.h.load_req.value = self._load_req
+
+    async def read(self, lo: int, n: int) -> bytes:
+        self._range(lo, n)
+        if n == 0:
+            return b""
+        self._dump_req += 1
+        self.h.dump_lo.value = lo
+        self.h.dump_hi.value = lo + n - 1
+        self.h.dump_req.value = self._dump_req & 0xFFFFFFFF
+        self.tb._ensure_dispatcher()
+        while not self.dumped():
+            self._ev.clear()
+            await self._ev.wait()
+        # one byte per line; Icarus adds "// 0x<addr>" lines (and "@" lines are legal)
+        raw = _NOT_DATA.sub(b"", Path(MEM_OUT_FILE).read_bytes())
+        out = bytes.fromhex(raw.replace(b"\n", b"").decode())
+        if len(out) != n:
+            raise TlError(f"memory dump of [{lo:#x}, {lo + n:#x}) returned {len(out)} bytes "
+                          f"({_where(self.tb)})")
+        return out
+
+
+class TlFaults:
+    """tb/faults.py MemFaults for the HDL memory: error zones and R/B latency."""
+
+    def __init__(self, tb: TlTB, handle) -> None:
+        self.tb = tb
+        self.h = handle
+        self.nzones = len(handle.zones) // ZONE_W
+        self.faults: list[tuple[int, int, int, str]] = []
+        self._inj0 = (int(handle.inj_r.value), int(handle.inj_b.value))
+        self._write()
+
+    def _write(self) -> None:
+        packed = 0
+        for k, (lo, hi, resp, on) in enumerate(self.faults):
+            e = lo | hi << 32 | resp << 64 | int("r" in on) << 66 | int("w" in on) << 67
+            packed |= e << (k * ZONE_W)
+        self.h.zones.value = packed
+
+    def add(self, lo: int, hi: int, resp: int, on: str = "rw") -> None:
+        check_fault(resp, on)
+        if not 0 <= lo < hi < 1 << 32:
+            raise TlError(f"error zone [{lo:#x}, {hi:#x}) must be a non-empty range below 4 GiB "
+                          f"({_where(self.tb)})")
+        if len(self.faults) == self.nzones:
+            raise TlError(f"the HDL memory holds {self.nzones} error zones; all are in use "
+                          f"({_where(self.tb)})")
+        self.faults.append((lo, hi, resp, on))
+        self._write()
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self._write()
+
+    @property
+    def injected(self) -> dict[str, int]:
+        return {"r": int(self.h.inj_r.value) - self._inj0[0],
+                "b": int(self.h.inj_b.value) - self._inj0[1]}
+
+    @property
+    def read_latency(self) -> int:
+        return int(self.h.lat_r.value)
+
+    @read_latency.setter
+    def read_latency(self, n: int) -> None:
+        self.h.lat_r.value = n
+
+    @property
+    def write_latency(self) -> int:
+        return int(self.h.lat_b.value)
+
+    @write_latency.setter
+    def write_latency(self, n: int) -> None:
+        self.h.lat_b.value = n
+
+
+class TlTB(TB):
+    """TB of the transaction-level lane: same API and the same checkers as tb/env.py TB
+    (model, scoreboard, quiesce timer, copy checker, coverage), HDL transactors below."""
+
+    def __init__(self, dut, *, params: HwParams | None = None,
+                 model_cls: type[HwModel] = HwModel) -> None:
+        # not TB.__init__: that builds the cocotbext-axi models this lane replaces
+        self.dut = dut
+        self.params = params or params_from_env()
+        self.seed = int(cocotb.RANDOM_SEED)
+        self.rng = random.Random(self.seed)
+        self.log = logging.getLogger("cocotb.tb")
+        self.log.setLevel(logging.INFO)
+        self.log.info("run seed %d (test seed %d), params %s, lane tl; reproduce: %s",
+                      SimContext.from_env().seed, self.seed, self.params, reproduce_command())
+        self._cycle = reader(dut.cycle)
+        self.mem = TlMem(self, dut.mem, self.params.mem_size)
+        self._faults = TlFaults(self, dut.mem)  # type: ignore[assignment]  # tb.faults
+        self.set_backpressure(0.0)
+        self.dut.wake_at.value = ALL_ONES_64
+        self._wake_at = ALL_ONES_64
+        self._any_trig = dut.wake_any.value_change
+        self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
+        self._dispatcher = None
+        self.mon = TlMonitor(self)
+        self.loc = TlPort(self, "loc", dut.loc_m)
+        self.host = TlPort(self, "host", dut.host_m)
+        self.model_cls = model_cls
+        self.model = model_cls(self.params)
+        self.reset_edge: int | None = None
+        self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
+        self.timer = QuiesceTimer(self)
+        self.copies = CopyChecker(self)
+        self.cov = Coverage(self)
+
+    # ------------------------------------------------------------ lifecycle
+    def now(self) -> int:
+        return self._cycle()
+
+    def drain(self) -> None:
+        """Bring the scoreboard up to the recorder's last flushed edge."""
+        self.mon.drain()
+
+    async def reset(self, cycles: int = 4) -> None:
+        """Synchronous reset, as TB.reset; the recorder's lines up to the last reset edge
+        are dropped (they belong to the time before this model)."""
+        self.dut.rst.value = 1
+        for _ in range(cycles):
+            await RisingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        await FallingEdge(self.dut.clk)
+        # (not at construction: Verilator applies the HDL initial values after time 0)
+        mem_bytes = 1 << int(self.dut.mem_aw.value)
+        if mem_bytes != self.params.mem_size:
+            raise TlError(f"the HDL memory holds {mem_bytes:#x} bytes, the model "
+                          f"{self.params.mem_size:#x} ({_where(self)})")
+        last_reset_edge = self.now()
+        self.mon.after = ALL_ONES_64
+        self.drain()
+        self.model = self.model_cls(self.params, mem=self.model.mem)
+        if last_reset_edge > 0:
+            self.model.edge(last_reset_edge)
+        self.reset_edge = last_reset_edge
+        self.mon.after = last_reset_edge
+        self.sb.attach(self.model)
+
+    async def cycles(self, n: int) -> None:
+        """Wait n clock periods: one HDL wake-up (wake_at), however long. Concurrent
+        waits share one waker task, so a wake resumes only the waits that are due."""
+        if n <= 0:
+            return
+        target = self.now() + n
+        ev = self._sleepers.get(target)
+        if ev is None:
+            ev = self._sleepers[target] = Event()
+            self._arm()
+        self._ensure_dispatcher()
+        await ev.wait()
+
+    def _ensure_dispatcher(self) -> None:
+        if self._dispatcher is None:
+            self._dispatcher = cocotb.start_soon(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        """The one task the HDL wakes (wake_any): drain the recorder, then resume the
+        waiting tasks in a fixed order (local port, host port, memory dump, timers by
+        edge), never in the simulator's callback order."""
+        while True:
+            await self._any_trig
+            self.drain()
+            self.loc._collect()
+            self.host._collect()
+            self.mem._collect()
+            now = self.now()
+            for t in sorted(t for t in self._sleepers if t <= now):
+                self._sleepers.pop(t).set()
+            self._arm()
+
+    def _arm(self) -> None:
+        at = min(self._sleepers) if self._sleepers else ALL_ONES_64
+        if at != self._wake_at:
+            self._wake_at = at
+            self.dut.wake_at.value = at
+
+    # ------------------------------------------------------------ memory and bus
+    def set_backpressure(self, level: float, rng: random.Random | None = None) -> None:
+        """Random stalls on every memory channel (0 = none); draws from `rng` (default
+        tb.rng) exactly as the VIP lane does, and clears throttles and holds as it does."""
+        rng = rng or self.rng
+        h = self.dut.mem
+        thr = min(0xFFFF, round(level * 0x10000)) if level > 0 else 0
+        if level > 0:
+            seeds = [rng.getrandbits(32) for _ in CHANNELS]
+            h.bp_seed.value = sum(s << (32 * k) for k, s in enumerate(seeds))
+            h.bp_load.value = (int(h.bp_load.value) + 1) & 0xFFFFFFFF
+        h.bp_thr.value = sum(thr << (16 * k) for k in range(len(CHANNELS)))
+        h.every.value = 0
+        h.hold.value = 0
+
+    def _chan(self, ch: str) -> int:
+        if ch not in CHANNELS:
+            raise TlError(f"memory channel {ch!r} is not one of {', '.join(CHANNELS)} "
+                          f"({_where(self)})")
+        return CHANNELS.index(ch)
+
+    def stall_every(self, ch: str, n: int) -> None:
+        """Channel `ch` moves one cycle in n (replaces its random stalls)."""
+        k = self._chan(ch)
+        if not 1 <= n <= EVERY_MAX:
+            raise TlError(f"stall_every: n={n} is outside 1..{EVERY_MAX} ({_where(self)})")
+        h = self.dut.mem
+        h.every.value = (int(h.every.value) & ~(0xFF << (8 * k))) | n << (8 * k)
+        h.bp_thr.value = int(h.bp_thr.value) & ~(0xFFFF << (16 * k))
+
+    def hold(self, ch: str, on: bool) -> None:
+        """Stop channel `ch` until released (release: no stalls on it at all)."""
+        k = self._chan(ch)
+        h = self.dut.mem
+        h.hold.value = (int(h.hold.value) & ~(1 << k)) | int(on) << k
+        h.every.value = int(h.every.value) & ~(0xFF << (8 * k))
+        h.bp_thr.value = int(h.bp_thr.value) & ~(0xFFFF << (16 * k))
+
+    def write_memory(self, lo: int, data: np.ndarray) -> None:
+        hi = lo + len(data)
+        self.mem.write(lo, np.asarray(data, dtype=np.uint8))
+        self.model.mem[lo:hi] = data
+        self.copies.memory_written(lo, hi)
+
+    async def adopt_ram(self, lo: int, hi: int) -> None:  # type: ignore[override]
+        """TB.adopt_ram, awaited here: the bytes come from an HDL memory dump."""
+        self.model.mem[lo:hi] = np.frombuffer(await self.mem.read(lo, hi - lo), dtype=np.uint8)
+        self.copies.memory_written(lo, hi)
+
+    async def image(self) -> np.ndarray:
+        """The whole HDL memory; only its watermark [wm_lo, wm_hi) (every byte loaded or
+        written since the clear; the rest is 0) crosses the boundary."""
+        h = self.dut.mem
+        if self.mem.load_pending():
+            await self.cycles(1)   # the load (and its watermark) applies at the next edge
+        lo, hi = int(h.wm_lo.value), int(h.wm_hi.value)
+        img = np.zeros(self.params.mem_size, dtype=np.uint8)
+        if lo < hi:
+            img[lo:hi] = np.frombuffer(await self.mem.read(lo, hi - lo), dtype=np.uint8)
+        return img
+
+    async def check_memory(self) -> None:  # type: ignore[override]
+        """HDL memory must equal the model's memory image byte for byte."""
+        ram = await self.image()
+        diff = np.flatnonzero(ram != self.model.mem)
+        if diff.size:
+            a = int(diff[0])
+            self.sb._mismatch(self.now(), "mem", None,
+                              f"memory differs at {diff.size} byte(s), first {a:#x}",
+                              int(self.model.mem[a]), int(ram[a]))
+
+    async def finish(self) -> None:
+        """End of test, as TB.finish: drain, then require a clean scoreboard."""
+        await self.cycles(4)
+        for p in (self.loc, self.host):
+            if p.pushed != p.completed:
+                raise TlError(f"{p.name} transactor: {p.pushed - p.completed} access(es) "
+                              f"never awaited ({_where(self)})")
+        self.cov.export()
+        self.timer.finalize()
+        await self.check_memory()
+        self.sb.check()
+        self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
+                      "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)
+        c = self.copies
+        self.log.info("copy checker: %d verified, %d skipped, %d not completed",
+                      c.verified, c.skipped, c.aborted)
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            self._dispatcher = None
+        self.mon.close()
+
+
+def new_tb(dut, **kw) -> TB:
+    """The TB of this run's lane (DD_LANE, set by tb/runner.py): TB or TlTB."""
+    lane = SimContext.from_env().lane
+    return TlTB(dut, **kw) if lane == "tl" else TB(dut, **kw)
+
+
+__all__ = ["Access", "TlError", "TlTB", "new_tb", "parse_line"]
