@@ -131,13 +131,18 @@ def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
             elif op == "R":
                 acc = LiteAccess(write=False, addr=int(t[i + 1], 16))
                 i += 2
-            elif op == "b":
-                setattr(s, f"{port}_resp", LiteResponse(edge, True, int(t[i + 1], 16)))
+            elif op == "A":  # a read handshaken beside the executed write (EdgeSample.*_also)
+                setattr(s, f"{port}_also", LiteAccess(write=False, addr=int(t[i + 1], 16)))
+                i += 2
+                continue
+            elif op == "b":  # every B and R of the edge, B first (as EdgeMonitor)
+                rsp = LiteResponse(edge, True, int(t[i + 1], 16))
+                setattr(s, f"{port}_resp", (*getattr(s, f"{port}_resp"), rsp))
                 i += 2
                 continue
             elif op == "r":
-                setattr(s, f"{port}_resp", LiteResponse(edge, False, int(t[i + 1], 16),
-                                                        int(t[i + 2], 16)))
+                rsp = LiteResponse(edge, False, int(t[i + 1], 16), int(t[i + 2], 16))
+                setattr(s, f"{port}_resp", (*getattr(s, f"{port}_resp"), rsp))
                 i += 3
                 continue
             else:

@@ -27,7 +27,10 @@ MODULES = runner.discover()
 
 def tl_wanted(sim: str, pset: str) -> bool:
     """The transaction-level subset of ``make test`` (see the module docstring)."""
-    return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus")
+    # bug_lite_tie's stimulus (a read and a write on one port in one edge) needs two
+    # masters per port; the tl lane has one transactor per port (its test skips there)
+    return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus"
+                                 and pset != "bug_lite_tie")
 
 
 def _cases() -> list:

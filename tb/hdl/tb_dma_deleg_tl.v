@@ -14,7 +14,8 @@
 // same code. Line format (hex numbers; parsed by tb/tl.py parse_line):
 //   <edge> <irq: irq_host<<1 | irq_loc> then tokens, in this order:
 //   LW addr data strb | LR addr        access executed at this edge (port L / H)
-//   Lb resp | Lr resp data             B / R handshake of that port
+//   LA addr                            a read handshaken beside the executed write
+//   Lb resp, Lr resp data              every B / R handshake of that port (B first)
 //   AP id addr len user, AH id, R id data resp last, WP id addr len user, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
 // The file is flushed at every falling edge that wakes Python (wake_any), so a wake
@@ -189,28 +190,34 @@ module tb_dma_deleg_tl #(
                     awv = l_awv; aw = l_aw; wv = l_wv; w = l_w;
                     if (mon[0]) begin awv = 1'b1; aw = s_axil_loc_awaddr; end
                     if (mon[1]) begin wv = 1'b1; w = {s_axil_loc_wstrb, s_axil_loc_wdata}; end
+                    // every handshake of the edge (as tb/monitor.py): a read beside an
+                    // executed write is reported too (LA), never dropped
                     if (awv && wv) begin
                         $fwrite(fd, " LW %0h %0h %0h", aw, w[31:0], w[35:32]);
                         awv = 1'b0; wv = 1'b0;
+                        if (mon[2]) $fwrite(fd, " LA %0h", s_axil_loc_araddr);
                     end else if (mon[2]) begin
                         $fwrite(fd, " LR %0h", s_axil_loc_araddr);
                     end
                     l_awv <= awv; l_aw <= aw; l_wv <= wv; l_w <= w;
                     if (mon[3]) $fwrite(fd, " Lb %0h", s_axil_loc_bresp);
-                    else if (mon[4]) $fwrite(fd, " Lr %0h %0h", s_axil_loc_rresp, s_axil_loc_rdata);
+                    if (mon[4]) $fwrite(fd, " Lr %0h %0h", s_axil_loc_rresp, s_axil_loc_rdata);
                     // host port
                     awv = h_awv; aw = h_aw; wv = h_wv; w = h_w;
                     if (mon[5]) begin awv = 1'b1; aw = s_axil_host_awaddr; end
                     if (mon[6]) begin wv = 1'b1; w = {s_axil_host_wstrb, s_axil_host_wdata}; end
+                    // every handshake of the edge (as tb/monitor.py): a read beside an
+                    // executed write is reported too (HA), never dropped
                     if (awv && wv) begin
                         $fwrite(fd, " HW %0h %0h %0h", aw, w[31:0], w[35:32]);
                         awv = 1'b0; wv = 1'b0;
+                        if (mon[7]) $fwrite(fd, " HA %0h", s_axil_host_araddr);
                     end else if (mon[7]) begin
                         $fwrite(fd, " HR %0h", s_axil_host_araddr);
                     end
                     h_awv <= awv; h_aw <= aw; h_wv <= wv; h_w <= w;
                     if (mon[8]) $fwrite(fd, " Hb %0h", s_axil_host_bresp);
-                    else if (mon[9]) $fwrite(fd, " Hr %0h %0h", s_axil_host_rresp, s_axil_host_rdata);
+                    if (mon[9]) $fwrite(fd, " Hr %0h %0h", s_axil_host_rresp, s_axil_host_rdata);
                     // m_axi, in EdgeMonitor._sample_dma order
                     if (mon[10] && !(prev[10] && !prev[11]))
                         $fwrite(fd, " AP %0h %0h %0h %0h", m_axi_arid, m_axi_araddr, m_axi_arlen, m_axi_aruser);
