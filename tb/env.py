@@ -25,6 +25,7 @@ from model.addrmap import loc_win_addr as loc_win  # noqa: F401
 from model.addrmap import own_addr as own_reg  # noqa: F401
 from model.hw import HwModel, HwParams
 from tb.coverage import Coverage
+from tb.hdlcheck import HdlCheckers
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeMonitor
 from tb.runner import CLK_PERIOD_NS, SimContext
@@ -139,6 +140,8 @@ class TB:
         self.copies = CopyChecker(self)   # dst == src for every completed copy (tb/memcheck.py)
         # functional coverage, sampled by a scoreboard observer (tb/coverage.py)
         self.cov = Coverage(self)
+        # HDL property and protocol checkers report into the scoreboard (tb/hdlcheck.py)
+        self.checkers = HdlCheckers(dut, self.sb, self.log)
 
     # ------------------------------------------------------------ lifecycle
     async def reset(self, cycles: int = 4) -> None:
@@ -235,6 +238,7 @@ class TB:
         self.cov.export()  # coverage_<test>.yml in the run folder (tools/covmerge.py)
         self.timer.finalize()
         self.check_memory()
+        self.checkers.check()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)

@@ -1,0 +1,1 @@
+tb_dma_deleg.v
