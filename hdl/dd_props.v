@@ -32,12 +32,16 @@
 //                   LOCAL, unfenced channel with an interrupt status bit set
 //   irq_host_source irq_host[f] high only with a channel DELEGATED to f that has an
 //                   interrupt status bit set
+//   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
+//                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
+//                   running one from the edge after its last response (SPEC 2.3 bound)
 `default_nettype none
 `include "dma_deleg_regs.vh"
 `include "dd_wdbg.vh"
 module dd_props #(
     parameter NUM_FUNC = 2,
     parameter ID_W     = 4,
+    parameter Q_IDLE_MAX = 4,     // SPEC 2.3; model/timing.py Q_IDLE_MAX (tests/test_props_consts.py)
     parameter MSG_W    = 8 * 256
 ) (
     input  wire                     clk,
@@ -92,9 +96,9 @@ module dd_props #(
     output reg  [31:0]              fail_count
 );
     localparam [1:0] OKAY = 2'b00;
-    localparam NP = 8;
+    localparam NP = 9;
     localparam P_HOST_OKAY = 0, P_READ_ZERO = 1, P_REFUSED = 2, P_USER = 3, P_REQ = 4,
-               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7;
+               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8;
 
     // ------------------------------------------------------------ helpers
     function [1:0] st_of;   input [3:0] g; input [16*2-1:0] v; st_of = v[g*2 +: 2]; endfunction
@@ -184,6 +188,12 @@ module dd_props #(
     wire       id_ok_aw = ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_awid} >> 4) == 0;
 
     reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
+    reg [2:0]  q_idle [0:15];                   // consecutive earlier edges QUIESCING, not RUNNING
+    function q_idle_now;                        // QUIESCING and not RUNNING in S(e)
+        input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w;
+        q_idle_now = stv[g*2 +: 2] == `DD_ST_QUIESCING
+                     && w[g*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] != `DD_CH_RUNNING;
+    endfunction
 
     // ------------------------------------------------------------- violations
     reg [NP-1:0] v;
@@ -240,6 +250,9 @@ module dd_props #(
                     && win[k*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}}) begin
                     v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = gk;
                 end
+                if (q_idle_now(gk, st, win) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
+                    v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = gk;
+                end
                 if (st_of(gk, st) == `DD_ST_LOCAL && !unsafe_of(gk, own_stat)
                     && (win[k*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[k*`DD_WDBG_W + `DD_WDBG_INT_ABORT]))
                     any_loc_src = 1'b1;
@@ -263,7 +276,11 @@ module dd_props #(
     always @(posedge clk) begin
         edge_n <= edge_n + 64'd1;
         if (rst) armed <= 1'b1;
-        for (j = 0; j < 16; j = j + 1) st_q[j] <= st[j*2 +: 2];
+        for (j = 0; j < 16; j = j + 1) begin
+            st_q[j] <= rst ? `DD_ST_LOCAL : st[j*2 +: 2];   // a reset is no transition
+            if (rst || !q_idle_now(j[3:0], st, win)) q_idle[j] <= 3'd0;
+            else if (q_idle[j] != 3'd7) q_idle[j] <= q_idle[j] + 3'd1;
+        end
         ar_vq <= m_arvalid; ar_rq <= m_arready; aw_vq <= m_awvalid; aw_rq <= m_awready;
         if (ar_new && id_ok_ar) ar_user_tab[arg] <= m_aruser;
         if (rst) begin
@@ -307,6 +324,18 @@ module dd_props #(
     always @* if (chk) assert (v == {NP{1'b0}});
     initial assume (rst);
     initial armed = 1'b0;
+    always @(posedge clk) begin msg <= {MSG_W{1'b0}}; fail_ev <= 1'b0; fail_count <= 32'd0; end  // unused here
+    // every ownership transition of channel 0 is reachable (tools/formal.py, task cover)
+    reg unsafe_q0;
+    always @(posedge clk) unsafe_q0 <= !rst && unsafe_of(4'd0, own_stat);
+    always @* if (chk) begin
+        cover (st_q[0] == `DD_ST_LOCAL && st_of(4'd0, st) == `DD_ST_DELEGATED);
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_QUIESCING);
+        cover (st_q[0] == `DD_ST_QUIESCING && st_of(4'd0, st) == `DD_ST_LOCAL);
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && !unsafe_of(4'd0, own_stat));
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && unsafe_of(4'd0, own_stat));
+        cover (unsafe_q0 && !unsafe_of(4'd0, own_stat));
+    end
 `else
     // ------------------------------------------------------------- reporting
     initial begin
@@ -334,6 +363,9 @@ module dd_props #(
             else if (v[P_SCRUB])
                 $sformat(m, "scrub at edge %0d: channel %0d entered STATE %0d with a window that is not all zero",
                          edge_n + 64'd1, v_g[P_SCRUB], st_of(v_g[P_SCRUB], st));
+            else if (v[P_Q_BOUND])
+                $sformat(m, "q_bound at edge %0d: channel %0d still QUIESCING, not RUNNING, %0d edges after its last activity (bound Q_IDLE_MAX=%0d)",
+                         edge_n + 64'd1, v_g[P_Q_BOUND], Q_IDLE_MAX, Q_IDLE_MAX);
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);

@@ -117,9 +117,9 @@ EXPECTED = {
     "DD_BUG_NO_FENCE": "AR for a channel not allowed to pick",
 }
 
-#: The hdl/dd_props.v property each bug must fire. DD_BUG_SLOW_QUIESCE has none: the
-#: quiesce bound is a timing rule, checked by tb/timing.py, not a security property.
+#: The hdl/dd_props.v property each bug must fire.
 EXPECTED_PROP = {
+    "DD_BUG_SLOW_QUIESCE": "q_bound",
     "DD_BUG_LEAK_HOST_WRITE": "host_okay",
     "DD_BUG_EXTRA_BURST": "req_after_t0",
     "DD_BUG_NO_FENCE": "req_after_t0",

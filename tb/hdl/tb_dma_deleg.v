@@ -59,6 +59,10 @@ module tb_dma_deleg #(
     wire        irq_loc;
     wire [NUM_FUNC-1:0] irq_host;
 
+    // The RTL's ownership STATE of every channel slot (2 bits each): tb/timing.py measures
+    // quiesce lengths on it, waking only when it changes.
+    wire [31:0] own_state = dut.ch_state;
+
     // Monitor vector; bit layout is mirrored in tb/monitor.py (MON_* constants).
     wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
     wire [7:0] irq_host8 = irq_host9[7:0];
