@@ -8,8 +8,8 @@ stepped each sampled edge). Per quiesce it records
   final response at or after ``t0``): bytes and phase (read / write),
 * the last response edge of the channel's traffic (model.last_resp),
 * the completion, from the RTL's own STATE: the edge ``x`` at which the RTL's STATE of
-  the channel leaves QUIESCING (``tb_dma_deleg.own_state``, watched by one coroutine
-  that wakes only when some channel's STATE changes); STATE is LOCAL from ``S(x+1)``,
+  the channel leaves QUIESCING (``tb_dma_deleg.own_state``, a registered copy of the
+  RTL's STATE, watched by one coroutine that wakes only when it changes); STATE is LOCAL from ``S(x+1)``,
   so the measured length is ``x + 1 - t0``. Measuring on the RTL, not on the model,
   means a model mistake cannot hide a slow RTL; the model's "qdone" edge and its
   Q_CYCLES must agree with the measurement (a "model" mismatch otherwise),
@@ -205,7 +205,8 @@ class QuiesceTimer:
                 continue
             cur = int(v)
             if prev is not None and int(dut.rst.value) == 0:
-                e = int(dut.cycle.value)  # after the e-th edge: STATE shows S(e+1)
+                # after edge e+1, own_state shows S(e+1): the STATE changed at edge e
+                e = int(dut.cycle.value) - 1
                 for g in range(16):
                     was, now = (prev >> 2 * g) & 3, (cur >> 2 * g) & 3
                     if was == regs.OWN_QUIESCING and now != regs.OWN_QUIESCING:

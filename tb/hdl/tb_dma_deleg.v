@@ -59,9 +59,12 @@ module tb_dma_deleg #(
     wire        irq_loc;
     wire [NUM_FUNC-1:0] irq_host;
 
-    // The RTL's ownership STATE of every channel slot (2 bits each): tb/timing.py measures
-    // quiesce lengths on it, waking only when it changes.
-    wire [31:0] own_state = dut.ch_state;
+    // The RTL's ownership STATE of every channel slot (2 bits each), one edge late: after
+    // edge e it shows S(e). tb/timing.py measures quiesce lengths on it, waking only when
+    // it changes. A register, not an alias of dut.ch_state: Verilator may not report
+    // value changes of a wire that merely renames internal state.
+    reg [31:0] own_state = 32'd0;
+    always @(posedge clk) own_state <= dut.ch_state;
 
     // Monitor vector; bit layout is mirrored in tb/monitor.py (MON_* constants).
     wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
