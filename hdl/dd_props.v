@@ -321,7 +321,18 @@ module dd_props #(
 
 `ifdef FORMAL
     // formal/: every property is an assertion once the first reset is over
-    always @* if (chk) assert (v == {NP{1'b0}});
+    // one assertion per property, so that a failure's source line names it
+    always @* if (chk) begin
+        host_okay:       assert (!v[P_HOST_OKAY]);
+        host_read_zero:  assert (!v[P_READ_ZERO]);
+        refused_write:   assert (!v[P_REFUSED]);
+        axi_user:        assert (!v[P_USER]);
+        req_after_t0:    assert (!v[P_REQ]);
+        scrub:           assert (!v[P_SCRUB]);
+        irq_loc_source:  assert (!v[P_IRQ_LOC]);
+        irq_host_source: assert (!v[P_IRQ_HOST]);
+        q_bound:         assert (!v[P_Q_BOUND]);
+    end
     initial assume (rst);
     initial armed = 1'b0;
     always @(posedge clk) begin msg <= {MSG_W{1'b0}}; fail_ev <= 1'b0; fail_count <= 32'd0; end  // unused here
