@@ -56,14 +56,12 @@ module dd_props #(
     input  wire                     h_wready,
     input  wire [1:0]               h_bresp,
     input  wire                     h_bvalid,
-    input  wire                     h_bready,
     input  wire [15:0]              h_araddr,
     input  wire                     h_arvalid,
     input  wire                     h_arready,
     input  wire [31:0]              h_rdata,
     input  wire [1:0]               h_rresp,
     input  wire                     h_rvalid,
-    input  wire                     h_rready,
     // local AXI4-Lite port (write address and data only)
     input  wire [15:0]              l_awaddr,
     input  wire                     l_awvalid,
@@ -204,14 +202,16 @@ module dd_props #(
     always @* begin
         v = {NP{1'b0}};
         for (k = 0; k < NP; k = k + 1) v_g[k] = 4'd0;
-        // host_okay / host_read_zero: at the response handshake
-        if (h_bvalid && h_bready && h_bresp == OKAY && !h_b_ok) begin
+        // host_okay / host_read_zero: on every edge the response is presented (not only
+        // at its handshake: a response offered is a response given, and it makes the
+        // property inductive)
+        if (h_bvalid && h_bresp == OKAY && !h_b_ok) begin
             v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_b_addr[8], h_b_addr[11:9]};
         end
-        if (h_rvalid && h_rready && h_rresp == OKAY && !h_r_okq) begin
+        if (h_rvalid && h_rresp == OKAY && !h_r_okq) begin
             v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_r_addr[8], h_r_addr[11:9]};
         end
-        if (h_rvalid && h_rready && h_rresp != OKAY && h_rdata != 32'd0) begin
+        if (h_rvalid && h_rresp != OKAY && h_rdata != 32'd0) begin
             v[P_READ_ZERO] = 1'b1; v_g[P_READ_ZERO] = {h_r_addr[8], h_r_addr[11:9]};
         end
         // refused_write: the edge after the refusal shows the window unchanged
@@ -357,8 +357,8 @@ module dd_props #(
         if (chk && v != {NP{1'b0}}) begin
             if (v[P_HOST_OKAY])
                 $sformat(m, "host_okay at edge %0d: host access to %h (executed at edge %0d) answered OKAY, but channel %0d was not DELEGATED to that window's function (or FUNC_NUM spoofing)",
-                         edge_n + 64'd1, (h_bvalid && h_bready) ? h_b_addr : h_r_addr,
-                         (h_bvalid && h_bready) ? h_b_edge : h_r_edge, v_g[P_HOST_OKAY]);
+                         edge_n + 64'd1, h_bvalid ? h_b_addr : h_r_addr,
+                         h_bvalid ? h_b_edge : h_r_edge, v_g[P_HOST_OKAY]);
             else if (v[P_READ_ZERO])
                 $sformat(m, "host_read_zero at edge %0d: refused host read of %h returned data %h, not 0",
                          edge_n + 64'd1, h_r_addr, h_rdata);
