@@ -332,6 +332,12 @@ module dd_props #(
         irq_loc_source:  assert (!v[P_IRQ_LOC]);
         irq_host_source: assert (!v[P_IRQ_HOST]);
         q_bound:         assert (!v[P_Q_BOUND]);
+        // Lemmas for the induction, in port terms (the slave's contract, SPEC 2 "one
+        // transaction at a time"): a half-accepted write blocks that half, and no
+        // response is pending meanwhile. They tie this checker's rebuilt transaction to
+        // the slave's, which the induction step cannot know otherwise.
+        lemma_aw:        assert (h_awp ? (!h_awready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_awready));
+        lemma_w:         assert (h_wp ? (!h_wready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_wready));
     end
     initial assume (rst);
     initial armed = 1'b0;
