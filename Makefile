@@ -75,6 +75,8 @@ help:
 	@echo "make bench-model   model throughput benchmark (python -m model.bench)"
 	@echo "make bench-sim     cycles/s of the testbench (register + dma workloads) vs pure Verilog/C++"
 	@echo "                   harnesses of the same RTL, predictor replay; -> build/bench/bench.json"
+	@echo "make formal    SymbiYosys: prove the security properties + m_axi rules, cover ownership"
+	@echo "               transitions, a counterexample per planted bug (FORMAL_TASKS=)"
 	@echo "make regress   CI regression: random tests x SEEDS= seeds x both simulators x params, JUnit,"
 	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
@@ -146,6 +148,13 @@ bench-model: setup
 # on, and the predictor replaying a recorded trace (tools/bench_sim.py); build/bench/bench.json
 bench-sim: setup
 	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
+
+# Formal (tools/formal.py): SymbiYosys on formal/dd_formal_top.v; FORMAL_TASKS=prove,cover,bugs
+# or single tasks (default all). Slow: never part of `make test` (README "Independent checks").
+FORMAL_TASKS ?= all
+.PHONY: formal
+formal: setup
+	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))'
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.

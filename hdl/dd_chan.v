@@ -8,6 +8,7 @@
 // not RUNNING.
 `default_nettype none
 `include "dma_deleg_regs.vh"
+`include "dd_wdbg.vh"
 module dd_chan #(
     parameter NUM_FUNC = 2
 ) (
@@ -47,7 +48,9 @@ module dd_chan #(
     input  wire        mv_done,
     input  wire        mv_err,
     input  wire        mv_written,
-    input  wire [31:0] mv_bytes
+    input  wire [31:0] mv_bytes,
+    // observation only (hdl/dd_props.v): every window register, layout in dd_wdbg.vh
+    output wire [`DD_WDBG_W-1:0] win
 );
     // ---------------------------------------------------------------- storage
     reg        ch_en;
@@ -243,6 +246,9 @@ module dd_chan #(
                 lle <= 1'b0; func_num <= 4'd0; ch_stat <= `DD_CH_IDLE;
                 int_stop <= 1'b0; int_abort <= 1'b0; int_setup <= 7'd0;
                 w_src <= 64'd0; w_dst <= 64'd0; w_rem <= 32'd0; stop_req <= 1'b0;
+`ifdef DD_BUG_NO_SCRUB
+                if (del_ok) sar_lo <= sar_lo;                      // planted: survives DELEGATE
+`endif
             end
             if (del_ok) begin
                 st      <= `DD_ST_DELEGATED;
@@ -310,17 +316,33 @@ module dd_chan #(
     wire amask = int_setup[`DD_INT_SETUP_AMASK_LSB];
     wire stop_pend  = int_stop && !smask;
     wire abort_pend = int_abort && !amask;
+`ifdef DD_BUG_IRQ_LOC_DELEG
+    assign irq_loc  = !fenced                                   // planted: any state
+                      && (
+`else
     assign irq_loc  = (st == `DD_ST_LOCAL) && !fenced         // fenced: no interrupt
-                      && ((stop_pend && int_setup[`DD_INT_SETUP_LSTOP_EN_LSB])
+                      && (
+`endif
+(stop_pend && int_setup[`DD_INT_SETUP_LSTOP_EN_LSB])
                           || (abort_pend && int_setup[`DD_INT_SETUP_LABORT_EN_LSB]));
     assign irq_host = (st == `DD_ST_DELEGATED)
                       && ((stop_pend && int_setup[`DD_INT_SETUP_RSTOP_EN_LSB])
                           || (abort_pend && int_setup[`DD_INT_SETUP_RABORT_EN_LSB]));
 
+    // Window snapshot for the property checker (hdl/dd_props.v): volatile engine
+    // status on top, plain storage below (hdl/dd_wdbg.vh).
+    assign win  = {int_abort, int_stop, ch_stat, int_setup, func_num, lle, dar_hi, dar_lo,
+                   sar_hi, sar_lo, xfer_size, llp_hi, llp_lo, ch_en};
+
     assign src  = w_src;
     assign dst  = w_dst;
     assign rem  = w_rem;
+`ifdef DD_BUG_USER_FUNCNUM
+    assign user = func_num;                                   // planted: owner ignored
+    wire _unused_bug = &{1'b0, ofunc, 1'b0};
+`else
     assign user = (st == `DD_ST_DELEGATED) ? ofunc : func_num;
+`endif
 
     wire _unused_ok = &{1'b0, cmd_val, stat_val, wval, iclr, stat_clr, m_funcnum[31:4], m_isetup[31:7], 1'b0};
 endmodule

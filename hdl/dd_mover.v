@@ -6,6 +6,8 @@
 // so no burst crosses 4 KiB on either side. A burst whose read returned an
 // error, or whose channel is blocked (STOP / quiesce) when the read ends, is
 // never written: write data already fetched is dropped, never partially written.
+// A memory protocol error (wrong RID or BID, RLAST off the length) counts as an
+// error response, so a misbehaving memory aborts the channel instead of hanging it.
 `default_nettype none
 module dd_mover #(
     parameter MAX_BURST = 8,
@@ -105,13 +107,19 @@ module dd_mover #(
 
     // -------------------------------------------------------------- state
     wire r_hs   = m_axi_rvalid && m_axi_rready;
-    wire r_last = r_hs && (rcnt == mlen - 5'd1);
-    wire r_bad  = rerr || (m_axi_rresp != 2'b00);
+    wire r_due  = (rcnt == mlen - 5'd1);          // the length says: last beat
+    // A beat the memory got wrong fails the burst like an error response: RRESP not
+    // OKAY, another ID than this burst's, or RLAST where the length does not put it.
+    // An early RLAST also ends the read there, so a short burst cannot hang the mover.
+    wire r_beat_bad = (m_axi_rresp != 2'b00) || (m_axi_rid != m_axi_arid) || (m_axi_rlast != r_due);
+    wire r_last = r_hs && (r_due || m_axi_rlast);
+    wire r_bad  = rerr || r_beat_bad;
     wire b_hs   = m_axi_bvalid && m_axi_bready;
     wire w_hs   = m_axi_wvalid && m_axi_wready;
 
     assign done         = (state == S_R && r_last && (r_bad || blk[cur])) || (state == S_W && b_hs);
-    assign done_err     = (state == S_R) ? r_bad : (m_axi_bresp != 2'b00);
+    // a B with another ID than the burst's fails it like an error response
+    assign done_err     = (state == S_R) ? r_bad : ((m_axi_bresp != 2'b00) || (m_axi_bid != m_axi_awid));
     assign done_written = (state == S_W);
     assign done_bytes   = {24'd0, mlen, 3'd0};
 
@@ -143,7 +151,7 @@ module dd_mover #(
                 S_R: if (r_hs) begin
                     bufm[rcnt[BW-1:0]] <= m_axi_rdata;
                     rcnt <= rcnt + 5'd1;
-                    if (m_axi_rresp != 2'b00) rerr <= 1'b1;
+                    if (r_beat_bad) rerr <= 1'b1;
                     if (r_last) begin
                         if (r_bad || blk[cur]) begin
                             state <= S_IDLE; busy <= 1'b0; rr <= cur;
@@ -193,8 +201,7 @@ module dd_mover #(
     assign m_axi_rready  = (state == S_R);
     assign m_axi_bready  = 1'b1;
 
-    // Single burst in flight: response IDs and RLAST carry no extra information.
-    wire _unused_ok = &{1'b0, m_axi_bid, m_axi_rid, m_axi_rlast, blen[31:5], p_dst[63:12],
+    wire _unused_ok = &{1'b0, blen[31:5], p_dst[63:12],
                         id_ext[ID_W+3:ID_W], 1'b0};
 endmodule
 `default_nettype wire

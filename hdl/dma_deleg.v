@@ -12,8 +12,17 @@
 //   DD_BUG_EXTRA_BURST      a quiescing channel issues bursts after t0
 //   DD_BUG_SLOW_QUIESCE     quiesce completes later than the bound
 //   DD_BUG_LITE_RW_TIE      an AXI4-Lite slave accepts a read on the edge a write executes
+//   DD_BUG_NO_FENCE         (dd_chan.v) a fencing reclaim does not fence
+//   DD_BUG_NO_SPOOF_CHECK   a host may set FUNC_NUM to another function
+//   DD_BUG_REFUSED_WRITE    a refused host write answers SLVERR but still writes
+//   DD_BUG_READ_LEAK        a refused host read returns the register's value
+//   DD_BUG_IRQ_HOST_ROUTE   irq_host[f] ignores which function owns the channel
+//   DD_BUG_USER_FUNCNUM     (dd_chan.v) AR/AW user is FUNC_NUM even while DELEGATED
+//   DD_BUG_NO_SCRUB         (dd_chan.v) DELEGATE leaves SAR_LO unscrubbed
+//   DD_BUG_IRQ_LOC_DELEG    (dd_chan.v) a delegated channel drives irq_loc
 `default_nettype none
 `include "dma_deleg_regs.vh"
+`include "dd_wdbg.vh"
 module dma_deleg #(
     parameter WR_CH     = 2,
     parameter RD_CH     = 2,
@@ -163,6 +172,7 @@ module dma_deleg #(
     wire [16*4-1:0]   ch_func, ch_user;
     wire [16*32-1:0]  ch_rd_loc, ch_rd_host, ch_own_stat, ch_q_cycles, ch_rem;
     wire [16*64-1:0]  ch_src, ch_dst;
+    wire [16*`DD_WDBG_W-1:0] ch_win;   // observation only (dd_props)
 
     wire        mv_busy, mv_done, mv_err, mv_written;
     wire [3:0]  mv_cur;
@@ -181,7 +191,11 @@ module dma_deleg #(
     wire        h_fn_ok  = ({28'd0, hf} < NUM_FUNC);
     wire        h_exists = exists[h_g];
     wire        h_allow  = (ch_state[h_g*2 +: 2] == `DD_ST_DELEGATED) && (ch_func[h_g*4 +: 4] == hf);
+`ifdef DD_BUG_NO_SPOOF_CHECK
+    wire        h_spoof  = 1'b0;
+`else
     wire        h_spoof  = h_we && h_wstrb[0] && (h_off == `DD_WIN_FUNC_NUM) && (h_wdata[3:0] != hf);
+`endif
 `ifdef DD_BUG_LEAK_HOST_WRITE
     reg         leaked;
     wire        h_leak   = h_we && !leaked && !(h_allow && !h_spoof);
@@ -201,7 +215,11 @@ module dma_deleg #(
             if (EX) begin : inst
                 wire loc_wr  = l_acc && l_we && l_is_win && (l_win_g == g)
                                && (ch_state[g*2 +: 2] == `DD_ST_LOCAL);
+`ifdef DD_BUG_REFUSED_WRITE
+                wire host_wr = h_acc && h_we && !h_decerr && (h_g == g);
+`else
                 wire host_wr = h_acc && h_we && !h_decerr && h_ok && (h_g == g);
+`endif
                 dd_chan #(.NUM_FUNC(NUM_FUNC)) u_chan (
                     .clk(clk), .rst(rst),
                     .wr(loc_wr || host_wr), .wr_host(host_wr),
@@ -222,7 +240,8 @@ module dma_deleg #(
                     .user(ch_user[g*4 +: 4]),
                     .inflight(mv_busy && mv_cur == g),
                     .mv_done(mv_done && mv_cur == g), .mv_err(mv_err),
-                    .mv_written(mv_written), .mv_bytes(mv_bytes)
+                    .mv_written(mv_written), .mv_bytes(mv_bytes),
+                    .win(ch_win[g*`DD_WDBG_W +: `DD_WDBG_W])
                 );
             end else begin : none
                 assign ch_rd_loc[g*32 +: 32]   = 32'd0;
@@ -240,6 +259,7 @@ module dma_deleg #(
                 assign ch_dst[g*64 +: 64] = 64'd0;
                 assign ch_rem[g*32 +: 32] = 32'd0;
                 assign ch_user[g*4 +: 4]  = 4'd0;
+                assign ch_win[g*`DD_WDBG_W +: `DD_WDBG_W] = {`DD_WDBG_W{1'b0}};
             end
         end
     endgenerate
@@ -306,7 +326,11 @@ module dma_deleg #(
         if (h_decerr)      h_resp = DECERR;
         else if (!h_ok)    h_resp = SLVERR;
         else               h_resp = OKAY;
+`ifdef DD_BUG_READ_LEAK
+        h_rdata = (!h_decerr && !h_we) ? ch_rd_host[h_g*32 +: 32] : 32'd0;
+`else
         h_rdata = (h_resp == OKAY && !h_we) ? ch_rd_host[h_g*32 +: 32] : 32'd0;
+`endif
     end
 
     // --------------------------------------------------------- interrupts
@@ -318,7 +342,11 @@ module dma_deleg #(
             wire [15:0] mine;
             genvar k;
             for (k = 0; k < 16; k = k + 1) begin : m
+`ifdef DD_BUG_IRQ_HOST_ROUTE
+                assign mine[k] = ch_irq_host[k];
+`else
                 assign mine[k] = ch_irq_host[k] && (ch_func[k*4 +: 4] == f);
+`endif
             end
             assign irq_host[f] = |mine;
         end
@@ -346,5 +374,35 @@ module dma_deleg #(
         .m_axi_rid(m_axi_rid), .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp),
         .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready)
     );
+
+    // ------------------------------------------- security properties (not synthesized)
+    // hdl/dd_props.v, compiled with DD_PROPS by the simulation builds (tb/runner.py) and
+    // by formal/: bound here so that no tool needs hierarchical references.
+`ifdef DD_PROPS
+    wire [8*256-1:0] props_msg;
+    wire             props_fail_ev;
+    wire [31:0]      props_fail_count;
+    dd_props #(.NUM_FUNC(NUM_FUNC), .ID_W(ID_W)) u_props (
+        .clk(clk), .rst(rst),
+        .h_awaddr(s_axil_host_awaddr), .h_awvalid(s_axil_host_awvalid), .h_awready(s_axil_host_awready),
+        .h_wdata(s_axil_host_wdata[3:0]), .h_wstrb(s_axil_host_wstrb[0]), .h_wvalid(s_axil_host_wvalid),
+        .h_wready(s_axil_host_wready), .h_bresp(s_axil_host_bresp), .h_bvalid(s_axil_host_bvalid),
+        .h_araddr(s_axil_host_araddr), .h_arvalid(s_axil_host_arvalid),
+        .h_arready(s_axil_host_arready), .h_rdata(s_axil_host_rdata), .h_rresp(s_axil_host_rresp),
+        .h_rvalid(s_axil_host_rvalid),
+        .l_awaddr(s_axil_loc_awaddr), .l_awvalid(s_axil_loc_awvalid), .l_awready(s_axil_loc_awready),
+        .l_wvalid(s_axil_loc_wvalid), .l_wready(s_axil_loc_wready),
+        .m_arid(m_axi_arid), .m_aruser(m_axi_aruser), .m_arvalid(m_axi_arvalid), .m_arready(m_axi_arready),
+        .m_awid(m_axi_awid), .m_awuser(m_axi_awuser), .m_awvalid(m_axi_awvalid), .m_awready(m_axi_awready),
+        .irq_loc(irq_loc), .irq_host(irq_host),
+        .exists(exists), .st(ch_state), .func(ch_func), .own_stat(ch_own_stat),
+        .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win(ch_win),
+        .msg(props_msg), .fail_ev(props_fail_ev), .fail_count(props_fail_count)
+    );
+    // read by the testbench through u_props (tb/env.py), not by the design
+    wire _unused_props = &{1'b0, props_msg, props_fail_ev, props_fail_count, 1'b0};
+`else
+    wire _unused_props = &{1'b0, ch_win, 1'b0};
+`endif
 endmodule
 `default_nettype wire

@@ -26,6 +26,7 @@ from model.addrmap import own_addr as own_reg  # noqa: F401
 from model.hw import HwModel, HwParams
 from tb.coverage import Coverage
 from tb.faults import MemFaults
+from tb.hdlcheck import HdlCheckers
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeMonitor
 from tb.runner import CLK_PERIOD_NS, SimContext
@@ -176,6 +177,8 @@ class TB:
         self.cov = Coverage(self)
         self.mem = VipMem(self.ram)       # lane-neutral memory access (tb/tl.py TlMem)
         self._faults: MemFaults | None = None
+        # HDL property and protocol checkers report into the scoreboard (tb/hdlcheck.py)
+        self.checkers = HdlCheckers(dut, self.sb, self.log)
 
     # ------------------------------------------------- lane-neutral helpers
     @property
@@ -293,6 +296,7 @@ class TB:
         self.cov.export()  # coverage_<test>.yml in the run folder (tools/covmerge.py)
         self.timer.finalize()
         self.check_memory()
+        self.checkers.check()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)

@@ -11,6 +11,11 @@ an existing AxiRam instance (TB builds a plain one; nothing in tb/env.py changes
   B response yet), so storing keeps AxiRam and the image comparable.
 * ``read_latency`` / ``write_latency``: extra cycles between the AR handshake and
   the first R beat of each burst / between the last W beat and B.
+* ``protocol(kind)``: the memory breaks the AXI4 protocol once: ``"rid"`` the next R
+  beat carries another RID, ``"bid"`` the next B another BID, ``"rlast"`` the next
+  burst of two or more beats ends after its first beat, which carries RLAST (the rest
+  of that burst is never sent). The protocol checker (tb/hdl/axi4_check.v) must name
+  it and the mover must abort the channel, not hang (docs/microarch.md "Data mover").
 
 Hooks, from cocotbext/axi/axi_slave.py: the read process calls ``_read(addr, n)``
 per beat just before ``r_channel.send(r)``; the write process calls
@@ -25,6 +30,9 @@ from cocotb.triggers import ClockCycles
 from model.hw import Resp
 
 OKAY, SLVERR, DECERR = int(Resp.OKAY), int(Resp.SLVERR), int(Resp.DECERR)
+
+#: Memory-side protocol faults protocol() can inject (names = the checker rule they break).
+PROTOCOL_FAULTS = ("rid", "bid", "rlast")
 
 
 def check_fault(resp: int, on: str) -> None:
@@ -42,11 +50,13 @@ class MemFaults:
         self.faults: list[tuple[int, int, int, str]] = []
         self.read_latency = 0
         self.write_latency = 0
-        self.injected = {"r": 0, "b": 0}
+        self.injected = {"r": 0, "b": 0, "rid": 0, "bid": 0, "rlast": 0}
         self.log: list[tuple[str, int, int]] = []  # (kind, word address, resp) injected
         rd, wr = ram.read_if, ram.write_if
         self._r_resp = OKAY
         self._b_resp = OKAY
+        self._proto: set[str] = set()   # armed protocol faults (protocol())
+        self._swallow = False           # dropping the rest of a burst cut by an early RLAST
 
         orig_read, orig_write = rd._read, wr._write
         orig_ar_recv, orig_r_send = rd.ar_channel.recv, rd.r_channel.send
@@ -59,9 +69,21 @@ class MemFaults:
             return await orig_read(address, length)
 
         async def r_send(r):
+            if self._swallow:  # the rest of a burst that ended early: never sent
+                self._swallow = not int(r.rlast)
+                return
             if self._r_resp != OKAY:
                 r.rresp = self._r_resp
                 self.injected["r"] += 1
+            if "rid" in self._proto:
+                self._proto.discard("rid")
+                r.rid = int(r.rid) ^ 1
+                self.injected["rid"] += 1
+            elif "rlast" in self._proto and not int(r.rlast):
+                self._proto.discard("rlast")
+                r.rlast = 1
+                self._swallow = True
+                self.injected["rlast"] += 1
             await orig_r_send(r)
 
         async def ar_recv():
@@ -86,6 +108,10 @@ class MemFaults:
             if self._b_resp != OKAY:
                 b.bresp = self._b_resp
                 self.injected["b"] += 1
+            if "bid" in self._proto:
+                self._proto.discard("bid")
+                b.bid = int(b.bid) ^ 1
+                self.injected["bid"] += 1
             if self.write_latency:
                 await ClockCycles(self.clock, self.write_latency)
             await orig_b_send(b)
@@ -102,6 +128,12 @@ class MemFaults:
     def add(self, lo: int, hi: int, resp: int, on: str = "rw") -> None:
         check_fault(resp, on)
         self.faults.append((lo, hi, resp, on))
+
+    def protocol(self, kind: str) -> None:
+        """Arm one protocol fault of the memory: "rid", "bid" or "rlast" (see above)."""
+        if kind not in PROTOCOL_FAULTS:
+            raise ValueError(f"protocol fault must be one of {PROTOCOL_FAULTS}, got {kind!r}")
+        self._proto.add(kind)
 
     def clear(self) -> None:
         self.faults.clear()

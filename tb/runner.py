@@ -51,6 +51,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HDL_DIR = ROOT / "hdl"
 TB_DIR = ROOT / "tb"
 SOURCES_F = HDL_DIR / "sources.f"
+#: The security-property checker (hdl/dd_props.v): not synthesizable RTL, bound inside
+#: dma_deleg when PROPS_DEFINE is set, which every simulation build does.
+PROPS_F = HDL_DIR / "props.f"
+PROPS_DEFINE = "DD_PROPS"
+TB_LIST_F = TB_DIR / "hdl" / "tb.f"
 TOPLEVEL = "tb_dma_deleg"
 TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
 
@@ -60,11 +65,12 @@ TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
 #: (tb/tl.py TlTB). Each lane has its own simulation top and build folder.
 LANES = ("vip", "tl")
 DEFAULT_LANE = "vip"
-#: Simulation top per lane, and the testbench-only HDL files it needs besides the RTL.
+#: Simulation top per lane, and the testbench-only HDL files of the lanes other than the
+#: VIP lane (whose list is tb/hdl/tb.f), the top last; both lanes run the protocol checkers.
 LANE_TOPLEVEL: dict[str, str] = {"vip": TOPLEVEL, "tl": "tb_dma_deleg_tl"}
 LANE_TB_FILES: dict[str, tuple[str, ...]] = {
-    "vip": (f"{TOPLEVEL}.v",),
-    "tl": ("tl_axil_master.v", "tl_axi_mem.v", "tb_dma_deleg_tl.v"),
+    "tl": ("axi4_check.v", "axil_check.v", "tl_axil_master.v", "tl_axi_mem.v",
+           "tb_dma_deleg_tl.v"),
 }
 
 
@@ -101,6 +107,13 @@ BUG_SETS: dict[str, tuple[str, ...]] = {
     "bug_slow_quiesce": ("DD_BUG_SLOW_QUIESCE",),
     "bug_no_fence": ("DD_BUG_NO_FENCE",),
     "bug_lite_tie": ("DD_BUG_LITE_RW_TIE",),
+    "bug_no_spoof_check": ("DD_BUG_NO_SPOOF_CHECK",),
+    "bug_refused_write": ("DD_BUG_REFUSED_WRITE",),
+    "bug_read_leak": ("DD_BUG_READ_LEAK",),
+    "bug_irq_host_route": ("DD_BUG_IRQ_HOST_ROUTE",),
+    "bug_user_funcnum": ("DD_BUG_USER_FUNCNUM",),
+    "bug_no_scrub": ("DD_BUG_NO_SCRUB",),
+    "bug_irq_loc_deleg": ("DD_BUG_IRQ_LOC_DELEG",),
 }
 
 
@@ -199,25 +212,51 @@ def check_simulator(sim: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def hdl_sources(lane: str = DEFAULT_LANE) -> list[Path]:
-    """RTL files from ``hdl/sources.f`` (compile order) followed by the lane's testbench
-    files, its simulation top last."""
-    if not SOURCES_F.is_file():
-        raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} not found (list of RTL files)")
+def _filelist(listing: Path, base: Path) -> list[Path]:
+    """Paths of a file list (one per line, relative to *base*; ``//`` and ``#`` comments)."""
+    if not listing.is_file():
+        raise RunnerError(f"{listing.relative_to(ROOT)} not found (list of HDL files)")
     files: list[Path] = []
-    for raw in SOURCES_F.read_text().splitlines():
+    for raw in listing.read_text().splitlines():
         line = raw.split("//", 1)[0].split("#", 1)[0].strip()
         if not line:
             continue
-        path = (HDL_DIR / line).resolve()
+        path = (base / line).resolve()
         if not path.is_file():
-            raise RunnerError(f"{SOURCES_F.relative_to(ROOT)} lists {line!r}: no such file")
+            raise RunnerError(f"{listing.relative_to(ROOT)} lists {line!r}: no such file")
         files.append(path)
+    return files
+
+
+def rtl_sources() -> list[Path]:
+    """The synthesizable RTL: ``hdl/sources.f`` in compile order."""
+    return _filelist(SOURCES_F, HDL_DIR)
+
+
+def props_sources() -> list[Path]:
+    """The property checker bound inside dma_deleg under PROPS_DEFINE (``hdl/props.f``)."""
+    return _filelist(PROPS_F, HDL_DIR)
+
+
+def lane_tb_sources(lane: str = DEFAULT_LANE) -> list[Path]:
+    """The lane's testbench files, its simulation top last: ``tb/hdl/tb.f`` (protocol
+    checkers, then tb_dma_deleg.v) for the VIP lane, LANE_TB_FILES for the others."""
+    if lane == DEFAULT_LANE:
+        tb_files = _filelist(TB_LIST_F, TB_DIR / "hdl")
+        if not tb_files or tb_files[-1] != TOPLEVEL_FILE.resolve():
+            raise RunnerError(f"{TB_LIST_F.relative_to(ROOT)} must end with {TOPLEVEL_FILE.name}")
+        return tb_files
     tb_files = [TB_DIR / "hdl" / name for name in LANE_TB_FILES[lane]]
     for path in tb_files:
         if not path.is_file():
             raise RunnerError(f"testbench file {path.relative_to(ROOT)} (LANE={lane}) not found")
-    return files + tb_files
+    return tb_files
+
+
+def hdl_sources(lane: str = DEFAULT_LANE) -> list[Path]:
+    """Everything a simulation compiles: RTL, property checker, then the lane's
+    testbench files (its simulation top last)."""
+    return rtl_sources() + props_sources() + lane_tb_sources(lane)
 
 
 def resolve_params(spec: str) -> tuple[str, dict[str, int]]:
@@ -505,7 +544,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
     bdir = build_dir_for(sim, label, waves, cov, lane)
     stamp_file = bdir / ".dd_stamp"
     with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
-        defines = defines_for(label)
+        defines = {PROPS_DEFINE: 1, **defines_for(label)}
         stamp = _stamp(sim, version, sources, values, args, waves, defines)
         if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir, lane).is_file():
             if not quiet:
@@ -910,28 +949,32 @@ RTL_TOP = "dma_deleg"
 
 
 def lint_hdl() -> int:
-    """``verilator --lint-only -Wall`` on the RTL (not the tb wrapper), per parameter set."""
+    """``verilator --lint-only -Wall`` on the RTL (not the tb wrapper), per parameter set;
+    once as synthesized and once with the property checker bound (PROPS_DEFINE)."""
     check_simulator("verilator")
-    rtl = hdl_sources()[:-1]
     rc = 0
     for name, over in PARAM_SETS.items():
         values = {**DEFAULT_PARAMS, **over}
-        cmd = [
-            "verilator",
-            "--lint-only",
-            "-Wall",
-            f"-I{HDL_DIR}",
-            "--top-module",
-            RTL_TOP,
-            *(f"-G{k}={v}" for k, v in values.items()),
-            *map(str, rtl),
-        ]
-        print(
-            f"[lint] params={name}: "
-            + " ".join(str(Path(c).relative_to(ROOT)) if c.startswith(str(ROOT)) else c for c in cmd),
-            flush=True,
-        )
-        rc |= subprocess.run(cmd, cwd=ROOT).returncode
+        for extra, files in (([], rtl_sources()),
+                             ([f"+define+{PROPS_DEFINE}"], rtl_sources() + props_sources())):
+            cmd = [
+                "verilator",
+                "--lint-only",
+                "-Wall",
+                f"-I{HDL_DIR}",
+                *extra,
+                "--top-module",
+                RTL_TOP,
+                *(f"-G{k}={v}" for k, v in values.items()),
+                *map(str, files),
+            ]
+            print(
+                f"[lint] params={name}: "
+                + " ".join(str(Path(c).relative_to(ROOT)) if c.startswith(str(ROOT)) else c
+                           for c in cmd),
+                flush=True,
+            )
+            rc |= subprocess.run(cmd, cwd=ROOT).returncode
     print("[lint] RTL clean" if rc == 0 else "[lint] RTL has lint findings", flush=True)
     return 1 if rc else 0
 

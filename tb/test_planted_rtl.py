@@ -16,14 +16,16 @@ import cocotb
 
 from model import regs
 from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
-from tb.agents import HostAgent
-from tb.env import TB, host_win
+from tb.agents import INT_SETUP_HOST, INT_SETUP_LOCAL, HostAgent
+from tb.env import TB, host_win, loc_win
 from tb.rtl_backend import rtl_epc
 from tb.scoreboard import Mismatch
 from tb.test_directed import ONE_MASTER_PER_PORT, together
 from tb.tl import new_tb
 
-PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie")
+PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie",
+              "bug_no_spoof_check", "bug_refused_write", "bug_read_leak", "bug_irq_host_route",
+              "bug_user_funcnum", "bug_no_scrub", "bug_irq_loc_deleg")
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
@@ -68,6 +70,60 @@ async def rw_tie_scenario(tb: TB) -> None:
                    tb.host.read(host_win(1 % tb.params.num_func, 0, regs.SAR_LO)))
 
 
+async def spoof_scenario(tb: TB) -> None:
+    """The owner (function 0) tries to make its traffic carry function 1."""
+    epc, _ = rtl_epc(tb)
+    await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    await tb.host.write(host_win(0, 0, regs.FUNC_NUM), 1)
+
+
+async def read_leak_scenario(tb: TB) -> None:
+    """The endpoint programs a LOCAL channel; the host reads its window (refused)."""
+    await tb.loc.write(loc_win(0, regs.SAR_LO), 0x1000)
+    await tb.host.read(host_win(0, 0, regs.SAR_LO))
+
+
+async def _host_copy(tb: TB, func: int, int_setup: int | None = None) -> None:
+    """Delegate channel 0 to `func`, which runs one short copy with interrupts enabled."""
+    tb.fill_memory(0, 0x2000)
+    epc, _ = rtl_epc(tb)
+    await apci_epc_delegate_dma_chan(epc, func, 0, AuxDmaDir.EP_TO_RC, 0)
+    host = HostAgent(tb, func)
+    if int_setup is not None:
+        host.int_setup = int_setup
+    await host.copy(0, 0x0, 0x1000, 0x100, timeout_cycles=5_000)
+
+
+async def irq_host_scenario(tb: TB) -> None:
+    """Function 0's channel completes: only irq_host[0] may rise."""
+    await _host_copy(tb, 0)
+
+
+async def user_scenario(tb: TB) -> None:
+    """Function 1's transfer: its bursts must carry function 1."""
+    await _host_copy(tb, 1)
+
+
+async def irq_loc_scenario(tb: TB) -> None:
+    """The host enables the local interrupt bits too: a delegated channel must still
+    never drive irq_loc."""
+    await _host_copy(tb, 0, INT_SETUP_HOST | INT_SETUP_LOCAL)
+
+
+async def scrub_scenario(tb: TB) -> None:
+    """An endpoint-private address in the window, then DELEGATE: it must be scrubbed."""
+    await tb.loc.write(loc_win(0, regs.SAR_LO), 0x1000)
+    epc, _ = rtl_epc(tb)
+    await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    await tb.host.read(host_win(0, 0, regs.SAR_LO))
+
+
+def not_a_property(mm: Mismatch) -> bool:
+    """A mismatch from the scoreboard or its checkers, not from an HDL property: the bug
+    is seen by the model-side checks too, independently of hdl/dd_props.v."""
+    return mm.port != "prop"
+
+
 @dataclass(frozen=True)
 class Planted:
     """How one planted bug is exposed and how it must be reported.
@@ -80,6 +136,7 @@ class Planted:
     scenario: Callable[[TB], Awaitable[None]]
     symptom: Callable[[Mismatch], bool]
     says: str  # the symptom in words, for the failure message
+    prop: str | None = None  # the hdl/dd_props.v property that must fire too
     raises: tuple[type[BaseException], ...] = ()
 
 
@@ -89,12 +146,13 @@ BUGS: dict[str, Planted] = {
         leak_scenario,
         lambda mm: (mm.port == "host" and mm.what.startswith("response for write")
                     and (mm.expected, mm.actual) == ("SLVERR", "OKAY")),
-        "host port: response for write, expected SLVERR, actual OKAY"),
+        "host port: response for write, expected SLVERR, actual OKAY", "host_okay"),
     "DD_BUG_EXTRA_BURST": Planted(  # tb/timing.py reports new requests after t0
-        quiesce_scenario, lambda mm: "AR/AW after t0" in mm.what, "AR/AW after t0"),
+        quiesce_scenario, lambda mm: "AR/AW after t0" in mm.what, "AR/AW after t0",
+        "req_after_t0"),
     "DD_BUG_SLOW_QUIESCE": Planted(  # tb/timing.py checks the SPEC 2.3 bound
         quiesce_scenario, lambda mm: mm.port == "quiesce" and "bound" in mm.what,
-        "quiesce port: ... bound"),
+        "quiesce port: ... bound", "q_bound"),
     "DD_BUG_LITE_RW_TIE": Planted(  # the monitor reports the read beside the write
         rw_tie_scenario,
         lambda mm: mm.port == "host" and mm.what.startswith("one transaction at a time"),
@@ -102,7 +160,22 @@ BUGS: dict[str, Planted] = {
     "DD_BUG_NO_FENCE": Planted(  # the model's contract checker: no pick while fenced
         fence_scenario,
         lambda mm: mm.port == "ar" and "AR for a channel not allowed to pick" in mm.what,
-        "ar port: AR for a channel not allowed to pick"),
+        "ar port: AR for a channel not allowed to pick", "req_after_t0"),
+    # the bugs below are judged by a property of hdl/dd_props.v and, independently, by
+    # some mismatch of the scoreboard's own (model) checks
+    "DD_BUG_NO_SPOOF_CHECK": Planted(spoof_scenario, not_a_property, "a scoreboard mismatch",
+                                     "host_okay"),
+    "DD_BUG_REFUSED_WRITE": Planted(leak_scenario, not_a_property, "a scoreboard mismatch",
+                                    "refused_write"),
+    "DD_BUG_READ_LEAK": Planted(read_leak_scenario, not_a_property, "a scoreboard mismatch",
+                                "host_read_zero"),
+    "DD_BUG_IRQ_HOST_ROUTE": Planted(irq_host_scenario, not_a_property, "a scoreboard mismatch",
+                                     "irq_host_source"),
+    "DD_BUG_USER_FUNCNUM": Planted(user_scenario, not_a_property, "a scoreboard mismatch",
+                                   "axi_user"),
+    "DD_BUG_NO_SCRUB": Planted(scrub_scenario, not_a_property, "a scoreboard mismatch", "scrub"),
+    "DD_BUG_IRQ_LOC_DELEG": Planted(irq_loc_scenario, not_a_property, "a scoreboard mismatch",
+                                    "irq_loc_source"),
 }
 
 
@@ -126,4 +199,10 @@ async def test_planted_rtl_bug_is_caught(dut):
     assert tb.sb.mismatches, f"{bug} went unnoticed: the scoreboard cannot fail"
     assert any(planted.symptom(mm) for mm in tb.sb.mismatches), (
         f"{bug} caught, but no mismatch says {planted.says!r}:\n{tb.sb.report()}")
+    if planted.prop is not None:
+        fired = tb.checkers.props()
+        assert planted.prop in fired, (f"{bug}: property {planted.prop!r} did not fire "
+                                       f"(fired: {sorted(fired)}):\n{tb.sb.report()}")
+    lost = tb.checkers.check()  # every violation the HDL counted was reported
+    assert not lost, f"{bug}: {lost}"
     tb.log.info("%s caught as expected:\n%s", bug, tb.sb.report())

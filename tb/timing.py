@@ -7,10 +7,12 @@ stepped each sampled edge). Per quiesce it records
 * the burst of the channel outstanding at ``t0`` (presented at or before ``t0``,
   final response at or after ``t0``): bytes and phase (read / write),
 * the last response edge of the channel's traffic (model.last_resp),
-* the completion: the model's "qdone" edge ``x``; STATE is LOCAL from ``S(x+1)``,
-  so the measured length is ``x + 1 - t0``. The scoreboard has already compared
-  every OWN_STAT read of the RTL with the model cycle-exactly, so this edge is the
-  RTL's as long as the scoreboard is clean,
+* the completion, from the RTL's own STATE: the edge ``x`` at which the RTL's STATE of
+  the channel leaves QUIESCING (``tb_dma_deleg.own_state``, a registered copy of the
+  RTL's STATE, watched by one coroutine that wakes only when it changes); STATE is LOCAL from ``S(x+1)``,
+  so the measured length is ``x + 1 - t0``. Measuring on the RTL, not on the model,
+  means a model mistake cannot hide a slow RTL; the model's "qdone" edge and its
+  Q_CYCLES must agree with the measurement (a "model" mismatch otherwise),
 * the RTL's own numbers: the Q_CYCLES register whenever anybody reads it (the RTL
   backend does after each quiesce), and every OWN_STAT read that still shows
   QUIESCING,
@@ -32,6 +34,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
+import cocotb
+from cocotb.triggers import ReadOnly, ValueChange
+
 from model import regs
 from model.addrmap import decode_local
 from model.hw import ArPresent, AwPresent
@@ -50,6 +55,7 @@ class QuiesceRecord:
     out_phase: str = "none"       # "none", "read" (R beats pending), "write" (AW/W/B pending)
     out_present: int | None = None  # edge its AR was presented
     qdone: int | None = None      # model's completion edge; LOCAL from S(qdone+1)
+    rtl_qdone: int | None = None  # the RTL's: the edge its STATE left QUIESCING
     q_model: int | None = None    # model's Q_CYCLES after completion
     q_rtl: int | None = None      # Q_CYCLES read from the RTL (first read after completion)
     last_resp: int | None = None  # last response edge of the channel at/after t0
@@ -59,6 +65,11 @@ class QuiesceRecord:
 
     @property
     def measured(self) -> int | None:
+        """Quiesce length measured on the RTL's STATE."""
+        return None if self.rtl_qdone is None else self.rtl_qdone + 1 - self.t0
+
+    @property
+    def model_measured(self) -> int | None:
         return None if self.qdone is None else self.qdone + 1 - self.t0
 
     @property
@@ -102,6 +113,9 @@ class QuiesceTimer:
         self.tag: dict = {}           # copied into each new record (test-provided labels)
         self.sb.observers.append(self)
         self._bind(self.sb.model)
+        self._rtl_state = getattr(tb.dut, "own_state", None)
+        if self._rtl_state is not None:
+            cocotb.start_soon(self._watch_rtl_state())
 
     # ------------------------------------------------------------ bookkeeping
     def _bind(self, model) -> None:
@@ -181,6 +195,34 @@ class QuiesceTimer:
             if acc is not None:
                 self._loc_q.append((s.edge, None if acc.write else acc.addr & 0xFFFC))
 
+    async def _watch_rtl_state(self) -> None:
+        """One wake per change of any channel's RTL STATE: record when it leaves QUIESCING."""
+        sig, dut = self._rtl_state, self.tb.dut
+        prev = None
+        while True:
+            await ValueChange(sig)
+            await ReadOnly()
+            v = sig.value
+            if not v.is_resolvable:
+                continue
+            cur = int(v)
+            if prev is not None and int(dut.rst.value) == 0:
+                # after edge e+1, own_state shows S(e+1): the STATE changed at edge e
+                e = int(dut.cycle.value) - 1
+                for g in range(16):
+                    was, now = (prev >> 2 * g) & 3, (cur >> 2 * g) & 3
+                    if was == regs.OWN_QUIESCING and now != regs.OWN_QUIESCING:
+                        self._rtl_done(g, e)
+            prev = cur
+
+    def _rtl_done(self, g: int, e: int) -> None:
+        for rec in reversed(self.records):
+            if rec.g == g and rec.t0 < e:
+                if rec.rtl_qdone is None:
+                    rec.rtl_qdone = e
+                    self._judge(rec, e)
+                return
+
     def _scan(self, m) -> None:
         evs = m.events
         while self._ev_idx < len(evs):
@@ -232,6 +274,11 @@ class QuiesceTimer:
     # ---------------------------------------------------------------- verdict
     def _judge(self, rec: QuiesceRecord, edge: int) -> None:
         n = rec.measured
+        nm = rec.model_measured
+        if n is not None and nm is not None and nm != n:
+            self._fail(rec, "model", edge, f"model's quiesce completion of channel {rec.g} "
+                       f"differs from the RTL's STATE ({self._desc(rec)})",
+                       f"{n} cycles (RTL)", f"{nm} cycles (model)")
         if n is not None and rec.q_model is not None and rec.q_model != n:
             self._fail(rec, "model", edge, f"model Q_CYCLES of channel {rec.g} differs from "
                        f"the measured quiesce length ({self._desc(rec)})", n, rec.q_model)
@@ -262,9 +309,11 @@ class QuiesceTimer:
         if self._pending and m.cycle < now:
             m.edge(now)  # edges up to `now` were sampled or idle: replay them
             self._scan(m)
-        for rec in list(self._pending.values()):
-            if m.inflight(rec.g):
-                continue  # still waiting for outstanding responses: no verdict
+        for rec in self.records:
+            if rec.rtl_qdone is not None or rec.reported:
+                continue
+            if m.inflight(rec.g) or rec.t0 < (self.tb.reset_edge or 0):
+                continue  # still waiting for outstanding responses, or cut by a reset
             lr = rec.last_resp
             if now > quiesce_bound(rec.t0, lr):
                 self._fail(rec, "never", now,
@@ -274,7 +323,8 @@ class QuiesceTimer:
 
     # ---------------------------------------------------------------- results
     def completed(self) -> list[QuiesceRecord]:
-        return [r for r in self.records if r.qdone is not None]
+        """Quiesces the RTL completed (its STATE left QUIESCING)."""
+        return [r for r in self.records if r.rtl_qdone is not None]
 
     def summary(self) -> str:
         done = self.completed()

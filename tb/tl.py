@@ -50,6 +50,7 @@ from model.hw import (
 from tb.coverage import Coverage
 from tb.env import TB, Rsp, params_from_env
 from tb.faults import check_fault
+from tb.hdlcheck import HdlCheckers
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeSample, LiteResponse, reader
 from tb.runner import SimContext
@@ -509,6 +510,8 @@ class TlTB(TB):
         self.timer = QuiesceTimer(self)
         self.copies = CopyChecker(self)
         self.cov = Coverage(self)
+        # the same HDL property and protocol checkers as the VIP lane (tb/hdlcheck.py)
+        self.checkers = HdlCheckers(dut, self.sb, self.log)
 
     # ------------------------------------------------------------ lifecycle
     def now(self) -> int:
@@ -660,6 +663,7 @@ class TlTB(TB):
         self.cov.export()
         self.timer.finalize()
         await self.check_memory()
+        self.checkers.check()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)

@@ -127,7 +127,7 @@ def write_json(records: Sequence[Record], path: Path, meta: dict[str, object]) -
 
 def _pure_build_cmd(sim: str, bdir: Path) -> tuple[list[str], Path]:
     """Build command and the executable it produces (parameters: runner.DEFAULT_PARAMS)."""
-    rtl = [str(p) for p in runner.hdl_sources()[:-1]]   # the RTL, not the cocotb wrapper
+    rtl = [str(p) for p in runner.rtl_sources()]   # the RTL, not the cocotb wrapper
     params = runner.DEFAULT_PARAMS
     if sim == "icarus":
         out = bdir / "bench_pure.vvp"
@@ -148,7 +148,7 @@ def build_pure(sim: str) -> Path:
     bdir = BENCH_DIR / f"pure-{sim}"
     cmd, exe = _pure_build_cmd(sim, bdir)
     h = hashlib.sha256(json.dumps([version, cmd]).encode())
-    for p in [*runner.hdl_sources()[:-1], *sorted(runner.HDL_DIR.glob("*.vh")), PURE_V, PURE_CPP,
+    for p in [*runner.rtl_sources(), *sorted(runner.HDL_DIR.glob("*.vh")), PURE_V, PURE_CPP,
               *sorted(C_INCLUDE.glob("*.h"))]:
         h.update(p.read_bytes())
     stamp = bdir / ".stamp"

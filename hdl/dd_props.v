@@ -1,0 +1,399 @@
+// dd_props: security properties of dma_deleg (SPEC.md 2.3, 2.4), checked on every edge.
+//
+// Not part of the synthesizable block (hdl/props.f, not hdl/sources.f). dma_deleg
+// instantiates it under `ifdef DD_PROPS`, so the same binding serves Icarus, Verilator
+// and Yosys (which has no hierarchical references). The properties were written from
+// SPEC, not from model/hw.py or the RTL's equations: each one relates what the ports
+// show to the ownership state, and most are deliberately weaker than the exact rule
+// (a necessary condition), so that they stay independent of the implementation.
+//
+// Edge e is the e-th rising edge of clk; at edge e this module sees S(e) (the values
+// the design's flops sample at e), exactly like docs/microarch.md "Time".
+//
+// Reporting, without waking a testbench on every cycle: on an edge with at least one
+// violation, `msg` (a string) names the first violated property, the edge and the
+// detail, `fail_count` counts such edges and `fail_ev` toggles once. tb/env.py waits
+// for `fail_ev` to change, reads `msg`, and records a scoreboard mismatch (port
+// "prop"); TB.finish checks that it saw `fail_count` reports. Under `FORMAL` every
+// property is an assertion instead (formal/).
+//
+// Properties (name in the message):
+//   host_okay       a host access gets OKAY only if, at its execution edge, its channel
+//                   is DELEGATED to the function of its window (and, for a write to
+//                   FUNC_NUM, the value is that function: no requester spoofing)
+//   host_read_zero  a refused host read returns 0
+//   refused_write   a refused host write changes nothing: window storage and EXPOSED
+//                   unchanged, no START, no interrupt status cleared
+//   axi_user        AR/AW of a DELEGATED channel carry its owner's function; the AW of
+//                   a burst carries the function its AR carried
+//   req_after_t0    no new AR/AW for a channel that is QUIESCING or fenced (UNSAFE)
+//   scrub           the window is all zero on entering DELEGATED and on QUIESCING->LOCAL
+//   irq_loc_source  irq_loc high only with a pending, enabled ownership interrupt or a
+//                   LOCAL, unfenced channel with an interrupt status bit set
+//   irq_host_source irq_host[f] high only with a channel DELEGATED to f that has an
+//                   interrupt status bit set
+//   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
+//                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
+//                   running one from the edge after its last response (SPEC 2.3 bound)
+`default_nettype none
+`include "dma_deleg_regs.vh"
+`include "dd_wdbg.vh"
+module dd_props #(
+    parameter NUM_FUNC = 2,
+    parameter ID_W     = 4,
+    parameter Q_IDLE_MAX = 4,     // SPEC 2.3; model/timing.py Q_IDLE_MAX (tests/test_props_consts.py)
+    parameter MSG_W    = 8 * 256
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+    // host AXI4-Lite port
+    input  wire [15:0]              h_awaddr,
+    input  wire                     h_awvalid,
+    input  wire                     h_awready,
+    input  wire [3:0]               h_wdata,      // WDATA[3:0]: a FUNC_NUM value
+    input  wire                     h_wstrb,      // WSTRB[0]
+    input  wire                     h_wvalid,
+    input  wire                     h_wready,
+    input  wire [1:0]               h_bresp,
+    input  wire                     h_bvalid,
+    input  wire [15:0]              h_araddr,
+    input  wire                     h_arvalid,
+    input  wire                     h_arready,
+    input  wire [31:0]              h_rdata,
+    input  wire [1:0]               h_rresp,
+    input  wire                     h_rvalid,
+    // local AXI4-Lite port (write address and data only)
+    input  wire [15:0]              l_awaddr,
+    input  wire                     l_awvalid,
+    input  wire                     l_awready,
+    input  wire                     l_wvalid,
+    input  wire                     l_wready,
+    // AXI4 master request channels
+    input  wire [ID_W-1:0]          m_arid,
+    input  wire [3:0]               m_aruser,
+    input  wire                     m_arvalid,
+    input  wire                     m_arready,
+    input  wire [ID_W-1:0]          m_awid,
+    input  wire [3:0]               m_awuser,
+    input  wire                     m_awvalid,
+    input  wire                     m_awready,
+    // interrupts
+    input  wire                     irq_loc,
+    input  wire [NUM_FUNC-1:0]      irq_host,
+    // ownership state and windows (16 channel slots, g = dir*8 + n)
+    input  wire [15:0]              exists,
+    input  wire [16*2-1:0]          st,
+    input  wire [16*4-1:0]          func,
+    input  wire [16*32-1:0]         own_stat,
+    input  wire [15:0]              own_irq_stat,
+    input  wire [15:0]              own_irq_en,
+    input  wire [16*`DD_WDBG_W-1:0]  win,
+    // reporting
+    output reg  [MSG_W-1:0]         msg,
+    output reg                      fail_ev,
+    output reg  [31:0]              fail_count
+);
+    localparam [1:0] OKAY = 2'b00;
+    localparam NP = 9;
+    localparam P_HOST_OKAY = 0, P_READ_ZERO = 1, P_REFUSED = 2, P_USER = 3, P_REQ = 4,
+               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8;
+
+    // ------------------------------------------------------------ helpers
+    function [1:0] st_of;   input [3:0] g; input [16*2-1:0] v; st_of = v[g*2 +: 2]; endfunction
+    function [3:0] func_of; input [3:0] g; input [16*4-1:0] v; func_of = v[g*4 +: 4]; endfunction
+    function       unsafe_of;
+        input [3:0] g; input [16*32-1:0] v;
+        unsafe_of = v[g*32 + `DD_OWN_STAT_UNSAFE_LSB];
+    endfunction
+    function       exposed_of;
+        input [3:0] g; input [16*32-1:0] v;
+        exposed_of = v[g*32 + `DD_OWN_STAT_EXPOSED_LSB];
+    endfunction
+    // Is a host access through window addr[15:12] to channel {addr[8], addr[11:9]}
+    // allowed by SPEC 2.4, against the ownership state given?
+    function host_allowed;
+        input [15:0]      a;
+        input             we;
+        input [3:0]       d;      // written value, FUNC_NUM bits
+        input             s;      // WSTRB[0]
+        input [15:0]      ex;
+        input [16*2-1:0]  stv;
+        input [16*4-1:0]  fv;
+        reg   [3:0]       f, g;
+        begin
+            f = a[15:12];
+            g = {a[8], a[11:9]};
+            host_allowed = ({28'd0, f} < NUM_FUNC) && ex[g] && stv[g*2 +: 2] == `DD_ST_DELEGATED
+                           && fv[g*4 +: 4] == f
+                           && !(we && s && a[7:0] == `DD_WIN_FUNC_NUM && d != f);
+        end
+    endfunction
+
+    // Checks are armed after the first reset; before it the design holds no defined state.
+    reg armed;
+    reg [63:0] edge_n;   // edges before this one: this edge is edge_n + 1 (tb's `cycle`)
+    wire chk = armed && !rst;
+
+    // ------------------------------------------- host transactions (from the ports)
+    // A write executes when both its AW and W halves have arrived, a read at its AR
+    // handshake (SPEC 2, one transaction at a time, AW and W in either order).
+    reg        h_awp, h_wp;
+    reg [15:0] h_awq;
+    reg [3:0]  h_wdq;         // only FUNC_NUM's bits and WSTRB[0] matter to the verdict
+    reg        h_wsq;
+    wire        h_aw_hs = h_awvalid && h_awready;
+    wire        h_w_hs  = h_wvalid && h_wready;
+    wire        h_wexec = (h_awp || h_aw_hs) && (h_wp || h_w_hs);
+    wire [15:0] h_wa    = h_awp ? h_awq : h_awaddr;
+    wire [3:0]  h_wd    = h_wp ? h_wdq : h_wdata;
+    wire        h_ws    = h_wp ? h_wsq : h_wstrb;
+    wire        h_rexec = h_arvalid && h_arready;
+    wire [3:0]  h_wg    = {h_wa[8], h_wa[11:9]};
+    wire        h_w_ok  = host_allowed(h_wa, 1'b1, h_wd, h_ws, exists, st, func);
+    wire        h_r_ok  = host_allowed(h_araddr, 1'b0, 4'd0, 1'b0, exists, st, func);
+    reg         h_b_ok, h_r_okq;     // verdict of the access whose response is pending
+    reg [15:0]  h_b_addr, h_r_addr;
+    reg [63:0]  h_b_edge, h_r_edge;
+
+    // local window writes (they may change a window on the edge a host write is refused)
+    reg  l_awp, l_wp;
+    reg  [15:0] l_awq;
+    wire l_aw_hs = l_awvalid && l_awready;
+    wire l_w_hs  = l_wvalid && l_wready;
+    wire l_wexec = (l_awp || l_aw_hs) && (l_wp || l_w_hs);
+    wire [15:0] l_wa = l_awp ? l_awq : l_awaddr;
+    wire l_win   = l_wa >= `DD_LOC_WIN_BASE && l_wa < `DD_LOC_WIN_BASE + 16'h1000;
+    wire [3:0] l_wg = {l_wa[8], l_wa[11:9]};
+
+    // refused host write: the channel as it was before the write
+    reg                      rf_pend, rf_exempt, rf_run, rf_exp;
+    reg [3:0]                rf_g;
+    reg [1:0]                rf_st, rf_int;
+    reg [`DD_WDBG_STORE_W-1:0] rf_store;
+    reg [63:0]               rf_edge;
+    reg [15:0]               rf_addr;
+    wire [`DD_WDBG_W-1:0]     rf_now = win[rf_g*`DD_WDBG_W +: `DD_WDBG_W];
+    wire [1:0] rf_int_now = {rf_now[`DD_WDBG_INT_ABORT], rf_now[`DD_WDBG_INT_STOP]};
+
+    // ------------------------------------------------------- AXI4 master requests
+    reg        ar_vq, ar_rq, aw_vq, aw_rq;      // VALID / READY in S(e-1)
+    reg [3:0]  ar_user_tab [0:15];              // function each channel's last AR carried
+    wire       ar_new = m_arvalid && !(ar_vq && !ar_rq);
+    wire       aw_new = m_awvalid && !(aw_vq && !aw_rq);
+    wire [3:0] arg = m_arid[3:0];
+    wire [3:0] awg = m_awid[3:0];
+    wire       id_ok_ar = ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_arid} >> 4) == 0;
+    wire       id_ok_aw = ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_awid} >> 4) == 0;
+
+    reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
+    reg [2:0]  q_idle [0:15];                   // consecutive earlier edges QUIESCING, not RUNNING
+    function q_idle_now;                        // QUIESCING and not RUNNING in S(e)
+        input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w;
+        q_idle_now = stv[g*2 +: 2] == `DD_ST_QUIESCING
+                     && w[g*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] != `DD_CH_RUNNING;
+    endfunction
+
+    // ------------------------------------------------------------- violations
+    reg [NP-1:0] v;
+    reg [3:0]    v_g [0:NP-1];   // channel (or function) concerned
+    integer      k, i2;
+    reg [3:0]    gk;
+    reg          any_loc_src, any_host_src;
+    always @* begin
+        v = {NP{1'b0}};
+        for (k = 0; k < NP; k = k + 1) v_g[k] = 4'd0;
+        // host_okay / host_read_zero: on every edge the response is presented (not only
+        // at its handshake: a response offered is a response given, and it makes the
+        // property inductive)
+        if (h_bvalid && h_bresp == OKAY && !h_b_ok) begin
+            v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_b_addr[8], h_b_addr[11:9]};
+        end
+        if (h_rvalid && h_rresp == OKAY && !h_r_okq) begin
+            v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_r_addr[8], h_r_addr[11:9]};
+        end
+        if (h_rvalid && h_rresp != OKAY && h_rdata != 32'd0) begin
+            v[P_READ_ZERO] = 1'b1; v_g[P_READ_ZERO] = {h_r_addr[8], h_r_addr[11:9]};
+        end
+        // refused_write: the edge after the refusal shows the window unchanged
+        if (rf_pend && !rf_exempt && st_of(rf_g, st) == rf_st
+            && (rf_now[`DD_WDBG_STORE_W-1:0] != rf_store
+                || (exposed_of(rf_g, own_stat) && !rf_exp)
+                || (rf_now[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING && !rf_run)
+                || (rf_int & ~rf_int_now) != 2'b00)) begin
+            v[P_REFUSED] = 1'b1; v_g[P_REFUSED] = rf_g;
+        end
+        // axi_user
+        if (m_arvalid && id_ok_ar && st_of(arg, st) == `DD_ST_DELEGATED && m_aruser != func_of(arg, func)) begin
+            v[P_USER] = 1'b1; v_g[P_USER] = arg;
+        end
+        if (m_awvalid && id_ok_aw && st_of(awg, st) == `DD_ST_DELEGATED && m_awuser != func_of(awg, func)) begin
+            v[P_USER] = 1'b1; v_g[P_USER] = awg;
+        end
+        if (aw_new && id_ok_aw && m_awuser != ar_user_tab[awg]) begin
+            v[P_USER] = 1'b1; v_g[P_USER] = awg;
+        end
+        // req_after_t0
+        if (ar_new && id_ok_ar && (st_of(arg, st) == `DD_ST_QUIESCING || unsafe_of(arg, own_stat))) begin
+            v[P_REQ] = 1'b1; v_g[P_REQ] = arg;
+        end
+        if (aw_new && id_ok_aw && (st_of(awg, st) == `DD_ST_QUIESCING || unsafe_of(awg, own_stat))) begin
+            v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
+        end
+        // scrub, interrupt sources
+        any_loc_src  = |(own_irq_stat & own_irq_en & exists);
+        any_host_src = 1'b0;
+        for (k = 0; k < 16; k = k + 1) begin
+            gk = k[3:0];
+            if (exists[k]) begin
+                if (((st_of(gk, st) == `DD_ST_DELEGATED && st_q[k] != `DD_ST_DELEGATED)
+                     || (st_of(gk, st) == `DD_ST_LOCAL && st_q[k] == `DD_ST_QUIESCING))
+                    && win[k*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}}) begin
+                    v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = gk;
+                end
+                if (q_idle_now(gk, st, win) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
+                    v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = gk;
+                end
+                if (st_of(gk, st) == `DD_ST_LOCAL && !unsafe_of(gk, own_stat)
+                    && (win[k*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[k*`DD_WDBG_W + `DD_WDBG_INT_ABORT]))
+                    any_loc_src = 1'b1;
+            end
+        end
+        if (irq_loc && !any_loc_src) v[P_IRQ_LOC] = 1'b1;
+        for (k = 0; k < NUM_FUNC; k = k + 1) begin
+            any_host_src = 1'b0;
+            for (i2 = 0; i2 < 16; i2 = i2 + 1)
+                if (exists[i2] && st_of(i2[3:0], st) == `DD_ST_DELEGATED && func_of(i2[3:0], func) == k[3:0]
+                    && (win[i2*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[i2*`DD_WDBG_W + `DD_WDBG_INT_ABORT]))
+                    any_host_src = 1'b1;
+            if (irq_host[k] && !any_host_src) begin
+                v[P_IRQ_HOST] = 1'b1; v_g[P_IRQ_HOST] = k[3:0];
+            end
+        end
+    end
+
+    // ------------------------------------------------------------- history
+    integer j;
+    always @(posedge clk) begin
+        edge_n <= edge_n + 64'd1;
+        if (rst) armed <= 1'b1;
+        for (j = 0; j < 16; j = j + 1) begin
+            st_q[j] <= rst ? `DD_ST_LOCAL : st[j*2 +: 2];   // a reset is no transition
+            if (rst || !q_idle_now(j[3:0], st, win)) q_idle[j] <= 3'd0;
+            else if (q_idle[j] != 3'd7) q_idle[j] <= q_idle[j] + 3'd1;
+        end
+        ar_vq <= m_arvalid; ar_rq <= m_arready; aw_vq <= m_awvalid; aw_rq <= m_awready;
+        if (ar_new && id_ok_ar) ar_user_tab[arg] <= m_aruser;
+        if (rst) begin
+            h_awp <= 1'b0; h_wp <= 1'b0; l_awp <= 1'b0; l_wp <= 1'b0; rf_pend <= 1'b0;
+            h_b_ok <= 1'b1; h_r_okq <= 1'b1;
+            ar_vq <= 1'b0; aw_vq <= 1'b0;
+        end else begin
+            if (h_wexec) begin
+                h_awp <= 1'b0; h_wp <= 1'b0;
+                h_b_ok <= h_w_ok; h_b_addr <= h_wa; h_b_edge <= edge_n + 64'd1;
+            end else begin
+                if (h_aw_hs) begin h_awp <= 1'b1; h_awq <= h_awaddr; end
+                if (h_w_hs)  begin h_wp <= 1'b1; h_wdq <= h_wdata; h_wsq <= h_wstrb; end
+            end
+            if (h_rexec) begin
+                h_r_okq <= h_r_ok; h_r_addr <= h_araddr; h_r_edge <= edge_n + 64'd1;
+            end
+            if (l_wexec) begin
+                l_awp <= 1'b0; l_wp <= 1'b0;
+            end else begin
+                if (l_aw_hs) begin l_awp <= 1'b1; l_awq <= l_awaddr; end
+                if (l_w_hs)  l_wp <= 1'b1;
+            end
+            rf_pend <= h_wexec && exists[h_wg] && !h_w_ok;
+            if (h_wexec) begin
+                rf_g      <= h_wg;
+                rf_addr   <= h_wa;
+                rf_edge   <= edge_n + 64'd1;
+                rf_st     <= st_of(h_wg, st);
+                rf_store  <= win[h_wg*`DD_WDBG_W +: `DD_WDBG_STORE_W];
+                rf_run    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
+                rf_int    <= {win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_ABORT], win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_STOP]};
+                rf_exp    <= exposed_of(h_wg, own_stat);
+                rf_exempt <= l_wexec && l_win && l_wg == h_wg;
+            end
+        end
+    end
+
+`ifdef FORMAL
+    // formal/: every property is an assertion once the first reset is over
+    // one assertion per property, so that a failure's source line names it
+    always @* if (chk) begin
+        host_okay:       assert (!v[P_HOST_OKAY]);
+        host_read_zero:  assert (!v[P_READ_ZERO]);
+        refused_write:   assert (!v[P_REFUSED]);
+        axi_user:        assert (!v[P_USER]);
+        req_after_t0:    assert (!v[P_REQ]);
+        scrub:           assert (!v[P_SCRUB]);
+        irq_loc_source:  assert (!v[P_IRQ_LOC]);
+        irq_host_source: assert (!v[P_IRQ_HOST]);
+        q_bound:         assert (!v[P_Q_BOUND]);
+        // Lemmas for the induction, in port terms (the slave's contract, SPEC 2 "one
+        // transaction at a time"): a half-accepted write blocks that half, and no
+        // response is pending meanwhile. They tie this checker's rebuilt transaction to
+        // the slave's, which the induction step cannot know otherwise.
+        lemma_aw:        assert (h_awp ? (!h_awready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_awready));
+        lemma_w:         assert (h_wp ? (!h_wready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_wready));
+    end
+    initial assume (rst);
+    initial armed = 1'b0;
+    always @(posedge clk) begin msg <= {MSG_W{1'b0}}; fail_ev <= 1'b0; fail_count <= 32'd0; end  // unused here
+    // every ownership transition of channel 0 is reachable (tools/formal.py, task cover)
+    reg unsafe_q0;
+    always @(posedge clk) unsafe_q0 <= !rst && unsafe_of(4'd0, own_stat);
+    always @* if (chk) begin
+        cover (st_q[0] == `DD_ST_LOCAL && st_of(4'd0, st) == `DD_ST_DELEGATED);
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_QUIESCING);
+        cover (st_q[0] == `DD_ST_QUIESCING && st_of(4'd0, st) == `DD_ST_LOCAL);
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && !unsafe_of(4'd0, own_stat));
+        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && unsafe_of(4'd0, own_stat));
+        cover (unsafe_q0 && !unsafe_of(4'd0, own_stat));
+    end
+`else
+    // ------------------------------------------------------------- reporting
+    initial begin
+        armed = 1'b0; edge_n = 64'd0; fail_ev = 1'b0; fail_count = 32'd0; msg = {MSG_W{1'b0}};
+    end
+    reg [MSG_W-1:0] m;
+    always @(posedge clk) begin
+        if (chk && v != {NP{1'b0}}) begin
+            if (v[P_HOST_OKAY])
+                $sformat(m, "host_okay at edge %0d: host access to %h (executed at edge %0d) answered OKAY, but channel %0d was not DELEGATED to that window's function (or FUNC_NUM spoofing)",
+                         edge_n + 64'd1, h_bvalid ? h_b_addr : h_r_addr,
+                         h_bvalid ? h_b_edge : h_r_edge, v_g[P_HOST_OKAY]);
+            else if (v[P_READ_ZERO])
+                $sformat(m, "host_read_zero at edge %0d: refused host read of %h returned data %h, not 0",
+                         edge_n + 64'd1, h_r_addr, h_rdata);
+            else if (v[P_REFUSED])
+                $sformat(m, "refused_write at edge %0d: refused host write to %h at edge %0d changed channel %0d (window storage, EXPOSED, START or INT_STAT)",
+                         edge_n + 64'd1, rf_addr, rf_edge, rf_g);
+            else if (v[P_USER])
+                $sformat(m, "axi_user at edge %0d: AR/AW of channel %0d carries user %0d/%0d, owner function %0d (or AW differs from its AR)",
+                         edge_n + 64'd1, v_g[P_USER], m_aruser, m_awuser, func_of(v_g[P_USER], func));
+            else if (v[P_REQ])
+                $sformat(m, "req_after_t0 at edge %0d: new AR/AW presented for channel %0d while it is QUIESCING or fenced (STATE %0d, UNSAFE %0d)",
+                         edge_n + 64'd1, v_g[P_REQ], st_of(v_g[P_REQ], st), unsafe_of(v_g[P_REQ], own_stat));
+            else if (v[P_SCRUB])
+                $sformat(m, "scrub at edge %0d: channel %0d entered STATE %0d with a window that is not all zero",
+                         edge_n + 64'd1, v_g[P_SCRUB], st_of(v_g[P_SCRUB], st));
+            else if (v[P_Q_BOUND])
+                $sformat(m, "q_bound at edge %0d: channel %0d still QUIESCING, not RUNNING, %0d edges after its last activity (bound Q_IDLE_MAX=%0d)",
+                         edge_n + 64'd1, v_g[P_Q_BOUND], Q_IDLE_MAX, Q_IDLE_MAX);
+            else if (v[P_IRQ_LOC])
+                $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
+                         edge_n + 64'd1);
+            else
+                $sformat(m, "irq_host_source at edge %0d: irq_host[%0d] high without a channel DELEGATED to function %0d with interrupt status",
+                         edge_n + 64'd1, v_g[P_IRQ_HOST], v_g[P_IRQ_HOST]);
+            msg        <= m;
+            fail_count <= fail_count + 32'd1;
+            fail_ev    <= !fail_ev;
+        end
+    end
+`endif
+endmodule
+`default_nettype wire

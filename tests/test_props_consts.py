@@ -1,0 +1,33 @@
+"""Facts the HDL checkers and tools repeat from elsewhere must agree with their source.
+
+hdl/dd_props.v cannot import Python, so its Q_IDLE_MAX parameter restates SPEC 2.3's
+bound; model/timing.py is the source of truth. tools/formal.py needs a BMC depth for
+every planted bug of tb/runner.py BUG_SETS.
+"""
+
+from __future__ import annotations
+
+import re
+
+from model.timing import Q_IDLE_MAX
+from tb import runner
+from tools import formal
+
+
+def test_dd_props_q_idle_max_matches_model() -> None:
+    src = (runner.HDL_DIR / "dd_props.v").read_text()
+    m = re.search(r"parameter\s+Q_IDLE_MAX\s*=\s*(\d+)", src)
+    assert m, "dd_props.v: no Q_IDLE_MAX parameter"
+    assert int(m.group(1)) == Q_IDLE_MAX
+
+
+def test_formal_has_a_depth_for_every_planted_bug() -> None:
+    assert set(formal.BUG_DEPTH) == set(runner.BUG_SETS)
+
+
+def test_formal_sby_lists_every_source() -> None:
+    text = formal.sby_text("bug_leak", 5)
+    for p in formal.sources():
+        assert str(p) in text and p.name in text
+    assert "-DDD_BUG_LEAK_HOST_WRITE" in text and "mode bmc" in text
+    assert "mode prove" in formal.sby_text("prove", 3)
