@@ -32,6 +32,9 @@
 //                   LOCAL, unfenced channel with an interrupt status bit set
 //   irq_host_source irq_host[f] high only with a channel DELEGATED to f that has an
 //                   interrupt status bit set
+//   host_one_txn    the host port takes one transaction at a time (SPEC 2): no AR
+//                   handshake while a write half is accepted or held, or a response
+//                   is pending
 //   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
 //                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
 //                   running one from the edge after its last response (SPEC 2.3 bound)
@@ -94,9 +97,9 @@ module dd_props #(
     output reg  [31:0]              fail_count
 );
     localparam [1:0] OKAY = 2'b00;
-    localparam NP = 9;
+    localparam NP = 10;
     localparam P_HOST_OKAY = 0, P_READ_ZERO = 1, P_REFUSED = 2, P_USER = 3, P_REQ = 4,
-               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8;
+               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8, P_ONE_TXN = 9;
 
     // ------------------------------------------------------------ helpers
     function [1:0] st_of;   input [3:0] g; input [16*2-1:0] v; st_of = v[g*2 +: 2]; endfunction
@@ -213,6 +216,11 @@ module dd_props #(
         end
         if (h_rvalid && h_rresp != OKAY && h_rdata != 32'd0) begin
             v[P_READ_ZERO] = 1'b1; v_g[P_READ_ZERO] = {h_r_addr[8], h_r_addr[11:9]};
+        end
+        // host_one_txn: an AR accepted beside, or inside, another host transaction
+        if (h_arvalid && h_arready
+            && (h_aw_hs || (h_wvalid && h_wready) || h_awp || h_wp || h_bvalid || h_rvalid)) begin
+            v[P_ONE_TXN] = 1'b1;
         end
         // refused_write: the edge after the refusal shows the window unchanged
         if (rf_pend && !rf_exempt && st_of(rf_g, st) == rf_st
@@ -332,6 +340,7 @@ module dd_props #(
         irq_loc_source:  assert (!v[P_IRQ_LOC]);
         irq_host_source: assert (!v[P_IRQ_HOST]);
         q_bound:         assert (!v[P_Q_BOUND]);
+        host_one_txn:    assert (!v[P_ONE_TXN]);
         // Lemmas for the induction, in port terms (the slave's contract, SPEC 2 "one
         // transaction at a time"): a half-accepted write blocks that half, and no
         // response is pending meanwhile. They tie this checker's rebuilt transaction to
@@ -383,6 +392,9 @@ module dd_props #(
             else if (v[P_Q_BOUND])
                 $sformat(m, "q_bound at edge %0d: channel %0d still QUIESCING, not RUNNING, %0d edges after its last activity (bound Q_IDLE_MAX=%0d)",
                          edge_n + 64'd1, v_g[P_Q_BOUND], Q_IDLE_MAX, Q_IDLE_MAX);
+            else if (v[P_ONE_TXN])
+                $sformat(m, "host_one_txn at edge %0d: host AR handshake (read of %h) while another host transaction was accepted, held or awaiting its response (SPEC 2: one transaction at a time)",
+                         edge_n + 64'd1, h_araddr);
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);

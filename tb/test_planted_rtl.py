@@ -156,7 +156,7 @@ BUGS: dict[str, Planted] = {
     "DD_BUG_LITE_RW_TIE": Planted(  # the monitor reports the read beside the write
         rw_tie_scenario,
         lambda mm: mm.port == "host" and mm.what.startswith("one transaction at a time"),
-        "host port: one transaction at a time"),
+        "host port: one transaction at a time", "host_one_txn"),
     "DD_BUG_NO_FENCE": Planted(  # the model's contract checker: no pick while fenced
         fence_scenario,
         lambda mm: mm.port == "ar" and "AR for a channel not allowed to pick" in mm.what,
