@@ -77,6 +77,13 @@ async def spoof_scenario(tb: TB) -> None:
     await tb.host.write(host_win(0, 0, regs.FUNC_NUM), 1)
 
 
+async def refused_write_scenario(tb: TB) -> None:
+    """A refused host write, then the endpoint reads the register back: the model says
+    the refusal changed nothing, so a write that went through is a read-data mismatch."""
+    await tb.host.write(host_win(0, 0, regs.SAR_LO), 0x1000)
+    await tb.loc.read(loc_win(0, regs.SAR_LO))
+
+
 async def read_leak_scenario(tb: TB) -> None:
     """The endpoint programs a LOCAL channel; the host reads its window (refused)."""
     await tb.loc.write(loc_win(0, regs.SAR_LO), 0x1000)
@@ -165,8 +172,10 @@ BUGS: dict[str, Planted] = {
     # some mismatch of the scoreboard's own (model) checks
     "DD_BUG_NO_SPOOF_CHECK": Planted(spoof_scenario, not_a_property, "a scoreboard mismatch",
                                      "host_okay"),
-    "DD_BUG_REFUSED_WRITE": Planted(leak_scenario, not_a_property, "a scoreboard mismatch",
-                                    "refused_write"),
+    "DD_BUG_REFUSED_WRITE": Planted(
+        refused_write_scenario,
+        lambda mm: mm.port == "loc" and mm.what.startswith("read data"),
+        "loc port: read data (the refused write changed the register)", "refused_write"),
     "DD_BUG_READ_LEAK": Planted(read_leak_scenario, not_a_property, "a scoreboard mismatch",
                                 "host_read_zero"),
     "DD_BUG_IRQ_HOST_ROUTE": Planted(irq_host_scenario, not_a_property, "a scoreboard mismatch",

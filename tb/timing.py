@@ -122,6 +122,7 @@ class QuiesceTimer:
         """(Re)attach to a model: after TB.reset everything in flight is forgotten."""
         self._model = model
         self._ev_idx = len(model.events)
+        self._rtl_q: list[tuple[int, int]] = []  # RTL completions not judged yet (g, edge)
         self._pending: dict[int, QuiesceRecord] = {}
         # channels that may not present AR/AW: from t0 until a new legal START after
         # the completion (the model shows the channel RUNNING again)
@@ -182,6 +183,8 @@ class QuiesceTimer:
         # 4. the burst ended at this edge?
         if self._burst is not None and not m.inflight(self._burst[0]):
             self._burst = None
+        if self._rtl_q:
+            self._rtl_flush(m.cycle)
         # 5. RTL reads of OWN_STAT / Q_CYCLES (one AXI4-Lite transaction at a time)
         # (every response of the edge in order, every access including a read beside a
         # write: the same order the scoreboard pairs them in)
@@ -216,6 +219,26 @@ class QuiesceTimer:
             prev = cur
 
     def _rtl_done(self, g: int, e: int) -> None:
+        """The RTL's STATE of g left QUIESCING at edge e. Judged once the scoreboard has
+        processed edge e (its last response is known): at once on the VIP lane, whose
+        monitor samples every edge as it happens; later on the transaction lane, whose
+        recorder the scoreboard drains in batches."""
+        if self.sb.model is self._model and self._model.cycle >= e:
+            self._rtl_judge(g, e)
+        else:
+            self._rtl_q.append((g, e))
+
+    def _rtl_flush(self, upto: int | None) -> None:
+        """Judge the deferred RTL completions up to edge ``upto`` (None: all)."""
+        keep = []
+        for g, e in self._rtl_q:
+            if upto is None or e <= upto:
+                self._rtl_judge(g, e)
+            else:
+                keep.append((g, e))
+        self._rtl_q = keep
+
+    def _rtl_judge(self, g: int, e: int) -> None:
         for rec in reversed(self.records):
             if rec.g == g and rec.t0 < e:
                 if rec.rtl_qdone is None:
@@ -306,9 +329,10 @@ class QuiesceTimer:
         if m is not self.sb.model:
             return
         now = int(self.tb.dut.cycle.value)
-        if self._pending and m.cycle < now:
+        if (self._pending or self._rtl_q) and m.cycle < now:
             m.edge(now)  # edges up to `now` were sampled or idle: replay them
             self._scan(m)
+        self._rtl_flush(None)
         for rec in self.records:
             if rec.rtl_qdone is not None or rec.reported:
                 continue

@@ -114,10 +114,14 @@ def _tampered(trace, kind: str):
                 dma[beats[0]] = dataclasses.replace(dma[beats[0]], data=dma[beats[0]].data ^ 1)
                 t.samples[i] = dataclasses.replace(s, dma=dma)
                 return t
-        elif s.loc_resp is not None and not s.loc_resp.write:
-            r = s.loc_resp
-            t.samples[i] = dataclasses.replace(s, loc_resp=LiteResponse(r.edge, False, r.resp, r.data ^ 4))
-            return t
+        else:  # EdgeSample.loc_resp holds every B/R of the edge: tamper with a read's R
+            reads = [k for k, r in enumerate(s.loc_resp) if not r.write]
+            if reads:
+                rs = list(s.loc_resp)
+                r = rs[reads[0]]
+                rs[reads[0]] = LiteResponse(r.edge, False, r.resp, r.data ^ 4)
+                t.samples[i] = dataclasses.replace(s, loc_resp=tuple(rs))
+                return t
     raise AssertionError(f"trace has no {kind} to tamper with")
 
 
