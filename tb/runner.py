@@ -504,7 +504,8 @@ def _stamp(
     h = hashlib.sha256()
     h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE,
                          defines]).encode())
-    deps = list(sources) + sorted(HDL_DIR.glob("*.vh")) + sorted(HDL_DIR.glob("*.svh"))
+    deps = list(sources) + [f for d in (HDL_DIR, TB_DIR / "hdl") for pat in ("*.vh", "*.svh")
+                            for f in sorted(d.glob(pat))]   # every include file
     for path in deps:
         h.update(str(path).encode())
         h.update(path.read_bytes())
@@ -568,7 +569,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
             with _clean_cocotb_env():
                 runner.build(
                     sources=sources,
-                    includes=[HDL_DIR],
+                    includes=[HDL_DIR, TB_DIR / "hdl"],
                     parameters=values,
                     defines=defines,
                     build_args=args,

@@ -106,41 +106,11 @@ module tb_dma_deleg_tl #(
         .rready(m_axi_rready)
     );
 
-    // AXI protocol checkers (tb/hdl/axi4_check.v, axil_check.v), reported through
-    // tb/hdlcheck.py like the security properties of hdl/dd_props.v (as in tb_dma_deleg.v).
-    axi4_check #(.ID_W(ID_W), .MAX_BURST(MAX_BURST)) u_chk_m (
-        .clk(clk), .rst(rst),
-        .awid(m_axi_awid), .awaddr(m_axi_awaddr), .awlen(m_axi_awlen), .awsize(m_axi_awsize),
-        .awburst(m_axi_awburst), .awuser(m_axi_awuser), .awvalid(m_axi_awvalid), .awready(m_axi_awready),
-        .wdata(m_axi_wdata), .wstrb(m_axi_wstrb), .wlast(m_axi_wlast), .wvalid(m_axi_wvalid),
-        .wready(m_axi_wready), .bid(m_axi_bid), .bvalid(m_axi_bvalid), .bready(m_axi_bready),
-        .arid(m_axi_arid), .araddr(m_axi_araddr), .arlen(m_axi_arlen), .arsize(m_axi_arsize),
-        .arburst(m_axi_arburst), .aruser(m_axi_aruser), .arvalid(m_axi_arvalid), .arready(m_axi_arready),
-        .rid(m_axi_rid), .rlast(m_axi_rlast), .rvalid(m_axi_rvalid), .rready(m_axi_rready),
-        .msg(), .fail_ev(), .fail_count()
-    );
-    axil_check u_chk_loc (
-        .clk(clk), .rst(rst),
-        .awaddr(s_axil_loc_awaddr), .awprot(3'd0), .awvalid(s_axil_loc_awvalid),
-        .awready(s_axil_loc_awready), .wdata(s_axil_loc_wdata), .wstrb(s_axil_loc_wstrb),
-        .wvalid(s_axil_loc_wvalid), .wready(s_axil_loc_wready), .bresp(s_axil_loc_bresp),
-        .bvalid(s_axil_loc_bvalid), .bready(s_axil_loc_bready), .araddr(s_axil_loc_araddr),
-        .arprot(3'd0), .arvalid(s_axil_loc_arvalid), .arready(s_axil_loc_arready),
-        .rdata(s_axil_loc_rdata), .rresp(s_axil_loc_rresp), .rvalid(s_axil_loc_rvalid),
-        .rready(s_axil_loc_rready),
-        .msg(), .fail_ev(), .fail_count()
-    );
-    axil_check u_chk_host (
-        .clk(clk), .rst(rst),
-        .awaddr(s_axil_host_awaddr), .awprot(3'd0), .awvalid(s_axil_host_awvalid),
-        .awready(s_axil_host_awready), .wdata(s_axil_host_wdata), .wstrb(s_axil_host_wstrb),
-        .wvalid(s_axil_host_wvalid), .wready(s_axil_host_wready), .bresp(s_axil_host_bresp),
-        .bvalid(s_axil_host_bvalid), .bready(s_axil_host_bready), .araddr(s_axil_host_araddr),
-        .arprot(3'd0), .arvalid(s_axil_host_arvalid), .arready(s_axil_host_arready),
-        .rdata(s_axil_host_rdata), .rresp(s_axil_host_rresp), .rvalid(s_axil_host_rvalid),
-        .rready(s_axil_host_rready),
-        .msg(), .fail_ev(), .fail_count()
-    );
+    // AXI protocol checkers, shared with the VIP lane's top (the transactors drive no
+    // AxPROT: the checkers see 0, as the DUT does)
+    wire [2:0] s_axil_loc_awprot = 3'd0, s_axil_loc_arprot = 3'd0;
+    wire [2:0] s_axil_host_awprot = 3'd0, s_axil_host_arprot = 3'd0;
+`include "tb_checkers.vh"
 
     // A registered copy of the RTL's per-channel STATE: tb/timing.py takes each quiesce's
     // completion edge from it (as in tb_dma_deleg.v), not from the model.
