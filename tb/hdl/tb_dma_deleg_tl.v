@@ -117,62 +117,11 @@ module tb_dma_deleg_tl #(
     reg [31:0] own_state = 32'd0;
     always @(posedge clk) own_state <= dut.ch_state;
 
-    dma_deleg #(
-        .WR_CH(WR_CH), .RD_CH(RD_CH), .NUM_FUNC(NUM_FUNC), .MAX_BURST(MAX_BURST), .ID_W(ID_W)
-    ) dut (
-        .clk(clk), .rst(rst),
-        .s_axil_loc_awaddr(s_axil_loc_awaddr), .s_axil_loc_awprot(3'd0),
-        .s_axil_loc_awvalid(s_axil_loc_awvalid), .s_axil_loc_awready(s_axil_loc_awready),
-        .s_axil_loc_wdata(s_axil_loc_wdata), .s_axil_loc_wstrb(s_axil_loc_wstrb),
-        .s_axil_loc_wvalid(s_axil_loc_wvalid), .s_axil_loc_wready(s_axil_loc_wready),
-        .s_axil_loc_bresp(s_axil_loc_bresp), .s_axil_loc_bvalid(s_axil_loc_bvalid),
-        .s_axil_loc_bready(s_axil_loc_bready), .s_axil_loc_araddr(s_axil_loc_araddr),
-        .s_axil_loc_arprot(3'd0), .s_axil_loc_arvalid(s_axil_loc_arvalid),
-        .s_axil_loc_arready(s_axil_loc_arready), .s_axil_loc_rdata(s_axil_loc_rdata),
-        .s_axil_loc_rresp(s_axil_loc_rresp), .s_axil_loc_rvalid(s_axil_loc_rvalid),
-        .s_axil_loc_rready(s_axil_loc_rready),
-        .s_axil_host_awaddr(s_axil_host_awaddr), .s_axil_host_awprot(3'd0),
-        .s_axil_host_awvalid(s_axil_host_awvalid), .s_axil_host_awready(s_axil_host_awready),
-        .s_axil_host_wdata(s_axil_host_wdata), .s_axil_host_wstrb(s_axil_host_wstrb),
-        .s_axil_host_wvalid(s_axil_host_wvalid), .s_axil_host_wready(s_axil_host_wready),
-        .s_axil_host_bresp(s_axil_host_bresp), .s_axil_host_bvalid(s_axil_host_bvalid),
-        .s_axil_host_bready(s_axil_host_bready), .s_axil_host_araddr(s_axil_host_araddr),
-        .s_axil_host_arprot(3'd0), .s_axil_host_arvalid(s_axil_host_arvalid),
-        .s_axil_host_arready(s_axil_host_arready), .s_axil_host_rdata(s_axil_host_rdata),
-        .s_axil_host_rresp(s_axil_host_rresp), .s_axil_host_rvalid(s_axil_host_rvalid),
-        .s_axil_host_rready(s_axil_host_rready),
-        .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
-        .m_axi_awsize(m_axi_awsize), .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock),
-        .m_axi_awcache(m_axi_awcache), .m_axi_awprot(m_axi_awprot), .m_axi_awvalid(m_axi_awvalid),
-        .m_axi_awready(m_axi_awready), .m_axi_awuser(m_axi_awuser),
-        .m_axi_wdata(m_axi_wdata), .m_axi_wstrb(m_axi_wstrb), .m_axi_wlast(m_axi_wlast),
-        .m_axi_wvalid(m_axi_wvalid), .m_axi_wready(m_axi_wready),
-        .m_axi_bid(m_axi_bid), .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid),
-        .m_axi_bready(m_axi_bready),
-        .m_axi_arid(m_axi_arid), .m_axi_araddr(m_axi_araddr), .m_axi_arlen(m_axi_arlen),
-        .m_axi_arsize(m_axi_arsize), .m_axi_arburst(m_axi_arburst), .m_axi_arlock(m_axi_arlock),
-        .m_axi_arcache(m_axi_arcache), .m_axi_arprot(m_axi_arprot), .m_axi_arvalid(m_axi_arvalid),
-        .m_axi_arready(m_axi_arready), .m_axi_aruser(m_axi_aruser),
-        .m_axi_rid(m_axi_rid), .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp),
-        .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready),
-        .irq_loc(irq_loc), .irq_host(irq_host)
-    );
+    // dma_deleg and the monitor vector `mon`, shared with the VIP lane's top
+`include "tb_dut.vh"
 
     // ------------------------------------------------------------------ recorder
-    // Same vector as tb_dma_deleg.v `mon` (bit layout of tb/monitor.py MON_*).
-    wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
-    wire [31:0] mon = {
-        irq_host9[7:0], irq_loc, 6'd0,
-        m_axi_bvalid & m_axi_bready, m_axi_wvalid & m_axi_wready,
-        m_axi_awvalid & m_axi_awready, m_axi_awvalid,
-        m_axi_rvalid & m_axi_rready, m_axi_arvalid & m_axi_arready, m_axi_arvalid,
-        s_axil_host_rvalid & s_axil_host_rready, s_axil_host_bvalid & s_axil_host_bready,
-        s_axil_host_arvalid & s_axil_host_arready, s_axil_host_wvalid & s_axil_host_wready,
-        s_axil_host_awvalid & s_axil_host_awready,
-        s_axil_loc_rvalid & s_axil_loc_rready, s_axil_loc_bvalid & s_axil_loc_bready,
-        s_axil_loc_arvalid & s_axil_loc_arready, s_axil_loc_wvalid & s_axil_loc_wready,
-        s_axil_loc_awvalid & s_axil_loc_awready
-    };
+    // `mon` comes from tb_dut.vh (bit layout of tb/monitor.py MON_*).
     localparam [31:0] MON_ACTIVE = (32'd1 << 17) - 32'd1;
 
     integer fd;
