@@ -188,6 +188,21 @@ class TB:
             self._faults = MemFaults(self.ram, self.dut.clk)
         return self._faults
 
+    async def tick(self) -> None:
+        """Wait for the next falling edge, where the values the coming rising edge will
+        act on are settled, and just past it (1 ps), so the monitor has fed that edge's
+        sample to the scoreboard whatever order the simulator resumes tasks in.
+        Lane-neutral per-cycle wait for the few tests that watch the RTL edge by edge;
+        tb/tl.py TlTB wakes through its HDL timer instead."""
+        await FallingEdge(self.dut.clk)
+        await Timer(1, "ps")
+
+    async def adopt_memory(self, lo: int, hi: int) -> None:
+        """adopt_ram on either lane (awaited: on the tl lane the bytes come from a dump)."""
+        r = self.adopt_ram(lo, hi)
+        if r is not None:
+            await r
+
     def stall_every(self, ch: str, n: int) -> None:
         """Memory channel `ch` ("ar", "r", "aw", "w", "b") moves one cycle in n."""
         _ram_channel(self.ram, ch).set_pause_generator(_every(n))

@@ -12,18 +12,17 @@ from __future__ import annotations
 import json
 import os
 import random
+import weakref
 from pathlib import Path
 
-from cocotb.triggers import FallingEdge
-
-from model import regs
+from model import addrmap, regs
 from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
-from model.hw import BEAT, ArHs, BHs, RBeat, burst_beats
+from model.hw import BEAT, ArHs, AwHs, BHs, RBeat, burst_beats
 from tb.agents import HostAgent
 from tb.env import TB
-from tb.faults import MemFaults
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
+from tb.tl import new_tb
 
 SRC_END = 0x40000
 DST_BASE = 0x40000
@@ -71,18 +70,21 @@ def rand_src(rng: random.Random, size: int, lo: int = 0, hi: int = SRC_END) -> i
     return lo + 8 * rng.randrange(0, (hi - lo - size) // 8 + 1)
 
 
-def set_load(tb: TB, faults: MemFaults, rng: random.Random, bp: float, lat: int) -> None:
-    """Backpressure (stall probability per cycle on every AxiRam channel) and latency."""
+def set_load(tb: TB, faults, rng: random.Random, bp: float, lat: int) -> None:
+    """Backpressure (stall probability per cycle on every memory channel) and latency
+    (``faults`` is ``tb.faults`` of either lane)."""
     tb.set_backpressure(bp, rng)
     faults.read_latency = lat
     faults.write_latency = lat // 2
 
 
 async def setup(dut, *, timeout: int = 400_000):
-    tb = TB(dut)
+    """The run's TB (either lane), reset, sources filled; its faults, kernel API, backend."""
+    tb = new_tb(dut)
     await tb.reset()
+    traffic(tb)   # before any stimulus: wait_dma_event counts from a copy's START
     tb.fill_memory(0, SRC_END)
-    faults = MemFaults(tb.ram, dut.clk)
+    faults = tb.faults
     epc, be = rtl_epc(tb, timeout=timeout)
     return tb, faults, epc, be
 
@@ -109,58 +111,100 @@ def burst_count(tb: TB, src: int, dst: int, size: int) -> int:
     return n
 
 
-class DmaEdgeLog:
-    """Edges of one channel's AR handshakes, last R beats and B handshakes, as the edge
-    monitor saw them on the RTL's pins (a scoreboard observer, so nothing is sampled
-    twice). Tests read it to place a command relative to the RTL's own traffic."""
+class Traffic:
+    """Every m_axi handshake of every channel (AR, R beat, last R beat, AW, B) and the
+    edge of each channel's latest START doorbell, as the scoreboard saw them (an
+    observer: nothing is sampled twice, and the same stream exists on both lanes).
 
-    KINDS = {ArHs: "ar", RBeat: "rlast", BHs: "b"}
+    Why: a test that waits for "the n-th burst of this copy" must count from the copy's
+    START, not from the moment it starts waiting; on the transaction-level lane the
+    doorbell write's completion reaches Python after the first AR may have happened.
+    One per TB (``traffic(tb)``), installed by ``setup`` before any stimulus."""
 
-    def __init__(self, tb: TB, g: int) -> None:
-        self.g = g
-        self.events: list[tuple[int, str]] = []
+    KINDS = {ArHs: "ar", RBeat: "r", AwHs: "aw", BHs: "b"}
+    ALL_KINDS = ("ar", "r", "rlast", "aw", "b")
+
+    def __init__(self, tb: TB) -> None:
+        self.events: dict[int, list[tuple[int, str]]] = {}
+        self.started: dict[int, int] = {}   # g -> edge of its latest START doorbell
         tb.sb.observers.append(self._observe)
 
     def _observe(self, s, res, model) -> None:
+        for port in ("loc", "host"):
+            a = getattr(s, port)
+            if a is None or not a.write or not a.data & regs.DOORBELL_START_MASK:
+                continue
+            if port == "host":
+                _, g, off = addrmap.decode_host(a.addr)
+            else:
+                d = addrmap.decode_local(a.addr)
+                if d is None or d[0] != "win":
+                    continue
+                _, g, off = d
+            if off == regs.DOORBELL:
+                self.started[g] = s.edge
         for ev in s.dma:
             kind = self.KINDS.get(type(ev))
-            if kind is None or ev.id != self.g or (kind == "rlast" and not ev.last):
+            if kind is None:
                 continue
-            self.events.append((s.edge, kind))
+            log = self.events.setdefault(ev.id, [])
+            log.append((s.edge, kind))
+            if kind == "r" and ev.last:
+                log.append((s.edge, "rlast"))
+
+    def of(self, g: int, kind: str, since: int) -> list[int]:
+        """Edges of channel g's `kind` events after edge `since`."""
+        if kind not in self.ALL_KINDS:
+            raise ValueError(f"kind {kind!r}: valid kinds are {', '.join(self.ALL_KINDS)}")
+        return [e for e, k in self.events.get(g, ()) if k == kind and e > since]
+
+
+_TRAFFIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def traffic(tb: TB) -> Traffic:
+    """The TB's Traffic log (created on first use; ``setup`` creates it first)."""
+    t = _TRAFFIC.get(tb)
+    if t is None:
+        t = _TRAFFIC[tb] = Traffic(tb)
+    return t
+
+
+class DmaEdgeLog:
+    """One channel's AR handshakes, last R beats and B handshakes (a view of the TB's
+    Traffic log). Tests read it to place a command relative to the RTL's own traffic."""
+
+    KINDS = ("ar", "rlast", "b")
+
+    def __init__(self, tb: TB, g: int) -> None:
+        self.g = g
+        self.t = traffic(tb)
 
     def last(self, kind: str, since: int) -> int | None:
         """Edge of the latest `kind` event at or after edge `since` (None: none)."""
-        if kind not in self.KINDS.values():
-            raise ValueError(f"kind {kind!r}: valid kinds are {sorted(self.KINDS.values())}")
-        edges = [e for e, k in self.events if k == kind and e >= since]
+        if kind not in self.KINDS:
+            raise ValueError(f"kind {kind!r}: valid kinds are {sorted(self.KINDS)}")
+        edges = self.t.of(self.g, kind, since - 1)
         return edges[-1] if edges else None
 
 
 async def wait_dma_event(tb: TB, g: int, kind: str, index: int = 0, timeout: int = 200_000) -> int:
-    """Wait (sampling at falling edges, like the monitor) until channel g's `index`-th
-    handshake of `kind` ("ar", "r", "rlast", "aw", "b") is about to happen; returns
-    the edge."""
-    d = tb.dut
-    seen = 0
+    """Wait until channel g's `index`-th handshake of `kind` ("ar", "r", "rlast", "aw",
+    "b"), counted from its latest START doorbell, has been seen by the scoreboard;
+    returns its edge. On the VIP lane the monitor sees a handshake at the falling edge
+    before it (the caller resumes before that edge, as when this sampled the pins), on
+    the transaction-level lane at the falling edge after it (the recorder writes at the
+    edge). Raises TimeoutError after `timeout` cycles."""
+    t = traffic(tb)
+    if kind not in Traffic.ALL_KINDS:
+        raise ValueError(f"kind {kind!r}: valid kinds are {', '.join(Traffic.ALL_KINDS)}")
     for _ in range(timeout):
-        await FallingEdge(d.clk)
-        if kind == "ar":
-            hit = int(d.m_axi_arvalid.value) and int(d.m_axi_arready.value) and int(d.m_axi_arid.value) == g
-        elif kind in ("r", "rlast"):
-            hit = int(d.m_axi_rvalid.value) and int(d.m_axi_rready.value) and int(d.m_axi_rid.value) == g
-            if hit and kind == "rlast":
-                hit = int(d.m_axi_rlast.value)
-        elif kind == "aw":
-            hit = int(d.m_axi_awvalid.value) and int(d.m_axi_awready.value) and int(d.m_axi_awid.value) == g
-        elif kind == "b":
-            hit = int(d.m_axi_bvalid.value) and int(d.m_axi_bready.value) and int(d.m_axi_bid.value) == g
-        else:
-            raise ValueError(kind)
-        if hit:
-            if seen == index:
-                return int(d.cycle.value) + 1
-            seen += 1
-    raise TimeoutError(f"channel {g}: no {kind} #{index} within {timeout} cycles")
+        hits = t.of(g, kind, t.started.get(g, -1))
+        if len(hits) > index:
+            return hits[index]
+        await tb.tick()
+    raise TimeoutError(f"channel {g}: no {kind} #{index} since its START (edge "
+                       f"{t.started.get(g)}) within {timeout} cycles; {tb.bus_snapshot()}")
 
 
 async def host_status(agent: HostAgent, g: int) -> int:

@@ -9,7 +9,7 @@ QuiesceTimer (tb/timing.py) times every quiesce against SPEC 2.3, the copy check
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import Combine, FallingEdge
+from cocotb.triggers import Combine
 
 from model import regs
 from tb.agents import HostAgent, LocalDma
@@ -32,12 +32,14 @@ from tb.test_directed import channels, together
 
 PARAM_SETS = ("default",)
 PYTEST_SPLIT = True
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 1000, "timeout_unit": "ms"}
 RESP_NAME = {SLVERR: "SLVERR", DECERR: "DECERR"}
 
 
-def same_bytes(tb: TB, src: int, dst: int, size: int) -> bool:
-    return tb.ram.read(src, size) == tb.ram.read(dst, size)
+async def same_bytes(tb: TB, src: int, dst: int, size: int) -> bool:
+    """The memory (not the model's image) holds the source's bytes at the destination."""
+    return await tb.mem.read(src, size) == await tb.mem.read(dst, size)
 
 
 @cocotb.test(**TIMEOUT)
@@ -87,12 +89,12 @@ async def test_mem_error_aborts_one_channel(dut):
                                                 dma.wait_done(local_g))
                     assert rv.ch_stat == regs.CH_ABORTED and rv.int_stat & regs.INT_STAT_ABORT_MASK, rv
                     assert ro.ch_stat == regs.CH_STOPPED and rl.ch_stat == regs.CH_STOPPED, (
-                        ro, rl, srcs, hex(bad), faults.log)
+                        ro, rl, srcs, hex(bad), faults.faults)
                     await reclaim_checked(tb, be, hv)
                 kind = "r" if on == "r" else "b"
                 assert faults.injected[kind] > before[kind], f"no {kind} error injected"
                 for g in (local_g, other):
-                    assert same_bytes(tb, srcs[g], dst_of(tb, g), size), f"channel {g} data"
+                    assert await same_bytes(tb, srcs[g], dst_of(tb, g), size), f"channel {g} data"
                 await reclaim_checked(tb, be, ho)
     faults.clear()
     await tb.finish()
@@ -174,7 +176,7 @@ async def test_stop_races_completion(dut):
 async def no_dma_requests(tb: TB, cycles: int) -> None:
     d = tb.dut
     for _ in range(cycles):
-        await FallingEdge(d.clk)
+        await tb.tick()
         assert not int(d.m_axi_arvalid.value) and not int(d.m_axi_awvalid.value), (
             f"AR/AW request at edge {int(d.cycle.value) + 1} after reset without a new START")
 
@@ -194,9 +196,9 @@ async def check_reset_values(tb: TB) -> None:
     assert int(tb.dut.irq_loc.value) == 0 and int(tb.dut.irq_host.value) == 0
 
 
-def resync_image(tb: TB, lo: int, hi: int) -> None:
-    """Bytes a reset cut off mid-burst are undefined: take AxiRam's as the image."""
-    tb.adopt_ram(lo, hi)
+async def resync_image(tb: TB, lo: int, hi: int) -> None:
+    """Bytes a reset cut off mid-burst are undefined: take the memory's as the image."""
+    await tb.adopt_memory(lo, hi)
 
 
 @cocotb.test(**TIMEOUT)
@@ -219,7 +221,7 @@ async def test_reset_during_transfer(dut):
     await tb.reset()
     set_load(tb, faults, rng, 0.0, 0)
     for g in (lg, hg):
-        resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
+        await resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
     await no_dma_requests(tb, 200)
     await check_reset_values(tb)
     await no_dma_requests(tb, 50)
@@ -262,7 +264,7 @@ async def test_reset_during_quiesce(dut):
     del chan  # its delegation dies with the reset
     await tb.reset()
     set_load(tb, faults, rng, 0.0, 0)
-    resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
+    await resync_image(tb, dst_of(tb, g), dst_of(tb, g) + size)
     assert not tb.timer.pending()
     await no_dma_requests(tb, 200)
     await check_reset_values(tb)

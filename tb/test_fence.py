@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 
 import cocotb
-from cocotb.triggers import RisingEdge
 
 from model import regs
 from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
@@ -31,6 +30,8 @@ from tb.test_directed import (
     split,
     state_of,
 )
+
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 ALL_SETUP = (regs.INT_SETUP_RSTOP_EN_MASK | regs.INT_SETUP_LSTOP_EN_MASK
              | regs.INT_SETUP_RABORT_EN_MASK | regs.INT_SETUP_LABORT_EN_MASK)
@@ -53,10 +54,11 @@ class Requests:
 
 
 async def irq_loc_watch(tb: TB, cycles: int) -> int:
-    """Edges in the next ``cycles`` at which irq_loc was high."""
+    """Edges in the next ``cycles`` at which irq_loc was high (sampled at the falling
+    edges, tb.tick on either lane)."""
     high = 0
     for _ in range(cycles):
-        await RisingEdge(tb.dut.clk)
+        await tb.tick()
         high += int(tb.dut.irq_loc.value)
     return high
 
@@ -76,7 +78,7 @@ async def test_fence_running_channel(dut):
     host = HostAgent(tb, f)
     await host.program(g, 0x0, 0x20000, 0x4000)
     assert await host.write(g, regs.INT_SETUP, ALL_SETUP) == OKAY   # local enables too
-    tb.ram.read_if.r_channel.set_pause_generator(iter(lambda: True, None))
+    tb.hold("r", True)                        # R beats held until set_backpressure(0)
     await host.start(g)
     for _ in range(200):                      # a read burst of g is presented and held
         if reqs.of(g):

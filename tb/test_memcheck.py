@@ -20,6 +20,7 @@ from tb.agents import LocalDma
 from tb.env import TB
 from tb.test_directed import TIMEOUT, channels, setup
 
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 SRC_A, DST_A, SRC_B_BEFORE, DST_B = 0x1000, 0x8000, 0x40, 0x10000
 
 
@@ -32,8 +33,7 @@ async def in_flight_scenario(tb: TB, corrupt: bool) -> tuple[int, int]:
     src_b, size_b = DST_A - SRC_B_BEFORE, SRC_B_BEFORE + burst   # overlaps A's burst
     tb.write_memory(src_b, np.full(size_b, 0x5A, dtype=np.uint8))
     dma = LocalDma(tb)
-    w = tb.ram.write_if.w_channel
-    w.pause = True                                # AW may go, W beats wait
+    tb.hold("w", True)                            # AW may go, W beats wait
     await dma.program(a, SRC_A, DST_A, burst)
     await dma.start(a)
     for _ in range(2000):
@@ -48,8 +48,8 @@ async def in_flight_scenario(tb: TB, corrupt: bool) -> tuple[int, int]:
     assert any(g == a for g, _, _ in tb.copies.writes_in_flight()), \
         "A's burst completed before B's START: the case was not constructed"
     if corrupt:  # a real corruption of B's source, behind the model's back
-        tb.ram.write(src_b, bytes([0x00]))
-    w.pause = False
+        tb.mem.write(src_b, bytes([0x00]))
+    tb.hold("w", False)
     ra = await dma.wait_done(a)
     rb = await dma.wait_done(b)
     assert (ra.ch_stat, rb.ch_stat) == (regs.CH_STOPPED, regs.CH_STOPPED), (ra, rb)
@@ -63,7 +63,7 @@ async def test_write_in_flight_at_start_is_skipped(dut):
     a, b = await in_flight_scenario(tb, corrupt=False)
     # B's destination really holds A's new bytes where A wrote: the stale comparison
     # the checker used to make would have failed.
-    got = np.frombuffer(tb.ram.read(DST_B + SRC_B_BEFORE, 8), dtype=np.uint8)
+    got = np.frombuffer(await tb.mem.read(DST_B + SRC_B_BEFORE, 8), dtype=np.uint8)
     assert (got == 0xA5).all(), f"B did not read A's new bytes: {got}"
     c = tb.copies
     assert c.verified == 1 and c.skipped == 1, (c.verified, c.skipped, c.skip_log)

@@ -17,10 +17,12 @@ import cocotb
 from model import regs
 from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
 from model.hw import HwModel, LiteAccess
-from tb.env import TB, host_win, own_reg
+from tb.env import host_win, own_reg
 from tb.rtl_backend import rtl_epc
+from tb.tl import new_tb
 
 PARAM_SETS = ("default",)
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
 class SpoofBlindModel(HwModel):
@@ -36,7 +38,7 @@ class SpoofBlindModel(HwModel):
 @cocotb.test(timeout_time=10, timeout_unit="ms")
 async def test_planted_model_bug_is_caught(dut):
     """The scoreboard flags the spoofed FUNC_NUM write the buggy model allowed."""
-    tb = TB(dut, model_cls=SpoofBlindModel)
+    tb = new_tb(dut, model_cls=SpoofBlindModel)
     await tb.reset()
     g, f = 0, 0
     cmd = (regs.CMD_DELEGATE << regs.OWN_CMD_CMD_LSB) | (f << regs.OWN_CMD_FUNC_LSB)
@@ -75,7 +77,7 @@ async def test_quiesce_timing_is_measured_on_the_rtl(dut):
     """With a model that reports quiesces late, the timing checker (tb/timing.py) must
     measure the correct RTL as within the bound and report the model as the one that
     disagrees."""
-    tb = TB(dut, model_cls=LateQdoneModel)
+    tb = new_tb(dut, model_cls=LateQdoneModel)
     await tb.reset()
     epc, _ = rtl_epc(tb)
     chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)

@@ -2,7 +2,7 @@
 
 Channel states at t0 (idle, programmed, just started, mid-burst, last beat, write
 phase, done with the interrupt pending), memory load from none to heavy
-(backpressure on every AxiRam channel plus added R/B latency), transfer sizes
+(backpressure on every memory channel plus added R/B latency), transfer sizes
 8 B .. 64 KiB, every channel, and several channels running while one is quiesced.
 The scoreboard and the QuiesceTimer judge everything; the asserts here pin that the
 intended cases were reached. Size: DD_SWEEP=reduced (default, for `make test`) or
@@ -36,6 +36,7 @@ from tb.test_directed import channels
 
 PARAM_SETS = ("default",)
 PYTEST_SPLIT = True
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 3000, "timeout_unit": "ms"}
 
 
@@ -204,8 +205,8 @@ async def test_quiesce_one_of_many(dut):
             await Combine(t_done, t_q)
             for g, r in t_done.result().items():
                 assert r.ch_stat == regs.CH_STOPPED, f"channel {g} ended {r} while {victim} was quiesced"
-                want = np.frombuffer(tb.ram.read(srcs[g], size), dtype=np.uint8)
-                got = np.frombuffer(tb.ram.read(dst_of(tb, g), size), dtype=np.uint8)
+                want = np.frombuffer(await tb.mem.read(srcs[g], size), dtype=np.uint8)
+                got = np.frombuffer(await tb.mem.read(dst_of(tb, g), size), dtype=np.uint8)
                 assert np.array_equal(want, got), f"channel {g}: destination differs from source"
             assert tb.copies.verified == before + len(chs) - 1, (
                 f"copy checker verified {tb.copies.verified - before} of {len(chs) - 1}")

@@ -557,6 +557,11 @@ class TlTB(TB):
         self._ensure_dispatcher()
         await ev.wait()
 
+    async def tick(self) -> None:
+        """TB.tick on this lane: the next falling edge through the HDL timer (wake_at),
+        so the recorder is drained up to it too."""
+        await self.cycles(1)
+
     def _ensure_dispatcher(self) -> None:
         if self._dispatcher is None:
             self._dispatcher = cocotb.start_soon(self._dispatch())
