@@ -25,6 +25,9 @@ SHARD  ?=                 # regress: run only shard k of N of the run list, e.g.
 OUT    ?=                 # regress / regress-merge: output folder (default build/regress;
                           # a shard: build/regress-shards/shard-k-of-N)
 DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.g. DIRS='shards/*'
+SWEEP_SIMS   ?= icarus,verilator   # sweep: simulators (comma list)
+SWEEP_PARAMS ?= default,small      # sweep: parameter sets (comma list; "default" adds the bug builds
+                                   # for the planted-bug module)
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))
@@ -59,7 +62,7 @@ SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 	$(if $(filter 1 yes true,$(WAVES)),--waves)
 
 .PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
-	fmt regs bench-model bench-sim clean distclean regress regress-merge soak repro-check lint-ci
+	fmt regs bench-model bench-sim clean distclean regress regress-merge soak sweep repro-check lint-ci
 
 help:
 	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1"
@@ -82,6 +85,8 @@ help:
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
 	@echo "make regress-merge DIRS='...'   merge shard folders into build/regress (COV_MIN= applied here)"
 	@echo "make soak      long random soak until HOURS= or SEEDS= is used up; stops at the first failure"
+	@echo "make sweep     seed sweep: EVERY cocotb module x SEEDS= seeds (default 30) x SWEEP_SIMS x"
+	@echo "               SWEEP_PARAMS, default lane; per-run reproduce lines -> build/sweep (HOURS= budget)"
 	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"
 	@echo "make report    quiesce latency report: full sweeps (DD_SWEEP=full) on both simulators ->"
 	@echo "               build/report/ (JSON, Markdown, PNG); fails on any bound violation (SEED=)"
@@ -171,6 +176,13 @@ regress-merge: setup
 soak: setup
 	$(TOOLS) $(PY) -m tools.regress soak --jobs $(JOBS) $(if $(strip $(SEEDS)),--seeds $(strip $(SEEDS))) \
 		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(SEED),--seed $(SEED))
+
+# Seed sweep (tools/regress.py sweep, README "Regression and coverage"): never part of
+# `make test`; long, run it under `nice`.
+sweep: setup
+	$(TOOLS) $(PY) -m tools.regress sweep --seeds $(or $(strip $(SEEDS)),30) --jobs $(JOBS) \
+		--sims '$(strip $(SWEEP_SIMS))' --params '$(strip $(SWEEP_PARAMS))' $(if $(SEED),--seed $(SEED)) \
+		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(strip $(OUT)),--out '$(strip $(OUT))')
 
 repro-check: setup
 	$(TOOLS) $(PY) -m tools.regress repro-check $(if $(SEED),--seed $(SEED))

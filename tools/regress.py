@@ -64,6 +64,12 @@ RANDOM_MODULES = ("tb.test_random",)
 DIRECTED_MODULES = ("tb.test_directed",)
 DEFAULT_PARAMS = ("default", "small")
 RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
+#: Seed sweep (``make sweep``, issue 9 item 7): every cocotb module of the default lane,
+#: at least SWEEP_SEEDS_MIN seeds per simulator and parameter set (tests/test_regress_tools.py
+#: checks the run list), so a test that hopes for an outcome instead of constructing it
+#: shows up as a failing seed.
+SWEEP_OUT = ROOT / "build" / "sweep"
+SWEEP_SEEDS_MIN = 30
 MISMATCH_RE = re.compile(r"MISMATCH (edge \d+ .*)")
 COPY_RE = re.compile(r"copy checker: (\d+) verified, (\d+) skipped")  # TB.finish's line
 
@@ -151,6 +157,43 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
                     for p in params:
                         jobs.append(Job(mod, sim, p, seeds[0], "directed", None,
                                         code_cov and sim == "verilator", tag))
+    return jobs
+
+
+def sweep_modules() -> list[runner.TestModule]:
+    """Every cocotb module that runs on the default lane (tb/runner.py LANES); a module
+    that does not is run by `make test` on its own lane."""
+    return [m for m in runner.discover() if runner.DEFAULT_LANE in m.lanes]
+
+
+def sweep_param_sets(mod: runner.TestModule, params: Sequence[str]) -> list[str]:
+    """Parameter sets *mod* runs on in a sweep over *params*: those it admits; a module
+    restricted to the planted-bug builds (BUG_SETS: the default parameters plus one bug)
+    runs on each of them when "default" is swept."""
+    if mod.param_sets is None:
+        return list(params)
+    mine = [p for p in params if p in mod.param_sets]
+    if mine:
+        return mine
+    bugs = [p for p in mod.param_sets if p in runner.BUG_SETS]
+    return bugs if "default" in params else []
+
+
+def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str]) -> list[Job]:
+    """The sweep's run list: one run (one simulator process, every test of the module)
+    per module x simulator x parameter set x seed. Ordered simulator, parameter set,
+    seed, module, so a sweep cut short by its time budget has whole seeds done on the
+    first simulator and parameter set."""
+    mods = sweep_modules()
+    jobs: list[Job] = []
+    for sim in sims:
+        for p in params:
+            for s in seeds:
+                for m in mods:
+                    if m.simulators is not None and sim not in m.simulators:
+                        continue
+                    for ps in sweep_param_sets(m, [p]):
+                        jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep"))
     return jobs
 
 
@@ -831,6 +874,66 @@ def cmd_merge(ns: argparse.Namespace) -> int:
     return rc
 
 
+def cmd_sweep(ns: argparse.Namespace) -> int:
+    """Seed sweep: every module x simulator x parameter set x seed (make_sweep_jobs)."""
+    runner.setup_tool_env()
+    if ns.seeds < 1:
+        raise RegressError(f"--seeds {ns.seeds}: at least 1 seed")
+    base = ns.seed if ns.seed is not None else runner.new_seed()
+    seeds = seed_list(base, ns.seeds)
+    sims, params = _csv(ns.sims), _csv(ns.params)
+    for sim in sims:
+        if sim not in runner.SIMULATORS:
+            raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
+    for p in params:
+        runner.resolve_params(p)
+    jobs = make_sweep_jobs(seeds, sims, params)
+    workers = _workers(ns.jobs)
+    budget = ns.hours * 3600 if ns.hours else None
+    repeat = (f"make sweep SEEDS={ns.seeds} SEED={base} SWEEP_SIMS={','.join(sims)} "
+              f"SWEEP_PARAMS={','.join(params)}")
+    print(f"[sweep] base seed {base} -> {len(seeds)} seed(s); {len(jobs)} run(s) of "
+          f"{len({j.module for j in jobs})} module(s) on {workers} worker(s), sims {sims}, "
+          f"params {params}" + (f", budget {ns.hours} h" if budget else ""), flush=True)
+    print(f"[sweep] repeat: {repeat}", flush=True)
+    out = Path(ns.out) if ns.out else SWEEP_OUT
+    _fresh_dir(out)
+    t0 = time.monotonic()
+    prebuild(jobs)
+    outcomes = run_pool(jobs, workers, deadline=t0 + budget if budget else None)
+    wall = time.monotonic() - t0
+    order = {j: i for i, j in enumerate(jobs)}
+    outcomes.sort(key=lambda o: order[o.job])
+    done = {o.job for o in outcomes}
+    left = [j for j in jobs if j not in done]
+    write_junit(outcomes, out / "junit.xml")
+    with open(out / "runs.txt", "w") as fh:   # one line per run: verdict and reproduce command
+        for o in outcomes:
+            fh.write(f"{'PASS' if o.ok else 'FAIL'} {o.cycles} cycles {o.wall_s:.1f} s  "
+                     f"reproduce: {o.job.repro()}\n")
+    n_fail = sum(not o.ok for o in outcomes)
+    per = Counter((o.job.sim, "default" if o.job.params in runner.BUG_SETS else o.job.params,
+                   o.job.seed) for o in outcomes)
+    text = ["", "==== seed sweep summary " + "=" * 50, format_table(outcomes, seed_width=24)]
+    fails = format_failures(outcomes)
+    if fails:
+        text += ["", fails]
+    text += ["", f"sweep: {len(outcomes)} of {len(jobs)} run(s), {n_fail} failed, "
+                 f"{len(seeds)} seed(s), {len(per)} simulator x parameters x seed combination(s), "
+                 f"{sum(o.cycles for o in outcomes):,} simulated cycles, wall {wall:.0f} s "
+                 f"(builds included), base seed {base}"]
+    if left:
+        text.append(f"INCOMPLETE: {len(left)} run(s) not started (time budget), first: "
+                    f"{left[0].repro()}")
+    text += [f"per-run verdicts and reproduce lines: {out / 'runs.txt'}; JUnit: {out / 'junit.xml'}",
+             f"repeat: {repeat}",
+             f"sweep {'FAILED' if n_fail else 'INCOMPLETE' if left else 'PASSED'}"]
+    report = "\n".join(text)
+    (out / "summary.txt").write_text(report + "\n")
+    print(report, flush=True)
+    return 1 if n_fail or left else 0
+
+
 def cmd_soak(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
@@ -933,6 +1036,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--hours", type=float, default=0.0, help="time budget (0: seed budget only)")
     s.add_argument("--seeds", type=int, default=0, help="seed budget (0: time budget only; both 0: 8)")
     s.add_argument("--ops", type=int, default=20000, help="DD_RANDOM_OPS per run")
+    w = sub.add_parser("sweep", parents=[common],
+                       help="seed sweep: every cocotb module x simulator x parameters x seed")
+    w.add_argument("--seeds", type=int, default=SWEEP_SEEDS_MIN,
+                   help=f"seeds per simulator x parameter set (default {SWEEP_SEEDS_MIN})")
+    w.add_argument("--hours", type=float, default=0.0,
+                   help="time budget (0: none); runs not started are listed, exit 1")
+    w.add_argument("--out", default=None, help=f"output folder (default {SWEEP_OUT.relative_to(ROOT)})")
     c = sub.add_parser("repro-check", help="planted bug: the reproduce command repeats the failure")
     c.add_argument("--seed", type=int, default=None)
     c.add_argument("--sim", default="icarus")
@@ -940,7 +1050,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = ap.parse_args(argv)
     try:
         return {"run": cmd_run, "soak": cmd_soak, "repro-check": cmd_repro_check,
-                "merge": cmd_merge}[ns.cmd](ns)
+                "merge": cmd_merge, "sweep": cmd_sweep}[ns.cmd](ns)
     except (runner.RunnerError, RegressError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
