@@ -135,3 +135,62 @@ def test_coverage_decoders() -> None:
 @pytest.mark.parametrize("jobs", ["auto", "3"])
 def test_workers(jobs: str) -> None:
     assert regress._workers(jobs) >= 1
+
+
+# ---------------------------------------------------------------- seed sweep (make sweep)
+
+
+def _sweep_gaps(jobs: list, min_seeds: int) -> list[str]:
+    """(module, simulator, parameter set) combinations that `make sweep` must run and
+    that *jobs* runs on fewer than *min_seeds* seeds, derived from the discovered modules
+    independently of tools/regress.py's own filter."""
+    from tb import runner
+
+    seeds: dict[tuple[str, str, str], set[int]] = {}
+    for j in jobs:
+        seeds.setdefault((j.module, j.sim, j.params), set()).add(j.seed)
+    gaps = []
+    for m in runner.discover():
+        if runner.DEFAULT_LANE not in m.lanes:
+            continue   # runs on its own lane in `make test` (e.g. test_tl_errors)
+        for sim in runner.SIMULATORS:
+            if m.simulators is not None and sim not in m.simulators:
+                continue
+            sets = [p for p in regress.DEFAULT_PARAMS if m.param_sets is None or p in m.param_sets]
+            if not sets:   # restricted to its own builds (the planted bugs): all of them
+                sets = list(m.param_sets or ())
+            assert sets, f"{m.short} runs on no parameter set"
+            for p in sets:
+                n = len(seeds.get((m.name, sim, p), ()))
+                if n < min_seeds:
+                    gaps.append(f"{m.short} {sim}/{p}: {n} seed(s)")
+    return gaps
+
+
+def test_sweep_run_list_covers_every_module() -> None:
+    """`make sweep` (its default SEEDS, simulators and parameter sets) runs every cocotb
+    module of the default lane on every simulator and parameter set it admits with at
+    least 30 seeds, so a new module cannot be left out; a run list with one module
+    dropped, or one seed short, is caught by the same check (the check can fail)."""
+    assert regress.SWEEP_SEEDS_MIN >= 30
+    seeds = regress.seed_list(1, regress.SWEEP_SEEDS_MIN)
+    from tb import runner
+
+    jobs = regress.make_sweep_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS)
+    assert _sweep_gaps(jobs, 30) == []
+    assert all(j.kind == "sweep" and j.ops is None for j in jobs)
+    mods = {j.module for j in jobs}
+    assert {"tb.test_quiesce", "tb.test_faults", "tb.test_planted_rtl"} <= mods
+    dropped = [j for j in jobs if j.module != "tb.test_fence"]
+    assert any("test_fence" in g for g in _sweep_gaps(dropped, 30))
+    short = [j for j in jobs if not (j.module == "tb.test_random" and j.seed == seeds[-1])]
+    assert any(g.startswith("test_random ") for g in _sweep_gaps(short, 30))
+    # the Makefile's defaults are the ones checked here
+    mk = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "SWEEP_SIMS   ?= icarus,verilator" in mk and "SWEEP_PARAMS ?= default,small" in mk
+    assert "$(or $(strip $(SEEDS)),30)" in mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
+
+
+def test_sweep_bad_input_is_refused() -> None:
+    assert regress.main(["sweep", "--seeds", "0", "--sims", "icarus"]) == 2
+    assert regress.main(["sweep", "--seeds", "1", "--sims", "xcelium"]) == 2
