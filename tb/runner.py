@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -393,7 +394,9 @@ def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[
     """Map a ``TEST`` value to (test modules, cocotb test-name filter regex or None).
 
     Accepted: nothing (all modules), a module (``test_regs`` or ``tb.test_regs``), a test
-    function (``test_reset_values``), or ``module.function``; comma-separated lists too.
+    function (``test_reset_values``), or ``module.function``; a function may end in the
+    point of a ``@cocotb.parametrize`` sweep as cocotb names it
+    (``test_quiesce_states/state=idle``): only that point runs; comma-separated lists too.
     Raises ``RunnerError`` listing the available tests for anything unknown.
     """
     mods = list(discover() if mods is None else mods)
@@ -403,12 +406,13 @@ def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[
         return [m.name for m in mods], None
     by_short = {m.short: m for m in mods} | {m.name: m for m in mods}
     modules: list[str] = []
-    names: list[str] = []  # full names "tb.test_x.test_y"
+    names: list[str] = []  # regexes of full names "tb\.test_x\.test_y[/point]"
     whole: set[str] = set()
-    for item in (s.strip() for s in test.split(",")):
-        if not item:
+    for raw in (s.strip() for s in test.split(",")):
+        if not raw:
             continue
-        if item in by_short:
+        item, slash, point = raw.partition("/")
+        if item in by_short and not slash:
             m = by_short[item]
             whole.add(m.name)
             if m.name not in modules:
@@ -417,18 +421,21 @@ def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[
         mod_part, _, fn = item.rpartition(".")
         cands = [m for m in mods if fn in m.tests and (not mod_part or mod_part in (m.short, m.name))]
         if not cands:
-            raise RunnerError(f"unknown TEST {item!r}. Available cocotb tests:\n{_listing(mods)}")
+            raise RunnerError(f"unknown TEST {raw!r}. Available cocotb tests:\n{_listing(mods)}")
         if len(cands) > 1:
             opts = ", ".join(f"{m.short}.{fn}" for m in cands)
-            raise RunnerError(f"TEST {item!r} is ambiguous; use one of: {opts}")
+            raise RunnerError(f"TEST {raw!r} is ambiguous; use one of: {opts}")
+        if slash and (not point or "=" not in point):
+            raise RunnerError(f"TEST {raw!r}: a sweep point is written as cocotb names it, "
+                              f"e.g. {fn}/name=value")
         m = cands[0]
         if m.name not in modules:
             modules.append(m.name)
-        names.append(f"{m.name}.{fn}")
+        names.append(re.escape(f"{m.name}.{fn}" + (f"/{point}" if slash else "")))
     if not names:
         return modules, None
     # cocotb matches the filter with re.search against "<module>.<test>[/param=..]"
-    alts = [n.replace(".", r"\.") for n in names] + [m.replace(".", r"\.") + r"\.[^.]+" for m in whole]
+    alts = names + [m.replace(".", r"\.") + r"\.[^.]+" for m in whole]
     return modules, "^(" + "|".join(alts) + ")(/.*)?$"
 
 
@@ -726,14 +733,18 @@ def parse_results(xml_file: Path) -> list[TestResult]:
 
 
 def short_test_name(full: str) -> str:
-    """``tb.test_x.test_y/a=1`` -> ``test_y`` when unique among discovered tests, else
-    ``test_x.test_y``: the shortest ``TEST=`` value that selects it."""
-    mod, _, fn = full.split("/", 1)[0].rpartition(".")
+    """``tb.test_x.test_y/a=1`` -> ``test_y/a=1`` when ``test_y`` is unique among the
+    discovered tests, else ``test_x.test_y/a=1``: the shortest ``TEST=`` value that
+    selects exactly that test (a parametrized sweep point keeps its ``/name=value``
+    part, so its reproduce line reruns that point alone)."""
+    head, slash, point = full.partition("/")
+    mod, _, fn = head.rpartition(".")
     try:
         owners = [m for m in discover() if fn in m.tests]
     except RunnerError:
         owners = []
-    return fn if len(owners) == 1 else f"{mod.rsplit('.', 1)[-1]}.{fn}"
+    name = fn if len(owners) == 1 else f"{mod.rsplit('.', 1)[-1]}.{fn}"
+    return name + slash + point
 
 
 def new_seed() -> int:
