@@ -205,12 +205,22 @@ class LiteAccess:
         object.__setattr__(self, "strb", _as_int("strb", self.strb, 0, 0xF))
 
 
+#: Classes of a host access, by the SPEC 2.2 rule that decided its response: the
+#: predictor names the class of every host access it judges (LiteResult.why), and
+#: tb/coverage.py samples that name instead of deciding it a second time.
+HOST_OUTCOMES = ("allowed", "not_delegated", "wrong_function", "quiescing", "decerr", "spoof")
+#: Response of each class (the rest: SLVERR, a counted violation).
+HOST_OUTCOME_RESP = {"allowed": Resp.OKAY, "decerr": Resp.DECERR}
+
+
 @dataclass(frozen=True)
 class LiteResult:
-    """Predicted response of an access (read data is 0 for writes and refusals)."""
+    """Predicted response of an access (read data is 0 for writes and refusals); for a
+    host access, ``why`` is its class (HOST_OUTCOMES), not part of the comparison."""
 
     resp: Resp
     data: int = 0
+    why: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -582,6 +592,7 @@ class HwModel:
                                                         for g in self._gs}
         self._eligible: dict[int, _Work] = {}
         self._blk_last: frozenset[int] = frozenset()
+        self._drop_last: frozenset[int] = frozenset()   # drop(g, e) of the last edge
         self._bus = _IdealBus(self, _as_int("mem_latency", mem_latency, 1, 1 << 16))
 
     # ------------------------------------------------------------ public: edges
@@ -769,6 +780,7 @@ class HwModel:
                 self._prev_view = {g: (c.ch_stat, False) for g, c in self._ch.items()}
                 self._eligible = {}
                 self._blk_last = frozenset()
+                self._drop_last = frozenset()
                 self._missing_ar = False
                 return
             self._edge(self.cycle + 1, None, None, [])
@@ -783,21 +795,27 @@ class HwModel:
         # 2. DMA events, judged on S(e)
         r_end, b_end = self._dma(e, evs)
         b = self._burst
-        # 3. blk(g, e)
+        # 3. blk(g, e), and drop(g, e) ⊆ blk: quiescing or fenced, where a burst whose
+        # read ends at e is not written (docs/microarch.md Decision 21: after a STOP
+        # doorbell the outstanding burst is written, SPEC 2.1)
         blk: set[int] = set()
+        drop: set[int] = set()
         for g, c in self._ch.items():
             f = effs.get(g)
-            bl = c.stop_req or c.state == regs.OWN_QUIESCING or c.unsafe  # unsafe: fenced
+            dr = c.state == regs.OWN_QUIESCING or c.unsafe  # unsafe: fenced
+            bl = c.stop_req
             if f is not None:
                 if f.stop or (f.start and c.ch_stat == regs.CH_RUNNING):
                     bl = True
                 if (f.cmd is not None and f.cmd[0] == regs.CMD_RECLAIM and f.cmd[1]
                         and c.state == regs.OWN_DELEGATED):
-                    bl = True
+                    dr = True
                 if self._fences(c, f):
-                    bl = True
-            if bl:
+                    dr = True
+            if bl or dr:
                 blk.add(g)
+            if dr:
+                drop.add(g)
         # 4. burst read end / burst end
         end: str | None = None
         if b is not None and r_end:
@@ -805,7 +823,7 @@ class HwModel:
                 end = "fail"
             elif b.kind == "fetch":
                 end = "fetched"  # an element fetch has no write phase
-            elif b.g in blk:
+            elif b.g in drop:
                 end = "drop"
             else:
                 b.phase = "aw"
@@ -822,6 +840,7 @@ class HwModel:
             if w is not None:
                 self._eligible[g] = w
         self._blk_last = frozenset(blk)
+        self._drop_last = frozenset(drop)
         self._pick = self._predict_pick(e) if b is None else None
         # 6. commit channel effects
         for g, c in self._ch.items():
@@ -904,7 +923,7 @@ class HwModel:
                 if blk:
                     ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
                     wlog.append(("stopped", lp))
-            else:  # "drop": the write of a burst read before the stop
+            else:  # "drop": the write of a burst read before a quiesce or the fence
                 ch_stat, int_set = regs.CH_ABORTED, regs.INT_STAT_ABORT_MASK
                 wlog.append(("stopped", lp))
             stop_req = False
@@ -1227,21 +1246,27 @@ class HwModel:
         a = acc.addr & 0xFFFC
         fn, g, reg = decode_host(a)
         if fn >= self.params.num_func or g not in self._ch:
-            return LiteResult(Resp.DECERR, 0)
+            return LiteResult(Resp.DECERR, 0, "decerr")
         c = self._ch[g]
-        allowed = c.state == regs.OWN_DELEGATED and c.func == fn
-        if (allowed and acc.write and reg == regs.FUNC_NUM and acc.strb & 1
+        why = "allowed"
+        if c.state == regs.OWN_QUIESCING:
+            why = "quiescing"
+        elif c.state != regs.OWN_DELEGATED:
+            why = "not_delegated"
+        elif c.func != fn:
+            why = "wrong_function"
+        elif (acc.write and reg == regs.FUNC_NUM and acc.strb & 1
                 and (acc.data & regs.FUNC_NUM_FUNC_MASK) != fn):
-            allowed = False  # requester spoofing
-        if not allowed:
+            why = "spoof"  # requester spoofing
+        if why != "allowed":
             glob.viol = (acc.write, a)
-            return LiteResult(Resp.SLVERR, 0)
+            return LiteResult(Resp.SLVERR, 0, why)
         if not acc.write:
-            return LiteResult(Resp.OKAY, self._win_read(c, reg))
+            return LiteResult(Resp.OKAY, self._win_read(c, reg), why)
         f = self._eff(effs, g)
         f.host_write = True
         self._win_write(c, f, reg, acc.data, acc.strb)
-        return LiteResult(Resp.OKAY, 0)
+        return LiteResult(Resp.OKAY, 0, why)
 
     # ------------------------------------------------------------ DMA checker
     def _viol(self, e: int, g: int | None, port: str, what: str, exp: object,
@@ -1625,7 +1650,7 @@ class _IdealBus:
         b = self.b
         if b is not None:
             if b.phase == "rdone" and b.r_end == e:
-                if b.rerr or b.kind == "fetch" or b.g in hw._blk_last:
+                if b.rerr or b.kind == "fetch" or b.g in hw._drop_last:
                     self.b = None  # failed, dropped or a fetch: ends at the last R beat
                 else:
                     b.phase, b.aw_present = "w", e + 1

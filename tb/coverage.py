@@ -49,7 +49,7 @@ from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage
 from model import regs
 from model.addrmap import decode_host as host_target
 from model.addrmap import decode_local as local_target
-from model.hw import HwModel, HwParams, LiteAccess, Resp, byte_mask
+from model.hw import HOST_OUTCOME_RESP, HOST_OUTCOMES, HwModel, HwParams, LiteAccess, Resp, byte_mask
 from tb.scoreboard import current_test_name
 
 ROOT_NAME = "dd"
@@ -58,7 +58,7 @@ CMDS = ("DELEGATE", "RECLAIM", "RECLAIM_Q", "BAD")
 STATES = ("LOCAL", "DELEGATED", "QUIESCING")
 STATE_NAME = {regs.OWN_LOCAL: "LOCAL", regs.OWN_DELEGATED: "DELEGATED", regs.OWN_QUIESCING: "QUIESCING"}
 KINDS = ("read", "write")
-OUTCOMES = ("allowed", "not_delegated", "wrong_function", "quiescing", "decerr", "spoof")
+OUTCOMES = HOST_OUTCOMES   # the predictor's classes of a host access (model/hw.py)
 SIZES = ("1_beat", "one_burst", "multi_burst")
 INITIATORS = ("local", "host")
 _ARPRESENT = "ArPresent"
@@ -86,31 +86,6 @@ def size_class(size: int, max_burst: int) -> str:
     if beats <= 1:
         return "1_beat"
     return "one_burst" if beats <= max_burst else "multi_burst"
-
-
-def host_outcome(acc: LiteAccess, pre: tuple[int, int, int] | None, num_func: int) -> str:
-    """Outcome class of a host access from the target channel's state S(e).
-
-    *pre* is (state, func, ch_stat) of the addressed channel, None when not instantiated.
-    """
-    fn, _, reg = host_target(acc.addr)
-    if fn >= num_func or pre is None:
-        return "decerr"
-    state, func, _ = pre
-    if state == regs.OWN_QUIESCING:
-        return "quiescing"
-    if state != regs.OWN_DELEGATED:
-        return "not_delegated"
-    if func != fn:
-        return "wrong_function"
-    if (acc.write and reg == regs.FUNC_NUM and acc.strb & 1
-            and (acc.data & regs.FUNC_NUM_FUNC_MASK) != fn):
-        return "spoof"
-    return "allowed"
-
-
-#: expected response of each outcome class (cross-check with the model's answer)
-OUTCOME_RESP = {"allowed": Resp.OKAY, "decerr": Resp.DECERR}
 
 
 class _Items:
@@ -308,12 +283,21 @@ class Coverage:
         if s.host is not None and "host" in self._pre:
             g, pre = self._pre["host"]
             fn, _, reg = host_target(s.host.addr)
-            outcome = host_outcome(s.host, pre, self.p.num_func)
-            want = OUTCOME_RESP.get(outcome, Resp.SLVERR)
-            if res.host is None or res.host.resp != want:
-                self.tb.log.warning("coverage: host access %#06x classified %s but the model "
-                                    "answered %s; not sampled", s.host.addr, outcome,
-                                    None if res.host is None else res.host.resp.name)
+            # the predictor's own class of the access (model/hw.py LiteResult.why), not a
+            # second derivation here; a class that disagrees with the predictor's own
+            # response (or none) is an error of the model: a scoreboard mismatch
+            outcome = res.host.why if res.host is not None else ""
+            want = HOST_OUTCOME_RESP.get(outcome, Resp.SLVERR)
+            kind = "write" if s.host.write else "read"
+            gg = g if pre is not None else None
+            if outcome not in OUTCOMES:
+                self.tb.sb._mismatch(s.edge, "host", gg, f"coverage: the model gave host {kind} "
+                                     f"{s.host.addr:#06x} no class", " / ".join(OUTCOMES),
+                                     repr(outcome))
+            elif res.host.resp != want:
+                self.tb.sb._mismatch(s.edge, "host", gg, f"coverage: the model's class of host "
+                                     f"{kind} {s.host.addr:#06x} disagrees with its response",
+                                     f"{Resp(want).name} (class {outcome})", res.host.resp.name)
             else:
                 it.host("write" if s.host.write else "read", outcome, fn, g)
                 if outcome == "allowed" and s.host.write and reg == regs.DOORBELL:

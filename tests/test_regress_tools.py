@@ -119,17 +119,64 @@ def test_coverage_decoders() -> None:
     assert fcov.cmd_name(3, 2) == "BAD"
     assert [fcov.size_class(s, 8) for s in (8, 16, 64, 72)] == ["1_beat", "one_burst", "one_burst",
                                                                  "multi_burst"]
-    deleg1 = (regs.OWN_DELEGATED, 1, regs.CH_IDLE)
-    a = 0x1000 + regs.SAR_LO  # function 1, channel 0
-    assert fcov.host_outcome(LiteAccess(False, a), deleg1, 2) == "allowed"
-    assert fcov.host_outcome(LiteAccess(False, regs.SAR_LO), deleg1, 2) == "wrong_function"
-    assert fcov.host_outcome(LiteAccess(False, a), (regs.OWN_LOCAL, 0, 0), 2) == "not_delegated"
-    assert fcov.host_outcome(LiteAccess(False, a), (regs.OWN_QUIESCING, 1, 0), 2) == "quiescing"
-    assert fcov.host_outcome(LiteAccess(False, 0x3000), deleg1, 2) == "decerr"
-    assert fcov.host_outcome(LiteAccess(False, a), None, 2) == "decerr"
-    spoof = LiteAccess(True, 0x1000 + regs.FUNC_NUM, 0)
-    assert fcov.host_outcome(spoof, deleg1, 2) == "spoof"
-    assert fcov.host_outcome(LiteAccess(True, 0x1000 + regs.FUNC_NUM, 1), deleg1, 2) == "allowed"
+
+
+def test_model_classifies_host_accesses() -> None:
+    """The predictor names the class of each host access it judges (LiteResult.why):
+    tb/coverage.py samples that name instead of deriving the class again."""
+    from model.addrmap import host_win_addr, own_addr
+    from model.hw import HwModel, HwParams
+
+    m = HwModel(HwParams())
+    a = host_win_addr(1, 0, regs.SAR_LO)
+    assert m.peek_host(a).why == "not_delegated"
+    m.drive(loc=LiteAccess(True, own_addr(0, regs.OWN_CMD),
+                           regs.CMD_DELEGATE << regs.OWN_CMD_CMD_LSB | 1 << regs.OWN_CMD_FUNC_LSB))
+    assert m.peek_host(a).why == "allowed"
+    assert m.peek_host(host_win_addr(0, 0, regs.SAR_LO)).why == "wrong_function"
+    assert m.peek_host(0x7000).why == "decerr"                 # no function 7
+    assert m.drive(host=LiteAccess(True, host_win_addr(1, 0, regs.FUNC_NUM), 0)).host.why == "spoof"
+    assert m.drive(host=LiteAccess(True, host_win_addr(1, 0, regs.FUNC_NUM), 1)).host.why == "allowed"
+    m.drive(loc=LiteAccess(True, own_addr(0, regs.OWN_CMD),
+                           regs.CMD_RECLAIM << regs.OWN_CMD_CMD_LSB | regs.OWN_CMD_QUIESCE_MASK))
+    assert m.peek_host(a).why == "quiescing"
+    assert set(fcov.OUTCOMES) == {"allowed", "not_delegated", "wrong_function", "quiescing",
+                                  "decerr", "spoof"}
+
+
+def test_coverage_disagreement_with_the_model_is_an_error() -> None:
+    """Coverage samples the model's class of a host access; a class that disagrees with
+    the model's own response, or no class, is a scoreboard mismatch (the test fails),
+    never a silently skipped sample."""
+    import logging
+    from types import SimpleNamespace
+
+    from model.addrmap import host_win_addr
+    from model.hw import EdgeResult, HwModel, HwParams, LiteResult, Resp
+    from tb.monitor import EdgeSample
+
+    class Sb:
+        def __init__(self) -> None:
+            self.observers: list = []
+            self.mismatches: list[tuple] = []
+
+        def _mismatch(self, *args) -> None:
+            self.mismatches.append(args)
+
+    tb = SimpleNamespace(params=HwParams(), sb=Sb(), log=logging.getLogger("covtest"))
+    cov = fcov.Coverage(tb, paramset="covtest")
+    assert cov.observe in tb.sb.observers
+    m = HwModel(tb.params)
+    acc = LiteAccess(False, host_win_addr(1, 0, regs.SAR_LO))
+    cov.observe(EdgeSample(edge=5, host=acc), EdgeResult(host=LiteResult(Resp.SLVERR, 0, "not_delegated")), m)
+    assert tb.sb.mismatches == []
+    cov.observe(EdgeSample(edge=6, host=acc), EdgeResult(host=LiteResult(Resp.SLVERR, 0, "allowed")), m)
+    assert len(tb.sb.mismatches) == 1
+    edge, port, g, what, exp, act = tb.sb.mismatches[0]
+    assert (edge, port, g) == (6, "host", 0) and "disagrees with its response" in what
+    assert exp == "OKAY (class allowed)" and act == "SLVERR"
+    cov.observe(EdgeSample(edge=7, host=acc), EdgeResult(host=LiteResult(Resp.OKAY, 0)), m)
+    assert len(tb.sb.mismatches) == 2 and "no class" in tb.sb.mismatches[1][3]
 
 
 @pytest.mark.parametrize("jobs", ["auto", "3"])
