@@ -40,6 +40,7 @@ module dd_chan #(
     // data mover
     output wire        running,
     output wire        blk,
+    output wire        drop,      // a burst whose read ends now is not written (quiesce, fence)
     output wire [63:0] src,
     output wire [63:0] dst,
     output wire [31:0] rem,
@@ -154,6 +155,10 @@ module dd_chan #(
     wire qblk = quiescing || rq_ok;
 `endif
     assign blk = stop_req || stop_now || qblk || fenced;
+    // Fetched data is dropped only when quiescing (SPEC 2.3 allows it) or fenced (no AW
+    // after t0, SPEC 2.3); after a STOP doorbell the outstanding burst is written
+    // (SPEC 2.1 "outstanding ones complete"; docs/microarch.md Decision 21).
+    assign drop = qblk || fenced || r_fence;
 
     wire [31:0] stat_clr = stat_we ? stat_val : 32'd0;
     wire [31:0] iclr     = w_iclear ? wval : 32'd0;

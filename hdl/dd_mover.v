@@ -4,8 +4,11 @@
 //
 // L = min(MAX_BURST, rem/8, beats to the next 4 KiB boundary of src and of dst),
 // so no burst crosses 4 KiB on either side. A burst whose read returned an
-// error, or whose channel is blocked (STOP / quiesce) when the read ends, is
-// never written: write data already fetched is dropped, never partially written.
+// error, or whose channel is quiescing or fenced when the read ends (`drop`), is
+// never written: write data already fetched is dropped, never partially written
+// (SPEC 2.3 allows it for quiesce; the fence presents no AW after t0). A STOP
+// doorbell does not drop it: the outstanding burst completes (SPEC 2.1;
+// docs/microarch.md Decision 21).
 // A memory protocol error (wrong RID or BID, RLAST off the length) counts as an
 // error response, so a misbehaving memory aborts the channel instead of hanging it.
 `default_nettype none
@@ -17,7 +20,7 @@ module dd_mover #(
     input  wire              rst,
     // channel side (16 slots, g = dir*8 + n)
     input  wire [15:0]       elig,        // RUNNING, instantiated, not blocked
-    input  wire [15:0]       blk,
+    input  wire [15:0]       drop,        // per channel: a burst read now is not written
     input  wire [16*64-1:0]  src_v,
     input  wire [16*64-1:0]  dst_v,
     input  wire [16*32-1:0]  rem_v,
@@ -117,7 +120,7 @@ module dd_mover #(
     wire b_hs   = m_axi_bvalid && m_axi_bready;
     wire w_hs   = m_axi_wvalid && m_axi_wready;
 
-    assign done         = (state == S_R && r_last && (r_bad || blk[cur])) || (state == S_W && b_hs);
+    assign done         = (state == S_R && r_last && (r_bad || drop[cur])) || (state == S_W && b_hs);
     // a B with another ID than the burst's fails it like an error response
     assign done_err     = (state == S_R) ? r_bad : ((m_axi_bresp != 2'b00) || (m_axi_bid != m_axi_awid));
     assign done_written = (state == S_W);
@@ -153,7 +156,7 @@ module dd_mover #(
                     rcnt <= rcnt + 5'd1;
                     if (r_beat_bad) rerr <= 1'b1;
                     if (r_last) begin
-                        if (r_bad || blk[cur]) begin
+                        if (r_bad || drop[cur]) begin
                             state <= S_IDLE; busy <= 1'b0; rr <= cur;
                         end else begin
                             state         <= S_W;

@@ -167,7 +167,7 @@ module dma_deleg #(
 
     // ---------------------------------------------------------- per channel
     wire [15:0]       exists;
-    wire [15:0]       ch_running, ch_blk, ch_irq_loc, ch_irq_host, ch_own_irq;
+    wire [15:0]       ch_running, ch_blk, ch_drop, ch_irq_loc, ch_irq_host, ch_own_irq;
     wire [16*2-1:0]   ch_state;
     wire [16*4-1:0]   ch_func, ch_user;
     wire [16*32-1:0]  ch_rd_loc, ch_rd_host, ch_own_stat, ch_q_cycles, ch_rem;
@@ -235,7 +235,7 @@ module dma_deleg #(
                     .own_stat(ch_own_stat[g*32 +: 32]), .q_cycles(ch_q_cycles[g*32 +: 32]),
                     .own_state(ch_state[g*2 +: 2]), .own_func(ch_func[g*4 +: 4]),
                     .own_irq(ch_own_irq[g]), .irq_loc(ch_irq_loc[g]), .irq_host(ch_irq_host[g]),
-                    .running(ch_running[g]), .blk(ch_blk[g]),
+                    .running(ch_running[g]), .blk(ch_blk[g]), .drop(ch_drop[g]),
                     .src(ch_src[g*64 +: 64]), .dst(ch_dst[g*64 +: 64]), .rem(ch_rem[g*32 +: 32]),
                     .user(ch_user[g*4 +: 4]),
                     .inflight(mv_busy && mv_cur == g),
@@ -255,6 +255,7 @@ module dma_deleg #(
                 assign ch_irq_host[g] = 1'b0;
                 assign ch_running[g]  = 1'b0;
                 assign ch_blk[g]      = 1'b0;
+                assign ch_drop[g]     = 1'b0;
                 assign ch_src[g*64 +: 64] = 64'd0;
                 assign ch_dst[g*64 +: 64] = 64'd0;
                 assign ch_rem[g*32 +: 32] = 32'd0;
@@ -355,7 +356,7 @@ module dma_deleg #(
     // ---------------------------------------------------------- data mover
     dd_mover #(.MAX_BURST(MAX_BURST), .ID_W(ID_W)) u_mover (
         .clk(clk), .rst(rst),
-        .elig(ch_running & ~ch_blk & exists), .blk(ch_blk),
+        .elig(ch_running & ~ch_blk & exists), .drop(ch_drop),
         .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem), .user_v(ch_user),
         .busy(mv_busy), .cur(mv_cur), .done(mv_done), .done_err(mv_err),
         .done_written(mv_written), .done_bytes(mv_bytes),

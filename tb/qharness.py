@@ -180,12 +180,20 @@ class DmaEdgeLog:
         self.g = g
         self.t = traffic(tb)
 
-    def last(self, kind: str, since: int) -> int | None:
-        """Edge of the latest `kind` event at or after edge `since` (None: none)."""
+    def _edges(self, kind: str, since: int) -> list[int]:
         if kind not in self.KINDS:
             raise ValueError(f"kind {kind!r}: valid kinds are {sorted(self.KINDS)}")
-        edges = self.t.of(self.g, kind, since - 1)
+        return self.t.of(self.g, kind, since - 1)
+
+    def last(self, kind: str, since: int) -> int | None:
+        """Edge of the latest `kind` event at or after edge `since` (None: none)."""
+        edges = self._edges(kind, since)
         return edges[-1] if edges else None
+
+    def first(self, kind: str, since: int) -> int | None:
+        """Edge of the earliest `kind` event after edge `since` (None: none)."""
+        edges = self._edges(kind, since + 1)
+        return edges[0] if edges else None
 
 
 async def wait_dma_event(tb: TB, g: int, kind: str, index: int = 0, timeout: int = 200_000) -> int:

@@ -42,60 +42,68 @@ async def same_bytes(tb: TB, src: int, dst: int, size: int) -> bool:
     return await tb.mem.read(src, size) == await tb.mem.read(dst, size)
 
 
+#: Sweep points (item 8 of issue 9): each is its own cocotb test, named as cocotb
+#: parametrize names it (``test_mem_error_aborts_one_channel/resp=SLVERR/on=r/during=True``),
+#: so it reruns alone with its own reproduce line; all points still run in one simulator
+#: process per module.
+FAULT_RESPS = tuple(cocotb.Param(value=r, name=n) for r, n in RESP_NAME.items())
+HAMMER_LOADS = ((0.0, 16), (0.5, 32))
+
+
 @cocotb.test(**TIMEOUT)
-async def test_mem_error_aborts_one_channel(dut):
-    """SLVERR/DECERR on reads and on writes abort that channel only; quiesce completes."""
+@cocotb.parametrize(resp=FAULT_RESPS, on=("r", "w"), during=(False, True))
+async def test_mem_error_aborts_one_channel(dut, resp: int, on: str, during: bool):
+    """SLVERR/DECERR on a read or a write aborts that channel only (``during``: the
+    channel is quiesced while the failing burst is outstanding, and the quiesce
+    completes)."""
     tb, faults, epc, be = await setup(dut)
     rng = tb.rng
     p = tb.params
     chs = channels(tb)
     local_g, victim, other = chs[0], chs[1], chs[2]
     size = 2048
-    for resp in (SLVERR, DECERR):
-        for on in ("r", "w"):
-            for during in (False, True):
-                tb.timer.tag = {"scenario": f"fault:{RESP_NAME[resp]}:{on}", "state":
-                                "in-flight" if during else "aborted", "size": size, "bp": 0.0,
-                                "lat": 8 if during else 0}
-                set_load(tb, faults, rng, 0.0, 8 if during else 0)
-                hv = await delegate(epc, tb, victim, 0)
-                ho = await delegate(epc, tb, other, 1 % p.num_func)
-                av, ao, dma = HostAgent(tb, 0), HostAgent(tb, 1 % p.num_func), LocalDma(tb)
-                # disjoint source quarters: only the victim's traffic hits the fault
-                srcs = {g: rand_src(rng, size, i * 0x10000, (i + 1) * 0x10000)
-                        for i, g in enumerate((local_g, victim, other))}
-                # the faulty word: in the first burst when quiescing during it, else mid-copy
-                off = 0 if during else 0x400
-                bad = (srcs[victim] if on == "r" else dst_of(tb, victim)) + off
-                faults.clear()
-                faults.add(bad, bad + 8, resp, on)
-                before = dict(faults.injected)
-                for g, a in ((local_g, dma), (victim, av), (other, ao)):
-                    await a.program(g, srcs[g], dst_of(tb, g), size)
-                await av.start(victim)
-                if during:
-                    # quiesce while the failing burst is outstanding
-                    # (a write error needs the write under way: a quiesce during the read
-                    # drops the fetched data, microarch Decision 2)
-                    await wait_dma_event(tb, victim, "ar" if on == "r" else "aw", 0)
-                    rec = await reclaim_checked(tb, be, hv)
-                    assert rec.out_bytes > 0, f"no burst outstanding at t0: {rec}"
-                    await dma.copy(local_g, srcs[local_g], dst_of(tb, local_g), size)
-                    await ao.copy(other, srcs[other], dst_of(tb, other), size)
-                else:
-                    await dma.start(local_g)
-                    await ao.start(other)
-                    rv, ro, rl = await together(av.wait_done(victim), ao.wait_done(other),
-                                                dma.wait_done(local_g))
-                    assert rv.ch_stat == regs.CH_ABORTED and rv.int_stat & regs.INT_STAT_ABORT_MASK, rv
-                    assert ro.ch_stat == regs.CH_STOPPED and rl.ch_stat == regs.CH_STOPPED, (
-                        ro, rl, srcs, hex(bad), faults.faults)
-                    await reclaim_checked(tb, be, hv)
-                kind = "r" if on == "r" else "b"
-                assert faults.injected[kind] > before[kind], f"no {kind} error injected"
-                for g in (local_g, other):
-                    assert await same_bytes(tb, srcs[g], dst_of(tb, g), size), f"channel {g} data"
-                await reclaim_checked(tb, be, ho)
+    tb.timer.tag = {"scenario": f"fault:{RESP_NAME[resp]}:{on}", "state":
+                    "in-flight" if during else "aborted", "size": size, "bp": 0.0,
+                    "lat": 8 if during else 0}
+    set_load(tb, faults, rng, 0.0, 8 if during else 0)
+    hv = await delegate(epc, tb, victim, 0)
+    ho = await delegate(epc, tb, other, 1 % p.num_func)
+    av, ao, dma = HostAgent(tb, 0), HostAgent(tb, 1 % p.num_func), LocalDma(tb)
+    # disjoint source quarters: only the victim's traffic hits the fault
+    srcs = {g: rand_src(rng, size, i * 0x10000, (i + 1) * 0x10000)
+            for i, g in enumerate((local_g, victim, other))}
+    # the faulty word: in the first burst when quiescing during it, else mid-copy
+    off = 0 if during else 0x400
+    bad = (srcs[victim] if on == "r" else dst_of(tb, victim)) + off
+    faults.clear()
+    faults.add(bad, bad + 8, resp, on)
+    before = dict(faults.injected)
+    for g, a in ((local_g, dma), (victim, av), (other, ao)):
+        await a.program(g, srcs[g], dst_of(tb, g), size)
+    await av.start(victim)
+    if during:
+        # quiesce while the failing burst is outstanding
+        # (a write error needs the write under way: a quiesce during the read
+        # drops the fetched data, microarch Decision 2)
+        await wait_dma_event(tb, victim, "ar" if on == "r" else "aw", 0)
+        rec = await reclaim_checked(tb, be, hv)
+        assert rec.out_bytes > 0, f"no burst outstanding at t0: {rec}"
+        await dma.copy(local_g, srcs[local_g], dst_of(tb, local_g), size)
+        await ao.copy(other, srcs[other], dst_of(tb, other), size)
+    else:
+        await dma.start(local_g)
+        await ao.start(other)
+        rv, ro, rl = await together(av.wait_done(victim), ao.wait_done(other),
+                                    dma.wait_done(local_g))
+        assert rv.ch_stat == regs.CH_ABORTED and rv.int_stat & regs.INT_STAT_ABORT_MASK, rv
+        assert ro.ch_stat == regs.CH_STOPPED and rl.ch_stat == regs.CH_STOPPED, (
+            ro, rl, srcs, hex(bad), faults.faults)
+        await reclaim_checked(tb, be, hv)
+    kind = "r" if on == "r" else "b"
+    assert faults.injected[kind] > before[kind], f"no {kind} error injected"
+    for g in (local_g, other):
+        assert await same_bytes(tb, srcs[g], dst_of(tb, g), size), f"channel {g} data"
+    await reclaim_checked(tb, be, ho)
     faults.clear()
     await tb.finish()
     dump_latency(tb, "test_mem_error_aborts_one_channel")
@@ -103,64 +111,76 @@ async def test_mem_error_aborts_one_channel(dut):
 
 async def _stop_run(tb: TB, host: HostAgent, log: DmaEdgeLog, g: int, src: int, size: int,
                     final: int, delay: int | None) -> dict:
-    """One copy; STOP (unless `delay` is None) `delay` cycles after the falling edge
-    before the final burst's AR handshake. Returns the RTL's edges relative to that AR
-    handshake (STOP execution, the final burst's last R beat and B; None if absent)
-    and the final CH_STAT."""
+    """One copy; STOP (unless `delay` is None) `delay` cycles after the scoreboard saw
+    the last R beat of the burst before the final one. Returns the RTL's edges relative
+    to that last R beat (STOP execution, that burst's B, the final burst's AR handshake
+    and B; None if absent) and the final CH_STAT."""
     await host.program(g, src, dst_of(tb, g), size)
     await host.start(g)
-    a = await wait_dma_event(tb, g, "ar", final)
+    a = await wait_dma_event(tb, g, "rlast", final - 1)
     stop = None
     if delay is not None:
         await tb.cycles(delay)
         await host.stop(g)
         stop = tb.sb.last_exec["host"] - a
     res = await host.wait_done(g)
-    r, b = log.last("rlast", a), log.last("b", a)
-    return {"stop": stop, "r": None if r is None else r - a, "b": None if b is None else b - a,
-            "ch_stat": res.ch_stat}
+
+    def rel(e: int | None) -> int | None:
+        return None if e is None else e - a
+
+    return {"stop": stop, "b_prev": rel(log.first("b", a)), "ar": rel(log.first("ar", a)),
+            "b": rel(log.last("b", a)), "ch_stat": res.ch_stat}
 
 
 @cocotb.test(**TIMEOUT)
 async def test_stop_races_completion(dut):
-    """STOP placed on every edge around the end of the copy: ABORTED up to the final
-    burst's last R beat (its write is dropped), STOPPED from the next edge on, including
-    STOP on the very edge of the final B (completion wins, microarch "Data mover").
+    """STOP placed on every edge around the final burst of a copy. A STOP never drops
+    fetched data (SPEC 2.1 "outstanding ones complete", docs/microarch.md Decision 21):
+    the burst in flight is written whole, so the race is STOP against the pick of the
+    final burst, at the edge after the previous burst's B (d): STOP up to d+1 -> the
+    final burst is never presented, ABORTED; from d+2 on -> it is presented, written,
+    and the copy completes, STOPPED, including STOP on the very edge of the final B
+    (completion wins, microarch "Data mover").
 
-    Constructed, not hoped for: the edges are taken relative to the AR handshake of the
-    final burst (burst count derived from the split rule, so a 4 KiB split of the random
-    source cannot move the race out of the sweep), and the sweep runs one STOP edge at a
-    time until the edge after the final B."""
+    Constructed, not hoped for: the edges are taken relative to the last R beat of the
+    burst before the final one (burst count derived from the split rule, so a 4 KiB
+    split of the random source cannot move the race out of the sweep), and the sweep
+    runs one STOP edge at a time until the edge after the final B."""
     tb, faults, epc, be = await setup(dut)
     rng = tb.rng
     g = channels(tb)[1]
     chan = await delegate(epc, tb, g, 0)
     host = HostAgent(tb, 0)
     log = DmaEdgeLog(tb, g)
-    size = 128
+    size = 16 * tb.params.max_burst            # two bursts at least
     src = rand_src(rng, size)
     final = burst_count(tb, src, dst_of(tb, g), size) - 1
+    assert final >= 1, f"{size} bytes from {src:#x}: one burst, no race to construct"
     ref = await _stop_run(tb, host, log, g, src, size, final, None)
-    assert ref["ch_stat"] == regs.CH_STOPPED and ref["r"] is not None and ref["b"] is not None, ref
-    r_end, b_end = ref["r"], ref["b"]
+    assert ref["ch_stat"] == regs.CH_STOPPED, ref
+    d_prev, b_end = ref["b_prev"], ref["b"]
+    assert None not in (d_prev, ref["ar"], b_end) and d_prev < ref["ar"] < b_end, ref
     outcomes: dict[int, int] = {}
     delay = 0
     while not outcomes or max(outcomes) <= b_end:
         assert delay <= b_end + 16, f"STOP never reached the edge after the final B: {outcomes}"
         run = await _stop_run(tb, host, log, g, src, size, final, delay)
         k = run["stop"]
-        assert run["r"] == r_end, f"final RLAST moved: {run} vs reference {ref}"
+        assert run["b_prev"] == d_prev, f"the burst in flight at STOP moved: {run} vs {ref}"
         if delay == 0:
-            assert k <= r_end, f"first STOP at +{k} is after the final RLAST +{r_end}: no ABORTED side"
-        want = regs.CH_ABORTED if k <= r_end else regs.CH_STOPPED
-        assert run["ch_stat"] == want, f"STOP at +{k} (RLAST +{r_end}, B +{b_end}): {run}"
+            assert k <= d_prev + 1, (f"first STOP at +{k} is after the final pick +{d_prev + 1}: "
+                                     f"no ABORTED side")
+        want = regs.CH_ABORTED if k <= d_prev + 1 else regs.CH_STOPPED
+        assert run["ch_stat"] == want, f"STOP at +{k} (B +{d_prev}, final B +{b_end}): {run}"
         if want == regs.CH_STOPPED:
-            assert run["b"] == b_end, f"final B moved: {run} vs reference {ref}"
+            assert run["b"] == b_end and run["ar"] == ref["ar"], f"final burst moved: {run} vs {ref}"
+        else:
+            assert run["ar"] is None and run["b"] == d_prev, f"a burst after the STOP: {run}"
         outcomes[k] = run["ch_stat"]
         delay += 1
-    tb.log.info("STOP edge -> CH_STAT (relative to the final AR; RLAST +%d, B +%d; %d bursts): %s",
-                r_end, b_end, final + 1, outcomes)
-    missing = {r_end, r_end + 1, b_end, b_end + 1} - set(outcomes)
+    tb.log.info("STOP edge -> CH_STAT (relative to the last R beat of burst %d; its B +%d, "
+                "final B +%d; %d bursts): %s", final - 1, d_prev, b_end, final + 1, outcomes)
+    missing = {d_prev + 1, d_prev + 2, b_end, b_end + 1} - set(outcomes)
     assert not missing, f"race edges {sorted(missing)} not hit: {outcomes}"
     # STOP and RECLAIM+QUIESCE issued together while a copy runs
     tb.timer.tag = {"scenario": "fault:stop+quiesce", "state": "running", "size": 4096,
@@ -296,38 +316,39 @@ async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dic
 
 
 @cocotb.test(**TIMEOUT)
-async def test_host_hammer_during_quiesce(dut):
-    """The host hammers the window every cycle during quiesce: refused, counted, bounded."""
+@cocotb.parametrize((("bp", "lat"), HAMMER_LOADS))
+async def test_host_hammer_during_quiesce(dut, bp: float, lat: int):
+    """The host hammers the window every cycle during quiesce under one memory load:
+    refused, counted, bounded."""
     tb, faults, epc, be = await setup(dut)
     rng = tb.rng
     p = tb.params
     g = channels(tb)[3]
-    for bp, lat in ((0.0, 16), (0.5, 32)):
-        tb.timer.tag = {"scenario": f"fault:hammer:bp{bp}:lat{lat}", "state": "running",
-                        "size": 4096, "bp": bp, "lat": lat}
-        chan = await delegate(epc, tb, g, 0)
-        host = HostAgent(tb, 0)
-        set_load(tb, faults, rng, bp, lat)
-        await host.program(g, rand_src(rng, 4096), dst_of(tb, g), 4096)
-        await host.start(g)
-        assert await tb.loc.write(regs.VIOL_COUNT, 0) == OKAY
-        await wait_dma_event(tb, g, "ar", 1)
-        stop: list = []
-        count: dict = {}
-        funcs = (0, 1) if p.num_func > 1 else (0,)
-        t = cocotb.start_soon(_hammer(tb, g, funcs, stop, count))
-        await tb.cycles(3)
-        rec = await reclaim_checked(tb, be, chan)
-        await tb.cycles(20)
-        stop.append(True)
-        await Combine(t)
-        viol = (await tb.loc.read(regs.VIOL_COUNT)).data
-        tb.log.info("hammer: %s, VIOL_COUNT %d, quiesce %d cycles (bound %d)", count, viol,
-                    rec.measured, rec.bound)
-        assert count.get("owner_refused", 0) > 0, count
-        assert viol == count.get(2, 0), f"VIOL_COUNT {viol} != refused accesses {count}"
-        last = (await tb.loc.read(regs.VIOL_LAST)).data
-        assert last & regs.VIOL_LAST_VALID_MASK
+    tb.timer.tag = {"scenario": f"fault:hammer:bp{bp}:lat{lat}", "state": "running",
+                    "size": 4096, "bp": bp, "lat": lat}
+    chan = await delegate(epc, tb, g, 0)
+    host = HostAgent(tb, 0)
+    set_load(tb, faults, rng, bp, lat)
+    await host.program(g, rand_src(rng, 4096), dst_of(tb, g), 4096)
+    await host.start(g)
+    assert await tb.loc.write(regs.VIOL_COUNT, 0) == OKAY
+    await wait_dma_event(tb, g, "ar", 1)
+    stop: list = []
+    count: dict = {}
+    funcs = (0, 1) if p.num_func > 1 else (0,)
+    t = cocotb.start_soon(_hammer(tb, g, funcs, stop, count))
+    await tb.cycles(3)
+    rec = await reclaim_checked(tb, be, chan)
+    await tb.cycles(20)
+    stop.append(True)
+    await Combine(t)
+    viol = (await tb.loc.read(regs.VIOL_COUNT)).data
+    tb.log.info("hammer: %s, VIOL_COUNT %d, quiesce %d cycles (bound %d)", count, viol,
+                rec.measured, rec.bound)
+    assert count.get("owner_refused", 0) > 0, count
+    assert viol == count.get(2, 0), f"VIOL_COUNT {viol} != refused accesses {count}"
+    last = (await tb.loc.read(regs.VIOL_LAST)).data
+    assert last & regs.VIOL_LAST_VALID_MASK
     set_load(tb, faults, rng, 0.0, 0)
     await tb.finish()
     dump_latency(tb, "test_host_hammer_during_quiesce")

@@ -882,11 +882,37 @@ def test_completion_wins_over_stop_at_same_edge():
     assert hw.ch_stat(0) == STOPPED and hw.int_stat(0) == STOP_B
     hw = _one_burst(doorbell_at=15)  # STOP during the write: written, completes
     assert hw.ch_stat(0) == STOPPED
-    hw = _one_burst(doorbell_at=10)  # STOP at the last R beat: write dropped
-    assert hw.ch_stat(0) == ABORTED and hw.int_stat(0) == ABORT_B
-    assert hw.mem[0x2000:0x2040].sum() == 0  # never a partial burst
+    # STOP at the last R beat: the fetched burst is still written (SPEC 2.1 "outstanding
+    # ones complete"; only a quiesce or the fence drops it, docs/microarch.md Decision 21)
+    # and, being the copy's last, completes it
+    for k in (3, 10):
+        hw = _one_burst(doorbell_at=k)
+        assert hw.ch_stat(0) == STOPPED and hw.int_stat(0) == STOP_B, k
+        assert (hw.mem[0x2000:0x2040] == hw.mem[0:0x40]).all(), k
     hw = _one_burst(doorbell_at=10, db=1)  # START while RUNNING = STOP
-    assert hw.ch_stat(0) == ABORTED
+    assert hw.ch_stat(0) == STOPPED
+    hw = _one_burst(doorbell_at=1)  # STOP at the pick edge: no burst, nothing written
+    assert hw.ch_stat(0) == ABORTED and hw.int_stat(0) == ABORT_B
+    assert hw.mem[0x2000:0x2040].sum() == 0
+
+
+def test_stop_writes_the_fetched_burst_then_aborts():
+    """STOP during a copy's first burst: that burst is written whole (never dropped,
+    never partial), no further burst, ABORTED (docs/microarch.md Decision 21)."""
+    hw = HwModel()
+    random_mem(hw)
+    hw.mem[0x2000:0x2080] = 0
+    tr = Trace(hw)
+    lprog(hw, 0, 0x0, 0x2000, 128, start=False, setup=SETUP_ALL)
+    lw(hw, lwin(0, regs.DOORBELL), 1)
+    hw.step(5)                                    # mid-read of the first 8-beat burst
+    lw(hw, lwin(0, regs.DOORBELL), 2)
+    hw.step(40)
+    assert hw.errors == []
+    assert hw.ch_stat(0) == ABORTED and hw.int_stat(0) == ABORT_B
+    assert len(tr.of(ArPresent)) == 1 and len(tr.of(AwPresent)) == 1
+    assert (hw.mem[0x2000:0x2040] == hw.mem[0:0x40]).all()
+    assert hw.mem[0x2040:0x2080].sum() == 0
 
 
 def test_int_stat_set_wins_over_same_edge_clear():

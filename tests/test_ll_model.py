@@ -460,9 +460,12 @@ def test_stop_quiesce_fence_at_every_phase(action, phase, latency):
         hw.step(64)
     assert hw.errors == []
     done = phase in ("final", "msi_pending", "after_end")  # the end wins (Decision 15)
-    # no element fetch and no data burst presented after t0 (one at t0 completes)
+    # no element fetch and no data burst presented after t0 (one at t0 completes); a
+    # quiesce or the fence drops the write of a burst read before t0, a STOP writes it
+    # (docs/microarch.md Decision 21): at most that one write after t0
     assert [e for e, x in r.tr.of(ArPresent) if e > t0] == []
-    assert [e for e, x in data_writes(r) if e > t0] == []
+    late = [e for e, x in data_writes(r) if e > t0]
+    assert late == [] if action != "stop" or phase != "mid_data" else len(late) == 1, late
     if action == "stop":
         assert hw.ch_stat(G) == (STOPPED if done else ABORTED)
         assert [m.kind for m in r.msis()] == ["stop" if done else "abort"]
