@@ -18,6 +18,8 @@ The cheap tests at the end check the runner itself (no simulator involved).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tb import runner
@@ -97,6 +99,25 @@ def test_unknown_test_is_rejected_with_listing() -> None:
     assert runner.select("test_x", fake) == (["tb.test_a"], r"^(tb\.test_a\.test_x)(/.*)?$")
     assert runner.select("test_a", fake) == (["tb.test_a"], None)
     assert runner.select(None, fake) == (["tb.test_a"], None)
+    # one point of a @cocotb.parametrize sweep, as cocotb names it (issue 9 item 8)
+    mods, flt = runner.select("test_x/bp=0.5/lat=16", fake)
+    assert mods == ["tb.test_a"] and flt == r"^(tb\.test_a\.test_x/bp=0\.5/lat=16)(/.*)?$"
+    assert re.search(flt, "tb.test_a.test_x/bp=0.5/lat=16")
+    assert not re.search(flt, "tb.test_a.test_x/bp=0.5/lat=160")
+    assert not re.search(flt, "tb.test_a.test_x/bp=0.9/lat=16")
+    with pytest.raises(runner.RunnerError, match="a sweep point is written as cocotb names it"):
+        runner.select("test_x/", fake)
+    with pytest.raises(runner.RunnerError, match="unknown TEST 'test_a/x=1'"):
+        runner.select("test_a/x=1", fake)   # a module has no points
+
+
+def test_reproduce_line_keeps_the_sweep_point() -> None:
+    """A failing sweep point's reproduce line reruns that point alone."""
+    full = "tb.test_quiesce.test_quiesce_states/state=idle"
+    assert runner.short_test_name(full) == "test_quiesce_states/state=idle"
+    mods, flt = runner.select(runner.short_test_name(full))
+    assert mods == ["tb.test_quiesce"] and flt is not None
+    assert re.search(flt, full) and not re.search(flt, full.replace("idle", "running"))
 
 
 def test_unknown_simulator_is_rejected() -> None:
