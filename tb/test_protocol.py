@@ -7,6 +7,11 @@ the broken rule first; the mover must treat it as an error response, so the chan
 ends ABORTED (the model predicts the same: docs/microarch.md "Data mover"), and the
 channel must then complete a clean copy. The rules are declared expected
 (tb.checkers.expect), so everything else is still judged by the scoreboard.
+
+VIP lane only (no ``LANES``): the protocol faults are injected by tb/faults.py into
+cocotbext-axi's AxiRam; the transaction-level lane's HDL memory (tb/hdl/tl_axi_mem.v)
+has error zones and latency but no protocol-fault injection yet, so this stimulus
+cannot be expressed there.
 """
 
 from __future__ import annotations
