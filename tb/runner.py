@@ -1052,7 +1052,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.lint:
             return lint_hdl()
         if ns.list:
-            print("cocotb tests (TEST=<module> | <test> | <module>.<test>):")
+            print("cocotb tests (TEST=<module> | <test> | <module>.<test> | one point of a "
+                  "parametrized test, <test>/<name>=<value>[/...], as its log and reproduce "
+                  "line name it):")
             print(_listing(discover()))
             print(
                 "parameter sets (PARAMS=):",
