@@ -241,3 +241,29 @@ def test_sweep_run_list_covers_every_module() -> None:
 def test_sweep_bad_input_is_refused() -> None:
     assert regress.main(["sweep", "--seeds", "0", "--sims", "icarus"]) == 2
     assert regress.main(["sweep", "--seeds", "1", "--sims", "xcelium"]) == 2
+
+
+def test_sweep_report_passes_only_whole_and_names_each_failed_test(tmp_path: Path) -> None:
+    """The sweep's summary: a failed run's own cocotb test reproduce lines (a sweep point
+    keeps its point), runs.txt with a reproduce line per run, and exit 1 on a failure or
+    on runs never started; exit 0 only when every run of the list passed."""
+    from tb import runner
+
+    jobs = regress.make_sweep_jobs([11, 12], ["icarus"], ["small"])
+    ok = [regress.Outcome(j, True, tests=1, sim_ns=100.0, wall_s=1.0) for j in jobs]
+    rc, text = regress.write_sweep_reports(ok, jobs, tmp_path, n_seeds=2, wall=3.0, base=5,
+                                           repeat="make sweep")
+    assert rc == 0 and "sweep PASSED" in text and f"{len(jobs)} of {len(jobs)} run(s), 0 failed" in text
+    runs = (tmp_path / "runs.txt").read_text().splitlines()
+    assert len(runs) == len(jobs) and all("reproduce: make sim SIM=icarus TEST=" in r for r in runs)
+    rc, text = regress.write_sweep_reports(ok[:-1], jobs, tmp_path, n_seeds=2, wall=3.0, base=5,
+                                           repeat="make sweep")
+    assert rc == 1 and "INCOMPLETE: 1 run(s) not started" in text
+    point = "test_quiesce_states/state=idle"
+    msg = (f"FAILED tb.test_quiesce.{point} (icarus, params=small, seed=11)\n  | boom\n"
+           f"  reproduce: {runner.repro_command('icarus', 'small', 11, point)}\n")
+    bad = [*ok[:-1], regress.Outcome(jobs[-1], False, tests=1, failed=1, message=msg)]
+    rc, text = regress.write_sweep_reports(bad, jobs, tmp_path, n_seeds=2, wall=3.0, base=5,
+                                           repeat="make sweep")
+    assert rc == 1 and "sweep FAILED" in text and "1 failed" in text
+    assert f"reproduce: make sim SIM=icarus TEST={point} PARAMS=small SEED=11" in text

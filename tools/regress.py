@@ -905,6 +905,17 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
     wall = time.monotonic() - t0
     order = {j: i for i, j in enumerate(jobs)}
     outcomes.sort(key=lambda o: order[o.job])
+    rc, report = write_sweep_reports(outcomes, jobs, out, n_seeds=len(seeds), wall=wall,
+                                     base=base, repeat=repeat)
+    print(report, flush=True)
+    return rc
+
+
+def write_sweep_reports(outcomes: Sequence[Outcome], jobs: Sequence[Job], out: Path, *,
+                        n_seeds: int, wall: float, base: int, repeat: str) -> tuple[int, str]:
+    """junit.xml, runs.txt (one line per run with its reproduce command) and summary.txt
+    of a sweep; returns (exit status, summary). Exit 1 on a failed run, or when runs of
+    *jobs* were never started (a time budget ran out): a sweep only passes whole."""
     done = {o.job for o in outcomes}
     left = [j for j in jobs if j not in done]
     write_junit(outcomes, out / "junit.xml")
@@ -919,8 +930,13 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
     fails = format_failures(outcomes)
     if fails:
         text += ["", fails]
+        # each failed cocotb test (a sweep point too) reruns alone with its own line
+        tests = [ln.strip() for o in outcomes if not o.ok for ln in o.message.splitlines()
+                 if ln.strip().startswith(("FAILED ", "reproduce: "))]
+        if tests:
+            text += ["", "failed cocotb tests and their own reproduce lines:", *tests]
     text += ["", f"sweep: {len(outcomes)} of {len(jobs)} run(s), {n_fail} failed, "
-                 f"{len(seeds)} seed(s), {len(per)} simulator x parameters x seed combination(s), "
+                 f"{n_seeds} seed(s), {len(per)} simulator x parameters x seed combination(s), "
                  f"{sum(o.cycles for o in outcomes):,} simulated cycles, wall {wall:.0f} s "
                  f"(builds included), base seed {base}"]
     if left:
@@ -931,8 +947,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
              f"sweep {'FAILED' if n_fail else 'INCOMPLETE' if left else 'PASSED'}"]
     report = "\n".join(text)
     (out / "summary.txt").write_text(report + "\n")
-    print(report, flush=True)
-    return 1 if n_fail or left else 0
+    return (1 if n_fail or left else 0), report
 
 
 def cmd_soak(ns: argparse.Namespace) -> int:
