@@ -10,7 +10,7 @@ from model.epc import AuxDmaDir, Epc, pci_epc_delegate_dma_chan, pci_epc_reclaim
 from model.hw import HwModel, HwParams
 from model.llclient import Block, HostLlClient, LlRegion, ModelHostPort, MsiConfig
 
-hw = HwModel(HwParams(ll=True))  # the predictor with SPEC 3 (linked lists, MSI writes)
+hw = HwModel(HwParams())  # the predictor with SPEC 3 (linked lists, MSI writes)
 epc = Epc(ModelDwBackend(hw), max_functions=2)
 chan = pci_epc_delegate_dma_chan(epc, 1, 0, AuxDmaDir.EP_TO_RC, 0)  # to host function 1
 host = HostLlClient(1, AuxDmaDir.EP_TO_RC, 0, LlRegion(0x1000, 0x400),  # "what Linux does"
