@@ -21,7 +21,7 @@
 //   DD_BUG_NO_SCRUB         (dd_chan.v) DELEGATE leaves SAR_LO unscrubbed
 //   DD_BUG_IRQ_LOC_DELEG    (dd_chan.v) a delegated channel drives irq_loc
 //   DD_BUG_MSI_AFTER_T0     (dd_chan.v) a RECLAIM leaves the MSI slot full: the MSI goes
-//                           out from a QUIESCING / LOCAL channel
+//                           out from a fenced (LOCAL) channel after t0
 `default_nettype none
 `include "dma_deleg_regs.vh"
 `include "dd_wdbg.vh"
