@@ -506,3 +506,52 @@ async def test_kernel_api_end_to_end(dut):
     assert irq.done
     await check_copied(tb, snaps)
     await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_start_while_msi_in_flight(dut):
+    """The host starts its next list while the done MSI of the last one is still in
+    flight (its B delayed): the MSI's end does not touch the new walk (microarch
+    Decision 21), which runs to its own done MSI."""
+    tb, epc, be, watch = await setup(dut)
+    g = channels(tb)[0]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
+    port = TbLlPort(tb, tb.host)
+    first = [Block(SRC_BASE, DST_BASE, 0x40)]
+    await run_async(cl.start_ops(first), port)
+    await wait_dma_event(tb, g, "b", 0)  # the data burst's B: the MSI comes next
+    tb.faults.write_latency = 300
+    for _ in range(200):
+        if watch.of(g):
+            break
+        await FallingEdge(tb.dut.clk)
+    assert watch.of(g) and watch.of(g)[0]["b"] is None, watch.of(g)
+    second = [Block(SRC_BASE + 0x400, DST_BASE + 0x400, 0x40)]
+    snaps = snapshot(tb, second)
+    await run_async(cl.start_ops(second), port)
+    assert watch.of(g)[0]["b"] is None, "the MSI ended before the START: nothing tested"
+    tb.faults.write_latency = 0
+    m = await watch.wait(g, 2)
+    assert m["addr"] == cl.msi.stop
+    irq = await run_async(cl.handle_int_ops(), port)
+    assert irq.done and irq.ch_stat == regs.CH_STOPPED, irq
+    await check_copied(tb, snaps)
+    # again, and a STOP while only the MSI is in flight: the walk has no burst of its
+    # own, so it is ABORTED at once, not at the MSI's B
+    tb.faults.write_latency = 300
+    await run_async(cl.start_ops(first), port)
+    for _ in range(400):
+        if len(watch.of(g)) == 3:
+            break
+        await FallingEdge(tb.dut.clk)
+    await run_async(cl.start_ops(second), port)
+    await run_async(cl.stop_ops(), port)
+    st = (await tb.host.read(host_win(0, g, regs.CH_STAT))).data
+    assert watch.of(g)[2]["b"] is None, "the MSI ended before the STOP: nothing tested"
+    assert st == regs.CH_ABORTED, st
+    tb.faults.write_latency = 0
+    await watch.wait(g, 4)  # the abort MSI
+    await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()

@@ -857,3 +857,28 @@ def test_walks_copies_and_msis_share_the_mover(seed, max_burst, latency):
         assert [(m.user, m.kind) for m in hw.msi_log if m.g == g] == [(f, "stop")]
     assert copied(hw, lbl) and hw.ch_stat(regs.MAX_CH_PER_DIR + 1) == STOPPED
     assert not [m for m in hw.msi_log if m.g == regs.MAX_CH_PER_DIR + 1]
+
+
+def test_start_while_the_msi_is_in_flight_is_not_ended_by_it():
+    """The host starts the next list while its done MSI is still in flight (picked,
+    B not back): the MSI's end is not engine work (microarch Decision 21), so the new
+    walk runs to its own end; a STOP meanwhile ends it at once (no burst of its own)."""
+    r = Rig(latency=20)
+    hw = r.hw
+    first = blocks_for([64])
+    r.start(first)
+    hw.step_until(lambda h: h.inflight(G) and not h.msi_pending(G) and bool(r.msis()))
+    assert hw.ch_stat(G) == STOPPED
+    second = blocks_for([128], src=SRC + 0x4000, dst=DST + 0x4000)
+    r.start(second)  # the MSI's B arrives during these register writes
+    r.settle()
+    assert hw.ch_stat(G) == STOPPED and copied(hw, second) and hw.errors == []
+    assert [m.kind for m in r.msis()] == ["stop", "stop"]
+    # again, and STOP while only the MSI is in flight: ABORTED at that edge
+    r.start(first)
+    hw.step_until(lambda h: h.inflight(G) and not h.msi_pending(G) and len(r.msis()) == 3)
+    run_sync(r.cl.start_ops(second), r.port)
+    assert hw.inflight(G) or hw.ch_stat(G) == RUN
+    run_sync(r.cl.stop_ops(), r.port)
+    r.settle()
+    assert hw.errors == []
