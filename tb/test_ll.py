@@ -70,12 +70,14 @@ class TbLlPort:
 
 class MsiWatch:
     """The host's view of MSIs: every write with AWSIZE=2 on the AXI4 master (SPEC 3:
-    MSIs are the only 4-byte writes), with its channel ID, address and AWUSER, recorded
-    at the AW handshake, and its B edge. Also checks AWLEN=0 / AWSIZE=2 on the spot."""
+    MSIs are the only 4-byte writes), with its channel ID, address, AWUSER and AWLEN,
+    recorded at the AW handshake, and its B edge; plus every AR handshake (``ars``), for
+    the tests that pin how an element fetch is split."""
 
     def __init__(self, tb: TB) -> None:
         self.tb = tb
         self.seen: list[dict] = []
+        self.ars: list[tuple[int, int, int]] = []  # every AR handshake: (id, addr, len)
         self._open: dict[int, dict] = {}
         cocotb.start_soon(self._run())
 
@@ -83,6 +85,9 @@ class MsiWatch:
         d = self.tb.dut
         while True:
             await FallingEdge(d.clk)
+            if int(d.m_axi_arvalid.value) and int(d.m_axi_arready.value):
+                self.ars.append((int(d.m_axi_arid.value), int(d.m_axi_araddr.value),
+                                 int(d.m_axi_arlen.value)))
             if int(d.m_axi_awvalid.value) and int(d.m_axi_awready.value) \
                     and int(d.m_axi_awsize.value) == 2:
                 m = {"g": int(d.m_axi_awid.value), "addr": int(d.m_axi_awaddr.value),
@@ -202,8 +207,21 @@ async def test_host_lists(dut):
         assert llp == REGION + ELEM_SIZE * len(blocks), hex(llp)
         await check_copied(tb, snaps)
         assert watch.of(g)[-1]["addr"] == cl.msi.stop
+    # regions whose first element crosses 4 KiB: fetched as 2+1 and 1+2 beats
+    for base in (0x9FF0, 0xAFF8):
+        cl2 = HostLlClient(f, d, n, LlRegion(base, 0x100), msi_cfg(g))
+        cl2.configured = True  # same MSI registers
+        blocks = blocks_random(tb, 2, 8, 0x100)
+        snaps = snapshot(tb, blocks)
+        k = len(watch.ars)
+        irq = await host_run(tb, cl2, blocks, watch, g)
+        assert irq.done, irq
+        await check_copied(tb, snaps)
+        first = [(a, ln) for gg, a, ln in watch.ars[k:] if gg == g and base <= a < base + ELEM_SIZE]
+        want = [(base, 1), (base + 16, 0)] if base % 0x1000 == 0xFF0 else [(base, 0), (base + 8, 1)]
+        assert first == want, (hex(base), first)
     await apci_epc_reclaim_dma_chan(chan, True)
-    assert len(watch.of(g)) == len(lists)
+    assert len(watch.of(g)) == len(lists) + 2
     await tb.finish()
 
 
@@ -554,4 +572,23 @@ async def test_start_while_msi_in_flight(dut):
     tb.faults.write_latency = 0
     await watch.wait(g, 4)  # the abort MSI
     await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_ll_registers_rw_and_scrubbed(dut):
+    """CYCLE_SYNC and the MSI registers: RW with their WIN_WMASK bits through the owner's
+    window, and zero again after the quiesced reclaim (scrub)."""
+    tb, epc, be, watch = await setup(dut)
+    g = channels(tb)[-1]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    ll_regs = (regs.CYCLE_SYNC, regs.MSI_STOP_LO, regs.MSI_STOP_HI, regs.MSI_ABORT_LO,
+               regs.MSI_ABORT_HI, regs.MSI_MSGDATA)
+    for reg in ll_regs:
+        assert await tb.host.write(host_win(0, g, reg), 0xFFFFFFFF) == 0
+        assert (await tb.host.read(host_win(0, g, reg))).data == regs.WIN_WMASK[reg], hex(reg)
+    await reclaim_checked(tb, be, chan)
+    for reg in ll_regs:
+        assert (await tb.loc.read(loc_win(g, reg))).data == 0, hex(reg)
     await tb.finish()
