@@ -1,7 +1,7 @@
 """Delegate a channel, let the host's Linux run a linked list on it, take it back.
 
-The README's "Linked-list mode (model)" example (SPEC v2 section 3, predictor only until
-the RTL implements it). Run from the repository root:
+The README's "Linked-list mode" example on the predictor alone (SPEC v2 section 3; the
+same client drives the RTL in tb/test_ll.py). Run from the repository root:
 ``PYTHONPATH=. .venv/bin/python examples/ll_host_client.py`` (tests/test_ll_model.py runs it).
 """
 

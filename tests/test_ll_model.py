@@ -1,10 +1,9 @@
 """Linked-list mode and MSI writes (SPEC v2 section 3) on the predictor, end to end.
 
-Why on the model first: the RTL does not implement section 3 yet; these tests pin
-the walk, the MSI writes and their contract checks (docs/microarch.md "Linked-list
-mode") so the RTL can be held to them, and they drive the channel the way Linux
-does (model/llclient.py) through the kernel API (model/epc.py). Every test uses
-``HwParams()``; the default (``ll=False``) still predicts the current RTL.
+Why on the model as well as on the RTL (tb/test_ll.py): these tests pin the walk, the
+MSI writes and their contract checks (docs/microarch.md "Linked-list mode") in plain
+pytest, fast and with hypothesis, and they drive the channel the way Linux does
+(model/llclient.py) through the kernel API (model/epc.py).
 """
 
 from __future__ import annotations
