@@ -673,6 +673,17 @@ class HwModel:
         return self._chan(g).msi is not None or (
             p is not None and p.g == g and p.kind == "msi" and p.edge == self.cycle)
 
+    def walking(self, g: int) -> bool:
+        """The channel's current (or last) run is a linked-list walk (SPEC 3)."""
+        return self._chan(g).walk
+
+    def burst_kind(self, g: int) -> str | None:
+        """Kind of the burst of g the mover holds ("copy", "fetch", "data", "msi"), or
+        None; why: coverage classifies a reclaim by the phase of the walk it meets."""
+        self._chan(g)
+        b = self._burst
+        return b.kind if b is not None and b.g == g else None
+
     def llp(self, g: int) -> int:
         """The walk's working list pointer (LLP_HI:LLP_LO after each element)."""
         return self._chan(g).lp

@@ -385,9 +385,19 @@ async def test_msi_on_off_masked(dut):
     await tb.finish()
 
 
-async def _quiesce_at(tb: TB, epc, be, watch: MsiWatch, phase: str) -> None:
-    """Quiesce a walking channel at one constructed phase of its walk; the timer
-    checks Q_CYCLES against the bound (reclaim_checked)."""
+async def _reclaim_at(tb: TB, epc, be, watch: MsiWatch, phase: str, quiesce: bool) -> None:
+    """Reclaim a walking channel at one constructed phase of its walk. With quiesce the
+    timer checks Q_CYCLES against the bound (reclaim_checked) and the window must be
+    scrubbed; a plain reclaim fences the channel (the host wrote it), the walk ends with
+    no MSI after t0 (the scoreboard), and the endpoint unfences it."""
+
+    async def reclaim():
+        if quiesce:
+            return await reclaim_checked(tb, be, chan)
+        tb.sb.expect_unsafe(g)
+        await apci_epc_reclaim_dma_chan(chan, False)
+        return None
+
     chs = channels(tb)
     g, other = chs[0], chs[1]
     d, n = split(g)
@@ -396,15 +406,17 @@ async def _quiesce_at(tb: TB, epc, be, watch: MsiWatch, phase: str) -> None:
     cl = HostLlClient(f, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
     port = TbLlPort(tb, tb.host)
     blocks = [Block(SRC_BASE, DST_BASE, 0x40), Block(SRC_BASE + 0x200, DST_BASE + 0x200, 0x40)]
-    tb.timer.tag = {"scenario": f"ll:{phase}", "state": phase, "size": 0x80, "bp": 0.0, "lat": 0}
+    if quiesce:
+        tb.timer.tag = {"scenario": f"ll:{phase}", "state": phase, "size": 0x80, "bp": 0.0,
+                        "lat": 0}
     n_msi = len(watch.of(g))
     if phase in ("fetch", "data", "final"):
         tb.faults.read_latency = 40  # the burst stays in flight while the reclaim executes
         await run_async(cl.start_ops(blocks), port)
         # ARs of the walk: fetch 0, data 0, fetch 1, data 1 (each element one burst)
         await wait_dma_event(tb, g, "ar", {"fetch": 0, "data": 1, "final": 3}[phase])
-        rec = await reclaim_checked(tb, be, chan)
-        assert rec.out_bytes > 0 and rec.out_phase == "read", rec
+        rec = await reclaim()
+        assert rec is None or (rec.out_bytes > 0 and rec.out_phase == "read"), rec
     elif phase == "between":
         # another channel's long read holds the mover while the walk sits between
         # element 0 (done) and the fetch of element 1
@@ -416,8 +428,8 @@ async def _quiesce_at(tb: TB, epc, be, watch: MsiWatch, phase: str) -> None:
         await run_async(lcl.start_ops([Block(SRC_BASE + 0x4000, DST_BASE + 0x4000, 0x40)]),
                         TbLlPort(tb, tb.loc))
         await wait_dma_event(tb, other, "ar", 0)
-        rec = await reclaim_checked(tb, be, chan)
-        assert rec.out_bytes == 0, rec
+        rec = await reclaim()
+        assert rec is None or rec.out_bytes == 0, rec
         tb.faults.read_latency = 0
         assert await wait_stat(tb, loc_win(other, regs.CH_STAT)) == regs.CH_STOPPED
     elif phase == "msi":
@@ -432,18 +444,25 @@ async def _quiesce_at(tb: TB, epc, be, watch: MsiWatch, phase: str) -> None:
         else:
             raise TimeoutError("no MSI AW presented")
         cocotb.start_soon(_release_later(tb, "aw", 30))
-        rec = await reclaim_checked(tb, be, chan)
-        # completion waited for the MSI's B (released 30 cycles on), the bound's anchor
-        msi = watch.of(g)[-1]
-        assert len(watch.of(g)) == n_msi + 1 and msi["edge"] > rec.t0, watch.of(g)
-        assert rec.last_resp == msi["b"] and rec.q_rtl > Q_IDLE_MAX, rec
+        rec = await reclaim()
+        if rec is None:  # plain: the MSI presented before t0 completes all the same
+            await watch.wait(g, n_msi + 1)
+        else:  # completion waited for the MSI's B (released 30 cycles on), the anchor
+            msi = watch.of(g)[-1]
+            assert len(watch.of(g)) == n_msi + 1 and msi["edge"] > rec.t0, watch.of(g)
+            assert rec.last_resp == msi["b"] and rec.q_rtl > Q_IDLE_MAX, rec
     elif phase == "after":
         await host_run(tb, cl, blocks, watch, g)
-        rec = await reclaim_checked(tb, be, chan)
-        assert rec.out_bytes == 0 and rec.q_rtl == 2, rec
+        rec = await reclaim()
+        assert rec is None or (rec.out_bytes == 0 and rec.q_rtl == 2), rec
     else:
         raise ValueError(phase)
     tb.faults.read_latency = 0
+    if rec is None:
+        assert await wait_stat(tb, loc_win(g, regs.CH_STAT)) in (regs.CH_ABORTED, regs.CH_STOPPED)
+        assert len(watch.of(g)) == n_msi + (phase in ("msi", "after")), watch.of(g)
+        await be.unfence(d, n)
+        return
     if phase != "msi":  # (there the MSI presented before t0 is accepted after it)
         late = [m for m in watch.of(g) if m["edge"] > rec.t0]
         assert not late, f"MSI after t0: {late} {rec}"
@@ -456,13 +475,15 @@ async def _release_later(tb: TB, ch: str, n: int) -> None:
 
 
 @cocotb.test(**TIMEOUT)
-async def test_quiesce_each_walk_phase(dut):
-    """RECLAIM+QUIESCE during an element fetch, mid data burst, between elements, on
-    the final element, with the done MSI presented, and after the end: the quiesce
-    bound holds (tb/timing.py), no MSI or fetch follows t0, the window is scrubbed."""
+async def test_reclaim_each_walk_phase(dut):
+    """RECLAIM+QUIESCE and plain RECLAIM during an element fetch, mid data burst,
+    between elements, on the final element, with the done MSI presented, and after the
+    end: the quiesce bound holds (tb/timing.py), no MSI or fetch follows t0, a quiesced
+    window is scrubbed, a plain reclaim fences (tb/coverage.py ll.reclaim_phase_x_mode)."""
     tb, epc, be, watch = await setup(dut)
-    for phase in ("fetch", "data", "between", "final", "msi", "after"):
-        await _quiesce_at(tb, epc, be, watch, phase)
+    for quiesce in (True, False):
+        for phase in ("fetch", "data", "between", "final", "msi", "after"):
+            await _reclaim_at(tb, epc, be, watch, phase, quiesce)
     await tb.finish()
 
 
