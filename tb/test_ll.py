@@ -26,7 +26,7 @@ from model.timing import Q_IDLE_MAX
 from model.walk import ELEM_SIZE, encode_data, encode_link
 from tb.env import TB, host_win, loc_win
 from tb.faults import DECERR, SLVERR
-from tb.qharness import reclaim_checked, wait_dma_event
+from tb.qharness import dump_latency, reclaim_checked, wait_dma_event
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
 from tb.tl import new_tb
@@ -484,6 +484,8 @@ async def test_reclaim_each_walk_phase(dut):
     for quiesce in (True, False):
         for phase in ("fetch", "data", "between", "final", "msi", "after"):
             await _reclaim_at(tb, epc, be, watch, phase, quiesce)
+    # the quiesce samples, scenario "ll:<phase>": the linked-list family of make report
+    assert dump_latency(tb, "test_reclaim_each_walk_phase") == 6
     await tb.finish()
 
 
