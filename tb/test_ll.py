@@ -14,6 +14,9 @@ destinations with its sources.
 
 from __future__ import annotations
 
+import json
+import os
+
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge
@@ -614,4 +617,79 @@ async def test_ll_registers_rw_and_scrubbed(dut):
     await reclaim_checked(tb, be, chan)
     for reg in ll_regs:
         assert (await tb.loc.read(loc_win(g, reg))).data == 0, hex(reg)
+    await tb.finish()
+
+
+THROUGHPUT_FILE = "throughput.json"  # in the run folder; read by tools/bench_sim.py
+ELEM_ENV = "DD_LL_BENCH_ELEM"  # element size of the throughput test (make bench-sim: 4096)
+
+
+def bench_elem() -> int:
+    """Element size of test_walk_throughput: $DD_LL_BENCH_ELEM bytes (default 1 KiB, to
+    keep make test short), a multiple of 8 in [8, 4096]."""
+    try:
+        v = int(os.environ.get(ELEM_ENV, "1024"), 0)
+    except ValueError:
+        raise ValueError(f"{ELEM_ENV} must be an integer") from None
+    if not (8 <= v <= 0x1000 and v % 8 == 0):
+        raise ValueError(f"{ELEM_ENV}={v}: must be a multiple of 8 in [8, 4096]")
+    return v
+
+
+async def _bytes_per_cycle(tb: TB, g: int, start, nbytes: int) -> float:
+    """Bytes per cycle of one transfer of channel g: from its first AR handshake to the
+    edge its INT_STAT.STOP is set (the model's event log, judged on the RTL's traffic)."""
+    task = cocotb.start_soon(start)
+    first = await wait_dma_event(tb, g, "ar", 0)
+    await task
+    for _ in range(100_000):
+        done = [ev for ev in model_int_events(tb, g) if ev.kind == "stop"]
+        if done:
+            return nbytes / (done[0].edge - first + 1)
+        await tb.cycles(16)
+    raise TimeoutError(f"channel {g}: no STOP event")
+
+
+def model_int_events(tb: TB, g: int) -> list:
+    drain = getattr(tb, "drain", None)
+    if drain is not None:
+        drain()
+    return [x for x in tb.model.int_events if x.g == g]
+
+
+@cocotb.test(**TIMEOUT)
+async def test_walk_throughput(dut):
+    """Throughput of the walk next to a single-block copy of the same bytes, zero added
+    memory latency: a list of 8 elements of $DD_LL_BENCH_ELEM bytes (make bench-sim:
+    4 KiB) and one copy of 8 times that, each on a fresh channel; bytes per cycle from
+    the first AR to the done event. Written to throughput.json for make bench-sim; every
+    byte is judged by the scoreboard."""
+    elem = bench_elem()
+    tb, epc, be, watch = await setup(dut)
+    chs = channels(tb)
+    gw, gc = chs[0], chs[-1]
+    d, n = split(gw)
+    lc = LocalLlClient(d, n, LlRegion(REGION, REGION_SIZE))
+    blocks = [Block(SRC_BASE + 0x1000 * i, DST_BASE + 0x1000 * i, elem) for i in range(8)]
+    snaps = snapshot(tb, blocks)
+    walk = await _bytes_per_cycle(tb, gw, run_async(lc.start_ops(blocks), TbLlPort(tb, tb.loc)),
+                                  8 * elem)
+    await check_copied(tb, snaps)
+    cd, cn = split(gc)
+    src, dst = SRC_BASE + 0x10000, DST_BASE + 0x10000
+    regs_prog = ((regs.SAR_LO, src), (regs.DAR_LO, dst), (regs.XFER_SIZE, 8 * elem),
+                 (regs.CH_EN, 1), (regs.DOORBELL, regs.DOORBELL_START_MASK))
+
+    async def copy():
+        for reg, v in regs_prog:
+            await tb.loc.write(loc_win(gc, reg), v)
+
+    single = await _bytes_per_cycle(tb, gc, copy(), 8 * elem)
+    tb.log.info("throughput: walk 8 x %d B %.3f B/cycle, single-block %d B %.3f B/cycle",
+                elem, walk, 8 * elem, single)
+    with open(THROUGHPUT_FILE, "w") as fh:
+        json.dump({"elem_bytes": elem, "walk_bytes_per_cycle": round(walk, 4),
+                   "single_bytes_per_cycle": round(single, 4)}, fh)
+    # each element costs one 3-beat fetch burst on top of its data bursts
+    assert 0.7 * single < walk <= single, (walk, single)
     await tb.finish()
