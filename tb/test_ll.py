@@ -68,6 +68,11 @@ class TbLlPort:
         await self.tb.cycles(cycles)
 
     async def mem_write(self, addr: int, data: bytes) -> None:
+        # one clock through the TB's own waiter first: on LANE=tl that wake flushes the
+        # recorder, so the scoreboard has judged every earlier edge before the model's
+        # image changes (a test woken by a bare FallingEdge, e.g. after MsiWatch saw an
+        # MSI, would otherwise rewrite elements under edges not yet judged)
+        await self.tb.cycles(1)
         self.tb.write_memory(addr, np.frombuffer(data, dtype=np.uint8))
 
 
