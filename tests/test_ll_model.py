@@ -799,7 +799,7 @@ def test_planted_aw_instead_of_a_fetch_is_flagged():
 
 def test_unfence_scrubs_the_msi_registers():
     """A fenced channel keeps the host's MSI addresses until endpoint software
-    unfences it (model/backend.py unfence_ops zeroes WIN_WMASK_LL too)."""
+    unfences it (model/backend.py unfence_ops zeroes every WIN_WMASK register)."""
     r = Rig()
     hw = r.hw
     r.run(blocks_for([64]))
