@@ -195,7 +195,8 @@ report: setup
 	rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)/raw
 	set -e; for s in $(VALID_SIMS); do \
 		DD_SWEEP=full DD_REPORT_DIR='$(CURDIR)/$(REPORT_DIR)/raw/'$$s $(TOOLS) $(PY) -m tb.runner \
-			--sim $$s --test test_quiesce,test_faults --seed $(or $(SEED),1) --log-file; \
+			--sim $$s --test test_quiesce,test_faults,test_ll.test_reclaim_each_walk_phase \
+			--seed $(or $(SEED),1) --log-file; \
 	done
 	$(PY) tools/report.py $(REPORT_DIR)/raw --out $(REPORT_DIR)
 

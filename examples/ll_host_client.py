@@ -1,7 +1,7 @@
 """Delegate a channel, let the host's Linux run a linked list on it, take it back.
 
-The README's "Linked-list mode (model)" example (SPEC v2 section 3, predictor only until
-the RTL implements it). Run from the repository root:
+The README's "Linked-list mode" example on the predictor alone (SPEC v2 section 3; the
+same client drives the RTL in tb/test_ll.py). Run from the repository root:
 ``PYTHONPATH=. .venv/bin/python examples/ll_host_client.py`` (tests/test_ll_model.py runs it).
 """
 
@@ -10,7 +10,7 @@ from model.epc import AuxDmaDir, Epc, pci_epc_delegate_dma_chan, pci_epc_reclaim
 from model.hw import HwModel, HwParams
 from model.llclient import Block, HostLlClient, LlRegion, ModelHostPort, MsiConfig
 
-hw = HwModel(HwParams(ll=True))  # the predictor with SPEC 3 (linked lists, MSI writes)
+hw = HwModel(HwParams())  # the predictor with SPEC 3 (linked lists, MSI writes)
 epc = Epc(ModelDwBackend(hw), max_functions=2)
 chan = pci_epc_delegate_dma_chan(epc, 1, 0, AuxDmaDir.EP_TO_RC, 0)  # to host function 1
 host = HostLlClient(1, AuxDmaDir.EP_TO_RC, 0, LlRegion(0x1000, 0x400),  # "what Linux does"

@@ -50,11 +50,42 @@ module dd_chan #(
     input  wire        mv_err,
     input  wire        mv_written,
     input  wire [31:0] mv_bytes,
+    // linked-list walk and MSI (SPEC 3, docs/microarch.md "Linked-list mode")
+    output wire        req_fetch,     // the channel's next burst is an element fetch
+    output wire        req_msi,       // the MSI slot is full and may be picked now
+    output wire [63:0] msi_addr,
+    output wire [31:0] msi_data,
+    input  wire        picked,        // the mover picks this channel on this edge
+    input  wire        busy_any,      // the mover holds a burst of this channel (MSI too)
+    input  wire        mv_fetch,      // the burst in flight is an element fetch
+    input  wire        mv_rbeat,      // ... and one of its R beats handshakes on this edge
+    input  wire [63:0] mv_rdata,
     // observation only (hdl/dd_props.v): every window register, layout in dd_wdbg.vh
     output wire [`DD_WDBG_W-1:0] win
 );
+    // Element layout (SPEC 3; model/walk.py is the source, tests/test_props_consts.py
+    // checks these against it): control bits of beat 0, bytes of one element.
+    localparam ELEM_CB_BIT  = 0;
+    localparam ELEM_TCB_BIT = 1;
+    localparam ELEM_LLP_BIT = 2;
+    localparam ELEM_SIZE    = 24;
+
     // ---------------------------------------------------------------- storage
     reg        ch_en;
+    reg        cs_cb, cs_ccs;                       // CYCLE_SYNC.CB / .CCS
+    reg [31:0] msi_stop_lo, msi_stop_hi, msi_abort_lo, msi_abort_hi, msi_msgdata;
+    // walk: mode of the current run, phase (0 FETCH, 1 DATA), working list pointer and
+    // cycle state, element beats held (count and the first two beats' needed bits)
+    reg        walk, wph;
+    reg [63:0] lp;
+    reg        ccs;
+    reg [1:0]  fk;
+    reg [34:0] fb0;                                 // {size, control[2:0]} of beat 0
+    reg [63:0] fb1;
+    // the one-entry MSI slot (address, data of S(e) of its event)
+    reg        msi_full;
+    reg [63:0] msi_a;
+    reg [31:0] msi_d;
     reg [31:0] llp_lo, llp_hi, xfer_size, sar_lo, sar_hi, dar_lo, dar_hi;
     reg        lle;
     reg [3:0]  func_num;
@@ -99,6 +130,14 @@ module dd_chan #(
     wire w_dar_lo  = wr && wr_off == `DD_WIN_DAR_LO;
     wire w_dar_hi  = wr && wr_off == `DD_WIN_DAR_HI;
     wire w_ctrl1   = wr && wr_off == `DD_WIN_CONTROL1;
+    wire w_csync   = wr && wr_off == `DD_WIN_CYCLE_SYNC;
+    wire w_mslo    = wr && wr_off == `DD_WIN_MSI_STOP_LO;
+    wire w_mshi    = wr && wr_off == `DD_WIN_MSI_STOP_HI;
+    wire w_malo    = wr && wr_off == `DD_WIN_MSI_ABORT_LO;
+    wire w_mahi    = wr && wr_off == `DD_WIN_MSI_ABORT_HI;
+    wire w_mdata   = wr && wr_off == `DD_WIN_MSI_MSGDATA;
+    wire [31:0] m_csync = merge(({31'd0, cs_ccs} << `DD_CYCLE_SYNC_CCS_LSB) | ({31'd0, cs_cb} << `DD_CYCLE_SYNC_CB_LSB),
+                                wr_data, bmask, `DD_WIN_CYCLE_SYNC_WMASK);
     wire w_funcnum = wr && wr_off == `DD_WIN_FUNC_NUM;
     wire w_isetup  = wr && wr_off == `DD_WIN_INT_SETUP;
     wire w_iclear  = wr && wr_off == `DD_WIN_INT_CLEAR && any_strb;
@@ -132,22 +171,26 @@ module dd_chan #(
     // STOP wins over START in one write; START while RUNNING acts as STOP; a
     // fencing RECLAIM (r_fence) stops a running transfer like a STOP.
     wire stop_now  = running && (db_stopbit || db_startbit || r_fence);
-    wire start_now = !running && db_startbit && !db_stopbit;
+    // A START (legal or not) while the MSI slot is full is ignored (Decision 16).
+    wire start_now = !running && db_startbit && !db_stopbit && !msi_full;
     // A fenced channel refuses START (SPEC 2.3), also on the fencing edge itself.
     wire start_ok  = start_now && ch_en && (xfer_size != 32'd0) && (xfer_size[2:0] == 3'd0)
                      && (sar_lo[2:0] == 3'd0) && (dar_lo[2:0] == 3'd0) && !lle
                      && !fenced && !r_fence;
+    // linked-list START (SPEC 3): CH_EN, LLE and an 8-byte-aligned LLP_LO
+    wire ll_ok     = start_now && ch_en && lle && (llp_lo[2:0] == 3'd0) && !fenced && !r_fence;
     wire c_err  = cmd_we && !(del_ok || rq_ok || r_ok);
     wire quiescing = (st == `DD_ST_QUIESCING);
 `ifdef DD_BUG_SLOW_QUIESCE
     // planted bug: idles 4 more cycles before completing, past Q_IDLE_MAX
     reg [2:0] q_slow;
     always @(posedge clk)
-        if (rst || !quiescing || running) q_slow <= 3'd0;
+        if (rst || !quiescing || running || busy_any) q_slow <= 3'd0;
         else if (q_slow != 3'd7) q_slow <= q_slow + 3'd1;
-    wire q_done = quiescing && !running && q_slow == 3'd4;
+    wire q_done = quiescing && !running && !busy_any && q_slow == 3'd4;
 `else
-    wire q_done = quiescing && !running;
+    // completion also waits for an MSI write already presented (its B ends it)
+    wire q_done = quiescing && !running && !busy_any;
 `endif
 `ifdef DD_BUG_EXTRA_BURST
     wire qblk = quiescing && q_bursts >= 2'd2;               // planted bug: bursts after t0
@@ -159,6 +202,25 @@ module dd_chan #(
     // after t0, SPEC 2.3); after a STOP doorbell the outstanding burst is written
     // (SPEC 2.1 "outstanding ones complete"; docs/microarch.md Decision 21).
     assign drop = qblk || fenced || r_fence;
+
+    // the fetched element, complete at the burst end when two beats were held before it
+    wire        el_cb   = fb0[ELEM_CB_BIT];
+    wire        el_tcb  = fb0[ELEM_TCB_BIT];
+    wire        el_link = fb0[ELEM_LLP_BIT];
+    wire [31:0] el_size = fb0[34:3];
+    // link: pointer not 8-byte aligned; data: size 0, size/SAR/DAR not 8-byte aligned
+    wire        el_bad  = el_link ? (fb1[2:0] != 3'd0)
+                                  : (el_size == 32'd0 || el_size[2:0] != 3'd0
+                                     || fb1[2:0] != 3'd0 || mv_rdata[2:0] != 3'd0);
+    // the MSI an INT_STAT event owes (address bits [1:0] ignored; 0 = none), from S(e)
+    wire [63:0] msi_sa  = {msi_stop_hi, msi_stop_lo[31:2], 2'b00};
+    wire [63:0] msi_aa  = {msi_abort_hi, msi_abort_lo[31:2], 2'b00};
+    wire        msi_s_on = int_setup[`DD_INT_SETUP_RSTOP_EN_LSB] && !int_setup[`DD_INT_SETUP_SMASK_LSB]
+                           && msi_sa != 64'd0;
+    wire        msi_a_on = int_setup[`DD_INT_SETUP_RABORT_EN_LSB] && !int_setup[`DD_INT_SETUP_AMASK_LSB]
+                           && msi_aa != 64'd0;
+    // the channel stays DELEGATED, unfenced, across this edge
+    wire        msi_ok   = (st == `DD_ST_DELEGATED) && !fenced && !rq_ok && !r_ok;
 
     wire [31:0] stat_clr = stat_we ? stat_val : 32'd0;
     wire [31:0] iclr     = w_iclear ? wval : 32'd0;
@@ -173,13 +235,25 @@ module dd_chan #(
             st <= `DD_ST_LOCAL; ofunc <= 4'd0;
             exposed <= 1'b0; qdone <= 1'b0; unsafe <= 1'b0; cmd_err <= 1'b0;
             q_cnt <= 32'd0; q_cyc <= 32'd0;
+            cs_cb <= 1'b0; cs_ccs <= 1'b0;
+            msi_stop_lo <= 32'd0; msi_stop_hi <= 32'd0; msi_abort_lo <= 32'd0;
+            msi_abort_hi <= 32'd0; msi_msgdata <= 32'd0;
+            walk <= 1'b0; wph <= 1'b0; lp <= 64'd0; ccs <= 1'b0; fk <= 2'd0;
+            fb0 <= 35'd0; fb1 <= 64'd0;
+            msi_full <= 1'b0; msi_a <= 64'd0; msi_d <= 32'd0;
 `ifdef DD_BUG_EXTRA_BURST
             q_bursts <= 2'd0;
 `endif
         end else begin : upd
-            reg set_stop, set_abort;
+            reg        set_stop, set_abort;
+            reg        wb;             // the walk writes lp / ccs back into LLP / CYCLE_SYNC
+            reg [63:0] lp_n;
+            reg        ccs_n;
             set_stop  = 1'b0;
             set_abort = 1'b0;
+            wb        = 1'b0;
+            lp_n      = lp;
+            ccs_n     = ccs;
 
             // plain storage
             if (w_ch_en)   ch_en     <= merge({31'd0, ch_en}, wr_data, bmask, `DD_WIN_CH_EN_WMASK) != 32'd0;
@@ -193,10 +267,67 @@ module dd_chan #(
             if (w_ctrl1)   lle       <= merge({31'd0, lle}, wr_data, bmask, `DD_WIN_CONTROL1_WMASK) != 32'd0;
             if (w_funcnum) func_num  <= m_funcnum[3:0];
             if (w_isetup)  int_setup <= m_isetup[6:0];
+            if (w_csync) begin
+                cs_cb  <= m_csync[`DD_CYCLE_SYNC_CB_LSB];
+                cs_ccs <= m_csync[`DD_CYCLE_SYNC_CCS_LSB];
+            end
+            if (w_mslo)    msi_stop_lo  <= merge(msi_stop_lo, wr_data, bmask, `DD_WIN_MSI_STOP_LO_WMASK);
+            if (w_mshi)    msi_stop_hi  <= merge(msi_stop_hi, wr_data, bmask, `DD_WIN_MSI_STOP_HI_WMASK);
+            if (w_malo)    msi_abort_lo <= merge(msi_abort_lo, wr_data, bmask, `DD_WIN_MSI_ABORT_LO_WMASK);
+            if (w_mahi)    msi_abort_hi <= merge(msi_abort_hi, wr_data, bmask, `DD_WIN_MSI_ABORT_HI_WMASK);
+            if (w_mdata)   msi_msgdata  <= merge(msi_msgdata, wr_data, bmask, `DD_WIN_MSI_MSGDATA_WMASK);
+
+            // element beats of this channel's fetch burst, held until all 3 are in
+            if (mv_rbeat && mv_fetch) begin
+                if (fk == 2'd0) fb0 <= {mv_rdata[63:32], mv_rdata[2:0]};
+                if (fk == 2'd1) fb1 <= mv_rdata;
+                fk <= (fk == 2'd2) ? 2'd0 : fk + 2'd1;
+            end
             if (wr && wr_host) exposed <= 1'b1;
 
             // engine: burst end, stop without a burst in flight, stop request
-            if (mv_done) begin
+            if (mv_done && walk) begin
+                // a walk's burst end (docs/microarch.md "Element end", "Data burst end")
+                if (mv_err) begin
+                    ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1;
+                end else if (mv_fetch) begin
+                    if (fk != 2'd2) begin
+                        // first part of an element split at 4 KiB / MAX_BURST
+                        if (blk) begin ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1; end
+                    end else if (el_cb != ccs) begin
+                        // list consumed: wins over a same-edge STOP (Decision 15)
+                        ch_stat <= `DD_CH_STOPPED; set_stop = 1'b1;
+                    end else if (blk || el_bad) begin
+                        // not consumed (blocked) or bad: abort before any of its data
+                        ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1;
+                    end else if (el_link) begin
+                        lp_n  = fb1;
+                        ccs_n = ccs ^ el_tcb;
+                        wb    = 1'b1;
+                    end else begin
+                        wph   <= 1'b1;
+                        w_src <= fb1;
+                        w_dst <= mv_rdata;
+                        w_rem <= el_size;
+                    end
+                end else if (mv_written) begin
+                    w_src <= w_src + {32'd0, mv_bytes};
+                    w_dst <= w_dst + {32'd0, mv_bytes};
+                    w_rem <= w_rem - mv_bytes;
+                    if (w_rem == mv_bytes) begin
+                        // element done: LLP moves on even if the channel stops now
+                        lp_n = lp + ELEM_SIZE;
+                        wph <= 1'b0;
+                        wb   = 1'b1;
+                    end
+                    if (blk) begin ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1; end
+                end else begin
+                    ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1;   // write dropped
+                end
+                // the end of a walk shows its own LLP / CCS
+                if (set_stop || set_abort) wb = 1'b1;
+                stop_req <= 1'b0;
+            end else if (mv_done) begin
                 if (mv_err) begin
                     ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1;
                 end else if (mv_written && w_rem == mv_bytes) begin
@@ -221,12 +352,40 @@ module dd_chan #(
 `endif
             if (start_ok) begin
                 ch_stat <= `DD_CH_RUNNING;
+                walk    <= 1'b0;
                 w_src   <= {sar_hi, sar_lo};
                 w_dst   <= {dar_hi, dar_lo};
                 w_rem   <= xfer_size;
+            end else if (ll_ok) begin
+                ch_stat <= `DD_CH_RUNNING;
+                walk    <= 1'b1;
+                wph     <= 1'b0;
+                fk      <= 2'd0;
+                lp_n     = {llp_hi, llp_lo};
+                ccs_n    = cs_ccs;
             end else if (start_now) begin
                 ch_stat <= `DD_CH_ABORTED; set_abort = 1'b1;
             end
+            lp  <= lp_n;
+            ccs <= ccs_n;
+            // hardware update of LLP / CCS wins over a same-edge register write
+            if (wb) begin
+                llp_lo <= lp_n[31:0];
+                llp_hi <= lp_n[63:32];
+                cs_ccs <= ccs_n;
+            end
+
+            // the MSI slot: emptied by the mover's pick, filled by an event that owes
+            // an MSI, emptied by any RECLAIM (a non-DELEGATED channel never presents one)
+            if (picked) msi_full <= 1'b0;
+            if (set_stop && msi_ok && msi_s_on) begin
+                msi_full <= 1'b1; msi_a <= msi_sa; msi_d <= msi_msgdata;
+            end else if (set_abort && msi_ok && msi_a_on) begin
+                msi_full <= 1'b1; msi_a <= msi_aa; msi_d <= msi_msgdata;
+            end
+`ifndef DD_BUG_MSI_AFTER_T0
+            if (rq_ok || r_ok) msi_full <= 1'b0;
+`endif
             // hardware sets win over same-edge clears
             int_stop  <= (int_stop  && !iclr[`DD_INT_CLEAR_STOP_LSB])  || set_stop;
             int_abort <= (int_abort && !iclr[`DD_INT_CLEAR_ABORT_LSB]) || set_abort;
@@ -251,6 +410,12 @@ module dd_chan #(
                 lle <= 1'b0; func_num <= 4'd0; ch_stat <= `DD_CH_IDLE;
                 int_stop <= 1'b0; int_abort <= 1'b0; int_setup <= 7'd0;
                 w_src <= 64'd0; w_dst <= 64'd0; w_rem <= 32'd0; stop_req <= 1'b0;
+                cs_cb <= 1'b0; cs_ccs <= 1'b0;
+                msi_stop_lo <= 32'd0; msi_stop_hi <= 32'd0; msi_abort_lo <= 32'd0;
+                msi_abort_hi <= 32'd0; msi_msgdata <= 32'd0;
+                walk <= 1'b0; wph <= 1'b0; lp <= 64'd0; ccs <= 1'b0; fk <= 2'd0;
+                fb0 <= 35'd0; fb1 <= 64'd0;
+                msi_full <= 1'b0; msi_a <= 64'd0; msi_d <= 32'd0;
 `ifdef DD_BUG_NO_SCRUB
                 if (del_ok) sar_lo <= sar_lo;                      // planted: survives DELEGATE
 `endif
@@ -272,7 +437,9 @@ module dd_chan #(
     // All readable values, packed, so the read mux is a pure function of its
     // arguments (a function body reading module signals would not be in the
     // sensitivity of an always @*).
-    wire [13*32-1:0] rv = {
+    wire [19*32-1:0] rv = {
+        ({31'd0, cs_ccs} << `DD_CYCLE_SYNC_CCS_LSB) | ({31'd0, cs_cb} << `DD_CYCLE_SYNC_CB_LSB),
+        msi_stop_lo, msi_stop_hi, msi_abort_lo, msi_abort_hi, msi_msgdata,
         {31'd0, ch_en}, llp_lo, llp_hi, xfer_size, sar_lo, sar_hi, dar_lo, dar_hi,
         {31'd0, lle}, {28'd0, func_num}, {30'd0, ch_stat},
         ({31'd0, int_stop} << `DD_INT_STAT_STOP_LSB) | ({31'd0, int_abort} << `DD_INT_STAT_ABORT_LSB),
@@ -280,9 +447,15 @@ module dd_chan #(
     };
     function [31:0] rd_mux;
         input [7:0]       o;
-        input [13*32-1:0] v;
+        input [19*32-1:0] v;
         begin
             case (o)
+                `DD_WIN_CYCLE_SYNC:   rd_mux = v[18*32 +: 32];
+                `DD_WIN_MSI_STOP_LO:  rd_mux = v[17*32 +: 32];
+                `DD_WIN_MSI_STOP_HI:  rd_mux = v[16*32 +: 32];
+                `DD_WIN_MSI_ABORT_LO: rd_mux = v[15*32 +: 32];
+                `DD_WIN_MSI_ABORT_HI: rd_mux = v[14*32 +: 32];
+                `DD_WIN_MSI_MSGDATA:  rd_mux = v[13*32 +: 32];
                 `DD_WIN_CH_EN:     rd_mux = v[12*32 +: 32];
                 `DD_WIN_LLP_LO:    rd_mux = v[11*32 +: 32];
                 `DD_WIN_LLP_HI:    rd_mux = v[10*32 +: 32];
@@ -336,12 +509,27 @@ module dd_chan #(
 
     // Window snapshot for the property checker (hdl/dd_props.v): volatile engine
     // status on top, plain storage below (hdl/dd_wdbg.vh).
-    assign win  = {int_abort, int_stop, ch_stat, int_setup, func_num, lle, dar_hi, dar_lo,
-                   sar_hi, sar_lo, xfer_size, llp_hi, llp_lo, ch_en};
+    // LLP and CYCLE_SYNC.CCS are updated by a walk, so they sit with the status.
+    assign win  = {int_abort, int_stop, ch_stat, cs_ccs, llp_hi, llp_lo,
+                   msi_msgdata, msi_abort_hi, msi_abort_lo, msi_stop_hi, msi_stop_lo, cs_cb,
+                   int_setup, func_num, lle, dar_hi, dar_lo, sar_hi, sar_lo, xfer_size, ch_en};
 
-    assign src  = w_src;
-    assign dst  = w_dst;
-    assign rem  = w_rem;
+    // the mover's work: an element fetch at lp + 8k (k beats held; dst 0 never limits
+    // the length), else the data burst of a copy or of the element being copied
+    assign req_fetch = walk && !wph;
+    assign src  = req_fetch ? lp + {59'd0, fk, 3'd0} : w_src;
+    assign dst  = req_fetch ? 64'd0 : w_dst;
+    assign rem  = req_fetch ? ELEM_SIZE - {27'd0, fk, 3'd0} : w_rem;
+`ifdef DD_BUG_MSI_AFTER_T0
+    // planted bug: the slot survives a RECLAIM and is picked in any state
+    assign req_msi  = msi_full;
+`else
+    // eligible whatever CH_STAT, while DELEGATED and unfenced, not on a RECLAIM edge
+    assign req_msi  = msi_full && (st == `DD_ST_DELEGATED) && !fenced
+                      && !(cmd_we && c_cmd == `DD_CMD_RECLAIM);
+`endif
+    assign msi_addr = msi_a;
+    assign msi_data = msi_d;
 `ifdef DD_BUG_USER_FUNCNUM
     assign user = func_num;                                   // planted: owner ignored
     wire _unused_bug = &{1'b0, ofunc, 1'b0};
@@ -349,6 +537,7 @@ module dd_chan #(
     assign user = (st == `DD_ST_DELEGATED) ? ofunc : func_num;
 `endif
 
-    wire _unused_ok = &{1'b0, cmd_val, stat_val, wval, iclr, stat_clr, m_funcnum[31:4], m_isetup[31:7], 1'b0};
+    wire _unused_ok = &{1'b0, cmd_val, stat_val, wval, iclr, stat_clr, m_funcnum[31:4], m_isetup[31:7],
+                        m_csync, msi_stop_lo[1:0], msi_abort_lo[1:0], 1'b0};
 endmodule
 `default_nettype wire

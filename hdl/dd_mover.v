@@ -11,6 +11,12 @@
 // docs/microarch.md Decision 21).
 // A memory protocol error (wrong RID or BID, RLAST off the length) counts as an
 // error response, so a misbehaving memory aborts the channel instead of hanging it.
+//
+// Linked-list channels (SPEC 3) ask for two more kinds of work, one pick each: an
+// element fetch (a read with no write phase: the burst ends at its last R beat, the
+// beats go to the channel) and an MSI write (AW and one W beat from the pick, no
+// read, AWSIZE=2, the 4 byte lanes of the address). An MSI slot is eligible whatever
+// the channel's CH_STAT, so a channel asks for an MSI or for walk/copy work, never both.
 `default_nettype none
 module dd_mover #(
     parameter MAX_BURST = 8,
@@ -25,8 +31,18 @@ module dd_mover #(
     input  wire [16*64-1:0]  dst_v,
     input  wire [16*32-1:0]  rem_v,
     input  wire [16*4-1:0]   user_v,
+    input  wire [15:0]       fetch_v,     // the channel's next burst is an element fetch
+    input  wire [15:0]       msi_v,       // the channel asks for its MSI write
+    input  wire [16*64-1:0]  maddr_v,     // MSI address ([1:0] already 0)
+    input  wire [16*32-1:0]  mdata_v,     // MSI data
+    output wire              pick_ev,     // a channel is picked on this edge ...
+    output wire [3:0]        pick_g,      // ... this one
     output reg               busy,
     output reg  [3:0]        cur,
+    output reg               cur_fetch,   // the burst in flight is an element fetch
+    output reg               cur_msi,     // ... an MSI write
+    output wire              rbeat,       // an R beat of the burst handshakes on this edge
+    output wire [63:0]       rbeat_data,
     output wire              done,        // burst of channel `cur` ends on this edge
     output wire              done_err,
     output wire              done_written,
@@ -78,6 +94,8 @@ module dd_mover #(
     reg [3:0]  muser;
     reg [4:0]  rcnt, wcnt;
     reg        rerr;
+    reg [63:0] msi_wdata;
+    reg [7:0]  msi_wstrb;
     // buffer index width: enough for MAX_BURST beats
     localparam BW = (MAX_BURST > 8) ? 4 : (MAX_BURST > 4) ? 3 : (MAX_BURST > 2) ? 2 : 1;
     reg [63:0] bufm [0:(1<<BW)-1];
@@ -101,6 +119,10 @@ module dd_mover #(
     wire [63:0] p_src  = src_v[pick*64 +: 64];
     wire [63:0] p_dst  = dst_v[pick*64 +: 64];
     wire [31:0] p_rem  = rem_v[pick*32 +: 32];
+    wire [63:0] p_maddr = maddr_v[pick*64 +: 64];
+    wire [31:0] p_mdata = mdata_v[pick*32 +: 32];
+    assign pick_ev = (state == S_IDLE) && pick_ok;
+    assign pick_g  = pick;
     wire [12:0] s_room = (13'h1000 - {1'b0, p_src[11:0]}) >> 3;
     wire [12:0] d_room = (13'h1000 - {1'b0, p_dst[11:0]}) >> 3;
     wire [31:0] r_beats = p_rem >> 3;
@@ -120,7 +142,7 @@ module dd_mover #(
     wire b_hs   = m_axi_bvalid && m_axi_bready;
     wire w_hs   = m_axi_wvalid && m_axi_wready;
 
-    assign done         = (state == S_R && r_last && (r_bad || drop[cur])) || (state == S_W && b_hs);
+    assign done         = (state == S_R && r_last && (r_bad || drop[cur] || cur_fetch)) || (state == S_W && b_hs);
     // a B with another ID than the burst's fails it like an error response
     assign done_err     = (state == S_R) ? r_bad : ((m_axi_bresp != 2'b00) || (m_axi_bid != m_axi_awid));
     assign done_written = (state == S_W);
@@ -133,12 +155,31 @@ module dd_mover #(
             m_axi_arvalid <= 1'b0; m_axi_araddr <= 64'd0; m_axi_arlen <= 8'd0;
             m_axi_awvalid <= 1'b0; m_axi_awaddr <= 64'd0; m_axi_awlen <= 8'd0;
             m_axi_wvalid  <= 1'b0;
+            cur_fetch <= 1'b0; cur_msi <= 1'b0; msi_wdata <= 64'd0; msi_wstrb <= 8'd0;
         end else begin
             case (state)
-                S_IDLE: if (pick_ok) begin
+                S_IDLE: if (pick_ok && msi_v[pick]) begin
+                    // MSI write: AW and its one W beat from the next edge
+                    state         <= S_W;
+                    busy          <= 1'b1;
+                    cur           <= pick;
+                    cur_fetch     <= 1'b0;
+                    cur_msi       <= 1'b1;
+                    mlen          <= 5'd1;
+                    muser         <= user_v[pick*4 +: 4];
+                    wcnt          <= 5'd0;
+                    m_axi_awvalid <= 1'b1;
+                    m_axi_awaddr  <= p_maddr;
+                    m_axi_awlen   <= 8'd0;
+                    m_axi_wvalid  <= 1'b1;
+                    msi_wdata     <= p_maddr[2] ? {p_mdata, 32'd0} : {32'd0, p_mdata};
+                    msi_wstrb     <= p_maddr[2] ? 8'hF0 : 8'h0F;
+                end else if (pick_ok) begin
                     state         <= S_AR;
                     busy          <= 1'b1;
                     cur           <= pick;
+                    cur_fetch     <= fetch_v[pick];
+                    cur_msi       <= 1'b0;
                     mlen          <= blen[4:0];
                     muser         <= user_v[pick*4 +: 4];
                     rcnt          <= 5'd0;
@@ -156,7 +197,7 @@ module dd_mover #(
                     rcnt <= rcnt + 5'd1;
                     if (r_beat_bad) rerr <= 1'b1;
                     if (r_last) begin
-                        if (r_bad || drop[cur]) begin
+                        if (r_bad || drop[cur] || cur_fetch) begin
                             state <= S_IDLE; busy <= 1'b0; rr <= cur;
                         end else begin
                             state         <= S_W;
@@ -189,7 +230,7 @@ module dd_mover #(
     assign m_axi_aruser  = muser;
     assign m_axi_awuser  = muser;
     assign m_axi_arsize  = 3'd3;
-    assign m_axi_awsize  = 3'd3;
+    assign m_axi_awsize  = cur_msi ? 3'd2 : 3'd3;
     assign m_axi_arburst = 2'b01;
     assign m_axi_awburst = 2'b01;
     assign m_axi_arlock  = 1'b0;
@@ -198,13 +239,15 @@ module dd_mover #(
     assign m_axi_awcache = 4'b0011;
     assign m_axi_arprot  = 3'b010;
     assign m_axi_awprot  = 3'b010;
-    assign m_axi_wdata   = bufm[wcnt[BW-1:0]];
-    assign m_axi_wstrb   = 8'hFF;
+    assign m_axi_wdata   = cur_msi ? msi_wdata : bufm[wcnt[BW-1:0]];
+    assign m_axi_wstrb   = cur_msi ? msi_wstrb : 8'hFF;
     assign m_axi_wlast   = (wcnt == mlen - 5'd1);
     assign m_axi_rready  = (state == S_R);
+    assign rbeat         = r_hs;
+    assign rbeat_data    = m_axi_rdata;
     assign m_axi_bready  = 1'b1;
 
-    wire _unused_ok = &{1'b0, blen[31:5], p_dst[63:12],
+    wire _unused_ok = &{1'b0, blen[31:5], p_dst[63:12], p_maddr[1:0],
                         id_ext[ID_W+3:ID_W], 1'b0};
 endmodule
 `default_nettype wire

@@ -25,8 +25,10 @@
 //   refused_write   a refused host write changes nothing: window storage and EXPOSED
 //                   unchanged, no START, no interrupt status cleared
 //   axi_user        AR/AW of a DELEGATED channel carry its owner's function; the AW of
-//                   a burst carries the function its AR carried
-//   req_after_t0    no new AR/AW for a channel that is QUIESCING or fenced (UNSAFE)
+//                   a burst carries the function its AR carried (an MSI write, AWSIZE=2
+//                   in SPEC 3, has no AR: it is judged by the first rule alone)
+//   req_after_t0    no new AR/AW for a channel that is QUIESCING or fenced (UNSAFE), and
+//                   no MSI write (AWSIZE=2) from a channel that is not DELEGATED
 //   scrub           the window is all zero on entering DELEGATED and on QUIESCING->LOCAL
 //   irq_loc_source  irq_loc high only with a pending, enabled ownership interrupt or a
 //                   LOCAL, unfenced channel with an interrupt status bit set
@@ -37,7 +39,8 @@
 //                   is pending
 //   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
 //                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
-//                   running one from the edge after its last response (SPEC 2.3 bound)
+//                   running one from the edge after its last response (SPEC 2.3 bound);
+//                   an MSI write presented before t0 is waited for up to its B (SPEC 3)
 `default_nettype none
 `include "dma_deleg_regs.vh"
 `include "dd_wdbg.vh"
@@ -80,6 +83,10 @@ module dd_props #(
     input  wire [3:0]               m_awuser,
     input  wire                     m_awvalid,
     input  wire                     m_awready,
+    input  wire [2:0]               m_awsize,
+    input  wire [ID_W-1:0]          m_bid,
+    input  wire                     m_bvalid,
+    input  wire                     m_bready,
     // interrupts
     input  wire                     irq_loc,
     input  wire [NUM_FUNC-1:0]      irq_host,
@@ -173,6 +180,7 @@ module dd_props #(
     reg [3:0]                rf_g;
     reg [1:0]                rf_st, rf_int;
     reg [`DD_WDBG_STORE_W-1:0] rf_store;
+    reg [64:0]               rf_llp;     // LLP_HI:LLP_LO and CYCLE_SYNC.CCS (a walk updates them)
     reg [63:0]               rf_edge;
     reg [15:0]               rf_addr;
     wire [`DD_WDBG_W-1:0]     rf_now = win[rf_g*`DD_WDBG_W +: `DD_WDBG_W];
@@ -188,12 +196,17 @@ module dd_props #(
     wire       id_ok_ar = ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_arid} >> 4) == 0;
     wire       id_ok_aw = ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_awid} >> 4) == 0;
 
+    // MSI writes (SPEC 3: one beat, AWSIZE=2, no read) presented and not answered yet
+    wire       aw_msi = aw_new && id_ok_aw && m_awsize == 3'd2;
+    wire       b_hs_m = m_bvalid && m_bready;
+    reg [15:0] msi_out;
+
     reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
     reg [2:0]  q_idle [0:15];                   // consecutive earlier edges QUIESCING, not RUNNING
-    function q_idle_now;                        // QUIESCING and not RUNNING in S(e)
-        input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w;
+    function q_idle_now;                        // QUIESCING, not RUNNING, no MSI out in S(e)
+        input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w; input [15:0] mo;
         q_idle_now = stv[g*2 +: 2] == `DD_ST_QUIESCING
-                     && w[g*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] != `DD_CH_RUNNING;
+                     && w[g*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] != `DD_CH_RUNNING && !mo[g];
     endfunction
 
     // ------------------------------------------------------------- violations
@@ -225,6 +238,7 @@ module dd_props #(
         // refused_write: the edge after the refusal shows the window unchanged
         if (rf_pend && !rf_exempt && st_of(rf_g, st) == rf_st
             && (rf_now[`DD_WDBG_STORE_W-1:0] != rf_store
+                || (!rf_run && rf_now[`DD_WDBG_LLP +: 65] != rf_llp)
                 || (exposed_of(rf_g, own_stat) && !rf_exp)
                 || (rf_now[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING && !rf_run)
                 || (rf_int & ~rf_int_now) != 2'b00)) begin
@@ -237,7 +251,7 @@ module dd_props #(
         if (m_awvalid && id_ok_aw && st_of(awg, st) == `DD_ST_DELEGATED && m_awuser != func_of(awg, func)) begin
             v[P_USER] = 1'b1; v_g[P_USER] = awg;
         end
-        if (aw_new && id_ok_aw && m_awuser != ar_user_tab[awg]) begin
+        if (aw_new && id_ok_aw && !aw_msi && m_awuser != ar_user_tab[awg]) begin
             v[P_USER] = 1'b1; v_g[P_USER] = awg;
         end
         // req_after_t0
@@ -245,6 +259,9 @@ module dd_props #(
             v[P_REQ] = 1'b1; v_g[P_REQ] = arg;
         end
         if (aw_new && id_ok_aw && (st_of(awg, st) == `DD_ST_QUIESCING || unsafe_of(awg, own_stat))) begin
+            v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
+        end
+        if (aw_msi && st_of(awg, st) != `DD_ST_DELEGATED) begin
             v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
         end
         // scrub, interrupt sources
@@ -258,7 +275,7 @@ module dd_props #(
                     && win[k*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}}) begin
                     v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = gk;
                 end
-                if (q_idle_now(gk, st, win) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
+                if (q_idle_now(gk, st, win, msi_out) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
                     v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = gk;
                 end
                 if (st_of(gk, st) == `DD_ST_LOCAL && !unsafe_of(gk, own_stat)
@@ -286,8 +303,10 @@ module dd_props #(
         if (rst) armed <= 1'b1;
         for (j = 0; j < 16; j = j + 1) begin
             st_q[j] <= rst ? `DD_ST_LOCAL : st[j*2 +: 2];   // a reset is no transition
-            if (rst || !q_idle_now(j[3:0], st, win)) q_idle[j] <= 3'd0;
+            if (rst || !q_idle_now(j[3:0], st, win, msi_out)) q_idle[j] <= 3'd0;
             else if (q_idle[j] != 3'd7) q_idle[j] <= q_idle[j] + 3'd1;
+            if (rst || (b_hs_m && m_bid == j[ID_W-1:0])) msi_out[j] <= 1'b0;
+            else if (aw_msi && awg == j[3:0]) msi_out[j] <= 1'b1;
         end
         ar_vq <= m_arvalid; ar_rq <= m_arready; aw_vq <= m_awvalid; aw_rq <= m_awready;
         if (ar_new && id_ok_ar) ar_user_tab[arg] <= m_aruser;
@@ -319,6 +338,7 @@ module dd_props #(
                 rf_edge   <= edge_n + 64'd1;
                 rf_st     <= st_of(h_wg, st);
                 rf_store  <= win[h_wg*`DD_WDBG_W +: `DD_WDBG_STORE_W];
+                rf_llp    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_LLP +: 65];
                 rf_run    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
                 rf_int    <= {win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_ABORT], win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_STOP]};
                 rf_exp    <= exposed_of(h_wg, own_stat);

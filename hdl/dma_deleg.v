@@ -20,6 +20,8 @@
 //   DD_BUG_USER_FUNCNUM     (dd_chan.v) AR/AW user is FUNC_NUM even while DELEGATED
 //   DD_BUG_NO_SCRUB         (dd_chan.v) DELEGATE leaves SAR_LO unscrubbed
 //   DD_BUG_IRQ_LOC_DELEG    (dd_chan.v) a delegated channel drives irq_loc
+//   DD_BUG_MSI_AFTER_T0     (dd_chan.v) a RECLAIM leaves the MSI slot full: the MSI goes
+//                           out from a fenced (LOCAL) channel after t0
 `default_nettype none
 `include "dma_deleg_regs.vh"
 `include "dd_wdbg.vh"
@@ -173,10 +175,14 @@ module dma_deleg #(
     wire [16*32-1:0]  ch_rd_loc, ch_rd_host, ch_own_stat, ch_q_cycles, ch_rem;
     wire [16*64-1:0]  ch_src, ch_dst;
     wire [16*`DD_WDBG_W-1:0] ch_win;   // observation only (dd_props)
+    wire [15:0]       ch_req_fetch, ch_req_msi;
+    wire [16*64-1:0]  ch_msi_addr;
+    wire [16*32-1:0]  ch_msi_data;
 
-    wire        mv_busy, mv_done, mv_err, mv_written;
-    wire [3:0]  mv_cur;
+    wire        mv_busy, mv_done, mv_err, mv_written, mv_pick, mv_fetch, mv_msi, mv_rbeat;
+    wire [3:0]  mv_cur, mv_pick_g;
     wire [31:0] mv_bytes;
+    wire [63:0] mv_rdata;
 
     // local decode
     wire        l_is_own = (la >= `DD_OWN_BASE) && (la < `DD_OWN_BASE + 16 * `DD_OWN_STRIDE);
@@ -238,9 +244,16 @@ module dma_deleg #(
                     .running(ch_running[g]), .blk(ch_blk[g]), .drop(ch_drop[g]),
                     .src(ch_src[g*64 +: 64]), .dst(ch_dst[g*64 +: 64]), .rem(ch_rem[g*32 +: 32]),
                     .user(ch_user[g*4 +: 4]),
-                    .inflight(mv_busy && mv_cur == g),
-                    .mv_done(mv_done && mv_cur == g), .mv_err(mv_err),
+                    // an MSI write is not engine work: it neither ends nor holds a run
+                    .inflight(mv_busy && mv_cur == g && !mv_msi),
+                    .mv_done(mv_done && mv_cur == g && !mv_msi), .mv_err(mv_err),
                     .mv_written(mv_written), .mv_bytes(mv_bytes),
+                    .req_fetch(ch_req_fetch[g]), .req_msi(ch_req_msi[g]),
+                    .msi_addr(ch_msi_addr[g*64 +: 64]), .msi_data(ch_msi_data[g*32 +: 32]),
+                    .picked(mv_pick && mv_pick_g == g),
+                    .busy_any(mv_busy && mv_cur == g),
+                    .mv_fetch(mv_fetch), .mv_rbeat(mv_rbeat && mv_cur == g && mv_fetch),
+                    .mv_rdata(mv_rdata),
                     .win(ch_win[g*`DD_WDBG_W +: `DD_WDBG_W])
                 );
             end else begin : none
@@ -260,6 +273,10 @@ module dma_deleg #(
                 assign ch_dst[g*64 +: 64] = 64'd0;
                 assign ch_rem[g*32 +: 32] = 32'd0;
                 assign ch_user[g*4 +: 4]  = 4'd0;
+                assign ch_req_fetch[g] = 1'b0;
+                assign ch_req_msi[g]   = 1'b0;
+                assign ch_msi_addr[g*64 +: 64] = 64'd0;
+                assign ch_msi_data[g*32 +: 32] = 32'd0;
                 assign ch_win[g*`DD_WDBG_W +: `DD_WDBG_W] = {`DD_WDBG_W{1'b0}};
             end
         end
@@ -356,9 +373,13 @@ module dma_deleg #(
     // ---------------------------------------------------------- data mover
     dd_mover #(.MAX_BURST(MAX_BURST), .ID_W(ID_W)) u_mover (
         .clk(clk), .rst(rst),
-        .elig(ch_running & ~ch_blk & exists), .drop(ch_drop),
+        .elig(((ch_running & ~ch_blk) | ch_req_msi) & exists), .drop(ch_drop),
         .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem), .user_v(ch_user),
-        .busy(mv_busy), .cur(mv_cur), .done(mv_done), .done_err(mv_err),
+        .fetch_v(ch_req_fetch), .msi_v(ch_req_msi), .maddr_v(ch_msi_addr), .mdata_v(ch_msi_data),
+        .pick_ev(mv_pick), .pick_g(mv_pick_g),
+        .busy(mv_busy), .cur(mv_cur), .cur_fetch(mv_fetch), .cur_msi(mv_msi),
+        .rbeat(mv_rbeat), .rbeat_data(mv_rdata),
+        .done(mv_done), .done_err(mv_err),
         .done_written(mv_written), .done_bytes(mv_bytes),
         .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
         .m_axi_awsize(m_axi_awsize), .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock),
@@ -395,6 +416,7 @@ module dma_deleg #(
         .l_wvalid(s_axil_loc_wvalid), .l_wready(s_axil_loc_wready),
         .m_arid(m_axi_arid), .m_aruser(m_axi_aruser), .m_arvalid(m_axi_arvalid), .m_arready(m_axi_arready),
         .m_awid(m_axi_awid), .m_awuser(m_axi_awuser), .m_awvalid(m_axi_awvalid), .m_awready(m_axi_awready),
+        .m_awsize(m_axi_awsize), .m_bid(m_axi_bid), .m_bvalid(m_axi_bvalid), .m_bready(m_axi_bready),
         .irq_loc(irq_loc), .irq_host(irq_host),
         .exists(exists), .st(ch_state), .func(ch_func), .own_stat(ch_own_stat),
         .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win(ch_win),

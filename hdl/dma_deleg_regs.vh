@@ -18,7 +18,7 @@
 
 // Constant register values
 `define DD_ID_VALUE                  32'h44454C47
-`define DD_VERSION_VALUE             32'h00010000
+`define DD_VERSION_VALUE             32'h00020000
 
 // Register offsets, space win
 `define DD_WIN_CH_EN                 8'h00  // RW

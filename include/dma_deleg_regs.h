@@ -29,7 +29,7 @@
 
 /* Constant register values */
 #define DD_ID_VALUE                      0x44454C47U
-#define DD_VERSION_VALUE                 0x00010000U
+#define DD_VERSION_VALUE                 0x00020000U
 
 /* Register offsets, space win */
 #define DD_WIN_CH_EN                     0x00U

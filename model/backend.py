@@ -387,9 +387,8 @@ class DwBackendCore:
             if self.poll:
                 yield Wait(self.poll)
         # every stored (RW) register of the window, the SPEC 3 ones included (the host
-        # may have left MSI addresses there); where they are not implemented yet the
-        # writes are OKAY and ignored (unlisted offsets)
-        for off in {**regs.WIN_WMASK, **regs.WIN_WMASK_LL}:
+        # may have left MSI addresses there)
+        for off in regs.WIN_WMASK:
             yield from self._write(loc_win_addr(ndir, hw_ch, off), 0)
         yield from self._write(loc_win_addr(ndir, hw_ch, regs.INT_CLEAR),
                                regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)

@@ -142,11 +142,6 @@ class HwParams:
     num_func: int = 2
     max_burst: int = 8
     mem_size: int = 1 << 20
-    #: SPEC v2 section 3 (linked-list mode, CYCLE_SYNC and the MSI registers, MSI
-    #: writes). False predicts the current RTL (VERSION 0x00010000: the section 3
-    #: registers are unlisted offsets, a START with LLE=1 is refused); True predicts
-    #: section 3. The default flips to True when the RTL implements it.
-    ll: bool = False
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("wr_ch", 1, 8), ("rd_ch", 1, 8), ("num_func", 1, 8),
@@ -156,12 +151,11 @@ class HwParams:
         if ms % BEAT:
             raise ValueError(f"mem_size={ms} must be a multiple of {BEAT} bytes")
         object.__setattr__(self, "mem_size", ms)
-        object.__setattr__(self, "ll", _as_bool("ll", self.ll))
 
     @property
     def wmask(self) -> dict[int, int]:
         """Writable bits of every stored register of a channel window."""
-        return {**regs.WIN_WMASK, **regs.WIN_WMASK_LL} if self.ll else dict(regs.WIN_WMASK)
+        return dict(regs.WIN_WMASK)
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -690,6 +684,17 @@ class HwModel:
         return self._chan(g).msi is not None or (
             p is not None and p.g == g and p.kind == "msi" and p.edge == self.cycle)
 
+    def walking(self, g: int) -> bool:
+        """The channel's current (or last) run is a linked-list walk (SPEC 3)."""
+        return self._chan(g).walk
+
+    def burst_kind(self, g: int) -> str | None:
+        """Kind of the burst of g the mover holds ("copy", "fetch", "data", "msi"), or
+        None; why: coverage classifies a reclaim by the phase of the walk it meets."""
+        self._chan(g)
+        b = self._burst
+        return b.kind if b is not None and b.g == g else None
+
     def llp(self, g: int) -> int:
         """The walk's working list pointer (LLP_HI:LLP_LO after each element)."""
         return self._chan(g).lp
@@ -864,6 +869,11 @@ class HwModel:
     def _commit(self, e: int, g: int, c: _Chan, f: _Eff | None, blk: bool, infl: bool,
                 end: str | None, b: _Burst | None) -> None:
         """Apply the effects of edge e to channel g with microarch's precedence."""
+        held = infl  # any burst of g in flight, an MSI included: quiesce completion waits
+        if b is not None and b.g == g and b.kind == "msi":
+            # an MSI write is not engine work (Decision 22): its end changes nothing, and a
+            # run started after its pick stops as one with no burst in flight
+            end, infl = None, False
         running = c.ch_stat == regs.CH_RUNNING
         pick = self._pick
         picked_msi = pick is not None and pick.g == g and pick.kind == "msi"
@@ -1017,7 +1027,7 @@ class HwModel:
             msi = None  # LOCAL, QUIESCING or fenced: never presented (SPEC 3)
             self.events.append(OwnEvent(e, g, "msi_cancel"))
         c.msi = msi
-        if c.state == regs.OWN_QUIESCING and not running and not infl:
+        if c.state == regs.OWN_QUIESCING and not running and not held:
             scrub = True
             state, func, qdone = regs.OWN_LOCAL, 0, True
             c.q_cycles = (e + 1 - c.qstart) & MASK32 if c.qstart is not None else 0
@@ -1067,16 +1077,15 @@ class HwModel:
             and not c.win[regs.CONTROL1] & regs.CONTROL1_LLE_MASK
 
     def _ll_start_legal(self, c: _Chan) -> bool:
-        """SPEC 3 START conditions with LLE=1: CH_EN=1 and an 8-byte-aligned LLP (only
-        when the instance implements section 3, ``HwParams.ll``)."""
-        return (self.params.ll and bool(c.win[regs.CONTROL1] & regs.CONTROL1_LLE_MASK)
+        """SPEC 3 START conditions with LLE=1: CH_EN=1 and an 8-byte-aligned LLP."""
+        return (bool(c.win[regs.CONTROL1] & regs.CONTROL1_LLE_MASK)
                 and bool(c.win[regs.CH_EN] & regs.CH_EN_EN_MASK)
                 and c.win[regs.LLP_LO] % BEAT == 0)
 
     def _msi_due(self, c: _Chan, kind: str) -> int | None:
         """The MSI address an INT_STAT event of a DELEGATED channel owes (S(e) values):
         remote enable set, not masked, address != 0; bits [1:0] ignored."""
-        if not self.params.ll or c.state != regs.OWN_DELEGATED or c.unsafe:
+        if c.state != regs.OWN_DELEGATED or c.unsafe:
             return None
         s = c.win[regs.INT_SETUP]
         if kind == "stop":
@@ -1292,7 +1301,7 @@ class HwModel:
         aps = [x for x in evs if isinstance(x, ArPresent)]
         # an AW with no burst in flight is a new write request: an MSI (SPEC 3)
         new_aw = next((x for x in evs if isinstance(x, AwPresent)), None) \
-            if self.params.ll and self._burst is None and not aps else None
+            if self._burst is None and not aps else None
         if len(aps) > 1:
             self._viol(e, None, "ar", "more than one AR presented at one edge", 1, len(aps))
         if aps:

@@ -44,7 +44,7 @@ MAX_CH_PER_DIR = 8
 
 # Constant register values
 ID_VALUE = 0x44454C47
-VERSION_VALUE = 0x00010000
+VERSION_VALUE = 0x00020000
 
 # Register offsets, space 'win'
 CH_EN = 0x00
@@ -256,11 +256,12 @@ OWN_LOCAL = 0
 OWN_DELEGATED = 1
 OWN_QUIESCING = 2
 
-# Writable (stored) bits of each RW register of the channel window (SPEC 2.1)
+# Writable (stored) bits of each RW register of the channel window (SPEC 2.1, 3)
 WIN_WMASK: dict[int, int] = {
     CH_EN: 0x00000001,
     LLP_LO: 0xFFFFFFFF,
     LLP_HI: 0xFFFFFFFF,
+    CYCLE_SYNC: 0x00000003,
     XFER_SIZE: 0xFFFFFFFF,
     SAR_LO: 0xFFFFFFFF,
     SAR_HI: 0xFFFFFFFF,
@@ -269,12 +270,6 @@ WIN_WMASK: dict[int, int] = {
     CONTROL1: 0x00000001,
     FUNC_NUM: 0x0000000F,
     INT_SETUP: 0x0000007D,
-}
-
-# The same for the RW registers SPEC v2 section 3 adds (dd_ll in the RDL): the
-# predictor implements them with HwParams(ll=True) until the RTL does
-WIN_WMASK_LL: dict[int, int] = {
-    CYCLE_SYNC: 0x00000003,
     MSI_STOP_LO: 0xFFFFFFFF,
     MSI_STOP_HI: 0xFFFFFFFF,
     MSI_ABORT_LO: 0xFFFFFFFF,
@@ -379,10 +374,9 @@ REGS: tuple[RegInfo, ...] = (
         access="RW",
         reset=0x00000000,
         desc=(
-            "Linked-list cycle state (SPEC v2 section 3; model only until the RTL "
-            "implements section 3). A linked-list START loads the walk's cycle state "
-            "from CCS; a link element with TCB toggles it and CCS reads back the "
-            "walk's current cycle state."
+            "Linked-list cycle state (SPEC v2 section 3). A linked-list START loads "
+            "the walk's cycle state from CCS; a link element with TCB toggles it and "
+            "CCS reads back the walk's current cycle state."
         ),
         fields=(
             FieldInfo(
@@ -501,9 +495,7 @@ REGS: tuple[RegInfo, ...] = (
                 access="RW",
                 desc=(
                     "Linked-list enable: a START with LLE=1 walks the list at LLP "
-                    "(SPEC v2 section 3). Until the RTL implements section 3 (VERSION "
-                    "0x00010000) such a START is refused, as in the predictor with "
-                    "HwParams(ll=False)."
+                    "(SPEC v2 section 3)."
                 ),
             ),
         ),
@@ -661,8 +653,7 @@ REGS: tuple[RegInfo, ...] = (
         reset=0x00000000,
         desc=(
             "Address of the done (STOP) MSI write, bits [31:0]; 4-byte aligned, 0 "
-            "(with MSI_STOP_HI) = no MSI (SPEC v2 section 3; model only until the RTL "
-            "implements it)."
+            "(with MSI_STOP_HI) = no MSI (SPEC v2 section 3)."
         ),
         fields=(
             FieldInfo(
@@ -699,8 +690,7 @@ REGS: tuple[RegInfo, ...] = (
         reset=0x00000000,
         desc=(
             "Address of the abort MSI write, bits [31:0]; 4-byte aligned, 0 (with "
-            "MSI_ABORT_HI) = no MSI (SPEC v2 section 3; model only until the RTL "
-            "implements it)."
+            "MSI_ABORT_HI) = no MSI (SPEC v2 section 3)."
         ),
         fields=(
             FieldInfo(
@@ -735,10 +725,7 @@ REGS: tuple[RegInfo, ...] = (
         offset=0xA8,
         access="RW",
         reset=0x00000000,
-        desc=(
-            "Data written by both MSIs (SPEC v2 section 3; model only until the RTL "
-            "implements it)."
-        ),
+        desc="Data written by both MSIs (SPEC v2 section 3).",
         fields=(
             FieldInfo(
                 name="MSI_MSGDATA",
@@ -771,15 +758,18 @@ REGS: tuple[RegInfo, ...] = (
         space="loc",
         offset=0x0004,
         access="RO",
-        reset=0x00010000,
-        desc="Register-interface version 1.0.",
+        reset=0x00020000,
+        desc=(
+            "Register-interface version 2.0 (SPEC v2: linked-list mode and MSI "
+            "writes)."
+        ),
         fields=(
             FieldInfo(
                 name="VERSION",
                 lsb=0,
                 width=32,
                 access="RO",
-                desc="Constant 0x00010000.",
+                desc="Constant 0x00020000.",
             ),
         ),
     ),

@@ -30,7 +30,12 @@ functions), grouped as:
 * ``dma``: bursts (AR presented) per channel and per requester function; SLVERR and
   DECERR seen on read data and on write responses (tb/test_random.py keeps a fault
   zone in memory, tb/faults.py);
-* ``irq``: each interrupt line seen asserted (irq_loc, irq_host<f>).
+* ``irq``: each interrupt line seen asserted (irq_loc, irq_host<f>);
+* ``ll`` (SPEC 3, linked-list mode): elements consumed (data, link); walk end causes
+  (list_end, bad_element, bad_pointer, fetch_error, data_error, stopped); MSI writes
+  (stop, abort); reclaim of a walking channel by the phase it meets (fetch, data,
+  between elements, msi pending or in flight, after the end) x mode (quiesce, plain),
+  from the predictor's logs (``walk_events``, ``msi_log``) and its state at ``S(t0)``.
 
 Bins that cannot be hit with the given parameters are not defined (e.g.
 ``wrong_function`` with one function; ``spoof`` for reads). Every illegal command in
@@ -61,6 +66,12 @@ KINDS = ("read", "write")
 OUTCOMES = HOST_OUTCOMES   # the predictor's classes of a host access (model/hw.py)
 SIZES = ("1_beat", "one_burst", "multi_burst")
 INITIATORS = ("local", "host")
+LL_ELEMS = ("data", "link")
+LL_ENDS = ("list_end", "bad_element", "bad_pointer", "fetch_error", "data_error", "stopped")
+LL_END_OF = {"end": "list_end", "bad_element": "bad_element", "bad_pointer": "bad_pointer",
+             "fetch_error": "fetch_error", "data_error": "data_error", "stopped": "stopped"}
+LL_MSIS = ("stop", "abort")
+LL_PHASES = ("fetch", "data", "between", "msi", "after")
 _ARPRESENT = "ArPresent"
 _ERR_EVENTS = {"RBeat": "read", "BHs": "write"}   # events carrying an AXI response
 _RESP_NAME = {2: "SLVERR", 3: "DECERR"}
@@ -79,6 +90,20 @@ def cmd_name(value: int, num_func: int) -> str:
     if cmd == regs.CMD_RECLAIM:
         return "RECLAIM_Q" if value & regs.OWN_CMD_QUIESCE_MASK else "RECLAIM"
     return "BAD"
+
+
+def walk_phase(m: HwModel, g: int) -> str | None:
+    """Phase of channel g's linked-list walk in the model's current state (None: its run
+    is not a walk, or nothing of it is left): a fetch or data burst in flight, an MSI
+    pending or in flight, RUNNING between bursts, or ended."""
+    if not m.walking(g):
+        return None
+    kind = m.burst_kind(g)
+    if kind in ("fetch", "data", "msi"):
+        return kind
+    if m.msi_pending(g):
+        return "msi"
+    return "between" if m.ch_stat(g) == regs.CH_RUNNING else "after"
 
 
 def size_class(size: int, max_burst: int) -> str:
@@ -168,8 +193,36 @@ class _Items:
         def irq(line: str) -> None:
             pass
 
+        @coverage_section(
+            CoverPoint(f"{P}.ll.element", bins=list(LL_ELEMS)),
+        )
+        def ll_elem(kind: str) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.ll.end", bins=list(LL_ENDS)),
+        )
+        def ll_end(kind: str) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.ll.msi", bins=list(LL_MSIS)),
+        )
+        def ll_msi(kind: str) -> None:
+            pass
+
+        @coverage_section(
+            CoverPoint(f"{P}.ll.reclaim_phase", xf=lambda ph, m: ph, bins=list(LL_PHASES)),
+            CoverPoint(f"{P}.ll.reclaim_mode", xf=lambda ph, m: m, bins=["quiesce", "plain"]),
+            CoverCross(f"{P}.ll.reclaim_phase_x_mode",
+                       items=[f"{P}.ll.reclaim_phase", f"{P}.ll.reclaim_mode"]),
+        )
+        def ll_reclaim(phase: str, mode: str) -> None:
+            pass
+
         self.own, self.host, self.reclaim, self.same_edge = own, host, reclaim, same_edge
         self.xfer, self.dma, self.dma_err, self.irq = xfer, dma, dma_err, irq
+        self.ll_elem, self.ll_end, self.ll_msi, self.ll_reclaim = ll_elem, ll_end, ll_msi, ll_reclaim
 
     def reset(self) -> None:
         """Zero the hits of this tree: coverage_db is per process, files are per test."""
@@ -214,6 +267,8 @@ class Coverage:
         self._model: HwModel | None = None
         self._pre: dict[str, tuple[int, tuple[int, int, int] | None]] = {}
         self._irq_seen = (False, 0)
+        self._ll_seen = (0, 0)  # walk_events / msi_log entries already sampled
+        self._ll_phase: str | None = None  # walk phase of the OWN_CMD target at S(e)
         # DD_FCOV=0 switches sampling and export off (overhead measurements, debugging)
         self.enabled = os.environ.get("DD_FCOV", "1") != "0"
         if self.enabled:
@@ -232,10 +287,13 @@ class Coverage:
 
         def edge(e, loc=None, host=None, dma=()):
             pre.clear()
+            self._ll_phase = None
             if loc is not None and loc.write:
                 t = local_target(loc.addr)
                 if t is not None:
                     pre["loc"] = (t[1], self._snap(m, t[1]))
+                    if t[0] == "own" and t[1] in self.p.channels:
+                        self._ll_phase = walk_phase(m, t[1])
             if host is not None:
                 g = host_target(host.addr)[1]
                 pre["host"] = (g, self._snap(m, g))
@@ -243,6 +301,7 @@ class Coverage:
 
         m.edge = edge  # instance attribute: shadows the method for this model only
         self._model = m
+        self._ll_seen = (0, 0)  # a fresh model's logs start empty
 
     def _reset_pre(self, s) -> None:
         """First sampled edge of a fresh model: it is still in its reset state."""
@@ -269,6 +328,18 @@ class Coverage:
             for f in range(self.p.num_func):
                 if s.irq_host >> f & 1:
                     it.irq(f"irq_host{f}")
+        nw, nm = len(m.walk_events), len(m.msi_log)
+        if (nw, nm) != self._ll_seen:
+            w0, m0 = self._ll_seen
+            for we in m.walk_events[w0:]:
+                if we.kind in LL_ELEMS:
+                    it.ll_elem(we.kind)
+                elif we.kind in LL_END_OF:
+                    it.ll_end(LL_END_OF[we.kind])
+            for me in m.msi_log[m0:]:
+                if me.kind in LL_MSIS:
+                    it.ll_msi(me.kind)
+            self._ll_seen = (nw, nm)
         for ev in s.dma:
             kind = type(ev).__name__
             if kind == _ARPRESENT:
@@ -321,8 +392,10 @@ class Coverage:
         state, _, ch_stat = pre
         self.items.own(cmd, STATE_NAME[state], g)
         if state == regs.OWN_DELEGATED and cmd in ("RECLAIM", "RECLAIM_Q"):
-            self.items.reclaim("quiesce" if cmd == "RECLAIM_Q" else "plain",
-                               "running" if ch_stat == regs.CH_RUNNING else "idle")
+            mode = "quiesce" if cmd == "RECLAIM_Q" else "plain"
+            self.items.reclaim(mode, "running" if ch_stat == regs.CH_RUNNING else "idle")
+            if self._ll_phase is not None:
+                self.items.ll_reclaim(self._ll_phase, mode)
         return g
 
     def _start(self, acc: LiteAccess, pre: tuple[int, int, int], g: int, m: HwModel, who: str) -> None:

@@ -405,13 +405,15 @@ async def test_transfers(dut):
     res = await host.copy(g, 0x10008, 0x30000, 0x2000)
     assert res.ch_stat == regs.CH_STOPPED
     # illegal programs never move data (the model flags any traffic): unaligned
-    # SAR, DAR or size, zero size, channel disabled, linked-list mode
+    # SAR, DAR or size, zero size, channel disabled, linked-list mode with an unaligned
+    # LLP (SPEC 3)
     for sar, dar, size, ch_en, lle in ((0x10004, 0x30000, 0x40, 1, 0), (0x10000, 0x30004, 0x40, 1, 0),
                                        (0x10000, 0x30000, 0x44, 1, 0), (0x10000, 0x30000, 0, 1, 0),
                                        (0x10000, 0x30000, 0x40, 0, 0), (0x10000, 0x30000, 0x40, 1, 1)):
         await host.program(g, sar, dar, size)
         await host.write(g, regs.CH_EN, ch_en)
         await host.write(g, regs.CONTROL1, lle)
+        await host.write(g, regs.LLP_LO, 4 * lle)
         await host.start(g)
         st = await host.read(g, regs.CH_STAT)
         it = await host.read(g, regs.INT_STAT)

@@ -25,7 +25,7 @@ from tb.tl import new_tb
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie",
               "bug_no_spoof_check", "bug_refused_write", "bug_read_leak", "bug_irq_host_route",
-              "bug_user_funcnum", "bug_no_scrub", "bug_irq_loc_deleg")
+              "bug_user_funcnum", "bug_no_scrub", "bug_irq_loc_deleg", "bug_msi_after_t0")
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
@@ -125,6 +125,29 @@ async def scrub_scenario(tb: TB) -> None:
     await tb.host.read(host_win(0, 0, regs.SAR_LO))
 
 
+async def msi_after_t0_scenario(tb: TB) -> None:
+    """A delegated channel's abort event owes an MSI while the mover is busy with a LOCAL
+    channel's read (its R held); the endpoint reclaims it (plain RECLAIM: the host wrote,
+    so it is fenced) before the mover is free. The RECLAIM must empty the MSI slot: a
+    LOCAL or fenced channel never presents an MSI (SPEC 3)."""
+    tb.fill_memory(0, 0x2000)
+    epc, _ = rtl_epc(tb, timeout=5_000)
+    loc_g = 1  # EP_TO_RC channel 1, LOCAL: a read stuck in flight
+    tb.hold("r", True)
+    for reg, v in ((regs.XFER_SIZE, 0x40), (regs.DAR_LO, 0x1000), (regs.CH_EN, 1),
+                   (regs.DOORBELL, regs.DOORBELL_START_MASK)):
+        await tb.loc.write(loc_win(loc_g, reg), v)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    for reg, v in ((regs.MSI_ABORT_LO, 0x1F00), (regs.MSI_MSGDATA, 0xAB),
+                   (regs.INT_SETUP, regs.INT_SETUP_RABORT_EN_MASK),
+                   (regs.DOORBELL, regs.DOORBELL_START_MASK)):  # CH_EN=0: refused, abort
+        await tb.host.write(host_win(0, 0, reg), v)
+    tb.sb.expect_unsafe(0)
+    await apci_epc_reclaim_dma_chan(chan, False)
+    tb.hold("r", False)
+    await tb.cycles(60)
+
+
 def not_a_property(mm: Mismatch) -> bool:
     """A mismatch from the scoreboard or its checkers, not from an HDL property: the bug
     is seen by the model-side checks too, independently of hdl/dd_props.v."""
@@ -185,6 +208,9 @@ BUGS: dict[str, Planted] = {
     "DD_BUG_NO_SCRUB": Planted(scrub_scenario, not_a_property, "a scoreboard mismatch", "scrub"),
     "DD_BUG_IRQ_LOC_DELEG": Planted(irq_loc_scenario, not_a_property, "a scoreboard mismatch",
                                     "irq_loc_source"),
+    "DD_BUG_MSI_AFTER_T0": Planted(  # the model's MSI rules: only while DELEGATED
+        msi_after_t0_scenario, lambda mm: mm.port == "aw" and "MSI from a fenced" in mm.what,
+        "aw port: MSI from a fenced channel", "req_after_t0"),
 }
 
 

@@ -1,6 +1,7 @@
 """Constrained-random test: API calls, host programming from every function,
-local traffic, transfers, reclaims with and without quiesce, random
-backpressure, all at once, with the scoreboard judging every transaction.
+local traffic, transfers (single-block copies and linked lists, SPEC 3, with their
+MSIs), reclaims with and without quiesce, random backpressure, all at once, with the
+scoreboard judging every transaction.
 
 Size: DD_RANDOM_OPS (default 1500) scoreboard-compared transactions per seed.
 Everything random comes from tb.rng (seeded from cocotb's seed, printed at
@@ -16,12 +17,15 @@ import cocotb
 from cocotb.triggers import Combine
 
 from model import regs
+from model.backend import BusError, run_async
 from model.epc import EpcError, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from model.llclient import Block, HostLlClient, LlRegion, MsiConfig
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
 from tb.faults import DECERR, SLVERR
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
+from tb.test_ll import TbLlPort
 from tb.tl import new_tb
 
 WIN_REGS = (regs.CH_EN, regs.DOORBELL, regs.LLP_LO, regs.LLP_HI, regs.XFER_SIZE, regs.SAR_LO,
@@ -33,6 +37,11 @@ MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
 FAULT_ZONE = MEM_WINDOW - 0x1000
 FAULTS = ((0x000, SLVERR, "w"), (0x400, DECERR, "w"), (0x800, SLVERR, "r"), (0xC00, DECERR, "r"))
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
+# Linked lists (SPEC 3): each channel's element region and MSI targets sit above the
+# copies' window, so no copy overwrites a list while it is walked.
+LL_BASE = MEM_WINDOW
+LL_REGION = 0x400          # per channel slot g: 41 data elements + the link element
+MSI_AREA = LL_BASE + 16 * LL_REGION  # stop MSI at +16g, abort MSI at +16g+4
 
 
 def random_copy(rng: random.Random, max_size: int) -> tuple[int, int, int]:
@@ -65,7 +74,7 @@ class RandomRun:
         self.handles: dict[int, object] = {}   # g -> live DmaChan
         self.stats = {"delegate": 0, "reclaim_q": 0, "reclaim_plain": 0, "unsafe": 0,
                       "host_copy": 0, "local_copy": 0, "errno": 0, "stop": 0,
-                      "fenced_start": 0}
+                      "fenced_start": 0, "host_list": 0, "list_refused": 0}
 
     def done(self) -> bool:
         return self.tb.sb.compared >= self.ops or self.tb.sb.errors > 0
@@ -141,7 +150,9 @@ class RandomRun:
         while not self.done():
             mine = [g for g, h in self.handles.items() if h.func_no == f]
             r = rng.random()
-            if mine and r < 0.35:
+            if mine and r < 0.15:
+                await self._host_list(agent, rng.choice(mine), f, rng)
+            elif mine and r < 0.35:
                 g = rng.choice(mine)
                 src, dst, size = random_copy(rng, 2048)
                 await agent.program(g, src, dst, size)
@@ -168,6 +179,28 @@ class RandomRun:
                     await tb.host.write(a, val, strb)
             else:
                 await tb.cycles(rng.randrange(1, 40))
+
+    async def _host_list(self, agent: HostAgent, g: int, f: int, rng: random.Random) -> None:
+        """Function f's dw-edma driver runs a list of 1..6 random blocks on g (SPEC 3):
+        random_copy's blocks may be illegal (SAR+4) or in the fault zone, so walks also end
+        on bad elements and bus errors; a STOP now and then; the channel may be reclaimed
+        under it (its register writes then fail: BusError, counted)."""
+        tb = self.tb
+        d, n = split(g)
+        cl = HostLlClient(f, d, n, LlRegion(LL_BASE + LL_REGION * g, LL_REGION),
+                          MsiConfig(MSI_AREA + 16 * g, MSI_AREA + 16 * g + 4, rng.getrandbits(32)))
+        blocks = [Block(*random_copy(rng, 1024)) for _ in range(rng.randint(1, 6))]
+        try:
+            await run_async(cl.start_ops(blocks), TbLlPort(tb, tb.host))
+        except BusError:
+            self.stats["list_refused"] += 1
+            return
+        if rng.random() < 0.1:
+            await tb.cycles(rng.randrange(0, 60))
+            await agent.stop(g)
+            self.stats["stop"] += 1
+        await agent.wait_done(g, timeout_cycles=400_000)
+        self.stats["host_list"] += 1
 
 
 @cocotb.test(timeout_time=2000, timeout_unit="ms")

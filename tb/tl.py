@@ -626,6 +626,10 @@ class TlTB(TB):
         h.bp_thr.value = int(h.bp_thr.value) & ~(0xFFFF << (16 * k))
 
     def write_memory(self, lo: int, data: np.ndarray) -> None:
+        # the scoreboard first catches up with the recorder (complete up to this wake's
+        # edge): the model's image must change at the same edge as the HDL memory, not
+        # under the feet of edges it has yet to judge (an element rewritten mid-run)
+        self.drain()
         hi = lo + len(data)
         self.mem.write(lo, np.asarray(data, dtype=np.uint8))
         self.model.mem[lo:hi] = data

@@ -790,8 +790,9 @@ def test_start_refused(bad):
         src = 0x104
     elif bad == "dar":
         dst = 0x902
-    if bad == "lle":
+    if bad == "lle":  # linked-list mode with an unaligned LLP (SPEC 3)
         lw(hw, lwin(0, regs.CONTROL1), 1)
+        lw(hw, lwin(0, regs.LLP_LO), 4)
     lprog(hw, 0, src, dst, size, en=en, setup=SETUP_ALL)
     assert hw.ch_stat(0) == ABORTED and hw.int_stat(0) == ABORT_B and hw.irq_loc()
     hw.step(10)

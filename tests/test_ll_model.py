@@ -1,10 +1,9 @@
 """Linked-list mode and MSI writes (SPEC v2 section 3) on the predictor, end to end.
 
-Why on the model first: the RTL does not implement section 3 yet; these tests pin
-the walk, the MSI writes and their contract checks (docs/microarch.md "Linked-list
-mode") so the RTL can be held to them, and they drive the channel the way Linux
-does (model/llclient.py) through the kernel API (model/epc.py). Every test uses
-``HwParams(ll=True)``; the default (``ll=False``) still predicts the current RTL.
+Why on the model as well as on the RTL (tb/test_ll.py): these tests pin the walk, the
+MSI writes and their contract checks (docs/microarch.md "Linked-list mode") in plain
+pytest, fast and with hypothesis, and they drive the channel the way Linux does
+(model/llclient.py) through the kernel API (model/epc.py).
 """
 
 from __future__ import annotations
@@ -53,6 +52,9 @@ SRC, DST = 0x100000, 0x200000
 MSI_STOP, MSI_ABORT, MSI_DATA = 0xF000, 0xF004, 0x5A5A0001
 F = 1  # owner function
 G = 0  # EP_TO_RC channel 0
+# the window registers SPEC v2 section 3 adds (all RW storage)
+LL_REGS = {r: regs.WIN_WMASK[r] for r in (regs.CYCLE_SYNC, regs.MSI_STOP_LO, regs.MSI_STOP_HI,
+                                          regs.MSI_ABORT_LO, regs.MSI_ABORT_HI, regs.MSI_MSGDATA)}
 
 
 # ----------------------------------------------------------------- helpers
@@ -75,7 +77,7 @@ class Rig:
 
     def __init__(self, *, msi: bool = True, latency: int = 1, region: int = 0x1000,
                  base: int = LL, defer: bool = False, **params: int) -> None:
-        self.hw = HwModel(HwParams(ll=True, mem_size=MEM, **params), mem_latency=latency)
+        self.hw = HwModel(HwParams(mem_size=MEM, **params), mem_latency=latency)
         self.hw.mem[:] = np.frombuffer(random.Random(7).randbytes(MEM), np.uint8)  # no zero luck
         self.epc = Epc(ModelDwBackend(self.hw), max_functions=self.hw.params.num_func)
         self.port = ModelHostPort(self.hw)
@@ -180,26 +182,14 @@ def test_element_format_roundtrip():
 
 
 # ----------------------------------------------------------------- registers
-def test_ll_off_predicts_the_current_rtl():
-    """HwParams() (ll=False): the section 3 registers are unlisted, LLE START refused."""
-    hw = HwModel(HwParams())
-    base = regs.LOC_WIN_BASE
-    for reg in regs.WIN_WMASK_LL:
-        assert hw.local_access(LiteAccess(True, base + reg, 0xFFFFFFFF)).resp == Resp.OKAY
-        assert hw.local_access(LiteAccess(False, base + reg)).data == 0
-    for reg, v in ((regs.CH_EN, 1), (regs.CONTROL1, 1), (regs.DOORBELL, 1)):
-        hw.local_access(LiteAccess(True, base + reg, v))
-    assert hw.ch_stat(0) == ABORTED and hw.int_stat(0) == ABORT_B
-
-
 def test_ll_registers_rw_and_scrubbed():
     r = Rig()
     hw = r.hw
-    for reg, mask in regs.WIN_WMASK_LL.items():
+    for reg, mask in LL_REGS.items():
         assert hwrite(hw, reg, 0xFFFFFFFF) == Resp.OKAY
         assert hw.host_access(LiteAccess(False, host(reg))).data == mask
     pci_epc_reclaim_dma_chan(r.chan, True)
-    assert all(hw.win_reg(G, reg) == 0 for reg in regs.WIN_WMASK_LL)
+    assert all(hw.win_reg(G, reg) == 0 for reg in LL_REGS)
 
 
 # ----------------------------------------------------------------- walks
@@ -403,7 +393,7 @@ def test_start_is_ignored_while_its_msi_is_pending():
 
 
 def test_local_channel_never_sends_msi():
-    hw = HwModel(HwParams(ll=True, mem_size=MEM))
+    hw = HwModel(HwParams(mem_size=MEM))
     hw.mem[:] = np.frombuffer(os.urandom(MEM), np.uint8)
     port = ModelLocalPort(hw)
     cl = LocalLlClient(AuxDmaDir.EP_TO_RC, G, LlRegion(LL, 0x400),
@@ -480,7 +470,7 @@ def test_stop_quiesce_fence_at_every_phase(action, phase, latency):
         rec = r.epc.backend.core.reclaims[-1]
         assert rec.q_cycles is not None and q_cycles_ok(t0, rec.q_cycles, hw.last_resp(G))
         assert t0 + rec.q_cycles <= quiesce_bound(t0, hw.last_resp(G))
-        assert all(hw.win_reg(G, reg) == 0 for reg in regs.WIN_WMASK_LL)
+        assert all(hw.win_reg(G, reg) == 0 for reg in LL_REGS)
     else:  # a plain reclaim of an exposed channel fences it
         assert hw.own_stat(G) & regs.OWN_STAT_UNSAFE_MASK
         assert hw.ch_stat(G) == (STOPPED if done else ABORTED)
@@ -742,7 +732,7 @@ def _record(r: Rig) -> list[tuple]:
 
 def _replay(log: list[tuple], mem0: np.ndarray, mutate=None) -> HwModel:
     """Checker mode: the recorded edges fed to a fresh predictor (as the scoreboard does)."""
-    hw = HwModel(HwParams(ll=True, mem_size=MEM), mem=mem0)
+    hw = HwModel(HwParams(mem_size=MEM), mem=mem0)
     for item in log:
         if item[0] == "mem":
             write_bytes(hw.mem, item[2], item[3])
@@ -812,21 +802,19 @@ def test_planted_aw_instead_of_a_fetch_is_flagged():
 
 def test_unfence_scrubs_the_msi_registers():
     """A fenced channel keeps the host's MSI addresses until endpoint software
-    unfences it (model/backend.py unfence_ops zeroes WIN_WMASK_LL too)."""
+    unfences it (model/backend.py unfence_ops zeroes every WIN_WMASK register)."""
     r = Rig()
     hw = r.hw
     r.run(blocks_for([64]))
     pci_epc_reclaim_dma_chan(r.chan, False)
     assert hw.own_stat(G) & regs.OWN_STAT_UNSAFE_MASK and hw.win_reg(G, regs.MSI_STOP_LO)
     r.epc.backend.unfence(AuxDmaDir.EP_TO_RC, G)
-    assert all(hw.win_reg(G, reg) == 0 for reg in (*regs.WIN_WMASK, *regs.WIN_WMASK_LL))
+    assert all(hw.win_reg(G, reg) == 0 for reg in regs.WIN_WMASK)
     assert not hw.own_stat(G) & regs.OWN_STAT_UNSAFE_MASK and hw.errors == []
 
 
 def test_bad_params_and_memwrite_without_memory():
-    with pytest.raises(TypeError, match="ll must be a bool"):
-        HwParams(ll=2)
-    hw = HwModel(HwParams(ll=True))
+    hw = HwModel(HwParams())
     from model.backend import ModelPort
 
     def gen():
@@ -844,7 +832,7 @@ def test_walks_copies_and_msis_share_the_mover(seed, max_burst, latency):
     the checker must agree with the built-in mover on every pick and every MSI must
     carry its owner's function."""
     rng = random.Random(seed)
-    hw = HwModel(HwParams(ll=True, mem_size=MEM, max_burst=max_burst), mem_latency=latency)
+    hw = HwModel(HwParams(mem_size=MEM, max_burst=max_burst), mem_latency=latency)
     hw.mem[:] = np.frombuffer(rng.randbytes(MEM), np.uint8)
     epc = Epc(ModelDwBackend(hw), max_functions=2)
     port = ModelHostPort(hw)
@@ -871,3 +859,28 @@ def test_walks_copies_and_msis_share_the_mover(seed, max_burst, latency):
         assert [(m.user, m.kind) for m in hw.msi_log if m.g == g] == [(f, "stop")]
     assert copied(hw, lbl) and hw.ch_stat(regs.MAX_CH_PER_DIR + 1) == STOPPED
     assert not [m for m in hw.msi_log if m.g == regs.MAX_CH_PER_DIR + 1]
+
+
+def test_start_while_the_msi_is_in_flight_is_not_ended_by_it():
+    """The host starts the next list while its done MSI is still in flight (picked,
+    B not back): the MSI's end is not engine work (microarch Decision 22), so the new
+    walk runs to its own end; a STOP meanwhile ends it at once (no burst of its own)."""
+    r = Rig(latency=20)
+    hw = r.hw
+    first = blocks_for([64])
+    r.start(first)
+    hw.step_until(lambda h: h.inflight(G) and not h.msi_pending(G) and bool(r.msis()))
+    assert hw.ch_stat(G) == STOPPED
+    second = blocks_for([128], src=SRC + 0x4000, dst=DST + 0x4000)
+    r.start(second)  # the MSI's B arrives during these register writes
+    r.settle()
+    assert hw.ch_stat(G) == STOPPED and copied(hw, second) and hw.errors == []
+    assert [m.kind for m in r.msis()] == ["stop", "stop"]
+    # again, and STOP while only the MSI is in flight: ABORTED at that edge
+    r.start(first)
+    hw.step_until(lambda h: h.inflight(G) and not h.msi_pending(G) and len(r.msis()) == 3)
+    run_sync(r.cl.start_ops(second), r.port)
+    assert hw.inflight(G) or hw.ch_stat(G) == RUN
+    run_sync(r.cl.stop_ops(), r.port)
+    r.settle()
+    assert hw.errors == []

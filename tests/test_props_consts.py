@@ -31,3 +31,18 @@ def test_formal_sby_lists_every_source() -> None:
         assert str(p) in text and p.name in text
     assert "-DDD_BUG_LEAK_HOST_WRITE" in text and "mode bmc" in text
     assert "mode prove" in formal.sby_text("prove", 3)
+
+
+def test_dd_chan_element_layout_matches_model_walk() -> None:
+    """hdl/dd_chan.v restates the element layout of SPEC 3 (control bits, slot size);
+    model/walk.py is the source of truth."""
+    from model import walk
+
+    src = (runner.HDL_DIR / "dd_chan.v").read_text()
+    got = {name: int(v) for name, v in
+           re.findall(r"localparam\s+(ELEM_\w+)\s*=\s*(\d+)\s*;", src)}
+    want = {"ELEM_CB_BIT": walk.CTRL_CB.bit_length() - 1,
+            "ELEM_TCB_BIT": walk.CTRL_TCB.bit_length() - 1,
+            "ELEM_LLP_BIT": walk.CTRL_LLP.bit_length() - 1,
+            "ELEM_SIZE": walk.ELEM_SIZE}
+    assert got == want

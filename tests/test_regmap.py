@@ -67,8 +67,8 @@ def test_check_detects_stale_rdl_edit(tmp_path):
 
     rdl = tmp_path / RDL
     text = rdl.read_text(encoding="utf-8")
-    assert text.count("32'h00010000;") == 1
-    rdl.write_text(text.replace("32'h00010000;", "32'h00020000;"), encoding="utf-8")
+    assert text.count("32'h00020000;") == 1
+    rdl.write_text(text.replace("32'h00020000;", "32'h00030000;"), encoding="utf-8")
 
     res = _reggen("--check", "--root", str(tmp_path))
     assert res.returncode == 1, res.stdout + res.stderr
@@ -82,9 +82,9 @@ def test_check_detects_stale_rdl_edit(tmp_path):
     # regenerating the copy makes it fresh again, with the new value
     assert _reggen("--root", str(tmp_path)).returncode == 0
     assert _reggen("--check", "--root", str(tmp_path)).returncode == 0
-    assert "VERSION_VALUE = 0x00020000" in (
+    assert "VERSION_VALUE = 0x00030000" in (
         tmp_path / "model/regs.py").read_text(encoding="utf-8")
-    assert "32'h00020000" in (
+    assert "32'h00030000" in (
         tmp_path / "hdl/dma_deleg_regs.vh").read_text(encoding="utf-8")
 
 
@@ -138,7 +138,7 @@ OWN_BASE OWN_STRIDE LOC_WIN_BASE WIN_CH_STRIDE WIN_DIR_STRIDE WIN_SIZE
 HOST_FUNC_STRIDE MAX_CH_PER_DIR ID_VALUE VERSION_VALUE
 CMD_DELEGATE CMD_RECLAIM OWN_LOCAL OWN_DELEGATED OWN_QUIESCING
 CH_IDLE CH_RUNNING CH_ABORTED CH_STOPPED WIN_WMASK REGS RegInfo FieldInfo
-CYCLE_SYNC MSI_STOP_LO MSI_STOP_HI MSI_ABORT_LO MSI_ABORT_HI MSI_MSGDATA WIN_WMASK_LL
+CYCLE_SYNC MSI_STOP_LO MSI_STOP_HI MSI_ABORT_LO MSI_ABORT_HI MSI_MSGDATA
 """.split()
 
 INTERNALS_FIELDS = {
@@ -191,7 +191,7 @@ def test_spec_geometry_and_values(regs):
         0x100, 0x1000, 8)
     assert regs.ID_VALUE == 0x44454C47
     # stays 1.0 until the RTL implements SPEC v2 section 3 (docs/microarch.md)
-    assert regs.VERSION_VALUE == 0x00010000
+    assert regs.VERSION_VALUE == 0x00020000
     assert (regs.CMD_DELEGATE, regs.CMD_RECLAIM) == (1, 2)
     assert (regs.OWN_LOCAL, regs.OWN_DELEGATED, regs.OWN_QUIESCING) == (0, 1, 2)
     assert (regs.CH_IDLE, regs.CH_RUNNING, regs.CH_ABORTED, regs.CH_STOPPED) == (
@@ -240,15 +240,12 @@ def test_win_wmask(regs):
         r.CH_EN: 0x1, r.LLP_LO: full, r.LLP_HI: full, r.XFER_SIZE: full,
         r.SAR_LO: full, r.SAR_HI: full, r.DAR_LO: full, r.DAR_HI: full,
         r.CONTROL1: 0x1, r.FUNC_NUM: 0xF, r.INT_SETUP: 0x7D,
-    }
-    assert r.CH_STAT == 0x80
-    assert r.WIN_WMASK[r.INT_SETUP] == 0x7D
-    # SPEC v2 section 3 registers: apart, so the v1 predictor and the RTL agree
-    assert r.WIN_WMASK_LL == {
+        # SPEC v2 section 3
         r.CYCLE_SYNC: 0x3, r.MSI_STOP_LO: full, r.MSI_STOP_HI: full,
         r.MSI_ABORT_LO: full, r.MSI_ABORT_HI: full, r.MSI_MSGDATA: full,
     }
-    assert not set(r.WIN_WMASK) & set(r.WIN_WMASK_LL)
+    assert r.CH_STAT == 0x80
+    assert r.WIN_WMASK[r.INT_SETUP] == 0x7D
 
 
 def test_regs_table(regs):
@@ -279,7 +276,7 @@ def test_regs_table(regs):
         if r.space == "win" and any(f.access == "RW" for f in r.fields):
             rw = sum(((1 << f.width) - 1) << f.lsb for f in r.fields
                      if f.access == "RW")
-            assert {**regs.WIN_WMASK, **regs.WIN_WMASK_LL}[r.offset] == rw
+            assert regs.WIN_WMASK[r.offset] == rw
     with pytest.raises(AttributeError):
         regs.REGS[0].name = "X"  # frozen
 

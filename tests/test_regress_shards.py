@@ -2,8 +2,8 @@
 
 The cheap tests check the partition, the SHARD parser and the command-line errors
 without a simulator. ``test_shards_merged_equal_unsharded_run`` runs a real but small
-regression (Icarus, ``small``, 2 seeds at 300 random ops, the directed module: 3 runs)
-once unsharded and once as 3 shards, merges the shards and compares runs, seeds,
+regression (Icarus, ``small``, 2 seeds at 300 random ops, the directed modules: 4 runs)
+once unsharded and once as 4 shards, merges the shards and compares runs, seeds,
 verdicts, simulated cycles, exit status and functional coverage bins; then it shows that
 merging a wrong set of shard folders is refused before anything is written.
 """
@@ -51,7 +51,8 @@ def _full_run_list() -> list[regress.Job]:
 
 def test_partition_is_exact_ordered_and_deterministic() -> None:
     jobs = _full_run_list()
-    assert len(jobs) == 20  # 4 seeds x 2 sims x 2 params random + 4 directed
+    n_dir = len(regress.DIRECTED_MODULES)
+    assert len(jobs) == 16 + 4 * n_dir  # 4 seeds x 2 sims x 2 params random + directed
     for n in range(1, len(jobs) + 1):
         parts = regress.partition(jobs, n)
         assert len(parts) == n and all(parts)
@@ -60,8 +61,8 @@ def test_partition_is_exact_ordered_and_deterministic() -> None:
             idx = [jobs.index(j) for j in p]
             assert idx == sorted(idx)
         assert regress.partition(list(jobs), n) == parts
-    with pytest.raises(regress.RegressError, match="only 20 run"):
-        regress.partition(jobs, 21)
+    with pytest.raises(regress.RegressError, match=f"only {len(jobs)} run"):
+        regress.partition(jobs, len(jobs) + 1)
 
 
 def test_partition_balances_expected_time() -> None:
@@ -89,7 +90,7 @@ def test_regress_command() -> None:
     ("3/2", "SHARD=3/2: need 1 <= k <= N"),
     ("0/4", "SHARD=0/4: need 1 <= k <= N"),
     ("x", "SHARD='x' is not of the form k/N"),
-    ("9/9", "9 shards but the regression has only 3 run(s)"),
+    ("9/9", f"9 shards but the regression has only {2 + len(regress.DIRECTED_MODULES)} run(s)"),
 ])
 def test_bad_shard_is_an_error_before_any_work(tmp_path: Path, shard: str, message: str) -> None:
     out = tmp_path / "out"
@@ -140,8 +141,8 @@ def _totals(out: Path) -> str:
 def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> None:
     base = ["run", *SMALL, "--seed", str(sim_seed), "--threshold", "100"]
     full = _tool(*base, "--out", str(tmp_path / "full"))
-    assert "[regress] 3 run(s)" in full.stdout, full.stdout + full.stderr
-    n = 3
+    n = 2 + len(regress.DIRECTED_MODULES)  # runs: 2 random seeds + the directed modules
+    assert f"[regress] {n} run(s)" in full.stdout, full.stdout + full.stderr
     shards = [tmp_path / f"s{k}" for k in range(1, n + 1)]
     for k, d in enumerate(shards, 1):
         p = _tool(*base, "--shard", f"{k}/{n}", "--out", str(d))
@@ -157,7 +158,7 @@ def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> Non
     assert f"regression ({n} shards merged)" in m.stdout
 
     a, b = tmp_path / "full", merged
-    assert _runs(a) == _runs(b) and len(_runs(a)) == 3  # runs, seeds, verdicts, cycles, repro
+    assert _runs(a) == _runs(b) and len(_runs(a)) == n  # runs, seeds, verdicts, cycles, repro
     assert sorted(f.name for f in (a / "results").iterdir()) == \
         sorted(f.name for f in (b / "results").iterdir())
     assert _bins(a) == _bins(b)  # every cover bin's hit count

@@ -16,6 +16,10 @@ One invocation (``make bench-sim``) measures, on each simulator:
   programming and quiesced reclaims in between.
 * the predictor alone replaying the edge trace recorded during the Icarus ``dma`` run
   (tb/trace.py): cycles/s and events/s, and its verdict must equal the live one.
+* the RTL's own throughput in bytes per cycle (a property of the design, not of the
+  simulator): a linked-list walk of 8 x 4 KiB elements next to a single-block copy of
+  the same 32 KiB, zero added memory latency (tb/test_ll.py ``test_walk_throughput``,
+  vip lane, scoreboard on).
 
 It prints one table row per simulator x lane x workload (cycles, wall s, cycles/s, ratio
 to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
@@ -215,6 +219,24 @@ def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
                   t.real_time_s), res
 
 
+# ------------------------------------------------------------------ walk throughput
+
+#: Element size of the walk-throughput figure (tb/test_ll.py DD_LL_BENCH_ELEM).
+WALK_ELEM = 4096
+
+
+def run_walk_throughput(sim: str, seed: int, params: str) -> dict[str, object]:
+    """Bytes per cycle of a walk of 8 x WALK_ELEM and of one copy of the same bytes."""
+    from tb.test_ll import ELEM_ENV, THROUGHPUT_FILE
+
+    res = runner.run(sim, "test_ll.test_walk_throughput", params, seed, log_to_file=True,
+                     run_name="bench-walk", extra_env={ELEM_ENV: str(WALK_ELEM)})
+    f = res.run_dir / THROUGHPUT_FILE
+    if not res.ok or not f.is_file():
+        raise BenchError(f"{sim} walk-throughput test failed:\n{res.report()}")
+    return json.loads(f.read_text())
+
+
 # ------------------------------------------------------------------ replay
 
 
@@ -264,6 +286,11 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
         for workload in ("register", "dma"):
             print(f"[bench] {sim}: transaction lane (LANE=tl), {workload} workload", flush=True)
             records.append(run_vip(sim, workload, seed, ops, params, lane="tl")[0])
+    walk: dict[str, object] = {}
+    for sim in sims:
+        print(f"[bench] {sim}: walk throughput (8 x {WALK_ELEM // 1024} KiB list vs one copy)",
+              flush=True)
+        walk[sim] = run_walk_throughput(sim, seed, params)
     add_ratios(records)
     replay_info = do_replay(trace_path) if trace_path else None
     print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
@@ -271,9 +298,14 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
           f"2 copies of 4..{DMA_MAX // 1024} KiB per channel; pure = 64 KiB copies; "
           "vip and transaction lanes: scoreboard and all checkers on")
     print(format_table(records))
+    for sim, w in walk.items():
+        print(f"RTL throughput ({sim}, zero added latency): linked-list walk 8 x {WALK_ELEM} B "
+              f"{w['walk_bytes_per_cycle']} B/cycle, single-block copy {8 * WALK_ELEM} B "
+              f"{w['single_bytes_per_cycle']} B/cycle")
     meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
             "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,
-            "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info}
+            "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info,
+            "walk_throughput": walk}
     out = BENCH_DIR / "bench.json"
     write_json(records, out, meta)
     print(f"[bench] wrote {out.relative_to(runner.ROOT)} ({time.monotonic() - t_start:.0f} s in all)")

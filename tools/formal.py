@@ -39,7 +39,7 @@ BUG_DEPTH = {
     "bug_leak": 5, "bug_refused_write": 5, "bug_read_leak": 6, "bug_no_spoof_check": 6,
     "bug_no_scrub": 6, "bug_irq_host_route": 10, "bug_irq_loc_deleg": 10,
     "bug_user_funcnum": 12, "bug_no_fence": 16, "bug_extra_burst": 20, "bug_slow_quiesce": 12,
-    "bug_lite_tie": 4,
+    "bug_lite_tie": 4, "bug_msi_after_t0": 14,
 }
 PROVE_DEPTH = 3
 COVER_DEPTH = 9

@@ -119,7 +119,6 @@ class Reg:
     desc: str
     fields: tuple[Field, ...]
     constant: bool  # every field is read-only with no hardware write (sw=r, hw=na)
-    ll: bool = False  # dd_ll: SPEC v2 section 3 register (listed in WIN_WMASK_LL)
 
     @property
     def wmask(self) -> int:
@@ -231,7 +230,6 @@ def _reg(node, space: str, offset: int, enums: dict[str, EnumDef]) -> Reg:
         desc=_text(node.get_property("desc")),
         fields=tuple(fields),
         constant=constant,
-        ll=bool(node.get_property("dd_ll")),
     )
 
 
@@ -351,7 +349,7 @@ def py_names(rm: RegMap) -> list[str]:
             names += [f"{r.name}_{f.name}_{s}" for s in ("LSB", "WIDTH", "MASK")]
     for e in rm.enums:
         names += [f"{e.py_prefix}_{m.name}" for m in e.members]
-    return names + ["WIN_WMASK", "WIN_WMASK_LL", "REGS", "RegInfo", "FieldInfo"]
+    return names + ["WIN_WMASK", "REGS", "RegInfo", "FieldInfo"]
 
 
 def vh_names(rm: RegMap) -> list[str]:
@@ -461,18 +459,10 @@ def gen_python(rm: RegMap) -> str:
         for m in e.members:
             w(f"{e.py_prefix}_{m.name} = {m.value}")
     w("")
-    w("# Writable (stored) bits of each RW register of the channel window (SPEC 2.1)")
+    w("# Writable (stored) bits of each RW register of the channel window (SPEC 2.1, 3)")
     w("WIN_WMASK: dict[int, int] = {")
     for r in rm.space("win"):
-        if r.wmask and not r.ll:
-            w(f"    {r.name}: 0x{r.wmask:08X},")
-    w("}")
-    w("")
-    w("# The same for the RW registers SPEC v2 section 3 adds (dd_ll in the RDL): the")
-    w("# predictor implements them with HwParams(ll=True) until the RTL does")
-    w("WIN_WMASK_LL: dict[int, int] = {")
-    for r in rm.space("win"):
-        if r.wmask and r.ll:
+        if r.wmask:
             w(f"    {r.name}: 0x{r.wmask:08X},")
     w("}")
     w("")

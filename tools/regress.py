@@ -61,7 +61,7 @@ from tools import covmerge  # noqa: E402
 
 OUT = ROOT / "build" / "regress"
 RANDOM_MODULES = ("tb.test_random",)
-DIRECTED_MODULES = ("tb.test_directed",)
+DIRECTED_MODULES = ("tb.test_directed", "tb.test_ll")
 DEFAULT_PARAMS = ("default", "small")
 RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
 #: Seed sweep (``make sweep``, issue 9 item 7): every cocotb module of the default lane,

@@ -9,7 +9,8 @@ at t0, last response edge, ...). Output in ``--out`` (default build/report):
   the phases seen at t0; plus every violation;
 * ``quiesce_report.md``: the same as a Markdown table;
 * ``latency_hist_<family>.png``: Q_CYCLES histogram per scenario (one figure per
-  scenario family: state, beat, load, multi, fault);
+  scenario family: state, beat, load, multi, fault, ll — the linked-list walk, one
+  scenario per phase the quiesce met: fetch, data, between, final, msi, after);
 * ``latency_vs_outstanding.png``: Q_CYCLES against the bytes outstanding at t0 and
   against the last response edge (relative to t0), with the SPEC 2.3 bound drawn.
 

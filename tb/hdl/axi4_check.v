@@ -8,7 +8,9 @@
 // Rules (name in the message):
 //   ar_hold / aw_hold / w_hold      VALID, once high, stays high until READY (A3.2.1)
 //   ar_stable / aw_stable / w_stable  payload unchanged while VALID and not READY
-//   ar_burst / aw_burst             INCR, 8-byte beats, 1..MAX_BURST beats, no 4 KiB crossing
+//   ar_burst / aw_burst             INCR, 8-byte beats, 1..MAX_BURST beats, no 4 KiB crossing;
+//                                   or (AW only) an MSI write of SPEC 3: INCR, one beat of
+//                                   4 bytes (AWSIZE=2) at a 4-byte-aligned address
 //   wlast                           WLAST on the last beat of the burst, and only there
 //                                   (W beats may precede their AW, as AXI allows: those
 //                                   are judged when the AW arrives)
@@ -128,7 +130,8 @@ module axi4_check #(
         v[W_HOLD]    = w_wait && !wvalid;
         v[W_STABLE]  = w_wait && wvalid && w_p != w_pq;
         v[AR_BURST]  = arvalid && burst_bad(araddr, arlen, arsize, arburst);
-        v[AW_BURST]  = awvalid && burst_bad(awaddr, awlen, awsize, awburst);
+        v[AW_BURST]  = awvalid && (awsize == 3'd2 ? (awburst != 2'b01 || awlen != 8'd0 || awaddr[1:0] != 2'b00)
+                                                  : burst_bad(awaddr, awlen, awsize, awburst));
         v[WLAST]     = (w_hs && w_has && (wlast != (w_due == 9'd1))) || pre_bad;
         v[RID]       = r_hs && !rd_out[rid];
         v[RLAST]     = r_hs && rd_out[rid] && (rlast != (rd_left[rid] == 9'd1));
@@ -224,7 +227,7 @@ module axi4_check #(
             else if (v[W_STABLE])  $sformat(m, "w_stable at edge %0d: W payload changed while WVALID and not WREADY", edge_n + 64'd1);
             else if (v[AR_BURST])  $sformat(m, "ar_burst at edge %0d: AR addr %h len %0d size %0d burst %0d: not INCR of 1..%0d 8-byte beats within 4 KiB",
                                             edge_n + 64'd1, araddr, arlen, arsize, arburst, MAX_BURST);
-            else if (v[AW_BURST])  $sformat(m, "aw_burst at edge %0d: AW addr %h len %0d size %0d burst %0d: not INCR of 1..%0d 8-byte beats within 4 KiB",
+            else if (v[AW_BURST])  $sformat(m, "aw_burst at edge %0d: AW addr %h len %0d size %0d burst %0d: not INCR of 1..%0d 8-byte beats within 4 KiB, nor a 4-byte MSI",
                                             edge_n + 64'd1, awaddr, awlen, awsize, awburst, MAX_BURST);
             else if (v[WLAST])     $sformat(m, "wlast at edge %0d: WLAST=%0d with %0d beat(s) of the burst due (%0d beat(s) went ahead of the AW)",
                                             edge_n + 64'd1, wlast, w_due, w_pre);

@@ -142,8 +142,10 @@ module tl_axi_mem #(
         end
     endfunction
 
+    // address of a beat's byte lane 0 on the 64-bit bus: WSTRB / RDATA lanes count from
+    // the 8-byte-aligned address (an MSI write of SPEC 3 starts at addr % 8 == 4)
     function [MEM_AW-1:0] byte_addr(input [63:0] a, input [7:0] beat);
-        byte_addr = a[MEM_AW-1:0] + {{(MEM_AW-11){1'b0}}, beat, 3'b000};
+        byte_addr = {a[MEM_AW-1:3], 3'b000} + {{(MEM_AW-11){1'b0}}, beat, 3'b000};
     endfunction
 
     // ---- read side: AR queue, R beats
