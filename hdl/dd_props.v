@@ -400,7 +400,7 @@ module dd_props #(
         lemma_mv_len: assert (!mo_busy || (mo_mlen != 5'd0 && {27'd0, mo_mlen} <= MAX_BURST
                                            && {1'b0, mo_dst[11:0]} + {5'd0, mo_mlen, 3'd0} <= 13'h1000
                                            && {24'd0, mo_mlen, 3'd0} <= mo_rem));
-        lemma_mv_cnt: assert ((mo_state != MS_R || mo_rcnt < mo_mlen)
+        lemma_mv_cnt: assert ((mo_state != MS_AR || mo_rcnt == 5'd0) && (mo_state != MS_R || mo_rcnt < mo_mlen)
                               && (mo_state != MS_W || mo_wcnt <= mo_mlen));
         // a burst belongs to an instantiated channel that stays RUNNING until the burst
         // ends (no START, scrub or abort of a channel while its burst is in flight); a

@@ -4,10 +4,12 @@
   DD_BUG_LEAK_HOST_WRITE and DD_BUG_REFUSED_WRITE must fail on the host_okay /
   refused_write assertions of hdl/dd_props.v and write a VCD trace: this keeps the formal
   flow (sources, defines, tools) working in `make test`.
-* The k-induction (task ``prove``, with its lemmas) on a mutated copy of hdl/ (a host
-  function may program a channel delegated to another function) must not pass: its
-  counterexample names host_okay. A lemma that made the induction vacuous, or a harness
-  that no longer checks the properties, would let it pass.
+* Task ``prove`` (k-induction with its lemmas) on a mutated copy of hdl/ (the host
+  slave accepts a read while a write's W half is held: two transactions at once) must
+  not pass, and its counterexample names host_one_txn: the prove task really checks the
+  properties (a harness that lost them, or an assumption that made them vacuous, would
+  pass). README "Independent checks" reports a deeper mutant that only the induction
+  step catches.
 
 The whole `make formal` (prove, cover, every bug) is slower and runs on its own.
 """
@@ -27,10 +29,11 @@ pytestmark = [pytest.mark.formal, pytest.mark.slow]
 
 FAST = ("bug_leak", "bug_refused_write")
 
-#: The mutant of the induction test: hdl/dma_deleg.v's host access rule forgets to compare
-#: the channel's owner with the window's function (not one of the planted DD_BUG_* bugs).
-MUTANT_FILE = "dma_deleg.v"
-MUTANT_FROM = "&& (ch_func[h_g*4 +: 4] == hf)"
+#: The mutant: hdl/dd_axil_slave.v's ARREADY forgets the held W half (not one of the
+#: planted DD_BUG_* bugs; DD_BUG_LITE_RW_TIE drops the VALIDs instead).
+MUTANT_FILE = "dd_axil_slave.v"
+MUTANT_FROM = "!aw_held && !w_held && !s_awvalid"
+MUTANT_TO = "!aw_held && !s_awvalid"
 
 
 def need_tools() -> None:
@@ -57,13 +60,13 @@ def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:
     f = src / MUTANT_FILE
     text = f.read_text()
     assert text.count(MUTANT_FROM) == 1, f"{MUTANT_FILE}: mutation site not found once"
-    f.write_text(text.replace(MUTANT_FROM, ""))
+    f.write_text(text.replace(MUTANT_FROM, MUTANT_TO))
     rc = formal.main(["--tasks", "prove", "--timeout", "900", "--src", str(src),
                       "--out", str(tmp_path / "out")])
     (r,) = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert rc == 1, r
     assert r["status"] in ("FAIL", "UNKNOWN") and r["traces"], r
-    assert any("host_okay" in x for x in r["failed"]), r
+    assert any("host_one_txn" in x for x in r["failed"]), r
 
 
 def test_src_must_be_a_copy_of_hdl(tmp_path: Path) -> None:
