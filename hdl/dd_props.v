@@ -379,8 +379,8 @@ module dd_props #(
     localparam [1:0] MS_IDLE = 2'd0, MS_AR = 2'd1, MS_R = 2'd2, MS_W = 2'd3;
     always @* if (chk) begin
         // the host slave holds the half this checker says it holds, with the same
-        // address / FUNC_NUM bits / WSTRB[0]; a held half blocks its channel and no
-        // response is pending meanwhile (SPEC 2: one transaction at a time)
+        // address / FUNC_NUM bits / WSTRB[0]; never both halves held, and no
+        // response is pending while a half is held (SPEC 2: one transaction at a time)
         lemma_h_aw:   assert (h_awp == h_obs[`DD_SOBS_AW_HELD]
                               && (!h_awp || h_awq == h_obs[`DD_SOBS_AWADDR +: 16]));
         lemma_h_w:    assert (h_wp == h_obs[`DD_SOBS_W_HELD]
