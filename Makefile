@@ -155,11 +155,14 @@ bench-sim: setup
 	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
 
 # Formal (tools/formal.py): SymbiYosys on formal/dd_formal_top.v; FORMAL_TASKS=prove,cover,bugs
-# or single tasks (default all). Slow: never part of `make test` (README "Independent checks").
+# or single tasks (default all). FORMAL_SRC=dir takes the RTL from a copy of hdl/ (a mutant),
+# FORMAL_OUT=dir writes the results there. Slow: never part of `make test` (README
+# "Independent checks").
 FORMAL_TASKS ?= all
 .PHONY: formal
 formal: setup
-	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))'
+	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))' \
+		$(if $(FORMAL_SRC),--src '$(FORMAL_SRC)') $(if $(FORMAL_OUT),--out '$(FORMAL_OUT)')
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.

@@ -7,6 +7,7 @@
 // `resp`/`rdata`, which are registered into the B/R channel on that edge.
 // AW and W may arrive in either order; writes win a tie against reads.
 `default_nettype none
+`include "dd_wdbg.vh"
 module dd_axil_slave #(
     parameter AW = 16
 ) (
@@ -39,7 +40,9 @@ module dd_axil_slave #(
     output wire [31:0]   wdata,
     output wire [3:0]    wstrb,
     input  wire [1:0]    resp,    // combinational answer for this access
-    input  wire [31:0]   rdata
+    input  wire [31:0]   rdata,
+    // observation only (formal lemmas, hdl/dd_props.v): the held halves, dd_wdbg.vh layout
+    output wire [`DD_SOBS_W-1:0] obs
 );
     reg          aw_held, w_held;
     reg [AW-1:0] aw_addr_q;
@@ -106,6 +109,9 @@ module dd_axil_slave #(
             if (s_rvalid && s_rready) s_rvalid <= 1'b0;
         end
     end
+
+    wire [15:0] obs_aw = aw_addr_q[15:0];
+    assign obs = {w_strb_q, w_data_q, obs_aw, w_held, aw_held};
 
     // AxPROT carries no meaning for this block.
     wire _unused_ok = &{1'b0, s_awprot, s_arprot, 1'b0};

@@ -18,6 +18,7 @@
 // read, AWSIZE=2, the 4 byte lanes of the address). An MSI slot is eligible whatever
 // the channel's CH_STAT, so a channel asks for an MSI or for walk/copy work, never both.
 `default_nettype none
+`include "dd_wdbg.vh"
 module dd_mover #(
     parameter MAX_BURST = 8,
     parameter ID_W      = 4
@@ -84,7 +85,9 @@ module dd_mover #(
     input  wire [1:0]        m_axi_rresp,
     input  wire              m_axi_rlast,
     input  wire              m_axi_rvalid,
-    output wire              m_axi_rready
+    output wire              m_axi_rready,
+    // observation only (formal lemmas): burst state and counters, dd_wdbg.vh layout
+    output wire [`DD_MOBS_W-1:0] obs
 );
     localparam [1:0] S_IDLE = 2'd0, S_AR = 2'd1, S_R = 2'd2, S_W = 2'd3;
 
@@ -246,6 +249,8 @@ module dd_mover #(
     assign rbeat         = r_hs;
     assign rbeat_data    = m_axi_rdata;
     assign m_axi_bready  = 1'b1;
+
+    assign obs = {cur, busy, wcnt, rcnt, muser, mlen, state};
 
     wire _unused_ok = &{1'b0, blen[31:5], p_dst[63:12], p_maddr[1:0],
                         id_ext[ID_W+3:ID_W], 1'b0};

@@ -48,6 +48,7 @@ module dd_props #(
     parameter NUM_FUNC = 2,
     parameter ID_W     = 4,
     parameter Q_IDLE_MAX = 4,     // SPEC 2.3; model/timing.py Q_IDLE_MAX (tests/test_props_consts.py)
+    parameter MAX_BURST = 8,      // only the formal lemmas use it
     parameter MSG_W    = 8 * 256
 ) (
     input  wire                     clk,
@@ -98,6 +99,14 @@ module dd_props #(
     input  wire [15:0]              own_irq_stat,
     input  wire [15:0]              own_irq_en,
     input  wire [16*`DD_WDBG_W-1:0]  win,
+    // internals, read only by the formal lemmas (DD_LEMMAS): the AXI4-Lite slaves' held
+    // halves and the mover's burst state (dd_wdbg.vh layouts)
+    input  wire [`DD_SOBS_W-1:0]    h_obs,
+    input  wire [`DD_SOBS_W-1:0]    l_obs,
+    input  wire [`DD_MOBS_W-1:0]    mv_obs,
+    input  wire [16*64-1:0]         src_v,        // each channel's working source,
+    input  wire [16*64-1:0]         dst_v,        // destination and remaining bytes
+    input  wire [16*32-1:0]         rem_v,
     // reporting
     output reg  [MSG_W-1:0]         msg,
     output reg                      fail_ev,
@@ -142,7 +151,14 @@ module dd_props #(
     // Checks are armed after the first reset; before it the design holds no defined state.
     reg armed;
     reg [63:0] edge_n;   // edges before this one: this edge is edge_n + 1 (tb's `cycle`)
+`ifdef FORMAL
+    // formal starts in reset (initial assume), so every reachable state is armed; not
+    // gating on `armed` keeps the induction step from starting in an unarmed state where
+    // the memory's assumptions are off while the lemmas judge the design
+    wire chk = !rst;
+`else
     wire chk = armed && !rst;
+`endif
 
     // ------------------------------------------- host transactions (from the ports)
     // A write executes when both its AW and W halves have arrived, a read at its AR
@@ -361,13 +377,80 @@ module dd_props #(
         irq_host_source: assert (!v[P_IRQ_HOST]);
         q_bound:         assert (!v[P_Q_BOUND]);
         host_one_txn:    assert (!v[P_ONE_TXN]);
-        // Lemmas for the induction, in port terms (the slave's contract, SPEC 2 "one
-        // transaction at a time"): a half-accepted write blocks that half, and no
-        // response is pending meanwhile. They tie this checker's rebuilt transaction to
-        // the slave's, which the induction step cannot know otherwise.
-        lemma_aw:        assert (h_awp ? (!h_awready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_awready));
-        lemma_w:         assert (h_wp ? (!h_wready && !h_bvalid && !h_rvalid) : (h_bvalid || h_rvalid || h_wready));
     end
+`ifdef DD_LEMMAS
+    // Lemmas of the k-induction (tools/formal.py task prove; README "Independent checks"):
+    // invariants of the RTL that tie this checker's own bookkeeping (the host transaction
+    // it rebuilt from the handshakes, the function recorded at AR) to the registers that
+    // hold the same facts inside the design, and a few facts of the mover. Without them
+    // the induction step starts from unreachable states where the two disagree. Each is
+    // asserted, so the base case checks it too; not built into simulation (it reads
+    // internals through the obs ports, which only formal needs).
+    wire [1:0] mo_state = mv_obs[`DD_MOBS_STATE +: 2];
+    wire [4:0] mo_mlen  = mv_obs[`DD_MOBS_MLEN +: 5];
+    wire [3:0] mo_user  = mv_obs[`DD_MOBS_MUSER +: 4];
+    wire [4:0] mo_rcnt  = mv_obs[`DD_MOBS_RCNT +: 5];
+    wire [4:0] mo_wcnt  = mv_obs[`DD_MOBS_WCNT +: 5];
+    wire       mo_busy  = mv_obs[`DD_MOBS_BUSY];
+    wire [3:0] mo_cur   = mv_obs[`DD_MOBS_CUR +: 4];
+    wire [63:0] mo_dst  = dst_v[mo_cur*64 +: 64];
+    wire [31:0] mo_rem  = rem_v[mo_cur*32 +: 32];
+    wire [`DD_WDBG_W-1:0] mo_win = win[mo_cur*`DD_WDBG_W +: `DD_WDBG_W];
+    localparam [1:0] MS_IDLE = 2'd0, MS_AR = 2'd1, MS_R = 2'd2, MS_W = 2'd3;
+    always @* if (chk) begin
+        // the host slave holds the half this checker says it holds, with the same
+        // address / FUNC_NUM bits / WSTRB[0]; never both halves held, and no
+        // response is pending while a half is held (SPEC 2: one transaction at a time)
+        lemma_h_aw:   assert (h_awp == h_obs[`DD_SOBS_AW_HELD]
+                              && (!h_awp || h_awq == h_obs[`DD_SOBS_AWADDR +: 16]));
+        lemma_h_w:    assert (h_wp == h_obs[`DD_SOBS_W_HELD]
+                              && (!h_wp || (h_wdq == h_obs[`DD_SOBS_WDATA +: 4]
+                                            && h_wsq == h_obs[`DD_SOBS_WSTRB])));
+        lemma_h_one:  assert (!(h_awp && h_wp) && !(h_bvalid && h_rvalid)
+                              && (!(h_awp || h_wp) || (!h_bvalid && !h_rvalid)));
+        // the same for the local slave (its write decides the refused_write exemption)
+        lemma_l_aw:   assert (l_awp == l_obs[`DD_SOBS_AW_HELD]
+                              && (!l_awp || l_awq == l_obs[`DD_SOBS_AWADDR +: 16]));
+        lemma_l_w:    assert (l_wp == l_obs[`DD_SOBS_W_HELD] && !(l_awp && l_wp));
+        // mover: busy exactly outside S_IDLE; ARVALID exactly in S_AR, AWVALID only in
+        // S_W; a burst of 1..MAX_BURST beats that fits its destination's 4 KiB page;
+        // counters within the burst
+        lemma_mv_fsm: assert (mo_busy == (mo_state != MS_IDLE) && m_arvalid == (mo_state == MS_AR)
+                              && (!m_awvalid || mo_state == MS_W));
+        lemma_mv_len: assert (!mo_busy || (mo_mlen != 5'd0 && {27'd0, mo_mlen} <= MAX_BURST
+                                           && {1'b0, mo_dst[11:0]} + {5'd0, mo_mlen, 3'd0} <= 13'h1000
+                                           && {24'd0, mo_mlen, 3'd0} <= mo_rem));
+        lemma_mv_cnt: assert ((mo_state != MS_AR || mo_rcnt == 5'd0) && (mo_state != MS_R || mo_rcnt < mo_mlen)
+                              && (mo_state != MS_W || mo_wcnt <= mo_mlen));
+        // a burst belongs to an instantiated channel that stays RUNNING until the burst
+        // ends (no START, scrub or abort of a channel while its burst is in flight); a
+        // DELEGATED one's bursts carry its owner's function
+        lemma_mv_run: assert (!mo_busy || (exists[mo_cur]
+                              && mo_win[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING
+                              && (st_of(mo_cur, st) != `DD_ST_DELEGATED || mo_user == func_of(mo_cur, func))));
+        // the function this checker recorded at the burst's AR is the one the mover
+        // latched; an AR seen waiting at the last edge is still waiting
+        lemma_ar_user: assert (!(mo_state == MS_R || mo_state == MS_W || (mo_state == MS_AR && ar_vq))
+                               || ar_user_tab[mo_cur] == mo_user);
+        // the last edge's AR/AW handshake bits (this checker's "new request" test)
+        // agree with the mover: waiting means still presenting, a handshake moved on
+        lemma_ar_q:   assert (!ar_vq || (ar_rq ? mo_state == MS_R : mo_state == MS_AR));
+        lemma_aw_q:   assert (!aw_vq || (mo_state == MS_W && m_awvalid == !aw_rq));
+    end
+    // a RUNNING channel has a non-empty remainder and 8-byte aligned addresses and
+    // length (START checks them; bursts move whole beats), so every burst it gets is
+    // 1..MAX_BURST beats long
+    reg [15:0] run_bad;
+    always @* begin
+        for (k = 0; k < 16; k = k + 1)
+            run_bad[k] = exists[k] && win[k*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING
+                         && !(rem_v[k*32 +: 32] != 32'd0 && rem_v[k*32 +: 3] == 3'd0
+                              && src_v[k*64 +: 3] == 3'd0 && dst_v[k*64 +: 3] == 3'd0);
+        if (chk) lemma_run_al: assert (run_bad == 16'd0);
+    end
+`else
+    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, 1'b0};
+`endif
     initial assume (rst);
     initial armed = 1'b0;
     always @(posedge clk) begin msg <= {MSG_W{1'b0}}; fail_ev <= 1'b0; fail_count <= 32'd0; end  // unused here
@@ -383,6 +466,8 @@ module dd_props #(
         cover (unsafe_q0 && !unsafe_of(4'd0, own_stat));
     end
 `else
+    wire [31:0] _unused_max_burst = MAX_BURST;                                        // formal lemmas only
+    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, _unused_max_burst, 1'b0};
     // ------------------------------------------------------------- reporting
     initial begin
         armed = 1'b0; edge_n = 64'd0; fail_ev = 1'b0; fail_count = 32'd0; msg = {MSG_W{1'b0}};

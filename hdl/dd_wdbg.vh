@@ -12,4 +12,22 @@
 `define DD_WDBG_INT_STOP  401
 `define DD_WDBG_INT_ABORT 402
 `define DD_WDBG_W         403
+
+// Layout of dd_axil_slave's `obs` and dd_mover's `obs` observation vectors (never read
+// by the design): the registers the formal lemmas of hdl/dd_props.v and
+// formal/dd_formal_top.v tie the checkers' own bookkeeping to (README "Independent checks").
+`define DD_SOBS_AW_HELD   0
+`define DD_SOBS_W_HELD    1
+`define DD_SOBS_AWADDR    2     // 16 bits: the held AW address
+`define DD_SOBS_WDATA     18    // 32 bits: the held W data
+`define DD_SOBS_WSTRB     50    // 4 bits: the held W strobes
+`define DD_SOBS_W         54
+`define DD_MOBS_STATE     0     // 2 bits: S_IDLE 0, S_AR 1, S_R 2, S_W 3
+`define DD_MOBS_MLEN      2     // 5 bits: beats of the burst
+`define DD_MOBS_MUSER     7     // 4 bits: AxUSER latched at the pick
+`define DD_MOBS_RCNT      11    // 5 bits: R beats taken
+`define DD_MOBS_WCNT      16    // 5 bits: W beats sent
+`define DD_MOBS_BUSY      21
+`define DD_MOBS_CUR       22    // 4 bits: channel slot of the burst
+`define DD_MOBS_W         26
 `endif

@@ -115,6 +115,11 @@ module dma_deleg #(
     // interrupts (level)
     output wire                irq_loc,
     output wire [NUM_FUNC-1:0] irq_host
+`ifdef FORMAL
+    // formal harness only (formal/dd_formal_top.v): the mover's observation vector, for
+    // the lemmas tying tb/hdl/axi4_check.v's bookkeeping to the mover (dd_wdbg.vh layout)
+    , output wire [`DD_MOBS_W-1:0] f_mv_obs
+`endif
 );
     // ------------------------------------------------------- parameter checks
     generate
@@ -134,6 +139,7 @@ module dma_deleg #(
     wire [3:0]  l_wstrb, h_wstrb;
     reg  [1:0]  l_resp, h_resp;
     reg  [31:0] l_rdata, h_rdata;
+    wire [`DD_SOBS_W-1:0] l_sobs, h_sobs;   // observation only (dd_props lemmas)
 
     dd_axil_slave u_loc (
         .clk(clk), .rst(rst),
@@ -145,7 +151,7 @@ module dma_deleg #(
         .s_rdata(s_axil_loc_rdata), .s_rresp(s_axil_loc_rresp), .s_rvalid(s_axil_loc_rvalid),
         .s_rready(s_axil_loc_rready),
         .acc(l_acc), .we(l_we), .addr(l_addr_raw), .wdata(l_wdata), .wstrb(l_wstrb),
-        .resp(l_resp), .rdata(l_rdata)
+        .resp(l_resp), .rdata(l_rdata), .obs(l_sobs)
     );
     dd_axil_slave u_host (
         .clk(clk), .rst(rst),
@@ -157,7 +163,7 @@ module dma_deleg #(
         .s_rdata(s_axil_host_rdata), .s_rresp(s_axil_host_rresp), .s_rvalid(s_axil_host_rvalid),
         .s_rready(s_axil_host_rready),
         .acc(h_acc), .we(h_we), .addr(h_addr_raw), .wdata(h_wdata), .wstrb(h_wstrb),
-        .resp(h_resp), .rdata(h_rdata)
+        .resp(h_resp), .rdata(h_rdata), .obs(h_sobs)
     );
 
     // address bits [1:0] are ignored
@@ -183,6 +189,7 @@ module dma_deleg #(
     wire [3:0]  mv_cur, mv_pick_g;
     wire [31:0] mv_bytes;
     wire [63:0] mv_rdata;
+    wire [`DD_MOBS_W-1:0] mv_obs;      // observation only (dd_props lemmas, formal harness)
 
     // local decode
     wire        l_is_own = (la >= `DD_OWN_BASE) && (la < `DD_OWN_BASE + 16 * `DD_OWN_STRIDE);
@@ -394,8 +401,12 @@ module dma_deleg #(
         .m_axi_arcache(m_axi_arcache), .m_axi_arprot(m_axi_arprot), .m_axi_arvalid(m_axi_arvalid),
         .m_axi_arready(m_axi_arready), .m_axi_aruser(m_axi_aruser),
         .m_axi_rid(m_axi_rid), .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp),
-        .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready)
+        .m_axi_rlast(m_axi_rlast), .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready),
+        .obs(mv_obs)
     );
+`ifdef FORMAL
+    assign f_mv_obs = mv_obs;
+`endif
 
     // ------------------------------------------- security properties (not synthesized)
     // hdl/dd_props.v, compiled with DD_PROPS by the simulation builds (tb/runner.py) and
@@ -404,7 +415,7 @@ module dma_deleg #(
     wire [8*256-1:0] props_msg;
     wire             props_fail_ev;
     wire [31:0]      props_fail_count;
-    dd_props #(.NUM_FUNC(NUM_FUNC), .ID_W(ID_W)) u_props (
+    dd_props #(.NUM_FUNC(NUM_FUNC), .ID_W(ID_W), .MAX_BURST(MAX_BURST)) u_props (
         .clk(clk), .rst(rst),
         .h_awaddr(s_axil_host_awaddr), .h_awvalid(s_axil_host_awvalid), .h_awready(s_axil_host_awready),
         .h_wdata(s_axil_host_wdata[3:0]), .h_wstrb(s_axil_host_wstrb[0]), .h_wvalid(s_axil_host_wvalid),
@@ -420,12 +431,14 @@ module dma_deleg #(
         .irq_loc(irq_loc), .irq_host(irq_host),
         .exists(exists), .st(ch_state), .func(ch_func), .own_stat(ch_own_stat),
         .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win(ch_win),
+        .h_obs(h_sobs), .l_obs(l_sobs), .mv_obs(mv_obs),
+        .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem),
         .msg(props_msg), .fail_ev(props_fail_ev), .fail_count(props_fail_count)
     );
     // read by the testbench through u_props (tb/env.py), not by the design
     wire _unused_props = &{1'b0, props_msg, props_fail_ev, props_fail_count, 1'b0};
 `else
-    wire _unused_props = &{1'b0, ch_win, 1'b0};
+    wire _unused_props = &{1'b0, ch_win, h_sobs, l_sobs, mv_obs, 1'b0};
 `endif
 endmodule
 `default_nettype wire

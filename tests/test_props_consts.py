@@ -2,7 +2,7 @@
 
 hdl/dd_props.v cannot import Python, so its Q_IDLE_MAX parameter restates SPEC 2.3's
 bound; model/timing.py is the source of truth. tools/formal.py needs a BMC depth for
-every planted bug of tb/runner.py BUG_SETS.
+every planted bug of tb/runner.py BUG_SETS, and its verdicts decide `make formal`.
 """
 
 from __future__ import annotations
@@ -46,3 +46,22 @@ def test_dd_chan_element_layout_matches_model_walk() -> None:
             "ELEM_LLP_BIT": walk.CTRL_LLP.bit_length() - 1,
             "ELEM_SIZE": walk.ELEM_SIZE}
     assert got == want
+
+
+def test_formal_verdicts_require_pass_or_a_counterexample() -> None:
+    """make formal's exit status: prove/cover must PASS, a bug task must FAIL with a VCD."""
+    tasks = formal.tasks()
+    assert tasks["prove"].expect == "PASS" and "DD_LEMMAS" in tasks["prove"].defines
+    assert all(tasks[b].expect == "FAIL" and "DD_LEMMAS" not in tasks[b].defines
+               for b in runner.BUG_SETS)
+
+    def res(task: str, status: str, traces: list[str]) -> dict:
+        return {"task": task, "expect": tasks[task].expect, "status": status, "traces": traces}
+
+    assert formal.verdict(res("prove", "PASS", []))
+    assert not formal.verdict(res("prove", "UNKNOWN", ["x/trace_induct.vcd"]))
+    assert not formal.verdict(res("cover", "FAIL", []))
+    assert formal.verdict(res("bug_leak", "FAIL", ["x/trace.vcd"]))
+    assert not formal.verdict(res("bug_leak", "FAIL", []))
+    assert not formal.verdict(res("bug_leak", "PASS", []))
+    assert not formal.verdict(res("bug_leak", "TIMEOUT", []))

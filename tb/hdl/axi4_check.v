@@ -61,6 +61,11 @@ module axi4_check #(
     output reg  [MSG_W-1:0] msg,
     output reg             fail_ev,
     output reg  [31:0]     fail_count
+`ifdef FORMAL
+    // formal harness only: this checker's bookkeeping, for the lemmas of
+    // formal/dd_formal_top.v that tie it to the master's own state
+    , output wire [(1<<ID_W)*12+ID_W+20-1:0] f_obs
+`endif
 );
     localparam NID = 1 << ID_W;
     localparam AR_PW = ID_W + 64 + 8 + 3 + 2 + 4;
@@ -68,7 +73,14 @@ module axi4_check #(
 
     reg armed;
     reg [63:0] edge_n;
+`ifdef FORMAL
+    // formal starts in reset (initial assume), so every reachable state is armed; not
+    // gating on `armed` keeps the induction step from starting in an unarmed state where
+    // the memory's assumptions are off while the lemmas judge the design
+    wire chk = !rst;
+`else
     wire chk = armed && !rst;
+`endif
 
     // previous edge: VALID high without READY, and the payload then
     reg             ar_wait, aw_wait, w_wait;
@@ -201,6 +213,13 @@ module axi4_check #(
     end
 
 `ifdef FORMAL
+    // f_obs layout, low to high: per ID i (12 bits at i*12) {wr_wdone, wr_out, rd_out,
+    // rd_left[8:0]}, then w_pre_last, w_pre[8:0], w_left[8:0], w_id, w_act
+    genvar fi;
+    for (fi = 0; fi < NID; fi = fi + 1) begin : fobs
+        assign f_obs[fi*12 +: 12] = {wr_wdone[fi], wr_out[fi], rd_out[fi], rd_left[fi]};
+    end
+    assign f_obs[NID*12 +: ID_W+20] = {w_act, w_id, w_left, w_pre, w_pre_last};
     // formal/ (tools/formal.py): the master's rules are proven, the memory's assumed
     initial armed = 1'b0;
     initial assume (rst);
