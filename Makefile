@@ -25,6 +25,7 @@ SHARD  ?=                 # regress: run only shard k of N of the run list, e.g.
 OUT    ?=                 # regress / regress-merge: output folder (default build/regress;
                           # a shard: build/regress-shards/shard-k-of-N)
 DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.g. DIRS='shards/*'
+BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --rss-only 1000000,10000000
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))
@@ -147,7 +148,7 @@ bench-model: setup
 # tb/cpp/bench_pure.cpp), the cocotb testbench on the register and dma workloads, scoreboard
 # on, and the predictor replaying a recorded trace (tools/bench_sim.py); build/bench/bench.json
 bench-sim: setup
-	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
+	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED)) $(BENCH_ARGS)
 
 # Formal (tools/formal.py): SymbiYosys on formal/dd_formal_top.v; FORMAL_TASKS=prove,cover,bugs
 # or single tasks (default all). Slow: never part of `make test` (README "Independent checks").

@@ -97,6 +97,9 @@ __all__ = [
 ]
 
 
+_NO_ACCESS = EdgeResult()  # the result of an edge without accesses (immutable, shared)
+
+
 class HwModel(Predictor, ContractChecker, MoverRules):
     """Predictor of one ``dma_deleg`` instance (see module docstring).
 
@@ -147,6 +150,13 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         self._eligible: dict[int, _Work] = {}
         self._blk_last: frozenset[int] = frozenset()
         self._bus = _IdealBus(self, _as_int("mem_latency", mem_latency, 1, 1 << 16))
+        #: event-driven path for the beats inside a burst (model/predictor.py
+        #: ``_beat_edge``): same answers, O(1) per beat and per stall stretch. Off by
+        #: default: the per-edge engine stays the reference (the vip lane); the
+        #: transaction-level lane (tb/tl.py) turns it on.
+        self.fast_beats = False
+        self._steady = False  # fast_beats: views set for a stretch of no-op edges
+        self._irq_memo: tuple[bool, int] | None = None
 
     # ------------------------------------------------------------ public: edges
     def edge(self, e: int, loc: LiteAccess | None = None, host: LiteAccess | None = None,
@@ -168,6 +178,8 @@ class HwModel(Predictor, ContractChecker, MoverRules):
                                 + ", ".join(t.__name__ for t in _DMA_TYPES))
         evs.sort(key=lambda x: _DMA_ORDER[type(x)])
         self._advance_to(e - 1)
+        if self.fast_beats and loc is None and host is None and self._beat_edge(e, evs):
+            return _NO_ACCESS
         return self._edge(e, loc, host, evs)
 
     # ---------------------------------------------------- public: self-driving

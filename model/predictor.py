@@ -25,8 +25,10 @@ from model.events import (
     LiteAccess,
     LiteResult,
     OwnEvent,
+    RBeat,
     Resp,
     WalkEvent,
+    WBeat,
     _as_int,
     byte_mask,
 )
@@ -138,6 +140,23 @@ class Predictor:
 
     def irq_loc(self) -> bool:
         """Predicted ``irq_loc`` in ``S(cycle+1)`` (microarch "Interrupts")."""
+        if self._steady:  # fast_beats: nothing changed since the views were set
+            m = self._irq_memo
+            if m is None:
+                m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
+            return m[0]
+        return self._irq_loc()
+
+    def irq_host(self) -> int:
+        """Predicted ``irq_host[NUM_FUNC-1:0]`` in ``S(cycle+1)`` as a bit mask."""
+        if self._steady:
+            m = self._irq_memo
+            if m is None:
+                m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
+            return m[1]
+        return self.irq_host_now()
+
+    def _irq_loc(self) -> bool:
         if self.own_irq_stat() & self._irq_en:
             return True
         for c in self._ch.values():
@@ -145,8 +164,8 @@ class Predictor:
                 return True
         return False
 
-    def irq_host(self) -> int:
-        """Predicted ``irq_host[NUM_FUNC-1:0]`` in ``S(cycle+1)`` as a bit mask."""
+    def irq_host_now(self) -> int:
+        """irq_host computed from the state (irq_host may answer from a memo)."""
         v = 0
         for c in self._ch.values():
             if c.state == regs.OWN_DELEGATED and self._ch_irq(c, local=False):
@@ -255,10 +274,102 @@ class Predictor:
                 self._blk_last = frozenset()
                 self._missing_ar = False
                 return
+            if self.fast_beats and self._settle():
+                self.cycle = last  # every event-free edge up to `last` is the same no-op
+                return
             self._edge(self.cycle + 1, None, None, [])
+
+    # -------------------------------------------------- event-driven path (fast_beats)
+    # Inside a burst most edges carry one R or W beat or nothing (a stall). When no
+    # channel has a transition due, such an edge changes only the burst's bookkeeping
+    # (data read, beats written, memory image, last_resp): the full edge engine would
+    # collect no effect and commit nothing. These two methods take that case in O(1)
+    # per edge (a stretch of event-free edges in O(1) in all) and leave exactly the
+    # state the engine would: the same checks run (_on_r/_on_w, with their
+    # violations), the same views (_prev_view, _eligible, _blk_last) are set. Once
+    # steady, the state stays so until the engine runs again (``_steady``, cleared by
+    # ``_edge``): the views and the interrupt levels are computed once per stretch, not
+    # per beat. The vip lane keeps the per-edge engine (fast_beats off) as the
+    # reference; tests/test_hw_fast.py runs both side by side and compares them at
+    # every edge.
+
+    def _steady_view(self) -> tuple[dict[int, tuple[int, bool]], frozenset[int],
+                                    dict[int, object]] | None:
+        """The views of an edge that can change nothing but the burst in flight, or
+        None when some transition may be due (then the engine must run).
+
+        Steady: a burst is in flight reading or writing (not the edge its AW is due),
+        no pick is pending, and no channel other than the burst's is RUNNING and
+        blocked (it would abort) or QUIESCING and idle (it would complete), and no MSI
+        waits on a channel that is no longer DELEGATED (it would be cancelled)."""
+        b = self._burst
+        if b is None or self._pick is not None or b.phase not in ("r", "w"):
+            return None
+        view: dict[int, tuple[int, bool]] = {}
+        blk: set[int] = set()
+        elig: dict[int, object] = {}
+        for g, c in self._ch.items():
+            bl = c.stop_req or c.state == regs.OWN_QUIESCING or c.unsafe
+            running = c.ch_stat == regs.CH_RUNNING
+            if g != b.g and ((running and bl)
+                             or (c.state == regs.OWN_QUIESCING and not running)):
+                return None
+            if c.msi is not None and c.state != regs.OWN_DELEGATED:
+                return None
+            view[g] = (c.ch_stat, bl)
+            if bl:
+                blk.add(g)
+            w = self._work(c, None, bl)
+            if w is not None:
+                elig[g] = w
+        return view, frozenset(blk), elig
+
+    def _settle(self) -> bool:
+        """True when steady (the views of a no-op edge are set); computes them at the
+        first edge of a steady stretch only."""
+        if self._steady:
+            return True
+        st = self._steady_view()
+        if st is None:
+            return False
+        b = self._burst
+        assert b is not None
+        self._prev_busy = b.g
+        self._prev_view, self._blk_last, self._eligible = st
+        self._missing_ar = False  # no pick was pending: nothing can be missing
+        self._steady = True
+        self._irq_memo = None
+        return True
+
+    def _beat_edge(self, e: int, evs: list[object]) -> bool:
+        """Edge ``e`` without accesses: if it carries at most one mid-burst beat (an R
+        beat that is not the last, or a W beat of a burst writing) and the state is
+        steady, process it in O(1) and return True; else False, touching nothing."""
+        b = self._burst
+        if b is None or len(evs) > 1:
+            return False
+        x = evs[0] if evs else None
+        if x is not None:
+            t = type(x)
+            if t is RBeat:
+                if (b.phase != "r" or not b.ar_hs or x.last
+                        or len(b.rdata) >= b.beats - 1):
+                    return False
+            elif t is not WBeat or b.phase != "w":
+                return False
+        if not self._settle():
+            return False
+        if x is not None:
+            if type(x) is RBeat:
+                self._on_r(e, b, x)
+            else:
+                self._on_w(e, b, x)
+        self.cycle = e
+        return True
 
     def _edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
               evs: list[object]) -> EdgeResult:
+        self._steady = False  # the engine may change anything
         effs: dict[int, _Eff] = {}
         glob = _Glob()
         # 1. accesses, judged on S(e)

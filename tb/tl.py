@@ -551,7 +551,7 @@ class TlTB(TB):
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
         self.model_cls = model_cls
-        self.model = model_cls(self.params)
+        self.model = self._new_model()
         self.reset_edge: int | None = None
         self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
         self.timer = QuiesceTimer(self)
@@ -561,6 +561,14 @@ class TlTB(TB):
         self.checkers = HdlCheckers(dut, self.sb, self.log)
 
     # ------------------------------------------------------------ lifecycle
+    def _new_model(self, mem: np.ndarray | None = None) -> HwModel:
+        """The predictor of this lane: the event-driven beat path on (HwModel.fast_beats,
+        tests/test_hw_fast.py shows it answers as the per-edge engine, which the vip lane
+        keeps as the reference)."""
+        m = self.model_cls(self.params, mem=mem)
+        m.fast_beats = True
+        return m
+
     def now(self) -> int:
         return self._cycle()
 
@@ -584,7 +592,7 @@ class TlTB(TB):
         last_reset_edge = self.now()
         self.mon.after = ALL_ONES_64
         self.drain()
-        self.model = self.model_cls(self.params, mem=self.model.mem)
+        self.model = self._new_model(self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
         self.reset_edge = last_reset_edge

@@ -242,11 +242,20 @@ def rss_growth(first_kib: int, last_kib: int) -> float:
     return last_kib / first_kib - 1
 
 
-def run_rss(sim: str, seed: int, params: str, cycles_per_round: float) -> dict[str, object]:
-    """The tl dma workload at each RSS_CYCLES length: cycles, wall s, peak RSS (KiB) of the
-    simulator process; BenchError when the RSS grows by RSS_FLAT_LIMIT or more."""
+def check_lengths(lengths: Sequence[int]) -> None:
+    if len(lengths) < 2 or list(lengths) != sorted(set(lengths)) or lengths[0] <= 0:
+        raise BenchError(f"flat-memory run lengths must be at least two increasing cycle "
+                         f"counts, got {list(lengths)}")
+
+
+def run_rss(sim: str, seed: int, params: str, cycles_per_round: float,
+            lengths: Sequence[int] = RSS_CYCLES) -> dict[str, object]:
+    """The tl dma workload at each of ``lengths`` (cycles, default RSS_CYCLES): cycles,
+    wall s, peak RSS (KiB) of the simulator process; BenchError when the RSS grows by
+    RSS_FLAT_LIMIT or more from the first to the last."""
+    check_lengths(lengths)
     runs = []
-    for target in RSS_CYCLES:
+    for target in lengths:
         rounds = max(1, math.ceil(target / cycles_per_round))
         print(f"[bench] {sim}: transaction lane, dma workload, {rounds} rounds "
               f"(about {target:,} cycles) for the peak RSS", flush=True)
@@ -349,10 +358,34 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
     meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
             "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,
             "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info,
-            "load_avg": [round(x, 2) for x in os.getloadavg()], "peak_rss": rss_infos}
+            "load_avg": [round(x, 2) for x in os.getloadavg()],
+            "peak_rss": rss_infos if rss else None}
     out = BENCH_DIR / "bench.json"
     write_json(records, out, meta)
     print(f"[bench] wrote {out.relative_to(runner.ROOT)} ({time.monotonic() - t_start:.0f} s in all)")
+    return 0
+
+
+def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) -> int:
+    """The flat-memory runs alone (cycles per round from a DMA_ROUNDS tl dma run), merged
+    into bench.json's ``peak_rss`` by simulator (the file's other figures are kept)."""
+    check_lengths(lengths)
+    runner.setup_tool_env()
+    infos = []
+    for sim in sims:
+        runner.build(sim, params, lane="tl")
+        print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
+              "cycles per round", flush=True)
+        rec = run_vip(sim, "dma", seed, 0, params, lane="tl")[0]
+        infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths))
+    print(format_rss(infos))
+    out = BENCH_DIR / "bench.json"
+    data = json.loads(out.read_text()) if out.is_file() else {"records": []}
+    kept = [i for i in data.get("peak_rss") or [] if i.get("sim") not in sims]
+    data["peak_rss"] = kept + infos
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"[bench] merged the peak RSS figures into {out.relative_to(runner.ROOT)}")
     return 0
 
 
@@ -363,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ops", type=int, default=3000, help="register workload: DD_RANDOM_OPS")
     ap.add_argument("--no-rss", action="store_true",
                     help="skip the 1 M / 10 M-cycle flat-memory runs (quick measurements)")
+    ap.add_argument("--rss-only", metavar="CYCLES",
+                    help="only the flat-memory runs, at these comma-separated lengths "
+                         "(e.g. 1000000,10000000); merged into bench.json's peak_rss")
     ap.add_argument("--replay", type=Path, metavar="FILE",
                     help="only replay an edge trace (tb/trace.py) into the predictor")
     args = ap.parse_args(argv)
@@ -375,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
             if s not in runner.SIMULATORS:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
         # default parameters only: the pure harnesses and test_bench_dma are built for them
+        if args.rss_only:
+            try:
+                lengths = [int(x) for x in args.rss_only.split(",") if x.strip()]
+            except ValueError:
+                raise BenchError(f"--rss-only {args.rss_only!r}: expected comma-separated "
+                                 "cycle counts") from None
+            return rss_only(sims, args.seed, "default", lengths)
         return bench(sims, args.seed, args.ops, "default", rss=not args.no_rss)
     except (BenchError, TraceError, runner.RunnerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
