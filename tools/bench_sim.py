@@ -376,7 +376,7 @@ def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) ->
         runner.build(sim, params, lane="tl")
         print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
               "cycles per round", flush=True)
-        rec = run_vip(sim, "dma", seed, 0, params, lane="tl")[0]
+        rec = run_vip(sim, "dma", seed, 0, params, lane="tl", run_name="bench-rss-calibrate")[0]
         infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths))
     print(format_rss(infos))
     out = BENCH_DIR / "bench.json"
