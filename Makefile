@@ -28,6 +28,7 @@ DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.
 SWEEP_SIMS   ?= icarus,verilator   # sweep: simulators (comma list)
 SWEEP_PARAMS ?= default,small      # sweep: parameter sets (comma list; "default" adds the bug builds
                                    # for the planted-bug module)
+BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --rss-only 1000000,10000000
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))
@@ -152,7 +153,7 @@ bench-model: setup
 # tb/cpp/bench_pure.cpp), the cocotb testbench on the register and dma workloads, scoreboard
 # on, and the predictor replaying a recorded trace (tools/bench_sim.py); build/bench/bench.json
 bench-sim: setup
-	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED))
+	$(TOOLS) $(PY) -m tools.bench_sim $(if $(SEED),--seed $(SEED)) $(BENCH_ARGS)
 
 # Formal (tools/formal.py): SymbiYosys on formal/dd_formal_top.v; FORMAL_TASKS=prove,cover,bugs
 # or single tasks (default all). FORMAL_SRC=dir takes the RTL from a copy of hdl/ (a mutant),

@@ -20,6 +20,7 @@ sets 64 KiB. DD_TRACE=1 records the monitor's edge trace into the run folder
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 import cocotb
@@ -44,6 +45,9 @@ COPIES_PER_ROUND = 2
 ROUNDS_ENV = "DD_BENCH_DMA_ROUNDS"
 MAX_ENV = "DD_BENCH_DMA_MAX"
 TRACE_FILE = "dma_trace.pkl"
+#: written at the end of the test (run folder): the simulator process's peak resident
+#: set in KiB (cocotb runs inside it), for the flat-memory figure of make bench-sim
+RSS_FILE = "peak_rss_kib.txt"
 
 
 def knobs() -> tuple[int, int]:
@@ -106,8 +110,10 @@ async def test_bench_dma(dut):
             trace = rec.save(path, "test_bench_dma")
             tb.log.info("edge trace: %s (%d busy edges, %d events, %d cycles)", path,
                         len(trace.samples), trace.events, trace.cycles)
-    tb.log.info("dma stats: %s; copies verified %d, skipped %d", stats, tb.copies.verified,
-                tb.copies.skipped)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB on Linux
+    Path(RSS_FILE).write_text(f"{peak}\n")
+    tb.log.info("dma stats: %s; copies verified %d, skipped %d; simulator peak RSS %d KiB",
+                stats, tb.copies.verified, tb.copies.skipped, peak)
     want = len(chs) * rounds * COPIES_PER_ROUND
     assert stats["copies"] == want and stats["quiesces"] == len(chs) * rounds, stats
     assert tb.copies.verified == want and tb.copies.skipped == 0, (

@@ -75,6 +75,15 @@ REC_FILE = "tl_rec.txt"
 MEM_IN_FILE = "tl_mem_in.hex"
 MEM_OUT_FILE = "tl_mem_out.hex"
 ALL_ONES_64 = (1 << 64) - 1
+#: the recorder file is reopened empty once Python has read this much of it (at a wake,
+#: with nothing left unread), so it stays bounded however long the run is
+REC_ROTATE_BYTES = 1 << 20
+#: environment: another rotation threshold in bytes (tests rotate often to prove that
+#: no line is lost), and "1" to keep a copy of every line drained (REC_TRACE_FILE) for
+#: trace comparisons -- a whole-run file, so only on request
+ROTATE_ENV = "DD_TL_ROTATE_BYTES"
+TRACE_ENV = "DD_TL_TRACE"
+REC_TRACE_FILE = "tl_trace.txt"
 _NOT_DATA = re.compile(rb"(?m)^(//|@).*\n")
 
 
@@ -167,6 +176,18 @@ class TlMonitor:
         self.lines = 0
         self._mask = (1 << tb.params.num_func) - 1
         self._t0 = tb.now()
+        #: read position beyond which ``rotate`` truncates the file (tests lower it)
+        raw = os.environ.get(ROTATE_ENV, str(REC_ROTATE_BYTES))
+        if not raw.isdigit():
+            raise TlError(f"{ROTATE_ENV}={raw!r} must be a byte count (a non-negative integer)")
+        self.rotate_bytes = int(raw)
+        self._copy = open(REC_TRACE_FILE, "ab") if os.environ.get(TRACE_ENV) == "1" else None  # noqa: SIM115
+        self.rotations = 0
+        self._h = tb.dut
+        self._trunc_ack = reader(tb.dut.rec_trunc_ack)
+        # a truncation an earlier test asked for may still be due at the next edge
+        self._trunc_req = int(tb.dut.rec_trunc.value)
+        self._trunc_due = self._trunc_req != self._trunc_ack()
 
     @property
     def cycles_seen(self) -> int:
@@ -185,13 +206,21 @@ class TlMonitor:
             return
         if self._fh is None:
             self._fh = open(REC_FILE, "rb", buffering=0)  # noqa: SIM115 - closed by finish
-            self._fh.seek(0, os.SEEK_END)   # lines of earlier tests (dropped anyway)
+            if not self._trunc_due:
+                self._fh.seek(0, os.SEEK_END)   # lines of earlier tests (dropped anyway)
+        if self._trunc_due:
+            if self._trunc_ack() != self._trunc_req & 0xFFFFFFFF:
+                return   # no rising edge since the request: nothing new was written
+            self._fh.seek(0)   # the HDL reopened the file empty before its next line
+            self._trunc_due = False
         data = self._fh.readall()
         if not data:
             return
         data = self._tail + data
         cut = data.rfind(b"\n") + 1
         self._tail = data[cut:]
+        if self._copy is not None:
+            self._copy.write(data[:cut])
         mask = self._mask
         after = self.after
         cbs = self._callbacks
@@ -204,10 +233,28 @@ class TlMonitor:
             for cb in cbs:
                 cb(s)
 
+    def rotate(self) -> None:
+        """At a wake, after ``drain``: once the file holds ``rotate_bytes`` already read,
+        ask the HDL to reopen it empty at the next rising edge (before that edge's line).
+
+        Why only here: the wake flushed every line up to this falling edge and ``drain``
+        consumed them (no partial line left), and the HDL writes lines only at rising
+        edges, so the truncation cannot lose one. ``drain`` resumes from the start once
+        ``rec_trunc_ack`` shows it happened."""
+        if (self._closed or self._fh is None or self._trunc_due or self._tail
+                or self._fh.tell() < self.rotate_bytes):
+            return
+        self._trunc_req += 1
+        self._h.rec_trunc.value = self._trunc_req & 0xFFFFFFFF
+        self._trunc_due = True
+        self.rotations += 1
+
     def close(self) -> None:
         self._closed = True
         if self._fh is not None:
             self._fh.close()
+        if self._copy is not None:
+            self._copy.close()
 
 
 @dataclass(frozen=True)
@@ -504,7 +551,7 @@ class TlTB(TB):
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
         self.model_cls = model_cls
-        self.model = model_cls(self.params)
+        self.model = self._new_model()
         self.reset_edge: int | None = None
         self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
         self.timer = QuiesceTimer(self)
@@ -514,6 +561,14 @@ class TlTB(TB):
         self.checkers = HdlCheckers(dut, self.sb, self.log)
 
     # ------------------------------------------------------------ lifecycle
+    def _new_model(self, mem: np.ndarray | None = None) -> HwModel:
+        """The predictor of this lane: the event-driven beat path on (HwModel.fast_beats,
+        tests/test_hw_fast.py shows it answers as the per-edge engine, which the vip lane
+        keeps as the reference)."""
+        m = self.model_cls(self.params, mem=mem)
+        m.fast_beats = True
+        return m
+
     def now(self) -> int:
         return self._cycle()
 
@@ -537,7 +592,7 @@ class TlTB(TB):
         last_reset_edge = self.now()
         self.mon.after = ALL_ONES_64
         self.drain()
-        self.model = self.model_cls(self.params, mem=self.model.mem)
+        self.model = self._new_model(self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
         self.reset_edge = last_reset_edge
@@ -573,6 +628,7 @@ class TlTB(TB):
         while True:
             await self._any_trig
             self.drain()
+            self.mon.rotate()
             self.loc._collect()
             self.host._collect()
             self.mem._collect()

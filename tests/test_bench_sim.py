@@ -22,6 +22,23 @@ from tools.bench_sim import BenchError, Record
 # ---------------------------------------------------------------- table and JSON
 
 
+def test_peak_rss_must_stay_flat() -> None:
+    """The flat-memory figure fails the benchmark when the longer run's peak RSS is
+    RSS_FLAT_LIMIT or more above the shorter one's (and on a nonsense reading)."""
+    runs = [{"rounds": 10, "cycles": 1_000_000, "wall_s": 30.0, "peak_rss_kib": 100_000},
+            {"rounds": 100, "cycles": 10_000_000, "wall_s": 300.0, "peak_rss_kib": 110_000}]
+    info = bench_sim.rss_summary("icarus", runs)
+    assert info["flat"] is True and info["growth"] == pytest.approx(0.10)
+    assert "growth +10.0%" in bench_sim.format_rss([info])
+    runs[1]["peak_rss_kib"] = 1_000 * (100 + bench_sim.RSS_FLAT_LIMIT_PCT)
+    with pytest.raises(BenchError, match="peak RSS grew by 20.0%"):
+        bench_sim.rss_summary("icarus", runs)
+    runs[0]["peak_rss_kib"] = 0
+    with pytest.raises(BenchError, match="must be positive"):
+        bench_sim.rss_summary("icarus", runs)
+
+
+
 def _records() -> list[Record]:
     return [
         Record("icarus", "pure", "dma", 100_000, 2.0),

@@ -20,6 +20,10 @@ One invocation (``make bench-sim``) measures, on each simulator:
   simulator): a linked-list walk of 8 x 4 KiB elements next to a single-block copy of
   the same 32 KiB, zero added memory latency (tb/test_ll.py ``test_walk_throughput``,
   vip lane, scoreboard on).
+* flat memory: the transaction lane's ``dma`` workload lengthened to about 1 M and
+  10 M cycles (rounds derived from the measured cycles per round), the simulator
+  process's peak RSS of each (tb/test_bench_dma.py writes it); the two must differ by
+  less than RSS_FLAT_LIMIT, else the benchmark fails.
 
 It prints one table row per simulator x lane x workload (cycles, wall s, cycles/s, ratio
 to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
@@ -34,6 +38,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -43,6 +48,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tb import runner
+from tb.test_bench_dma import RSS_FILE
 from tb.trace import TRACE_ENV, TraceError, load, replay
 
 BENCH_DIR = runner.ROOT / "build" / "bench"
@@ -57,6 +63,14 @@ PURE_ROUNDS = {"icarus": 2, "verilator": 40}
 #: The dma workload of the vip lane: rounds per channel and the largest copy.
 DMA_ROUNDS = 2
 DMA_MAX = 64 * 1024
+
+#: Target lengths of the flat-memory runs (cycles) and the largest allowed growth of the
+#: simulator's peak RSS from the first to the last (issue 8: "differ by < 20 %").
+RSS_CYCLES = (1_000_000, 10_000_000)
+RSS_FLAT_LIMIT_PCT = 20
+RSS_FLAT_LIMIT = RSS_FLAT_LIMIT_PCT / 100
+#: wall-clock limit of one flat-memory run (the 10 M-cycle Icarus run takes minutes)
+RSS_TIMEOUT_S = 4 * 3600
 
 _PASS = re.compile(r"^bench_pure: PASS cycles=(\d+) bytes=(\d+)$", re.M)
 
@@ -199,19 +213,22 @@ def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = Fa
 
 
 def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
-            trace: bool = False, lane: str = "vip") -> tuple[Record, runner.RunResult]:
+            trace: bool = False, lane: str = "vip", rounds: int = DMA_ROUNDS,
+            run_name: str | None = None,
+            timeout: float | None = None) -> tuple[Record, runner.RunResult]:
     """One cocotb workload on *lane* (tb/runner.py LANES); the record names the lane as
-    bench.json does (LANE_NAMES)."""
+    bench.json does (LANE_NAMES). ``rounds``: rounds per channel of the dma workload."""
     if workload == "register":
         test, env = "test_random", {"DD_RANDOM_OPS": str(ops)}
     elif workload == "dma":
         test = "test_bench_dma"
-        env = {"DD_BENCH_DMA_ROUNDS": str(DMA_ROUNDS), "DD_BENCH_DMA_MAX": str(DMA_MAX)}
+        env = {"DD_BENCH_DMA_ROUNDS": str(rounds), "DD_BENCH_DMA_MAX": str(DMA_MAX)}
     else:
         raise ValueError(f"unknown workload {workload!r}")
     env[TRACE_ENV] = "1" if trace else "0"
-    res = runner.run(sim, test, params, seed, log_to_file=True, run_name=f"bench-{workload}",
-                     extra_env=env, lane=lane)
+    res = runner.run(sim, test, params, seed, log_to_file=True,
+                     run_name=run_name or f"bench-{workload}", extra_env=env, lane=lane,
+                     timeout=timeout)
     if not res.ok:
         raise BenchError(f"{sim} {workload} workload (LANE={lane}) failed:\n{res.report()}")
     t = res.tests[0]
@@ -235,6 +252,65 @@ def run_walk_throughput(sim: str, seed: int, params: str) -> dict[str, object]:
     if not res.ok or not f.is_file():
         raise BenchError(f"{sim} walk-throughput test failed:\n{res.report()}")
     return json.loads(f.read_text())
+
+
+# ------------------------------------------------------------------ flat memory
+
+
+def rss_growth(first_kib: int, last_kib: int) -> float:
+    """Relative growth of the peak RSS from the shorter run to the longer one."""
+    if first_kib <= 0 or last_kib <= 0:
+        raise BenchError(f"peak RSS must be positive, got {first_kib} and {last_kib} KiB")
+    return last_kib / first_kib - 1
+
+
+def check_lengths(lengths: Sequence[int]) -> None:
+    if len(lengths) < 2 or list(lengths) != sorted(set(lengths)) or lengths[0] <= 0:
+        raise BenchError(f"flat-memory run lengths must be at least two increasing cycle "
+                         f"counts, got {list(lengths)}")
+
+
+def run_rss(sim: str, seed: int, params: str, cycles_per_round: float,
+            lengths: Sequence[int] = RSS_CYCLES) -> dict[str, object]:
+    """The tl dma workload at each of ``lengths`` (cycles, default RSS_CYCLES): cycles,
+    wall s, peak RSS (KiB) of the simulator process; BenchError when the RSS grows by
+    RSS_FLAT_LIMIT or more from the first to the last."""
+    check_lengths(lengths)
+    runs = []
+    for target in lengths:
+        rounds = max(1, math.ceil(target / cycles_per_round))
+        print(f"[bench] {sim}: transaction lane, dma workload, {rounds} rounds "
+              f"(about {target:,} cycles) for the peak RSS", flush=True)
+        rec, res = run_vip(sim, "dma", seed, 0, params, lane="tl", rounds=rounds,
+                           run_name=f"bench-rss-{target}", timeout=RSS_TIMEOUT_S)
+        kib = int((res.run_dir / RSS_FILE).read_text())
+        runs.append({"rounds": rounds, "cycles": rec.cycles, "wall_s": round(rec.wall_s, 3),
+                     "peak_rss_kib": kib})
+    return rss_summary(sim, runs)
+
+
+def rss_summary(sim: str, runs: list[dict[str, int | float]]) -> dict[str, object]:
+    """bench.json's peak_rss entry of one simulator; BenchError when not flat."""
+    first, last = int(runs[0]["peak_rss_kib"]), int(runs[-1]["peak_rss_kib"])
+    growth = rss_growth(first, last)
+    info = {"sim": sim, "lane": "transaction", "workload": "dma", "runs": runs,
+            "growth": round(growth, 4),
+            "flat": 100 * last < (100 + RSS_FLAT_LIMIT_PCT) * first}  # exact, no float edge
+    if not info["flat"]:
+        raise BenchError(f"{sim}: simulator peak RSS grew by {growth:.1%} from "
+                         f"{runs[0]['cycles']:,} to {runs[-1]['cycles']:,} cycles "
+                         f"(limit {RSS_FLAT_LIMIT:.0%}): {runs}")
+    return info
+
+
+def format_rss(infos: Sequence[dict[str, object]]) -> str:
+    lines = []
+    for info in infos:
+        parts = [f"{r['cycles']:,} cycles {r['peak_rss_kib'] / 1024:.1f} MiB ({r['wall_s']:.0f} s)"
+                 for r in info["runs"]]  # type: ignore[attr-defined]
+        lines.append(f"peak RSS {info['sim']} transaction dma: " + ", ".join(parts)
+                     + f"; growth {info['growth']:+.1%}")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ replay
@@ -262,7 +338,7 @@ def do_replay(path: Path) -> dict[str, object]:
 # ------------------------------------------------------------------ main
 
 
-def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
+def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = True) -> int:
     t_start = time.monotonic()
     runner.setup_tool_env()
     records: list[Record] = []
@@ -293,6 +369,12 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
         walk[sim] = run_walk_throughput(sim, seed, params)
     add_ratios(records)
     replay_info = do_replay(trace_path) if trace_path else None
+    rss_infos = []
+    if rss:
+        for sim in sims:
+            tl_dma = next(r for r in records if r.sim == sim and r.lane == "transaction"
+                          and r.workload == "dma")
+            rss_infos.append(run_rss(sim, seed, params, tl_dma.cycles / DMA_ROUNDS))
     print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
           f"register = test_random {ops} transactions; dma = test_bench_dma {DMA_ROUNDS} round(s) x "
           f"2 copies of 4..{DMA_MAX // 1024} KiB per channel; pure = 64 KiB copies; "
@@ -302,13 +384,39 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str) -> int:
         print(f"RTL throughput ({sim}, zero added latency): linked-list walk 8 x {WALK_ELEM} B "
               f"{w['walk_bytes_per_cycle']} B/cycle, single-block copy {8 * WALK_ELEM} B "
               f"{w['single_bytes_per_cycle']} B/cycle")
+    if rss_infos:
+        print(format_rss(rss_infos))
     meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
             "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,
             "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info,
-            "walk_throughput": walk}
+            "walk_throughput": walk, "load_avg": [round(x, 2) for x in os.getloadavg()],
+            "peak_rss": rss_infos if rss else None}
     out = BENCH_DIR / "bench.json"
     write_json(records, out, meta)
     print(f"[bench] wrote {out.relative_to(runner.ROOT)} ({time.monotonic() - t_start:.0f} s in all)")
+    return 0
+
+
+def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) -> int:
+    """The flat-memory runs alone (cycles per round from a DMA_ROUNDS tl dma run), merged
+    into bench.json's ``peak_rss`` by simulator (the file's other figures are kept)."""
+    check_lengths(lengths)
+    runner.setup_tool_env()
+    infos = []
+    for sim in sims:
+        runner.build(sim, params, lane="tl")
+        print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
+              "cycles per round", flush=True)
+        rec = run_vip(sim, "dma", seed, 0, params, lane="tl", run_name="bench-rss-calibrate")[0]
+        infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths))
+    print(format_rss(infos))
+    out = BENCH_DIR / "bench.json"
+    data = json.loads(out.read_text()) if out.is_file() else {"records": []}
+    kept = [i for i in data.get("peak_rss") or [] if i.get("sim") not in sims]
+    data["peak_rss"] = kept + infos
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"[bench] merged the peak RSS figures into {out.relative_to(runner.ROOT)}")
     return 0
 
 
@@ -317,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sims", default=",".join(runner.SIMULATORS))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--ops", type=int, default=3000, help="register workload: DD_RANDOM_OPS")
+    ap.add_argument("--no-rss", action="store_true",
+                    help="skip the 1 M / 10 M-cycle flat-memory runs (quick measurements)")
+    ap.add_argument("--rss-only", metavar="CYCLES",
+                    help="only the flat-memory runs, at these comma-separated lengths "
+                         "(e.g. 1000000,10000000); merged into bench.json's peak_rss")
     ap.add_argument("--replay", type=Path, metavar="FILE",
                     help="only replay an edge trace (tb/trace.py) into the predictor")
     args = ap.parse_args(argv)
@@ -329,7 +442,14 @@ def main(argv: list[str] | None = None) -> int:
             if s not in runner.SIMULATORS:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
         # default parameters only: the pure harnesses and test_bench_dma are built for them
-        return bench(sims, args.seed, args.ops, "default")
+        if args.rss_only:
+            try:
+                lengths = [int(x) for x in args.rss_only.split(",") if x.strip()]
+            except ValueError:
+                raise BenchError(f"--rss-only {args.rss_only!r}: expected comma-separated "
+                                 "cycle counts") from None
+            return rss_only(sims, args.seed, "default", lengths)
+        return bench(sims, args.seed, args.ops, "default", rss=not args.no_rss)
     except (BenchError, TraceError, runner.RunnerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

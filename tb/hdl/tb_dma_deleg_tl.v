@@ -19,7 +19,10 @@
 //   AP id addr len user, AH id, R id data resp last, WP id addr len user, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
 // The file is flushed at every falling edge that wakes Python (wake_any), so a wake
-// always finds the recorder complete up to its edge.
+// always finds the recorder complete up to its edge. It does not grow with the run:
+// when Python has read everything flushed at a wake (tb/tl.py TlMonitor.rotate), it
+// moves `rec_trunc` on, and the next rising edge reopens the file empty before it
+// writes that edge's line (`rec_trunc_ack` follows, so Python knows it happened).
 `timescale 1ns/1ps
 `default_nettype none
 module tb_dma_deleg_tl #(
@@ -126,6 +129,8 @@ module tb_dma_deleg_tl #(
 
     integer fd;
     initial fd = $fopen("tl_rec.txt", "w");
+    reg [31:0] rec_trunc = 32'd0;       // written by Python: truncate the file ...
+    reg [31:0] rec_trunc_ack = 32'd0;   // ... done at the rising edge that set this
     reg        armed = 1'b0;   // set by the first reset: before it the DUT is unreset
     reg [31:0] prev = 32'd0;
     // write halves seen but not yet paired, per port (EdgeMonitor _LitePort)
@@ -137,6 +142,11 @@ module tb_dma_deleg_tl #(
     reg [35:0] w;
 
     always @(posedge clk) begin
+        if (rec_trunc != rec_trunc_ack) begin   // before this edge's line
+            $fclose(fd);
+            fd = $fopen("tl_rec.txt", "w");
+            rec_trunc_ack <= rec_trunc;
+        end
         if (rst) armed <= 1'b1;
         if (armed) begin
             prev <= mon;
