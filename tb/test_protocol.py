@@ -1,6 +1,6 @@
 """Memory-side AXI4 protocol faults: the checker names them, the mover aborts, no hang.
 
-The memory (AxiRam wrapped by tb/faults.py MemFaults.protocol) breaks the protocol once
+The memory (tb.faults.protocol, either lane) breaks the protocol once
 during a local copy: another RID on an R beat, another BID on the B, or an RLAST after
 the first beat of a longer burst. The protocol checker (tb/hdl/axi4_check.v) must name
 the broken rule first; the mover must treat it as an error response, so the channel
@@ -8,10 +8,9 @@ ends ABORTED (the model predicts the same: docs/microarch.md "Data mover"), and 
 channel must then complete a clean copy. The rules are declared expected
 (tb.checkers.expect), so everything else is still judged by the scoreboard.
 
-VIP lane only (no ``LANES``): the protocol faults are injected by tb/faults.py into
-cocotbext-axi's AxiRam; the transaction-level lane's HDL memory (tb/hdl/tl_axi_mem.v)
-has error zones and latency but no protocol-fault injection yet, so this stimulus
-cannot be expressed there.
+Both lanes: on the VIP lane tb/faults.py wraps cocotbext-axi's AxiRam, on the
+transaction-level lane the HDL memory (tb/hdl/tl_axi_mem.v, ``proto_req``) injects the
+same one-shot faults (tb/tl.py TlFaults.protocol).
 """
 
 from __future__ import annotations
@@ -20,10 +19,10 @@ import cocotb
 
 from model import regs
 from tb.agents import LocalDma
-from tb.env import TB
-from tb.faults import MemFaults
+from tb.tl import new_tb
 
 PARAM_SETS = ("default", "small")
+LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 #: Rules each fault breaks: the first one names it; a wrong RID also leaves its burst
 #: one beat short in the checker's count, so that burst's RLAST is reported too.
@@ -31,9 +30,9 @@ RULES = {"rid": ("rid", "rlast"), "bid": ("bid",), "rlast": ("rlast",)}
 
 
 async def _fault_aborts_copy(dut, kind: str) -> None:
-    tb = TB(dut)
+    tb = new_tb(dut)
     await tb.reset()
-    faults = MemFaults(tb.ram, dut.clk)
+    faults = tb.faults
     tb.checkers.expect(*RULES[kind])
     tb.fill_memory(0, 0x4000)
     dma = LocalDma(tb)

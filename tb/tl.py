@@ -49,7 +49,7 @@ from model.hw import (
 )
 from tb.coverage import Coverage
 from tb.env import TB, Rsp, params_from_env
-from tb.faults import check_fault
+from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.hdlcheck import HdlCheckers
 from tb.memcheck import CopyChecker
 from tb.monitor import EdgeSample, LiteResponse, reader
@@ -477,6 +477,7 @@ class TlFaults:
         self.nzones = len(handle.zones) // ZONE_W
         self.faults: list[tuple[int, int, int, str]] = []
         self._inj0 = (int(handle.inj_r.value), int(handle.inj_b.value))
+        self._proto0 = int(handle.inj_proto.value)
         self._write()
 
     def _write(self) -> None:
@@ -503,8 +504,22 @@ class TlFaults:
 
     @property
     def injected(self) -> dict[str, int]:
-        return {"r": int(self.h.inj_r.value) - self._inj0[0],
-                "b": int(self.h.inj_b.value) - self._inj0[1]}
+        out = {"r": int(self.h.inj_r.value) - self._inj0[0],
+               "b": int(self.h.inj_b.value) - self._inj0[1]}
+        proto = int(self.h.inj_proto.value)
+        for k, kind in enumerate(PROTOCOL_FAULTS):
+            out[kind] = ((proto >> (8 * k)) - (self._proto0 >> (8 * k))) & 0xFF
+        return out
+
+    def protocol(self, kind: str) -> None:
+        """Arm one protocol fault of the HDL memory, as tb/faults.py MemFaults.protocol:
+        "rid", "bid" or "rlast" (tl_axi_mem.v proto_req)."""
+        if kind not in PROTOCOL_FAULTS:
+            raise ValueError(f"protocol fault must be one of {PROTOCOL_FAULTS}, got {kind!r}")
+        k = PROTOCOL_FAULTS.index(kind)
+        req = int(self.h.proto_req.value)
+        n = ((req >> (8 * k)) + 1) & 0xFF
+        self.h.proto_req.value = (req & ~(0xFF << (8 * k))) | n << (8 * k)
 
     @property
     def read_latency(self) -> int:

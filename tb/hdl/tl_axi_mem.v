@@ -12,6 +12,11 @@
 //     [66] on reads, [67] on writes): an R beat whose address is in [lo, hi) carries
 //     resp, a write burst with a beat there gets resp on B (the worst); data is still
 //     read / stored, as tb/faults.py does. inj_r / inj_b count the injected responses.
+//   * protocol faults, one-shot, as tb/faults.py MemFaults.protocol: when proto_req[k]
+//     (8-bit counter k: 0 rid, 1 bid, 2 rlast) differs from proto_done[k], the next R
+//     beat carries RID^1 (rid), the next B carries BID^1 (bid), or the next R beat that
+//     is not its burst's last carries RLAST and ends the burst there, the rest never
+//     sent (rlast); proto_done[k] then catches up and inj_proto[k] counts it.
 // Bulk clear/load/dump, at the next rising edge (before that edge's beats):
 // clear_req != clear_done -> every byte 0 (each TlTB starts from a zeroed memory);
 // load_req != load_done -> $readmemh(tl_mem_in.hex) (byte lines, @address segments
@@ -90,6 +95,9 @@ module tl_axi_mem #(
     // ---- read by Python
     reg [31:0]     inj_r = 32'd0;
     reg [31:0]     inj_b = 32'd0;
+    reg [3*8-1:0]  proto_req = {3*8{1'b0}};   // written by Python (tb/tl.py TlFaults.protocol)
+    reg [3*8-1:0]  proto_done = {3*8{1'b0}};
+    reg [3*8-1:0]  inj_proto = {3*8{1'b0}};
     reg [31:0]     load_ack = 32'd0;
     reg [31:0]     dump_ack = 32'd0;
     reg [31:0]     clear_done = 32'd0;
@@ -217,7 +225,18 @@ module tl_axi_mem #(
                 rid <= arq_id[ar_h];
                 rlast <= r_beat == arq_len[ar_h];
                 rvalid <= 1'b1;
-                if (r_beat == arq_len[ar_h]) begin
+                if (proto_req[0 +: 8] != proto_done[0 +: 8]) begin        // rid
+                    rid <= arq_id[ar_h] ^ {{(ID_W-1){1'b0}}, 1'b1};
+                    proto_done[0 +: 8] <= proto_req[0 +: 8];
+                    inj_proto[0 +: 8] <= inj_proto[0 +: 8] + 8'd1;
+                end else if (proto_req[16 +: 8] != proto_done[16 +: 8]
+                             && r_beat != arq_len[ar_h]) begin               // rlast
+                    rlast <= 1'b1;
+                    proto_done[16 +: 8] <= proto_req[16 +: 8];
+                    inj_proto[16 +: 8] <= inj_proto[16 +: 8] + 8'd1;
+                end
+                if (r_beat == arq_len[ar_h] || (proto_req[0 +: 8] == proto_done[0 +: 8]
+                        && proto_req[16 +: 8] != proto_done[16 +: 8])) begin
                     r_beat <= 8'd0; ar_h <= ar_h + 2'd1; ar_pop = 1'b1;
                 end else begin
                     r_beat <= r_beat + 8'd1;
@@ -252,6 +271,11 @@ module tl_axi_mem #(
             if (bvalid && bready) bvalid <= 1'b0;
             if ((!bvalid || bready) && b_n != 3'd0 && cycle >= bq_t[b_h] && go[4]) begin
                 bid <= bq_id[b_h]; bresp <= bq_resp[b_h]; bvalid <= 1'b1;
+                if (proto_req[8 +: 8] != proto_done[8 +: 8]) begin          // bid
+                    bid <= bq_id[b_h] ^ {{(ID_W-1){1'b0}}, 1'b1};
+                    proto_done[8 +: 8] <= proto_req[8 +: 8];
+                    inj_proto[8 +: 8] <= inj_proto[8 +: 8] + 8'd1;
+                end
                 b_h <= b_h + 2'd1; b_pop = 1'b1;
             end
             b_n <= b_n + {2'd0, b_push} - {2'd0, b_pop};
