@@ -167,3 +167,9 @@ def test_formal_checks_another_tree(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "not an RTL tree" in capsys.readouterr().err
     assert formal.main(["--src", str(hdl), "--tasks", "bmc", "--depth", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_property_name_of_a_formal_failure() -> None:
+    line = "failed assertion dd_formal_top.dut.u_props.host_one_txn at dd_props.v:354.9-354.48 step 1"
+    assert mutate._prop_name([line]) == "host_one_txn"
+    assert mutate._prop_name([]) == "assertion"

@@ -55,7 +55,7 @@ STAGES: tuple[str, ...] = (
     "test_random,test_faults",
     "test_quiesce,test_bench_dma,test_planted_model",
 )
-FORMAL_DEPTH = 8
+FORMAL_DEPTH = 6
 #: Wall-clock limit of one stage's simulator (a mutant that hangs the mover is killed by
 #: the limit, reported as a timeout) and of one formal check, seconds.
 STAGE_TIMEOUT = 300
@@ -246,7 +246,7 @@ def _prop_name(failed: Sequence[str]) -> str:
         return "assertion"
     words = failed[0].split()
     name = next((w for w in words if "." in w and ":" not in w), words[-1])
-    return name
+    return name.rsplit(".", 1)[-1]       # dd_formal_top.dut.u_props.host_okay -> host_okay
 
 
 # --------------------------------------------------------------------------------------
