@@ -41,8 +41,8 @@ from tools.mutants import FAMILIES, MUTANTS, Mutant
 ROOT = runner.ROOT
 OUT = ROOT / "build" / "mutate"
 #: Simulator of the campaign. Icarus: a build of this design takes well under a second
-#: (Verilator: about a minute per mutant, measured in README "Mutation regression"),
-#: and the suites below run in about 40 s on it, so per mutant Icarus is far cheaper.
+#: (Verilator: 182 s under load, README "Mutation regression"), and the suites below run
+#: in about 40 s on it, so per mutant (each one a new build) Icarus is far cheaper.
 SIM = "icarus"
 PARAMS = "default"
 #: Fixed run seed: the report is reproducible (cocotb derives each test's seed from it).
