@@ -81,6 +81,8 @@ help:
 	@echo "                   harnesses of the same RTL, predictor replay; -> build/bench/bench.json"
 	@echo "make formal    SymbiYosys: prove the security properties + m_axi rules, cover ownership"
 	@echo "               transitions, a counterexample per planted bug (FORMAL_TASKS=)"
+	@echo "make mutate    mutation regression: catalogue RTL mutants (tools/mutants.py) vs the cocotb"
+	@echo "               suites on Icarus, then formal bmc; build/mutate/report.{md,json} (MUTANTS= SEED=)"
 	@echo "make regress   CI regression: random tests x SEEDS= seeds x both simulators x params, JUnit,"
 	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
@@ -157,13 +159,28 @@ bench-sim: setup
 
 # Formal (tools/formal.py): SymbiYosys on formal/dd_formal_top.v; FORMAL_TASKS=prove,cover,bugs
 # or single tasks (default all). FORMAL_SRC=dir takes the RTL from a copy of hdl/ (a mutant),
-# FORMAL_OUT=dir writes the results there. Slow: never part of `make test` (README
-# "Independent checks").
+# FORMAL_OUT=dir writes the results there, FORMAL_DEPTH= steps of the bmc task. Slow: never
+# part of `make test` (README "Independent checks").
 FORMAL_TASKS ?= all
+FORMAL_SRC   ?=
+FORMAL_DEPTH ?=
 .PHONY: formal
 formal: setup
 	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))' \
-		$(if $(FORMAL_SRC),--src '$(FORMAL_SRC)') $(if $(FORMAL_OUT),--out '$(FORMAL_OUT)')
+		$(if $(FORMAL_SRC),--src '$(FORMAL_SRC)') $(if $(FORMAL_OUT),--out '$(FORMAL_OUT)') \
+		$(if $(strip $(FORMAL_DEPTH)),--depth '$(strip $(FORMAL_DEPTH))')
+
+# Mutation regression (tools/mutate.py, catalogue tools/mutants.py; README "Mutation
+# regression"): MUTANTS=id,id a subset, MUTATE_KEEP=1 keeps the scratch trees; SEED= fixed
+# (default 1) so the report is reproducible; about 15 minutes: not part of `make test`.
+MUTANTS      ?=
+MUTATE_KEEP  ?=
+MUTATE_JOBS  ?= 2
+.PHONY: mutate
+mutate: setup
+	$(TOOLS) $(PY) -m tools.mutate --jobs $(strip $(MUTATE_JOBS)) $(if $(SEED),--seed $(SEED)) \
+		$(if $(strip $(MUTANTS)),--mutants '$(strip $(MUTANTS))') \
+		$(if $(filter 1 yes true,$(strip $(MUTATE_KEEP))),--keep)
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.

@@ -37,6 +37,8 @@
 //   host_one_txn    the host port takes one transaction at a time (SPEC 2): no AR
 //                   handshake while a write half is accepted or held, or a response
 //                   is pending
+//   fence_start     a fenced channel (UNSAFE) that is not RUNNING does not become RUNNING:
+//                   its DOORBELL START is refused (SPEC v2 2.3)
 //   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
 //                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
 //                   running one from the edge after its last response (SPEC 2.3 bound);
@@ -113,9 +115,10 @@ module dd_props #(
     output reg  [31:0]              fail_count
 );
     localparam [1:0] OKAY = 2'b00;
-    localparam NP = 10;
+    localparam NP = 11;
     localparam P_HOST_OKAY = 0, P_READ_ZERO = 1, P_REFUSED = 2, P_USER = 3, P_REQ = 4,
-               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8, P_ONE_TXN = 9;
+               P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8, P_ONE_TXN = 9,
+               P_FENCE_START = 10;
 
     // ------------------------------------------------------------ helpers
     function [1:0] st_of;   input [3:0] g; input [16*2-1:0] v; st_of = v[g*2 +: 2]; endfunction
@@ -218,6 +221,7 @@ module dd_props #(
     reg [15:0] msi_out;
 
     reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
+    reg [15:0] run_q, uns_q;                    // RUNNING, UNSAFE in S(e-1)
     reg [2:0]  q_idle [0:15];                   // consecutive earlier edges QUIESCING, not RUNNING
     function q_idle_now;                        // QUIESCING, not RUNNING, no MSI out in S(e)
         input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w; input [15:0] mo;
@@ -291,6 +295,11 @@ module dd_props #(
                     && win[k*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}}) begin
                     v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = gk;
                 end
+                // fence_start: a START executed at e-1 saw the channel fenced in S(e-1)
+                if (uns_q[k] && !run_q[k]
+                    && win[k*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING) begin
+                    v[P_FENCE_START] = 1'b1; v_g[P_FENCE_START] = gk;
+                end
                 if (q_idle_now(gk, st, win, msi_out) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
                     v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = gk;
                 end
@@ -319,6 +328,8 @@ module dd_props #(
         if (rst) armed <= 1'b1;
         for (j = 0; j < 16; j = j + 1) begin
             st_q[j] <= rst ? `DD_ST_LOCAL : st[j*2 +: 2];   // a reset is no transition
+            run_q[j] <= !rst && win[j*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
+            uns_q[j] <= !rst && unsafe_of(j[3:0], own_stat);
             if (rst || !q_idle_now(j[3:0], st, win, msi_out)) q_idle[j] <= 3'd0;
             else if (q_idle[j] != 3'd7) q_idle[j] <= q_idle[j] + 3'd1;
             if (rst || (b_hs_m && m_bid == j[ID_W-1:0])) msi_out[j] <= 1'b0;
@@ -377,6 +388,7 @@ module dd_props #(
         irq_host_source: assert (!v[P_IRQ_HOST]);
         q_bound:         assert (!v[P_Q_BOUND]);
         host_one_txn:    assert (!v[P_ONE_TXN]);
+        fence_start:     assert (!v[P_FENCE_START]);
     end
 `ifdef DD_LEMMAS
     // Lemmas of the k-induction (tools/formal.py task prove; README "Independent checks"):
@@ -500,6 +512,9 @@ module dd_props #(
             else if (v[P_ONE_TXN])
                 $sformat(m, "host_one_txn at edge %0d: host AR handshake (read of %h) while another host transaction was accepted, held or awaiting its response (SPEC 2: one transaction at a time)",
                          edge_n + 64'd1, h_araddr);
+            else if (v[P_FENCE_START])
+                $sformat(m, "fence_start at edge %0d: channel %0d became RUNNING although it was fenced (UNSAFE) and idle on the edge before: a fenced channel refuses START",
+                         edge_n + 64'd1, v_g[P_FENCE_START]);
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);

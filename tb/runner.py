@@ -15,7 +15,9 @@ cocotb test module) and anyone scripting a run.  It wraps ``cocotb_tools.runner`
   ``tb/*_tests.py`` so an unknown ``TEST`` name fails *before* anything is compiled;
 * the seed is always explicit (generated and printed when not given) and every failure
   prints a one-line ``make sim ...`` command that reproduces it;
-* ``WAVES=1`` writes an FST on both simulators into the run folder and prints its path.
+* ``WAVES=1`` writes an FST on both simulators into the run folder and prints its path;
+* ``DD_HDL_DIR=<dir>`` builds the RTL of another tree (a copy of ``hdl/`` with its own
+  ``sources.f``/``props.f``, e.g. a mutant of tools/mutate.py) into its own build folder.
 
 Contract with the cocotb side (environment of the simulator process; see ``SimContext``):
 
@@ -214,10 +216,15 @@ def check_simulator(sim: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def _show(path: Path) -> str:
+    """*path* relative to the project when inside it (messages), else absolute."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _filelist(listing: Path, base: Path) -> list[Path]:
     """Paths of a file list (one per line, relative to *base*; ``//`` and ``#`` comments)."""
     if not listing.is_file():
-        raise RunnerError(f"{listing.relative_to(ROOT)} not found (list of HDL files)")
+        raise RunnerError(f"{_show(listing)} not found (list of HDL files)")
     files: list[Path] = []
     for raw in listing.read_text().splitlines():
         line = raw.split("//", 1)[0].split("#", 1)[0].strip()
@@ -225,19 +232,55 @@ def _filelist(listing: Path, base: Path) -> list[Path]:
             continue
         path = (base / line).resolve()
         if not path.is_file():
-            raise RunnerError(f"{listing.relative_to(ROOT)} lists {line!r}: no such file")
+            raise RunnerError(f"{_show(listing)} lists {line!r}: no such file")
         files.append(path)
     return files
 
 
-def rtl_sources() -> list[Path]:
-    """The synthesizable RTL: ``hdl/sources.f`` in compile order."""
-    return _filelist(SOURCES_F, HDL_DIR)
+#: Environment variable naming another RTL tree to simulate instead of ``hdl/`` (same
+#: file names: ``sources.f``, ``props.f``, the include files). tools/mutate.py builds each
+#: mutant from a scratch copy this way, never touching the working tree.
+HDL_DIR_ENV = "DD_HDL_DIR"
 
 
-def props_sources() -> list[Path]:
+def hdl_dir() -> Path:
+    """The RTL tree of this process: ``DD_HDL_DIR`` when set (checked), else ``hdl/``."""
+    alt = os.environ.get(HDL_DIR_ENV, "").strip()
+    if not alt:
+        return HDL_DIR
+    path = Path(alt).resolve()
+    if not (path / SOURCES_F.name).is_file() or not (path / PROPS_F.name).is_file():
+        raise RunnerError(f"{HDL_DIR_ENV}={alt}: not an RTL tree (needs {SOURCES_F.name} "
+                          f"and {PROPS_F.name}, like hdl/)")
+    return path
+
+
+def build_root(hdl: Path | None = None) -> Path:
+    """Folder of the simulation builds of the RTL tree *hdl* (default: ``hdl_dir()``):
+    ``build/sim`` for ``hdl/``, ``build/sim/hdl-<hash of its path>`` for any other tree, so
+    a build of another tree never replaces (or is mistaken for) the working tree's."""
+    hdl = (hdl_dir() if hdl is None else hdl).resolve()
+    if hdl == HDL_DIR:
+        return BUILD_ROOT
+    return BUILD_ROOT / f"hdl-{hashlib.sha256(str(hdl).encode()).hexdigest()[:12]}"
+
+
+def _listed(listing: Path, hdl: Path | None) -> list[Path]:
+    """*listing* (``sources.f`` / ``props.f`` of hdl/) read from the RTL tree *hdl*
+    (default: ``hdl_dir()``, the tree of this process)."""
+    base = hdl_dir() if hdl is None else hdl
+    return _filelist(base / listing.name, base)
+
+
+def rtl_sources(hdl: Path | None = None) -> list[Path]:
+    """The synthesizable RTL: ``hdl/sources.f`` in compile order (of *hdl*, default
+    ``hdl_dir()``)."""
+    return _listed(SOURCES_F, hdl)
+
+
+def props_sources(hdl: Path | None = None) -> list[Path]:
     """The property checker bound inside dma_deleg under PROPS_DEFINE (``hdl/props.f``)."""
-    return _filelist(PROPS_F, HDL_DIR)
+    return _listed(PROPS_F, hdl)
 
 
 def lane_tb_sources(lane: str = DEFAULT_LANE) -> list[Path]:
@@ -512,7 +555,7 @@ def _stamp(
     h = hashlib.sha256()
     h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE,
                          defines]).encode())
-    deps = list(sources) + [f for d in (HDL_DIR, TB_DIR / "hdl") for pat in ("*.vh", "*.svh")
+    deps = list(sources) + [f for d in (hdl_dir(), TB_DIR / "hdl") for pat in ("*.vh", "*.svh")
                             for f in sorted(d.glob(pat))]   # every include file
     for path in deps:
         h.update(str(path).encode())
@@ -523,7 +566,7 @@ def _stamp(
 def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
                   lane: str = DEFAULT_LANE) -> Path:
     lane_sfx = "" if lane == DEFAULT_LANE else f"-{lane}"
-    return BUILD_ROOT / f"{sim}-{label}{lane_sfx}{'-waves' if waves else ''}{'-cov' if cov else ''}"
+    return build_root() / f"{sim}-{label}{lane_sfx}{'-waves' if waves else ''}{'-cov' if cov else ''}"
 
 
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
@@ -552,14 +595,15 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
     args = _build_args(sim, waves) + (COV_BUILD_ARGS if cov else [])
     bdir = build_dir_for(sim, label, waves, cov, lane)
     stamp_file = bdir / ".dd_stamp"
-    with _locked(BUILD_ROOT / f".{bdir.name}.lock"):
+    with _locked(bdir.parent / f".{bdir.name}.lock"):
         defines = {PROPS_DEFINE: 1, **defines_for(label)}
         stamp = _stamp(sim, version, sources, values, args, waves, defines)
         if stamp_file.is_file() and stamp_file.read_text() == stamp and _artifact(sim, bdir, lane).is_file():
             if not quiet:
                 print(f"[runner] reusing build {bdir.relative_to(ROOT)}", flush=True)
             return bdir
-        print(f"[runner] building {bdir.relative_to(ROOT)} ({version}) params={values}", flush=True)
+        print(f"[runner] building {bdir.relative_to(ROOT)} ({version}) params={values}"
+              f"{'' if hdl_dir() == HDL_DIR else f' from {hdl_dir()}'}", flush=True)
         stamp_file.unlink(missing_ok=True)
         t0 = time.monotonic()
         runner = get_runner(sim)
@@ -577,7 +621,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
             with _clean_cocotb_env():
                 runner.build(
                     sources=sources,
-                    includes=[HDL_DIR, TB_DIR / "hdl"],
+                    includes=[hdl_dir(), TB_DIR / "hdl"],
                     parameters=values,
                     defines=defines,
                     build_args=args,
@@ -677,8 +721,9 @@ class RunResult:
         return "\n".join(lines)
 
 
-#: Environment knobs that change a test's stimulus: a reproduce command must carry them.
-STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_SWEEP")
+#: Environment knobs that change a test's stimulus (or, HDL_DIR_ENV, the RTL under test): a
+#: reproduce command must carry them.
+STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_SWEEP", HDL_DIR_ENV)
 
 
 def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:

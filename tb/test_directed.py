@@ -196,6 +196,14 @@ async def test_access_rules(dut):
     assert await owner.write(g, regs.FUNC_NUM, f) == OKAY
     assert await owner.write(g, regs.FUNC_NUM, (f + 1) & 0xF) == SLVERR
     assert await owner.write(g, regs.FUNC_NUM, (f + 1) & 0xF, strb=0b0010) == OKAY  # byte 0 untouched
+    # a spoof is a refused access like any other: counted, named by VIOL_LAST; bit 3 of
+    # FUNC_NUM is part of the function (mutants spoof_not_counted, spoof_bit3_ignored)
+    assert await tb.loc.write(regs.VIOL_COUNT, 0) == OKAY
+    assert await owner.write(g, regs.FUNC_NUM, f | 0x8) == SLVERR
+    assert (await tb.loc.read(regs.VIOL_COUNT)).data == 1
+    assert (await tb.loc.read(regs.VIOL_LAST)).data == (
+        regs.VIOL_LAST_VALID_MASK | regs.VIOL_LAST_WRITE_MASK | owner.addr(g, regs.FUNC_NUM))
+    assert (await owner.read(g, regs.FUNC_NUM)).data == f
     # byte strobes: none, partial, non-contiguous; address bits [1:0] ignored
     for strb in (0x0, 0x1, 0x2, 0x4, 0x8, 0x3, 0xC, 0x5, 0xA, 0x9, 0xF):
         assert await owner.write(g, regs.LLP_HI, 0xA1B2C3D4 ^ strb, strb=strb) == OKAY
@@ -236,6 +244,29 @@ async def test_same_edge_command_and_access(dut):
     for c in (g, h):
         assert await raw_cmd(tb, c, regs.CMD_RECLAIM, quiesce=True) == OKAY
     await tb.cycles(8)
+    # VIOL_COUNT cleared on the edge of a violation counts it: 1, not 0 (mutant
+    # viol_clear_wins); a clear with WSTRB=0 writes nothing (mutant viol_clear_wstrb0)
+    assert await tb.host.write(host_win(f, g, regs.SAR_LO), 0x400) == SLVERR
+    rc, rh = await together(tb.loc.write(regs.VIOL_COUNT, 0),
+                            tb.host.write(host_win(f, g, regs.SAR_LO), 0x500))
+    assert tb.sb.last_exec["loc"] == tb.sb.last_exec["host"], "accesses did not share an edge"
+    assert (rc, rh) == (OKAY, SLVERR)
+    assert (await tb.loc.read(regs.VIOL_COUNT)).data == 1
+    assert await tb.loc.write(regs.VIOL_COUNT, 0, strb=0) == OKAY
+    assert (await tb.loc.read(regs.VIOL_COUNT)).data == 1
+    # plain RECLAIM of a channel never written by the host, with a host write on its edge:
+    # the write is allowed (old state DELEGATED), so the reclaim is UNSAFE and fences
+    # the channel (SPEC 2.3; mutant fence_same_edge_write)
+    assert await raw_cmd(tb, g, regs.CMD_DELEGATE, f) == OKAY
+    assert not (await own_stat(tb, g)) & regs.OWN_STAT_EXPOSED_MASK
+    tb.sb.expect_unsafe(g)
+    rc, rh = await together(raw_cmd(tb, g, regs.CMD_RECLAIM),
+                            tb.host.write(host_win(f, g, regs.SAR_LO), 0x600))
+    assert tb.sb.last_exec["loc"] == tb.sb.last_exec["host"], "accesses did not share an edge"
+    assert (rc, rh) == (OKAY, OKAY)
+    st = await own_stat(tb, g)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
+    assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK) == OKAY
     await tb.finish()
 
 
@@ -253,12 +284,19 @@ async def test_cmd_err_cases(dut):
         (lambda: raw_cmd(tb, g, regs.CMD_DELEGATE, p.num_func)),       # FUNC >= NUM_FUNC
         (lambda: raw_cmd(tb, g, regs.CMD_DELEGATE, 15)),
     ]
+    # CMD_ERR is an ownership interrupt: OWN_IRQ_STAT bit g, irq_loc while enabled
+    # (mutant irq_own_no_cmd_err)
+    assert await tb.loc.write(regs.OWN_IRQ_EN, 1 << g) == OKAY
     for make in cases:
         assert await make() == OKAY
         st = await own_stat(tb, g)
         assert st & regs.OWN_STAT_CMD_ERR_MASK and state_of(st) == regs.OWN_LOCAL
+        assert (await tb.loc.read(regs.OWN_IRQ_STAT)).data == 1 << g
+        assert LocalDma(tb).irq()
         assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_CMD_ERR_MASK) == OKAY
         assert not (await own_stat(tb, g)) & regs.OWN_STAT_CMD_ERR_MASK
+        assert (await tb.loc.read(regs.OWN_IRQ_STAT)).data == 0
+    assert await tb.loc.write(regs.OWN_IRQ_EN, 0) == OKAY
     # DELEGATE, and a bad CMD, while DELEGATED
     await raw_cmd(tb, g, regs.CMD_DELEGATE, 0)
     for bad in (regs.CMD_DELEGATE, 0, 3):

@@ -193,6 +193,50 @@ async def test_stop_races_completion(dut):
     dump_latency(tb, "test_stop_races_completion")
 
 
+@cocotb.test(**TIMEOUT)
+async def test_int_clear_races_completion(dut):
+    """INT_CLEAR.STOP placed on every edge around the end of a copy: a clear up to and on
+    the edge of the final B leaves INT_STAT.STOP set (hardware sets win over same-edge
+    clears, microarch), one after it clears the bit.
+
+    Constructed like the STOP sweep above: edges relative to the final burst's AR
+    handshake, one clear edge at a time until the edge after the final B, so the
+    same-edge case is always hit (mutant irq_clear_beats_set of tools/mutants.py)."""
+    tb, faults, epc, be = await setup(dut)
+    g = channels(tb)[1]
+    chan = await delegate(epc, tb, g, 0)
+    host = HostAgent(tb, 0)
+    log = DmaEdgeLog(tb, g)
+    size = 64
+    src = rand_src(tb.rng, size)
+    final = burst_count(tb, src, dst_of(tb, g), size) - 1
+    ref = await _stop_run(tb, host, log, g, src, size, final, None)
+    assert ref["ch_stat"] == regs.CH_STOPPED and ref["b"] is not None, ref
+    b_end = ref["b"]
+    outcomes: dict[int, bool] = {}
+    delay = 0
+    while not outcomes or max(outcomes) <= b_end:
+        assert delay <= b_end + 16, f"INT_CLEAR never reached the edge after the final B: {outcomes}"
+        await host.program(g, src, dst_of(tb, g), size)
+        await host.start(g)
+        a = await wait_dma_event(tb, g, "ar", final)
+        await tb.cycles(delay)
+        assert await host.write(g, regs.INT_CLEAR, regs.INT_CLEAR_STOP_MASK) == OKAY
+        k = tb.sb.last_exec["host"] - a
+        res = await host.wait_done(g)
+        assert res.ch_stat == regs.CH_STOPPED and log.last("b", a) - a == b_end, (res, b_end)
+        stop_set = bool(res.int_stat & regs.INT_STAT_STOP_MASK)
+        assert stop_set == (k <= b_end), f"INT_CLEAR at +{k} (final B +{b_end}): INT_STAT {res.int_stat:#x}"
+        outcomes[k] = stop_set
+        delay += 1
+    tb.log.info("INT_CLEAR edge -> INT_STAT.STOP (relative to the final AR; B +%d): %s",
+                b_end, outcomes)
+    missing = {b_end, b_end + 1} - set(outcomes)
+    assert not missing, f"race edges {sorted(missing)} not hit: {outcomes}"
+    await reclaim_checked(tb, be, chan)
+    await tb.finish()
+
+
 async def no_dma_requests(tb: TB, cycles: int) -> None:
     d = tb.dut
     for _ in range(cycles):

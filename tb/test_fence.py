@@ -29,6 +29,7 @@ from tb.test_directed import (
     setup,
     split,
     state_of,
+    together,
 )
 
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
@@ -160,3 +161,44 @@ async def test_undeclared_unsafe_reclaim_is_reported(dut):
     hits = [mm for mm in tb.sb.mismatches if "UNSAFE reclaim" in mm.what]
     assert len(hits) == 1 and hits[0].channel == g, tb.sb.report()
     tb.log.info("undeclared UNSAFE reported as expected: %s", hits[0])
+
+
+@cocotb.test(**TIMEOUT)
+async def test_fence_on_the_pick_edge(dut):
+    """A plain RECLAIM executed on the edge the mover would pick the channel (the edge
+    after its START): the fencing edge itself blocks the pick, no AR is ever presented.
+
+    Constructed: the RECLAIM is delayed 0..4 edges after the START, launched together on
+    the two ports, and the edge distance each run really got is measured; the case of
+    one edge must be among them (mutant fence_no_stop of tools/mutants.py)."""
+    tb = await setup(dut)
+    tb.fill_memory(0, 0x10000)
+    reqs = Requests(tb)
+    g = channels(tb)[0]
+    f = 0
+    host, dma = HostAgent(tb, f), LocalDma(tb)
+    own_cmd = own_reg(g, regs.OWN_CMD)
+    gaps: dict[int, int] = {}
+    for delay in range(5):
+        v = regs.CMD_DELEGATE << regs.OWN_CMD_CMD_LSB | f << regs.OWN_CMD_FUNC_LSB
+        assert await tb.loc.write(own_cmd, v) == OKAY
+        await host.program(g, 0x100, 0x8000, 0x40)
+        tb.sb.expect_unsafe(g)
+
+        async def reclaim_after(n: int = delay) -> int:
+            await tb.cycles(n)
+            return await tb.loc.write(own_cmd, regs.CMD_RECLAIM << regs.OWN_CMD_CMD_LSB)
+
+        t_start = len(reqs.seen)
+        assert await together(host.start(g), reclaim_after()) == [OKAY, OKAY]
+        gap = tb.sb.last_exec["loc"] - tb.sb.last_exec["host"]
+        res = await dma.wait_done(g)
+        st = await own_stat(tb, g)
+        assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
+        after = [e for e, i, _ in reqs.seen[t_start:] if i == g and e > tb.sb.last_exec["loc"] + 1]
+        assert not after, f"RECLAIM {gap} edge(s) after START: requests at edges {after}"
+        gaps[gap] = res.ch_stat
+        assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK) == OKAY
+    tb.log.info("RECLAIM edges after START -> CH_STAT: %s", gaps)
+    assert 1 in gaps, f"the pick edge (1 after START) was never hit: {gaps}"
+    await tb.finish()

@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tb import runner
@@ -55,6 +55,9 @@ BUG_DEPTH = {
 BUG_SKIP: dict[str, int] = {"bug_extra_burst": 7}
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
+#: Default steps of the plain ``bmc`` task (every assertion, no lemmas, must PASS): the
+#: bounded check tools/mutate.py runs on a mutant that survived simulation (``--depth``).
+BMC_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def tasks() -> dict[str, Task]:
         "prove_default": Task("prove_default", "prove", PROVE_DEPTH, ("DD_LEMMAS",),
                               params={**runner.DEFAULT_PARAMS}),
         "cover": Task("cover", "cover", COVER_DEPTH),
+        "bmc": Task("bmc", "bmc", BMC_DEPTH),
     }
     for bug, defs in runner.BUG_SETS.items():
         t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], defs, skip=BUG_SKIP.get(bug, 0), expect="FAIL")
@@ -159,16 +163,21 @@ def verdict(res: dict) -> bool:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default="all",
-                    help="comma list of prove, prove_default, cover, bug_<name>; 'bugs' = every "
-                         "planted bug; 'all' (default) = prove, cover and every bug")
+                    help="comma list of prove, prove_default, cover, bmc, bug_<name>; 'bugs' = "
+                         "every planted bug; 'all' (default) = prove, cover and every bug")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per task")
     ap.add_argument("--src", type=Path, default=runner.HDL_DIR,
                     help="folder with the RTL (a copy of hdl/: sources.f, props.f, *.v, *.vh)")
     ap.add_argument("--out", type=Path, default=OUT, help="result folder (default build/formal)")
+    ap.add_argument("--depth", type=int, default=BMC_DEPTH, help="steps of the bmc task")
     args = ap.parse_args(argv)
     src, out = args.src.resolve(), args.out.resolve()
     hdl_files(src)   # a bad --src is named before any run
+    if args.depth < 1:
+        print(f"[formal] --depth {args.depth}: must be at least 1", file=sys.stderr)
+        return 2
     table = tasks()
+    table["bmc"] = replace(table["bmc"], depth=args.depth)
     bugs = list(runner.BUG_SETS)
     names: list[str] = []
     for t in args.tasks.split(","):
