@@ -134,7 +134,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "q_cyc <= q_cnt + 32'd1;", "q_cyc <= q_cnt;",
            "Q_CYCLES one short"),
     Mutant("q_done_while_running", "quiesce", "dd_chan.v",
-           "wire q_done = quiescing && !running;", "wire q_done = quiescing && !inflight;",
+           "wire q_done = quiescing && !running && !busy_any;",
+           "wire q_done = quiescing && !inflight && !busy_any;",
            "quiesce completion judged on 'no burst in flight' instead of 'not RUNNING'",
            equivalent="from t0 on, blk is high, and a RUNNING channel with no burst in flight "
                       "is aborted on that very edge (running && !inflight && blk), so while "
@@ -144,11 +145,11 @@ MUTANTS: tuple[Mutant, ...] = (
            "st == `DD_ST_DELEGATED && c_q;", "st != `DD_ST_LOCAL && c_q;",
            "RECLAIM+QUIESCE of a QUIESCING channel restarts the quiesce instead of CMD_ERR"),
     Mutant("q_fetched_burst_written", "quiesce", "dd_mover.v",
-           "if (r_bad || blk[cur]) begin", "if (r_bad) begin",
-           "a burst read before t0 is still written after the channel was blocked"),
+           "if (r_bad || drop[cur] || cur_fetch) begin", "if (r_bad || cur_fetch) begin",
+           "a burst read before t0 is still written after a quiesce or the fence (drop)"),
     # -------------------------------------------------------------------- fence
     Mutant("fence_start_allowed", "fence", "dd_chan.v",
-           "&& !fenced && !r_fence;", "&& !r_fence;",
+           "&& !lle\n                     && !fenced && !r_fence;", "&& !lle\n                     && !r_fence;",
            "a fenced channel accepts DOORBELL START"),
     Mutant("fence_same_edge_write", "fence", "dd_chan.v",
            "(exposed || running || (wr && wr_host))", "(exposed || running)",
