@@ -68,6 +68,16 @@ module dd_formal_top #(
         .msg(), .fail_ev(), .fail_count(), .f_obs(ck)
     );
 
+`ifdef DD_FORMAL_QUIET
+    // A narrower environment for the deep planted-bug BMCs (tools/formal.py BUG_QUIET):
+    // the memory never answers and neither master reads. A counterexample found under it
+    // is still a trace of the real design; what it saves is the solver's search over
+    // inputs that bug's shortest counterexample does not need (it only needs an AR
+    // presented, never accepted).
+    always @* assume (!m_arready && !m_rvalid && !m_awready && !m_wready && !m_bvalid
+                      && !la_arvalid && !ha_arvalid);
+`endif
+
 `ifdef DD_LEMMAS
     // Lemmas of the k-induction (tools/formal.py task prove): axi4_check's bookkeeping
     // (outstanding bursts, R beats due, W beats counted before and after the AW) equals

@@ -4,7 +4,9 @@
   DD_BUG_LEAK_HOST_WRITE and DD_BUG_REFUSED_WRITE must fail on the host_okay /
   refused_write assertions of hdl/dd_props.v and write a VCD trace: this keeps the formal
   flow (sources, defines, tools) working in `make test`.
-* Task ``prove`` (k-induction with its lemmas) on a mutated copy of hdl/ (the host
+* Task ``prove`` (k-induction with its lemmas, small parameter set) must PASS, so a
+  broken lemma or property is caught here, not only by `make formal`.
+* Task ``prove`` on a mutated copy of hdl/ (the host
   slave accepts a read while a write's W half is held: two transactions at once) must
   not pass, and its counterexample names host_one_txn: the prove task really checks the
   properties (a harness that lost them, or an assumption that made them vacuous, would
@@ -51,6 +53,13 @@ def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
     for r in results:
         assert r["status"] == "FAIL" and r["traces"], r
         assert all(t.endswith(".vcd") for t in r["traces"]), r
+
+
+def test_prove_passes(tmp_path: Path) -> None:
+    need_tools()
+    rc = formal.main(["--tasks", "prove", "--timeout", "900", "--out", str(tmp_path)])
+    (r,) = json.loads((tmp_path / "summary.json").read_text())
+    assert rc == 0 and r["status"] == "PASS" and not r["failed"], r
 
 
 def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
 * ``prove``: ``mode prove`` (k-induction, smtbmc + yices) of every assertion, with the
   lemmas of DD_LEMMAS (hdl/dd_props.v, formal/dd_formal_top.v) that make it inductive;
 * ``prove_default``: the same on the default parameter set (tb/runner.py DEFAULT_PARAMS);
-  not in ``all`` (README "Independent checks" says why);
 * ``cover``: every ownership transition of channel 0 is reachable (dd_props.v covers);
 * ``bug_<name>`` for each planted-bug build of tb/runner.py BUG_SETS: ``mode bmc`` must
   FAIL; the counterexample trace is written as a VCD whose path is printed.
@@ -53,6 +52,10 @@ BUG_DEPTH = {
     "bug_lite_tie": 4, "bug_msi_after_t0": 14,
 }
 BUG_SKIP: dict[str, int] = {"bug_extra_burst": 7}
+#: Bugs whose BMC runs in the narrower environment of DD_FORMAL_QUIET (dd_formal_top.v: no
+#: memory answer, no reads): their shortest counterexample needs neither, and the 8-step
+#: search over a free memory did not end within 12 minutes under load.
+BUG_QUIET = ("bug_extra_burst",)
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
 #: Default steps of the plain ``bmc`` task (every assertion, no lemmas, must PASS): the
@@ -83,7 +86,9 @@ def tasks() -> dict[str, Task]:
         "bmc": Task("bmc", "bmc", BMC_DEPTH),
     }
     for bug, defs in runner.BUG_SETS.items():
-        t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], defs, skip=BUG_SKIP.get(bug, 0), expect="FAIL")
+        quiet = ("DD_FORMAL_QUIET",) if bug in BUG_QUIET else ()
+        t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], (*defs, *quiet), skip=BUG_SKIP.get(bug, 0),
+                      expect="FAIL")
     return t
 
 
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default="all",
                     help="comma list of prove, prove_default, cover, bmc, bug_<name>; 'bugs' = "
-                         "every planted bug; 'all' (default) = prove, cover and every bug")
+                         "every planted bug; 'all' (default) = both proves, cover and every bug")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per task")
     ap.add_argument("--src", type=Path, default=runner.HDL_DIR,
                     help="folder with the RTL (a copy of hdl/: sources.f, props.f, *.v, *.vh)")
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in args.tasks.split(","):
         t = t.strip()
         if t == "all":
-            names += ["prove", "cover", *bugs]
+            names += ["prove", "prove_default", "cover", *bugs]
         elif t == "bugs":
             names += bugs
         elif t in table:
