@@ -149,7 +149,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "a burst read before t0 is still written after a quiesce or the fence (drop)"),
     # -------------------------------------------------------------------- fence
     Mutant("fence_start_allowed", "fence", "dd_chan.v",
-           "&& !lle\n                     && !fenced && !r_fence;", "&& !lle\n                     && !r_fence;",
+           "&& !lle\n                     && !fenced && !r_fence;",
+           "&& !lle\n                     && !r_fence;",
            "a fenced channel accepts DOORBELL START"),
     Mutant("fence_same_edge_write", "fence", "dd_chan.v",
            "(exposed || running || (wr && wr_host))", "(exposed || running)",
