@@ -233,7 +233,11 @@ module dd_mover #(
     assign m_axi_aruser  = muser;
     assign m_axi_awuser  = muser;
     assign m_axi_arsize  = 3'd3;
+`ifdef DD_BUG_MSI_SIZE
+    assign m_axi_awsize  = 3'd3;  // planted bug: the MSI is announced as 8 bytes
+`else
     assign m_axi_awsize  = cur_msi ? 3'd2 : 3'd3;
+`endif
     assign m_axi_arburst = 2'b01;
     assign m_axi_awburst = 2'b01;
     assign m_axi_arlock  = 1'b0;

@@ -22,6 +22,7 @@
 //   DD_BUG_IRQ_LOC_DELEG    (dd_chan.v) a delegated channel drives irq_loc
 //   DD_BUG_MSI_AFTER_T0     (dd_chan.v) a RECLAIM leaves the MSI slot full: the MSI goes
 //                           out from a fenced (LOCAL) channel after t0
+//   DD_BUG_MSI_SIZE         (dd_mover.v) an MSI write is presented with AWSIZE=3, not 2
 `default_nettype none
 `include "dma_deleg_regs.vh"
 `include "dd_wdbg.vh"

@@ -2,7 +2,8 @@
 
 Each request, handshake and beat the monitors (or the recorder) saw at edge ``e``
 is judged on ``S(e)``: the AR the mover's pick at ``e-1`` makes due (ID, address,
-length, user), one burst in flight, R data against the memory image, the AW on
+length, user), AxSIZE (8-byte beats for reads and data writes, 4 bytes for an MSI),
+one burst in flight, R data against the memory image, the AW on
 the edge after the last R beat, W data/strobes/WLAST against what was read, B
 after the AW handshake and all W beats, and the security rules (owner's function
 as user, no descriptor read after reclaim, no MSI from a channel that is not
@@ -20,6 +21,7 @@ from model import regs
 from model.events import (
     BEAT,
     PAGE,
+    SIZE_BEAT,
     ArHs,
     ArPresent,
     AwHs,
@@ -32,7 +34,7 @@ from model.events import (
     WBeat,
 )
 from model.mem import in_range, read_u64, write_u64
-from model.walk import ELEM_SIZE
+from model.walk import ELEM_SIZE, MSI_SIZE
 
 if TYPE_CHECKING:
     from model.mover import _Pick
@@ -181,6 +183,9 @@ class ContractChecker:
                                     ("ARUSER (requester function)", exp.user, x.user)):
                 if want != got:
                     self._viol(e, g, "ar", name, hex(want), hex(got))
+        if x.size != SIZE_BEAT:
+            self._viol(e, ch, "ar", "ARSIZE (every read, copy or element fetch, moves "
+                       f"{BEAT}-byte beats)", SIZE_BEAT, x.size)
         if x.len + 1 > self.params.max_burst:
             self._viol(e, ch, "ar", "burst longer than MAX_BURST", self.params.max_burst,
                        x.len + 1)
@@ -218,6 +223,9 @@ class ContractChecker:
         else:
             self._viol(e, ch, "aw", f"AW with no burst in flight (the pick at edge {e - 1} "
                        f"was a {exp.kind} burst of channel {exp.g})", "no AW", desc)
+        if x.size != MSI_SIZE:  # an AW with no burst in flight is an MSI, predicted or not
+            self._viol(e, ch, "aw", "AWSIZE (an MSI writes one 32-bit word, SPEC 3)",
+                       MSI_SIZE, x.size)
         if c is not None:  # the security rules, whatever the prediction says
             if c.unsafe or c.state != regs.OWN_DELEGATED:
                 st = "fenced" if c.unsafe else {regs.OWN_LOCAL: "LOCAL",
@@ -286,6 +294,9 @@ class ContractChecker:
         for name, want, got in checks:
             if want != got:
                 self._viol(e, b.g, "aw", name, hex(want), hex(got))
+        if x.size != SIZE_BEAT:
+            self._viol(e, b.g, "aw", f"AWSIZE (a data write moves {BEAT}-byte beats)",
+                       SIZE_BEAT, x.size)
         c = self._ch.get(x.id)
         lo, hi = (c.dst0, c.dst0 + c.size0) if c is not None else (0, 0)
         end = x.addr + BEAT * (x.len + 1)

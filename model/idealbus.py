@@ -15,6 +15,7 @@ from model.addrmap import NUM_G
 from model.events import (
     BEAT,
     PAGE,
+    SIZE_BEAT,
     ArHs,
     ArPresent,
     AwHs,
@@ -26,6 +27,7 @@ from model.events import (
     _as_int,
 )
 from model.mem import in_range, read_u64
+from model.walk import MSI_SIZE
 
 if TYPE_CHECKING:
     from model.hw import HwModel
@@ -96,7 +98,7 @@ class _IdealBus:
             return ev
         if b.phase == "ar":
             if e == b.present:
-                ev.append(ArPresent(b.g, b.src, b.beats - 1, b.user))
+                ev.append(ArPresent(b.g, b.src, b.beats - 1, b.user, SIZE_BEAT))
             if not self._stalled("ar", e):
                 ev.append(ArHs(b.g))
                 b.phase = "r"
@@ -115,7 +117,8 @@ class _IdealBus:
                     b.phase, b.r_end = "rdone", e
         elif b.phase == "w":
             if e == b.aw_present:
-                ev.append(AwPresent(b.g, b.dst, b.beats - 1, b.user))
+                ev.append(AwPresent(b.g, b.dst, b.beats - 1, b.user,
+                                    MSI_SIZE if b.kind == "msi" else SIZE_BEAT))
             if b.aw_hs is None and not self._stalled("aw", e):
                 ev.append(AwHs(b.g))
                 b.aw_hs = e

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from model import regs
 from model.addrmap import NUM_G
 from model.events import BEAT, MASK64, PAGE
-from model.walk import ELEM_BEATS, ELEM_SIZE, fetch_beats, msi_beat
+from model.walk import ELEM_BEATS, ELEM_SIZE, MSI_BYTES, fetch_beats, msi_beat
 
 if TYPE_CHECKING:
     from model.predictor import _Chan, _Eff
@@ -80,7 +80,7 @@ class MoverRules:
                 return None
             kind, addr, data = c.msi
             wdata, wstrb = msi_beat(addr, data)
-            return _Work("msi", addr, addr, 4, c.func, wdata, wstrb, kind)
+            return _Work("msi", addr, addr, MSI_BYTES, c.func, wdata, wstrb, kind)
         if c.ch_stat != regs.CH_RUNNING or blk:
             return None
         user = self._func_lat(c)

@@ -33,11 +33,15 @@ __all__ = [
     "encode_link",
     "fetch_beats",
     "msi_beat",
+    "MSI_BYTES",
+    "MSI_SIZE",
 ]
 
 BEAT = 8  # bytes per 64-bit beat of the AXI4 master
 PAGE = 4096  # AXI bursts never cross 4 KiB
 ELEM_SIZE = 24  # bytes of one element slot
+MSI_BYTES = 4  # an MSI writes one 32-bit word (SPEC 3)
+MSI_SIZE = MSI_BYTES.bit_length() - 1  # its AWSIZE (2)
 ELEM_BEATS = ELEM_SIZE // BEAT
 CTRL_CB = 1 << 0  # cycle bit
 CTRL_TCB = 1 << 1  # toggle cycle bit (link elements)
@@ -121,6 +125,6 @@ def msi_beat(addr: int, data: int) -> tuple[int, int]:
     """(WDATA, WSTRB) of the one-beat MSI write of ``data`` to 4-byte-aligned ``addr``
     on the 64-bit bus: the 4 byte lanes of that address (AWSIZE=2)."""
     lane = _u("addr", addr, 64) % BEAT
-    if lane % 4:
-        raise ValueError(f"MSI address {addr:#x} is not 4-byte aligned")
-    return (_u("data", data, 32) << (8 * lane)), 0xF << lane
+    if lane % MSI_BYTES:
+        raise ValueError(f"MSI address {addr:#x} is not {MSI_BYTES}-byte aligned")
+    return (_u("data", data, 8 * MSI_BYTES) << (8 * lane)), ((1 << MSI_BYTES) - 1) << lane

@@ -37,6 +37,8 @@ MON_AWVALID = 13
 MON_AW_HS = 14
 MON_W_HS = 15
 MON_B_HS = 16
+MON_ARSIZE = 17  # 3 bits: ARSIZE while ARVALID, else 0
+MON_AWSIZE = 20  # 3 bits: AWSIZE while AWVALID, else 0
 MON_IRQ = 23  # irq_loc, then irq_host[f] at 24 + f
 MON_ACTIVE = (1 << 17) - 1  # any handshake or pending request
 
@@ -198,16 +200,16 @@ class EdgeMonitor(Monitor):
         ev = s.dma
         # A request is "presented" on the first edge its VALID is high.
         if v >> MON_ARVALID & 1 and not (prev >> MON_ARVALID & 1 and not prev >> MON_AR_HS & 1):
-            ev.append(ArPresent(id=m["arid"](), addr=m["araddr"](),
-                                len=m["arlen"](), user=m["aruser"]()))
+            ev.append(ArPresent(id=m["arid"](), addr=m["araddr"](), len=m["arlen"](),
+                                user=m["aruser"](), size=v >> MON_ARSIZE & 7))
         if v >> MON_AR_HS & 1:
             ev.append(ArHs(id=m["arid"]()))
         if v >> MON_R_HS & 1:
             ev.append(RBeat(id=m["rid"](), data=m["rdata"](),
                             resp=m["rresp"](), last=bool(m["rlast"]())))
         if v >> MON_AWVALID & 1 and not (prev >> MON_AWVALID & 1 and not prev >> MON_AW_HS & 1):
-            ev.append(AwPresent(id=m["awid"](), addr=m["awaddr"](),
-                                len=m["awlen"](), user=m["awuser"]()))
+            ev.append(AwPresent(id=m["awid"](), addr=m["awaddr"](), len=m["awlen"](),
+                                user=m["awuser"](), size=v >> MON_AWSIZE & 7))
         if v >> MON_AW_HS & 1:
             ev.append(AwHs(id=m["awid"]()))
         if v >> MON_W_HS & 1:

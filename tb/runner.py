@@ -118,6 +118,7 @@ BUG_SETS: dict[str, tuple[str, ...]] = {
     "bug_no_scrub": ("DD_BUG_NO_SCRUB",),
     "bug_irq_loc_deleg": ("DD_BUG_IRQ_LOC_DELEG",),
     "bug_msi_after_t0": ("DD_BUG_MSI_AFTER_T0",),
+    "bug_msi_size": ("DD_BUG_MSI_SIZE",),
 }
 
 

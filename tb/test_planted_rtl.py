@@ -25,7 +25,8 @@ from tb.tl import new_tb
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie",
               "bug_no_spoof_check", "bug_refused_write", "bug_read_leak", "bug_irq_host_route",
-              "bug_user_funcnum", "bug_no_scrub", "bug_irq_loc_deleg", "bug_msi_after_t0")
+              "bug_user_funcnum", "bug_no_scrub", "bug_irq_loc_deleg", "bug_msi_after_t0",
+              "bug_msi_size")
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
 
@@ -148,6 +149,18 @@ async def msi_after_t0_scenario(tb: TB) -> None:
     await tb.cycles(60)
 
 
+async def msi_size_scenario(tb: TB) -> None:
+    """The owner enables the abort MSI and rings a START the channel refuses (CH_EN=0):
+    the abort event owes one MSI, a 4-byte write (AWSIZE=2, SPEC 3)."""
+    epc, _ = rtl_epc(tb, timeout=5_000)
+    await apci_epc_delegate_dma_chan(epc, 0, 0, AuxDmaDir.EP_TO_RC, 0)
+    for reg, v in ((regs.MSI_ABORT_LO, 0x1F04), (regs.MSI_MSGDATA, 0xAB),
+                   (regs.INT_SETUP, regs.INT_SETUP_RABORT_EN_MASK),
+                   (regs.DOORBELL, regs.DOORBELL_START_MASK)):  # CH_EN=0: refused, abort
+        await tb.host.write(host_win(0, 0, reg), v)
+    await tb.cycles(60)
+
+
 def not_a_property(mm: Mismatch) -> bool:
     """A mismatch from the scoreboard or its checkers, not from an HDL property: the bug
     is seen by the model-side checks too, independently of hdl/dd_props.v."""
@@ -211,6 +224,11 @@ BUGS: dict[str, Planted] = {
     "DD_BUG_MSI_AFTER_T0": Planted(  # the model's MSI rules: only while DELEGATED
         msi_after_t0_scenario, lambda mm: mm.port == "aw" and "MSI from a fenced" in mm.what,
         "aw port: MSI from a fenced channel", "req_after_t0"),
+    "DD_BUG_MSI_SIZE": Planted(  # the contract checker's AxSIZE rule (no HDL property)
+        msi_size_scenario,
+        lambda mm: (mm.port == "aw" and "AWSIZE (an MSI" in mm.what
+                    and (mm.expected, mm.actual) == (2, 3)),
+        "aw port: AWSIZE (an MSI ...), expected 2, actual 3"),
 }
 
 

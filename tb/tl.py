@@ -120,8 +120,8 @@ def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
         elif k == "AP" or k == "WP":
             cls = ArPresent if k == "AP" else AwPresent
             dma.append(cls(id=int(t[i + 1], 16), addr=int(t[i + 2], 16), len=int(t[i + 3], 16),
-                           user=int(t[i + 4], 16)))
-            i += 5
+                           user=int(t[i + 4], 16), size=int(t[i + 5], 16)))
+            i += 6
         elif k == "AH":
             dma.append(ArHs(id=int(t[i + 1], 16)))
             i += 2

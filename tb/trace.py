@@ -27,7 +27,10 @@ from model.hw import HwModel, HwParams
 from tb.monitor import EdgeSample
 from tb.scoreboard import DelegationScoreboard, Mismatch
 
-TRACE_FORMAT = 1
+#: Bumped when the pickled samples change meaning: 2 = AR/AW presentations carry AxSIZE
+#: (an older trace would unpickle with the class default size, a full beat, and its MSIs
+#: would be judged as AWSIZE mismatches), so an older trace is refused by load().
+TRACE_FORMAT = 2
 #: Environment knob: "1" makes TraceRecorder.enabled() true.
 TRACE_ENV = "DD_TRACE"
 

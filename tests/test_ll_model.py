@@ -8,6 +8,7 @@ pytest, fast and with hypothesis, and they drive the channel the way Linux does
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 
@@ -20,6 +21,7 @@ from model import regs
 from model.addrmap import own_addr
 from model.backend import BusError, MemWrite, ModelDwBackend, Read, Write, run_sync
 from model.epc import AuxDmaDir, Epc, pci_epc_delegate_dma_chan, pci_epc_reclaim_dma_chan
+from model.events import SIZE_BEAT
 from model.hw import ArPresent, AwPresent, HwModel, HwParams, LiteAccess, Resp, WBeat
 from model.llclient import (
     Block,
@@ -34,6 +36,7 @@ from model.mem import read_bytes, write_bytes
 from model.timing import q_cycles_ok, quiesce_bound
 from model.walk import (
     ELEM_SIZE,
+    MSI_SIZE,
     Element,
     decode_element,
     element_fault,
@@ -676,13 +679,13 @@ def test_planted_msi_from_wrong_state_or_twice_is_flagged(when):
     hw = r.hw
     r.run(blocks_for([64]))
     if when == "second":  # the MSI was written; a second one for the same event
-        hw.edge(hw.cycle + 1, dma=[AwPresent(G, MSI_STOP, 0, F)])
+        hw.edge(hw.cycle + 1, dma=[AwPresent(G, MSI_STOP, 0, F, MSI_SIZE)])
         assert "no MSI due" in _whats(hw)
         return
     t0 = hw.cycle + 1
     cmd = regs.CMD_RECLAIM | (regs.OWN_CMD_QUIESCE_MASK if when == "quiescing" else 0)
     hw.local_access(LiteAccess(True, own_addr(G, regs.OWN_CMD), cmd))
-    hw.edge(t0 + 1, dma=[AwPresent(G, MSI_ABORT, 0, F)])  # an MSI after t0: a bug
+    hw.edge(t0 + 1, dma=[AwPresent(G, MSI_ABORT, 0, F, MSI_SIZE)])  # an MSI after t0: a bug
     state = "QUIESCING" if when == "quiescing" else "fenced"
     assert f"MSI from a {state} channel (after t0={t0})" in _whats(hw)
 
@@ -696,6 +699,33 @@ def test_planted_ar_where_the_msi_was_due_is_flagged():
     hw._bus.b = None  # the planted mover reads instead of writing the MSI
     hw.edge(hw.cycle + 1, dma=[ArPresent(G, MSI_STOP, 0, F)])
     assert "AR where the MSI write picked at edge" in _whats(hw)
+
+
+def test_planted_wrong_axsize_is_flagged():
+    """SPEC 3 sizes at the presentation edge: AWSIZE=2 for an MSI, 3 for every read
+    (copy data and element fetch) and data write. The self-driven walk presents exactly
+    those; its replay with one kind of request resized is flagged, by port, with the
+    expected and actual AxSIZE."""
+    r = Rig(latency=2, defer=True)
+    mem0 = r.hw.mem.copy()
+    log = _record(r)
+    r.delegate()
+    r.run(blocks_for([64, 0x1010]))
+    assert r.hw.errors == [] and r.hw.msi_log
+    seen = {(type(x), x.size) for item in log if item[0] == "edge" for x in item[4]
+            if isinstance(x, (ArPresent, AwPresent))}
+    assert seen == {(ArPresent, SIZE_BEAT), (AwPresent, SIZE_BEAT), (AwPresent, MSI_SIZE)}
+    assert _replay(log, mem0).errors == []
+    for cls, old, new, port, what in (
+            (AwPresent, MSI_SIZE, SIZE_BEAT, "aw", "AWSIZE (an MSI"),
+            (AwPresent, SIZE_BEAT, MSI_SIZE, "aw", "AWSIZE (a data write"),
+            (ArPresent, SIZE_BEAT, MSI_SIZE, "ar", "ARSIZE")):
+        def mutate(e, evs, cls=cls, old=old, new=new):
+            return [dataclasses.replace(x, size=new) if type(x) is cls and x.size == old
+                    else x for x in evs]
+        bad = [v for v in _replay(log, mem0, mutate).errors if v.what.startswith(what)]
+        assert bad, f"{cls.__name__} size {old} -> {new} not flagged"
+        assert all((v.port, v.expected, v.actual) == (port, old, new) for v in bad)
 
 
 def test_readme_example_runs(capsys):

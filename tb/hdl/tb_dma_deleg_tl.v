@@ -16,7 +16,7 @@
 //   LW addr data strb | LR addr        access executed at this edge (port L / H)
 //   LA addr                            a read handshaken beside the executed write
 //   Lb resp, Lr resp data              every B / R handshake of that port (B first)
-//   AP id addr len user, AH id, R id data resp last, WP id addr len user, WH id,
+//   AP id addr len user size, AH id, R id data resp last, WP id addr len user size, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
 // The file is flushed at every falling edge that wakes Python (wake_any), so a wake
 // always finds the recorder complete up to its edge. It does not grow with the run:
@@ -190,12 +190,14 @@ module tb_dma_deleg_tl #(
                     if (mon[9]) $fwrite(fd, " Hr %0h %0h", s_axil_host_rresp, s_axil_host_rdata);
                     // m_axi, in EdgeMonitor._sample_dma order
                     if (mon[10] && !(prev[10] && !prev[11]))
-                        $fwrite(fd, " AP %0h %0h %0h %0h", m_axi_arid, m_axi_araddr, m_axi_arlen, m_axi_aruser);
+                        $fwrite(fd, " AP %0h %0h %0h %0h %0h", m_axi_arid, m_axi_araddr, m_axi_arlen,
+                                m_axi_aruser, m_axi_arsize);
                     if (mon[11]) $fwrite(fd, " AH %0h", m_axi_arid);
                     if (mon[12])
                         $fwrite(fd, " R %0h %0h %0h %0h", m_axi_rid, m_axi_rdata, m_axi_rresp, m_axi_rlast);
                     if (mon[13] && !(prev[13] && !prev[14]))
-                        $fwrite(fd, " WP %0h %0h %0h %0h", m_axi_awid, m_axi_awaddr, m_axi_awlen, m_axi_awuser);
+                        $fwrite(fd, " WP %0h %0h %0h %0h %0h", m_axi_awid, m_axi_awaddr, m_axi_awlen,
+                                m_axi_awuser, m_axi_awsize);
                     if (mon[14]) $fwrite(fd, " WH %0h", m_axi_awid);
                     if (mon[15]) $fwrite(fd, " W %0h %0h %0h", m_axi_wdata, m_axi_wstrb, m_axi_wlast);
                     if (mon[16]) $fwrite(fd, " B %0h %0h", m_axi_bid, m_axi_bresp);

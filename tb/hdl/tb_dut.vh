@@ -1,12 +1,14 @@
 // The DUT instance and the packed handshake vector `mon` of a simulation top, shared by
 // both lanes' tops (tb_dma_deleg.v, tb_dma_deleg_tl.v), which name their wires alike.
 // `mon`'s bit layout is mirrored in tb/monitor.py (MON_* constants) and read by the tl
-// lane's recorder.
+// lane's recorder. The AxSIZE fields are 0 while their VALID is low, so they change only
+// on edges a VALID changes (busy anyway): the busy-edge rule (`mon` changed) is unaffected.
     wire [8:0] irq_host9 = {{(9 - NUM_FUNC){1'b0}}, irq_host};    // zero-extend (NUM_FUNC <= 8)
     wire [7:0] irq_host8 = irq_host9[7:0];
     wire [31:0] mon = {
         irq_host8, irq_loc,                                                        // [31:23]
-        6'd0,                                                                      // [22:17]
+        m_axi_awsize & {3{m_axi_awvalid}},                                         // [22:20]
+        m_axi_arsize & {3{m_axi_arvalid}},                                         // [19:17]
         m_axi_bvalid & m_axi_bready,                                               // [16]
         m_axi_wvalid & m_axi_wready,                                               // [15]
         m_axi_awvalid & m_axi_awready,                                             // [14]
