@@ -131,6 +131,18 @@ module dd_props #(
         input [3:0] g; input [16*32-1:0] v;
         exposed_of = v[g*32 + `DD_OWN_STAT_EXPOSED_LSB];
     endfunction
+    // Channel g's window: a mux over the 16 slots rather than win[g*W +: W], whose
+    // shift by g*403 bits over all 6448 becomes a barrel shifter per use for the solver
+    // (formal); slots that do not exist are constant 0 and drop out.
+    function [`DD_WDBG_W-1:0] win_of;
+        input [3:0] g; input [16*`DD_WDBG_W-1:0] w;
+        integer n;
+        begin
+            win_of = {`DD_WDBG_W{1'b0}};
+            for (n = 0; n < 16; n = n + 1)
+                if (g == n[3:0]) win_of = w[n*`DD_WDBG_W +: `DD_WDBG_W];
+        end
+    endfunction
     // Is a host access through window addr[15:12] to channel {addr[8], addr[11:9]}
     // allowed by SPEC 2.4, against the ownership state given?
     function host_allowed;
@@ -178,6 +190,7 @@ module dd_props #(
     wire        h_ws    = h_wp ? h_wsq : h_wstrb;
     wire        h_rexec = h_arvalid && h_arready;
     wire [3:0]  h_wg    = {h_wa[8], h_wa[11:9]};
+    wire [`DD_WDBG_W-1:0] h_win = win_of(h_wg, win);
     wire        h_w_ok  = host_allowed(h_wa, 1'b1, h_wd, h_ws, exists, st, func);
     wire        h_r_ok  = host_allowed(h_araddr, 1'b0, 4'd0, 1'b0, exists, st, func);
     reg         h_b_ok, h_r_okq;     // verdict of the access whose response is pending
@@ -202,7 +215,7 @@ module dd_props #(
     reg [64:0]               rf_llp;     // LLP_HI:LLP_LO and CYCLE_SYNC.CCS (a walk updates them)
     reg [63:0]               rf_edge;
     reg [15:0]               rf_addr;
-    wire [`DD_WDBG_W-1:0]     rf_now = win[rf_g*`DD_WDBG_W +: `DD_WDBG_W];
+    wire [`DD_WDBG_W-1:0]     rf_now = win_of(rf_g, win);
     wire [1:0] rf_int_now = {rf_now[`DD_WDBG_INT_ABORT], rf_now[`DD_WDBG_INT_STOP]};
 
     // ------------------------------------------------------- AXI4 master requests
@@ -360,10 +373,10 @@ module dd_props #(
                 rf_addr   <= h_wa;
                 rf_edge   <= edge_n + 64'd1;
                 rf_st     <= st_of(h_wg, st);
-                rf_store  <= win[h_wg*`DD_WDBG_W +: `DD_WDBG_STORE_W];
-                rf_llp    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_LLP +: 65];
-                rf_run    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
-                rf_int    <= {win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_ABORT], win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_STOP]};
+                rf_store  <= h_win[`DD_WDBG_STORE_W-1:0];
+                rf_llp    <= h_win[`DD_WDBG_LLP +: 65];
+                rf_run    <= h_win[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
+                rf_int    <= {h_win[`DD_WDBG_INT_ABORT], h_win[`DD_WDBG_INT_STOP]};
                 rf_exp    <= exposed_of(h_wg, own_stat);
                 rf_exempt <= l_wexec && l_win && l_wg == h_wg;
             end
@@ -404,7 +417,7 @@ module dd_props #(
     wire [3:0] mo_cur   = mv_obs[`DD_MOBS_CUR +: 4];
     wire [63:0] mo_dst  = dst_v[mo_cur*64 +: 64];
     wire [31:0] mo_rem  = rem_v[mo_cur*32 +: 32];
-    wire [`DD_WDBG_W-1:0] mo_win = win[mo_cur*`DD_WDBG_W +: `DD_WDBG_W];
+    wire [`DD_WDBG_W-1:0] mo_win = win_of(mo_cur, win);
     localparam [1:0] MS_IDLE = 2'd0, MS_AR = 2'd1, MS_R = 2'd2, MS_W = 2'd3;
     always @* if (chk) begin
         // the host slave holds the half this checker says it holds, with the same
