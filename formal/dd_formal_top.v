@@ -68,6 +68,13 @@ module dd_formal_top #(
         .msg(), .fail_ev(), .fail_count(), .f_obs(ck)
     );
 
+`ifdef DD_GUIDE_WRITES_ONLY
+    // A search guide for a planted bug's BMC (tools/formal.py BUG_GUIDE), never for prove
+    // or cover: no AXI4-Lite reads and no m_axi R or B. It only removes traces, so a
+    // counterexample found under it is one of the free harness too.
+    always @* assume (!la_arvalid && !ha_arvalid && !m_rvalid && !m_bvalid);
+`endif
+
 `ifdef DD_LEMMAS
     // Lemmas of the k-induction (tools/formal.py task prove): axi4_check's bookkeeping
     // (outstanding bursts, R beats due, W beats counted before and after the AW) equals
