@@ -69,13 +69,19 @@ module dd_formal_top #(
     );
 
 `ifdef DD_FORMAL_QUIET
-    // A narrower environment for the deep planted-bug BMCs (tools/formal.py BUG_QUIET):
+    // A narrower environment for the deep planted-bug BMCs (tools/formal.py BUG_GUIDE):
     // the memory never answers and neither master reads. A counterexample found under it
     // is still a trace of the real design; what it saves is the solver's search over
     // inputs that bug's shortest counterexample does not need (it only needs an AR
     // presented, never accepted).
     always @* assume (!m_arready && !m_rvalid && !m_awready && !m_wready && !m_bvalid
                       && !la_arvalid && !ha_arvalid);
+`endif
+`ifdef DD_GUIDE_WRITES_ONLY
+    // A search guide for a planted bug's BMC (tools/formal.py BUG_GUIDE), never for prove
+    // or cover: no AXI4-Lite reads and no m_axi R or B. It only removes traces, so a
+    // counterexample found under it is one of the free harness too.
+    always @* assume (!la_arvalid && !ha_arvalid && !m_rvalid && !m_bvalid);
 `endif
 
 `ifdef DD_LEMMAS

@@ -60,8 +60,10 @@ module dd_chan #(
     input  wire        mv_fetch,      // the burst in flight is an element fetch
     input  wire        mv_rbeat,      // ... and one of its R beats handshakes on this edge
     input  wire [63:0] mv_rdata,
-    // observation only (hdl/dd_props.v): every window register, layout in dd_wdbg.vh
-    output wire [`DD_WDBG_W-1:0] win
+    // observation only (hdl/dd_props.v): every window register, and the walk / MSI slot
+    // state (formal lemmas), layouts in dd_wdbg.vh
+    output wire [`DD_WDBG_W-1:0] win,
+    output wire [`DD_WK_W-1:0]   wk
 );
     // Element layout (SPEC 3; model/walk.py is the source, tests/test_props_consts.py
     // checks these against it): control bits of beat 0, bytes of one element.
@@ -513,6 +515,8 @@ module dd_chan #(
     assign win  = {int_abort, int_stop, ch_stat, cs_ccs, llp_hi, llp_lo,
                    msi_msgdata, msi_abort_hi, msi_abort_lo, msi_stop_hi, msi_stop_lo, cs_cb,
                    int_setup, func_num, lle, dar_hi, dar_lo, sar_hi, sar_lo, xfer_size, ch_en};
+
+    assign wk   = {msi_full, wph, walk, lp[2:0], fk};
 
     // the mover's work: an element fetch at lp + 8k (k beats held; dst 0 never limits
     // the length), else the data burst of a copy or of the element being copied

@@ -254,7 +254,7 @@ module dd_mover #(
     assign rbeat_data    = m_axi_rdata;
     assign m_axi_bready  = 1'b1;
 
-    assign obs = {cur, busy, wcnt, rcnt, muser, mlen, state};
+    assign obs = {cur_msi, cur_fetch, cur, busy, wcnt, rcnt, muser, mlen, state};
 
     wire _unused_ok = &{1'b0, blen[31:5], p_dst[63:12], p_maddr[1:0],
                         id_ext[ID_W+3:ID_W], 1'b0};

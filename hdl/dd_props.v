@@ -26,7 +26,8 @@
 //                   unchanged, no START, no interrupt status cleared
 //   axi_user        AR/AW of a DELEGATED channel carry its owner's function; the AW of
 //                   a burst carries the function its AR carried (an MSI write, AWSIZE=2
-//                   in SPEC 3, has no AR: it is judged by the first rule alone)
+//                   in SPEC 3, has no AR: it is judged by the first rule alone, on the
+//                   edge it is first presented)
 //   req_after_t0    no new AR/AW for a channel that is QUIESCING or fenced (UNSAFE), and
 //                   no MSI write (AWSIZE=2) from a channel that is not DELEGATED
 //   scrub           the window is all zero on entering DELEGATED and on QUIESCING->LOCAL
@@ -109,6 +110,8 @@ module dd_props #(
     input  wire [16*64-1:0]         src_v,        // each channel's working source,
     input  wire [16*64-1:0]         dst_v,        // destination and remaining bytes
     input  wire [16*32-1:0]         rem_v,
+    input  wire [16*64-1:0]         maddr_v,      // each channel's MSI slot address
+    input  wire [16*`DD_WK_W-1:0]   wk_v,         // each channel's walk / MSI slot state
     // reporting
     output reg  [MSG_W-1:0]         msg,
     output reg                      fail_ev,
@@ -130,6 +133,18 @@ module dd_props #(
     function       exposed_of;
         input [3:0] g; input [16*32-1:0] v;
         exposed_of = v[g*32 + `DD_OWN_STAT_EXPOSED_LSB];
+    endfunction
+    // Channel g's window: a mux over the 16 slots rather than win[g*W +: W], whose
+    // shift by g*403 bits over all 6448 becomes a barrel shifter per use for the solver
+    // (formal); slots that do not exist are constant 0 and drop out.
+    function [`DD_WDBG_W-1:0] win_of;
+        input [3:0] g; input [16*`DD_WDBG_W-1:0] w;
+        integer n;
+        begin
+            win_of = {`DD_WDBG_W{1'b0}};
+            for (n = 0; n < 16; n = n + 1)
+                if (g == n[3:0]) win_of = w[n*`DD_WDBG_W +: `DD_WDBG_W];
+        end
     endfunction
     // Is a host access through window addr[15:12] to channel {addr[8], addr[11:9]}
     // allowed by SPEC 2.4, against the ownership state given?
@@ -178,6 +193,7 @@ module dd_props #(
     wire        h_ws    = h_wp ? h_wsq : h_wstrb;
     wire        h_rexec = h_arvalid && h_arready;
     wire [3:0]  h_wg    = {h_wa[8], h_wa[11:9]};
+    wire [`DD_WDBG_W-1:0] h_win = win_of(h_wg, win);
     wire        h_w_ok  = host_allowed(h_wa, 1'b1, h_wd, h_ws, exists, st, func);
     wire        h_r_ok  = host_allowed(h_araddr, 1'b0, 4'd0, 1'b0, exists, st, func);
     reg         h_b_ok, h_r_okq;     // verdict of the access whose response is pending
@@ -202,7 +218,7 @@ module dd_props #(
     reg [64:0]               rf_llp;     // LLP_HI:LLP_LO and CYCLE_SYNC.CCS (a walk updates them)
     reg [63:0]               rf_edge;
     reg [15:0]               rf_addr;
-    wire [`DD_WDBG_W-1:0]     rf_now = win[rf_g*`DD_WDBG_W +: `DD_WDBG_W];
+    wire [`DD_WDBG_W-1:0]     rf_now = win_of(rf_g, win);
     wire [1:0] rf_int_now = {rf_now[`DD_WDBG_INT_ABORT], rf_now[`DD_WDBG_INT_STOP]};
 
     // ------------------------------------------------------- AXI4 master requests
@@ -268,7 +284,11 @@ module dd_props #(
         if (m_arvalid && id_ok_ar && st_of(arg, st) == `DD_ST_DELEGATED && m_aruser != func_of(arg, func)) begin
             v[P_USER] = 1'b1; v_g[P_USER] = arg;
         end
-        if (m_awvalid && id_ok_aw && st_of(awg, st) == `DD_ST_DELEGATED && m_awuser != func_of(awg, func)) begin
+        // (an MSI is judged on the edge it is first presented: presented before a plain
+        // RECLAIM it completes, SPEC 3, and the channel may be DELEGATED anew, to another
+        // function, while its AW still waits for AWREADY)
+        if (m_awvalid && id_ok_aw && st_of(awg, st) == `DD_ST_DELEGATED && m_awuser != func_of(awg, func)
+            && !(m_awsize == 3'd2 && !aw_new)) begin
             v[P_USER] = 1'b1; v_g[P_USER] = awg;
         end
         if (aw_new && id_ok_aw && !aw_msi && m_awuser != ar_user_tab[awg]) begin
@@ -364,10 +384,10 @@ module dd_props #(
                 rf_addr   <= h_wa;
                 rf_edge   <= edge_n + 64'd1;
                 rf_st     <= st_of(h_wg, st);
-                rf_store  <= win[h_wg*`DD_WDBG_W +: `DD_WDBG_STORE_W];
-                rf_llp    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_LLP +: 65];
-                rf_run    <= win[h_wg*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
-                rf_int    <= {win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_ABORT], win[h_wg*`DD_WDBG_W + `DD_WDBG_INT_STOP]};
+                rf_store  <= h_win[`DD_WDBG_STORE_W-1:0];
+                rf_llp    <= h_win[`DD_WDBG_LLP +: 65];
+                rf_run    <= h_win[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
+                rf_int    <= {h_win[`DD_WDBG_INT_ABORT], h_win[`DD_WDBG_INT_STOP]};
                 rf_exp    <= exposed_of(h_wg, own_stat);
                 rf_exempt <= l_wexec && l_win && l_wg == h_wg;
             end
@@ -403,11 +423,13 @@ module dd_props #(
     wire [3:0] mo_user  = mv_obs[`DD_MOBS_MUSER +: 4];
     wire [4:0] mo_rcnt  = mv_obs[`DD_MOBS_RCNT +: 5];
     wire [4:0] mo_wcnt  = mv_obs[`DD_MOBS_WCNT +: 5];
+    wire       mo_fetch = mv_obs[`DD_MOBS_FETCH];
+    wire       mo_msi   = mv_obs[`DD_MOBS_MSI];
     wire       mo_busy  = mv_obs[`DD_MOBS_BUSY];
     wire [3:0] mo_cur   = mv_obs[`DD_MOBS_CUR +: 4];
     wire [63:0] mo_dst  = dst_v[mo_cur*64 +: 64];
     wire [31:0] mo_rem  = rem_v[mo_cur*32 +: 32];
-    wire [`DD_WDBG_W-1:0] mo_win = win[mo_cur*`DD_WDBG_W +: `DD_WDBG_W];
+    wire [`DD_WDBG_W-1:0] mo_win = win_of(mo_cur, win);
     localparam [1:0] MS_IDLE = 2'd0, MS_AR = 2'd1, MS_R = 2'd2, MS_W = 2'd3;
     always @* if (chk) begin
         // the host slave holds the half this checker says it holds, with the same
@@ -429,20 +451,38 @@ module dd_props #(
         // counters within the burst
         lemma_mv_fsm: assert (mo_busy == (mo_state != MS_IDLE) && m_arvalid == (mo_state == MS_AR)
                               && (!m_awvalid || mo_state == MS_W));
-        lemma_mv_len: assert (!mo_busy || (mo_mlen != 5'd0 && {27'd0, mo_mlen} <= MAX_BURST
-                                           && {1'b0, mo_dst[11:0]} + {5'd0, mo_mlen, 3'd0} <= 13'h1000
-                                           && {24'd0, mo_mlen, 3'd0} <= mo_rem));
+        // (an element fetch has no write, and its remainder, the element's bytes not yet
+        // held, shrinks with each R beat: only the length bound applies to it)
+        lemma_mv_len: assert (!mo_busy || mo_msi || (mo_mlen != 5'd0 && {27'd0, mo_mlen} <= MAX_BURST
+                                           && (mo_fetch
+                                               || ({1'b0, mo_dst[11:0]} + {5'd0, mo_mlen, 3'd0} <= 13'h1000
+                                                   && {24'd0, mo_mlen, 3'd0} <= mo_rem))));
+        // the kind of the burst (SPEC 3): an MSI write is one beat with no AR and no R
+        // phase (picked straight into S_W); an element fetch never reaches S_W
+        lemma_mv_kind: assert (!mo_busy || (!(mo_fetch && mo_msi)
+                               && (!mo_msi || (mo_state == MS_W && mo_mlen == 5'd1))
+                               && (!mo_fetch || mo_state != MS_W)));
         lemma_mv_cnt: assert ((mo_state != MS_AR || mo_rcnt == 5'd0) && (mo_state != MS_R || mo_rcnt < mo_mlen)
                               && (mo_state != MS_W || mo_wcnt <= mo_mlen));
         // a burst belongs to an instantiated channel that stays RUNNING until the burst
         // ends (no START, scrub or abort of a channel while its burst is in flight); a
         // DELEGATED one's bursts carry its owner's function
+        // (an MSI write is not engine work: its channel may be in any CH_STAT)
         lemma_mv_run: assert (!mo_busy || (exists[mo_cur]
-                              && mo_win[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING
-                              && (st_of(mo_cur, st) != `DD_ST_DELEGATED || mo_user == func_of(mo_cur, func))));
+                              && (mo_msi || mo_win[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING)
+                              && (mo_msi || st_of(mo_cur, st) != `DD_ST_DELEGATED || mo_user == func_of(mo_cur, func))));
+        // an MSI is picked only from a DELEGATED, unfenced channel with no RECLAIM on the
+        // pick edge, so on the first edge its AW is presented the channel is still so, and
+        // the MSI carries its owner's function
+        lemma_msi_new: assert (!(mo_busy && mo_msi && m_awvalid && !aw_vq)
+                               || (st_of(mo_cur, st) == `DD_ST_DELEGATED && !unsafe_of(mo_cur, own_stat)
+                                   && mo_user == func_of(mo_cur, func)));
+        // this checker's "MSI presented, B not yet" is the mover's MSI burst after that edge
+        lemma_msi_out: assert (msi_out == ((mo_busy && mo_msi && !(m_awvalid && !aw_vq))
+                                           ? (16'd1 << mo_cur) : 16'd0));
         // the function this checker recorded at the burst's AR is the one the mover
         // latched; an AR seen waiting at the last edge is still waiting
-        lemma_ar_user: assert (!(mo_state == MS_R || mo_state == MS_W || (mo_state == MS_AR && ar_vq))
+        lemma_ar_user: assert (mo_msi || !(mo_state == MS_R || mo_state == MS_W || (mo_state == MS_AR && ar_vq))
                                || ar_user_tab[mo_cur] == mo_user);
         // the last edge's AR/AW handshake bits (this checker's "new request" test)
         // agree with the mover: waiting means still presenting, a handshake moved on
@@ -460,8 +500,38 @@ module dd_props #(
                               && src_v[k*64 +: 3] == 3'd0 && dst_v[k*64 +: 3] == 3'd0);
         if (chk) lemma_run_al: assert (run_bad == 16'd0);
     end
+    // a quiescing channel that is idle (not RUNNING, no MSI out) completes on that edge
+    // (q_done waits only for the mover's burst of the channel, which is then none), so
+    // the checker's idle count is 1 at most, and only on the LOCAL edge after; and an
+    // MSI address in a slot has bits [1:0] clear (AW_BURST's MSI rule)
+    // A walk holds 0..2 element beats (none in its data phase) and a list pointer that is
+    // 8-byte aligned (START and a link check it, an element adds 24), so its fetches are
+    // aligned too; a full MSI slot belongs to a DELEGATED, unfenced channel (any RECLAIM
+    // empties it, a fill needs DELEGATED and unfenced, and a DELEGATED channel is never
+    // fenced); an element fetch in flight belongs to a walk in its fetch phase.
+    reg [15:0] qi_bad, ma_bad, wk_bad;
+    reg [`DD_WK_W-1:0] wk_k;
+    always @* begin
+        for (k = 0; k < 16; k = k + 1) begin
+            wk_k      = wk_v[k*`DD_WK_W +: `DD_WK_W];
+            qi_bad[k] = q_idle[k] != 3'd0 && !(q_idle[k] == 3'd1 && st[k*2 +: 2] == `DD_ST_LOCAL);
+            ma_bad[k] = maddr_v[k*64 +: 2] != 2'd0;
+            wk_bad[k] = wk_k[`DD_WK_FK +: 2] == 2'd3
+                        || (wk_k[`DD_WK_WALK] && wk_k[`DD_WK_LP +: 3] != 3'd0)
+                        || (wk_k[`DD_WK_WPH] && wk_k[`DD_WK_FK +: 2] != 2'd0)
+                        || (wk_k[`DD_WK_MSI] && !(st[k*2 +: 2] == `DD_ST_DELEGATED
+                                                  && !own_stat[k*32 + `DD_OWN_STAT_UNSAFE_LSB]))
+                        || (mo_busy && mo_fetch && mo_cur == k[3:0]
+                            && !(wk_k[`DD_WK_WALK] && !wk_k[`DD_WK_WPH]));
+        end
+        if (chk) begin
+            lemma_q_idle: assert (qi_bad == 16'd0);
+            lemma_msi_al: assert (ma_bad == 16'd0);
+            lemma_walk:   assert (wk_bad == 16'd0);
+        end
+    end
 `else
-    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, 1'b0};
+    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, maddr_v, wk_v, 1'b0};
 `endif
     initial assume (rst);
     initial armed = 1'b0;
@@ -479,7 +549,7 @@ module dd_props #(
     end
 `else
     wire [31:0] _unused_max_burst = MAX_BURST;                                        // formal lemmas only
-    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, _unused_max_burst, 1'b0};
+    wire _unused_obs = &{1'b0, h_obs, l_obs, mv_obs, src_v, dst_v, rem_v, maddr_v, wk_v, _unused_max_burst, 1'b0};
     // ------------------------------------------------------------- reporting
     initial begin
         armed = 1'b0; edge_n = 64'd0; fail_ev = 1'b0; fail_count = 32'd0; msg = {MSG_W{1'b0}};

@@ -29,5 +29,14 @@
 `define DD_MOBS_WCNT      16    // 5 bits: W beats sent
 `define DD_MOBS_BUSY      21
 `define DD_MOBS_CUR       22    // 4 bits: channel slot of the burst
-`define DD_MOBS_W         26
+`define DD_MOBS_FETCH     26    // the burst is an element fetch (read only)
+`define DD_MOBS_MSI       27    // the burst is an MSI write (AW and one W beat only)
+`define DD_MOBS_W         28
+// dd_chan's `wk` observation vector: the walk and MSI slot state of one channel
+`define DD_WK_FK          0     // 2 bits: element beats held (0..2)
+`define DD_WK_LP          2     // 3 bits: the working list pointer's bits [2:0]
+`define DD_WK_WALK        5     // the run is a linked-list walk
+`define DD_WK_WPH         6     // ... in its data phase
+`define DD_WK_MSI         7     // the MSI slot is full
+`define DD_WK_W           8
 `endif

@@ -182,6 +182,7 @@ module dma_deleg #(
     wire [16*32-1:0]  ch_rd_loc, ch_rd_host, ch_own_stat, ch_q_cycles, ch_rem;
     wire [16*64-1:0]  ch_src, ch_dst;
     wire [16*`DD_WDBG_W-1:0] ch_win;   // observation only (dd_props)
+    wire [16*`DD_WK_W-1:0]   ch_wk;    // observation only (dd_props lemmas)
     wire [15:0]       ch_req_fetch, ch_req_msi;
     wire [16*64-1:0]  ch_msi_addr;
     wire [16*32-1:0]  ch_msi_data;
@@ -262,7 +263,8 @@ module dma_deleg #(
                     .busy_any(mv_busy && mv_cur == g),
                     .mv_fetch(mv_fetch), .mv_rbeat(mv_rbeat && mv_cur == g && mv_fetch),
                     .mv_rdata(mv_rdata),
-                    .win(ch_win[g*`DD_WDBG_W +: `DD_WDBG_W])
+                    .win(ch_win[g*`DD_WDBG_W +: `DD_WDBG_W]),
+                    .wk(ch_wk[g*`DD_WK_W +: `DD_WK_W])
                 );
             end else begin : none
                 assign ch_rd_loc[g*32 +: 32]   = 32'd0;
@@ -286,6 +288,7 @@ module dma_deleg #(
                 assign ch_msi_addr[g*64 +: 64] = 64'd0;
                 assign ch_msi_data[g*32 +: 32] = 32'd0;
                 assign ch_win[g*`DD_WDBG_W +: `DD_WDBG_W] = {`DD_WDBG_W{1'b0}};
+                assign ch_wk[g*`DD_WK_W +: `DD_WK_W] = {`DD_WK_W{1'b0}};
             end
         end
     endgenerate
@@ -433,13 +436,13 @@ module dma_deleg #(
         .exists(exists), .st(ch_state), .func(ch_func), .own_stat(ch_own_stat),
         .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win(ch_win),
         .h_obs(h_sobs), .l_obs(l_sobs), .mv_obs(mv_obs),
-        .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem),
+        .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem), .maddr_v(ch_msi_addr), .wk_v(ch_wk),
         .msg(props_msg), .fail_ev(props_fail_ev), .fail_count(props_fail_count)
     );
     // read by the testbench through u_props (tb/env.py), not by the design
     wire _unused_props = &{1'b0, props_msg, props_fail_ev, props_fail_count, 1'b0};
 `else
-    wire _unused_props = &{1'b0, ch_win, h_sobs, l_sobs, mv_obs, 1'b0};
+    wire _unused_props = &{1'b0, ch_win, ch_wk, h_sobs, l_sobs, mv_obs, 1'b0};
 `endif
 endmodule
 `default_nettype wire

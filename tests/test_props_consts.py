@@ -69,3 +69,26 @@ def test_formal_verdicts_require_pass_or_a_counterexample() -> None:
     assert not formal.verdict(res("bug_leak", "FAIL", []))
     assert not formal.verdict(res("bug_leak", "PASS", []))
     assert not formal.verdict(res("bug_leak", "TIMEOUT", []))
+
+
+def guides_misplaced(tasks: dict[str, formal.Task]) -> list[str]:
+    """Tasks that carry a search guide (DD_GUIDE_*) but are not planted-bug BMCs: a guide
+    is an assumption that removes traces, harmless for "a counterexample exists" but
+    vacuity for a proof or a cover."""
+    return [n for n, t in tasks.items()
+            if n not in runner.BUG_SETS and any(d.startswith("DD_GUIDE") for d in t.defines)]
+
+
+def test_formal_search_guides_only_on_planted_bugs() -> None:
+    assert set(formal.BUG_GUIDE) <= set(runner.BUG_SETS)
+    tasks = formal.tasks()
+    assert guides_misplaced(tasks) == []
+    assert all(t.presat for n, t in tasks.items() if n not in runner.BUG_SETS)
+    assert "--nopresat" in formal.sby_text("bug_msi_after_t0")
+    assert "--nopresat" not in formal.sby_text("prove")
+    for bug, guides in formal.BUG_GUIDE.items():
+        assert set(guides) <= set(tasks[bug].defines)
+        assert all(f"`ifdef {g}" in formal.TOP.read_text() for g in guides)
+    # the check itself fails on a prove task that carries a guide
+    bad = {**tasks, "prove": formal.Task("prove", "prove", 3, ("DD_LEMMAS", "DD_GUIDE_WRITES_ONLY"))}
+    assert guides_misplaced(bad) == ["prove"]
