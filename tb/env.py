@@ -147,17 +147,10 @@ class TB:
 
     def __init__(self, dut, *, params: HwParams | None = None,
                  model_cls: type[HwModel] = HwModel) -> None:
-        self.dut = dut
-        self.params = params or params_from_env()
-        self.seed = int(cocotb.RANDOM_SEED)
-        self.rng = random.Random(self.seed)
-        self.log = logging.getLogger("cocotb.tb")
-        self.log.setLevel(logging.INFO)
+        self._begin(dut, params, model_cls, "")
         for name in ("cocotb.tb_dma_deleg.s_axil_loc", "cocotb.tb_dma_deleg.s_axil_host",
                      "cocotb.tb_dma_deleg.m_axi"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        self.log.info("run seed %d (test seed %d), params %s; reproduce: %s",
-                      SimContext.from_env().seed, self.seed, self.params, reproduce_command())
         if "verilator" in cocotb.SIM_NAME.lower():
             # The wrapper leaves the clock to us under Verilator (see tb_dma_deleg.v).
             cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, "ns").start())
@@ -166,19 +159,41 @@ class TB:
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=self.params.mem_size)
         self.loc = Port(self.loc_m)
         self.host = Port(self.host_m)
-        self.model_cls = model_cls
-        self.model = model_cls(self.params)
-        self.reset_edge: int | None = None  # last edge of the latest reset (TB.reset)
+        self.mem = VipMem(self.ram)       # lane-neutral memory access (tb/tl.py TlMem)
+        self._faults: MemFaults | None = None
         self.mon = EdgeMonitor(dut, self.params.num_func)
-        self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
+        self._attach_checkers()
+
+    # ------------------------------------------- shared by both lanes (tb/tl.py TlTB)
+    def _begin(self, dut, params: HwParams | None, model_cls: type[HwModel], lane: str) -> None:
+        """Seed, RNG, logger and the run's first log line with its reproduce command."""
+        self.dut = dut
+        self.params = params or params_from_env()
+        self.model_cls = model_cls
+        self.seed = int(cocotb.RANDOM_SEED)
+        self.rng = random.Random(self.seed)
+        self.log = logging.getLogger("cocotb.tb")
+        self.log.setLevel(logging.INFO)
+        self.log.info("run seed %d (test seed %d), params %s%s; reproduce: %s",
+                      SimContext.from_env().seed, self.seed, self.params, lane,
+                      reproduce_command())
+
+    def _new_model(self, mem: np.ndarray | None = None) -> HwModel:
+        """A fresh predictor of this lane (at start and after each reset)."""
+        return self.model_cls(self.params, mem=mem)
+
+    def _attach_checkers(self) -> None:
+        """The model and everything that judges the run against it, once `self.mon`
+        exists: scoreboard, quiesce timer, copy checker, coverage, HDL checkers."""
+        self.model = self._new_model()
+        self.reset_edge: int | None = None  # last edge of the latest reset (TB.reset)
+        self.sb = DelegationScoreboard(self.dut, self.model, self.mon, self.seed)
         self.timer = QuiesceTimer(self)   # quiesce timing on every reclaim (tb/timing.py)
         self.copies = CopyChecker(self)   # dst == src for every completed copy (tb/memcheck.py)
         # functional coverage, sampled by a scoreboard observer (tb/coverage.py)
         self.cov = Coverage(self)
-        self.mem = VipMem(self.ram)       # lane-neutral memory access (tb/tl.py TlMem)
-        self._faults: MemFaults | None = None
         # HDL property and protocol checkers report into the scoreboard (tb/hdlcheck.py)
-        self.checkers = HdlCheckers(dut, self.sb, self.log)
+        self.checkers = HdlCheckers(self.dut, self.sb, self.log)
 
     # ------------------------------------------------- lane-neutral helpers
     @property
@@ -231,7 +246,7 @@ class TB:
         await FallingEdge(self.dut.clk)
         # S(cycle+1) is the first post-reset state; the model starts there.
         last_reset_edge = int(self.dut.cycle.value)
-        self.model = self.model_cls(self.params, mem=self.model.mem)
+        self.model = self._new_model(self.model.mem)
         if last_reset_edge > 0:
             self.model.edge(last_reset_edge)
         self.reset_edge = last_reset_edge  # tb/trace.py replays from here

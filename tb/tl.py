@@ -22,7 +22,6 @@ the HDL (vector widths), never assumed.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import re
@@ -47,15 +46,11 @@ from model.hw import (
     RBeat,
     WBeat,
 )
-from tb.coverage import Coverage
-from tb.env import TB, Rsp, params_from_env
+from tb.env import TB, Rsp
 from tb.faults import PROTOCOL_FAULTS, check_fault
-from tb.hdlcheck import HdlCheckers
-from tb.memcheck import CopyChecker
 from tb.monitor import EdgeSample, LiteResponse, reader
 from tb.runner import SimContext
-from tb.scoreboard import DelegationScoreboard, current_test_name, reproduce_command
-from tb.timing import QuiesceTimer
+from tb.scoreboard import current_test_name, reproduce_command
 
 # ---- tl_axil_master.v command / response slots
 CMD_W = 72
@@ -545,14 +540,7 @@ class TlTB(TB):
     def __init__(self, dut, *, params: HwParams | None = None,
                  model_cls: type[HwModel] = HwModel) -> None:
         # not TB.__init__: that builds the cocotbext-axi models this lane replaces
-        self.dut = dut
-        self.params = params or params_from_env()
-        self.seed = int(cocotb.RANDOM_SEED)
-        self.rng = random.Random(self.seed)
-        self.log = logging.getLogger("cocotb.tb")
-        self.log.setLevel(logging.INFO)
-        self.log.info("run seed %d (test seed %d), params %s, lane tl; reproduce: %s",
-                      SimContext.from_env().seed, self.seed, self.params, reproduce_command())
+        self._begin(dut, params, model_cls, ", lane tl")
         self._cycle = reader(dut.cycle)
         self.mem = TlMem(self, dut.mem, self.params.mem_size)
         self._faults = TlFaults(self, dut.mem)  # type: ignore[assignment]  # tb.faults
@@ -565,22 +553,14 @@ class TlTB(TB):
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
-        self.model_cls = model_cls
-        self.model = self._new_model()
-        self.reset_edge: int | None = None
-        self.sb = DelegationScoreboard(dut, self.model, self.mon, self.seed)
-        self.timer = QuiesceTimer(self)
-        self.copies = CopyChecker(self)
-        self.cov = Coverage(self)
-        # the same HDL property and protocol checkers as the VIP lane (tb/hdlcheck.py)
-        self.checkers = HdlCheckers(dut, self.sb, self.log)
+        self._attach_checkers()   # the same model, scoreboard and checkers as the VIP lane
 
     # ------------------------------------------------------------ lifecycle
     def _new_model(self, mem: np.ndarray | None = None) -> HwModel:
         """The predictor of this lane: the event-driven beat path on (HwModel.fast_beats,
         tests/test_hw_fast.py shows it answers as the per-edge engine, which the vip lane
         keeps as the reference)."""
-        m = self.model_cls(self.params, mem=mem)
+        m = super()._new_model(mem)
         m.fast_beats = True
         return m
 
