@@ -180,7 +180,8 @@ MUTATE_JOBS  ?= 2
 mutate: setup
 	$(TOOLS) $(PY) -m tools.mutate --jobs $(strip $(MUTATE_JOBS)) $(if $(SEED),--seed $(SEED)) \
 		$(if $(strip $(MUTANTS)),--mutants '$(strip $(MUTANTS))') \
-		$(if $(filter 1 yes true,$(strip $(MUTATE_KEEP))),--keep)
+		$(if $(filter 1 yes true,$(strip $(MUTATE_KEEP))),--keep) \
+		$(if $(filter 0 no false,$(strip $(MUTATE_HINTS))),--no-hints)
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.

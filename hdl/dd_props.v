@@ -40,6 +40,10 @@
 //                   is pending
 //   fence_start     a fenced channel (UNSAFE) that is not RUNNING does not become RUNNING:
 //                   its DOORBELL START is refused (SPEC v2 2.3)
+//   aw_size         an AW announces 4 bytes (AWSIZE=2) for an MSI write and 8 bytes
+//                   (AWSIZE=3) for a copy's data write (SPEC 3); the one property that
+//                   reads an internal: the kind of the mover's burst (mv_obs), since no
+//                   port tells an MSI from a one-beat copy write
 //   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
 //                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
 //                   running one from the edge after its last response (SPEC 2.3 bound);
@@ -118,10 +122,10 @@ module dd_props #(
     output reg  [31:0]              fail_count
 );
     localparam [1:0] OKAY = 2'b00;
-    localparam NP = 11;
+    localparam NP = 12;
     localparam P_HOST_OKAY = 0, P_READ_ZERO = 1, P_REFUSED = 2, P_USER = 3, P_REQ = 4,
                P_SCRUB = 5, P_IRQ_LOC = 6, P_IRQ_HOST = 7, P_Q_BOUND = 8, P_ONE_TXN = 9,
-               P_FENCE_START = 10;
+               P_FENCE_START = 10, P_AW_SIZE = 11;
 
     // ------------------------------------------------------------ helpers
     function [1:0] st_of;   input [3:0] g; input [16*2-1:0] v; st_of = v[g*2 +: 2]; endfunction
@@ -304,6 +308,11 @@ module dd_props #(
         if (aw_msi && st_of(awg, st) != `DD_ST_DELEGATED) begin
             v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
         end
+        // aw_size: the size an AW announces against the kind of the mover's burst
+        if (m_awvalid && id_ok_aw && mv_obs[`DD_MOBS_BUSY]
+            && m_awsize != (mv_obs[`DD_MOBS_MSI] ? 3'd2 : 3'd3)) begin
+            v[P_AW_SIZE] = 1'b1; v_g[P_AW_SIZE] = awg;
+        end
         // scrub, interrupt sources
         any_loc_src  = |(own_irq_stat & own_irq_en & exists);
         any_host_src = 1'b0;
@@ -409,6 +418,7 @@ module dd_props #(
         q_bound:         assert (!v[P_Q_BOUND]);
         host_one_txn:    assert (!v[P_ONE_TXN]);
         fence_start:     assert (!v[P_FENCE_START]);
+        aw_size:         assert (!v[P_AW_SIZE]);
     end
 `ifdef DD_LEMMAS
     // Lemmas of the k-induction (tools/formal.py task prove; README "Independent checks"):
@@ -585,6 +595,10 @@ module dd_props #(
             else if (v[P_FENCE_START])
                 $sformat(m, "fence_start at edge %0d: channel %0d became RUNNING although it was fenced (UNSAFE) and idle on the edge before: a fenced channel refuses START",
                          edge_n + 64'd1, v_g[P_FENCE_START]);
+            else if (v[P_AW_SIZE])
+                $sformat(m, "aw_size at edge %0d: AW of channel %0d announces AWSIZE=%0d for %0s (SPEC 3: an MSI write is 4 bytes, AWSIZE=2; a copy's data write 8 bytes, AWSIZE=3)",
+                         edge_n + 64'd1, v_g[P_AW_SIZE], m_awsize,
+                         mv_obs[`DD_MOBS_MSI] ? "an MSI write" : "a copy's data write");
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);

@@ -224,11 +224,11 @@ BUGS: dict[str, Planted] = {
     "DD_BUG_MSI_AFTER_T0": Planted(  # the model's MSI rules: only while DELEGATED
         msi_after_t0_scenario, lambda mm: mm.port == "aw" and "MSI from a fenced" in mm.what,
         "aw port: MSI from a fenced channel", "req_after_t0"),
-    "DD_BUG_MSI_SIZE": Planted(  # the contract checker's AxSIZE rule (no HDL property)
+    "DD_BUG_MSI_SIZE": Planted(  # the contract checker's AxSIZE rule
         msi_size_scenario,
         lambda mm: (mm.port == "aw" and "AWSIZE (an MSI" in mm.what
                     and (mm.expected, mm.actual) == (2, 3)),
-        "aw port: AWSIZE (an MSI ...), expected 2, actual 3"),
+        "aw port: AWSIZE (an MSI ...), expected 2, actual 3", "aw_size"),
 }
 
 

@@ -46,6 +46,10 @@ class Mutant:
     repl: str
     what: str                      # the change in words (report)
     equivalent: str | None = None  # why no check can kill it (documented survivor)
+    #: the test that killed it in the last full run (``module.test``, ``tl:`` prefix for
+    #: the transaction-level lane): `make mutate` runs it alone first, a speed-up only;
+    #: when it no longer kills, the full stages decide and the report marks it stale
+    hint: str | None = None
 
 
 MUTANTS: tuple[Mutant, ...] = (

@@ -49,12 +49,17 @@ PARAMS = "default"
 #: Fixed run seed: the report is reproducible (cocotb derives each test's seed from it).
 DEFAULT_SEED = 1
 #: Test stages, each one simulator process, in order: the directed modules first (a few
-#: seconds, they kill most mutants), the random and fault suites, then the long ones.
-#: Every module that runs on the VIP lane with the default parameters appears once.
+#: seconds, they kill most mutants), the random and fault suites, then the long ones,
+#: then the transaction-level lane's own module (its AXI4-Lite master presents W before
+#: AW and AW before W, which the VIP lane's masters never do). Every module that runs on
+#: the VIP lane with the default parameters appears once. A stage is a ``TEST`` value
+#: (tb/runner.py ``select``), optionally prefixed by ``<lane>:`` (default: the VIP lane).
+#: A mutant's ``hint`` (tools/mutants.py) runs alone before these stages.
 STAGES: tuple[str, ...] = (
     "test_directed,test_fence,test_protocol,test_memcheck",
     "test_random,test_faults",
     "test_quiesce,test_bench_dma,test_planted_model",
+    "tl:test_tl_errors",
 )
 FORMAL_DEPTH = BMC_DEPTH   # tools/formal.py: steps of the bounded check of a survivor
 #: Wall-clock limit of one stage's simulator (a mutant that hangs the mover is killed by
@@ -82,7 +87,8 @@ class Outcome:
     verdict: str = "survived"      # killed-sim | killed-formal | survived | error
     by: str = ""                   # test (sim) or property (formal) that killed it
     detail: str = ""               # first lines of the failure / formal summary
-    stage: int | None = None       # 1-based stage that killed it
+    stage: int | None = None       # stage that killed it: 1-based, 0 = the mutant's hint
+    stale_hint: bool = False       # its hint ran and did not kill it (update the catalogue)
     seconds: float = 0.0
     sim_seconds: float = 0.0
     formal_seconds: float = 0.0
@@ -167,23 +173,36 @@ def make_tree(m: Mutant | None, dest: Path) -> Path:
 # --------------------------------------------------------------------------------------
 
 
-def _stage_child(test: str, seed: int, out: Path) -> int:
-    """Run *test* on the tree named by DD_HDL_DIR and write a JSON verdict to *out*."""
+def split_stage(stage: str) -> tuple[str, str]:
+    """``"tl:test_x"`` -> ("tl", "test_x"); no prefix: the VIP lane. Raises MutateError
+    for an unknown lane."""
+    lane, colon, test = stage.rpartition(":")
+    if not colon:
+        return runner.DEFAULT_LANE, stage
+    if lane not in runner.LANES:
+        raise MutateError(f"stage {stage!r}: unknown lane {lane!r}; valid: {', '.join(runner.LANES)}")
+    return lane, test
+
+
+def _stage_child(stage: str, seed: int, out: Path) -> int:
+    """Run *stage* on the tree named by DD_HDL_DIR and write a JSON verdict to *out*."""
     res: dict[str, object]
     try:
-        r = runner.run(SIM, test, PARAMS, seed, log_to_file=True)
+        lane, test = split_stage(stage)
+        r = runner.run(SIM, test, PARAMS, seed, log_to_file=True, lane=lane)
+        prefix = "" if lane == runner.DEFAULT_LANE else f"{lane}:"   # a valid hint
         failed = r.failed
         first = failed[0] if failed else None
         res = {
             "ok": r.ok, "tests": [t.name for t in r.tests],
             "failed": [t.name for t in failed],
-            "killer": (runner.short_test_name(first.name) if first else
+            "killer": (prefix + runner.short_test_name(first.name) if first else
                        "timeout" if r.timeout else "simulator exit" if r.sim_exit else ""),
             "detail": _prop_line(r.log_file) or _brief(first.message if first else r.report()),
             "reproduce": r.repro(runner.short_test_name(first.name) if first else test),
             "log": str(r.log_file or ""),
         }
-    except runner.RunnerError as exc:
+    except (runner.RunnerError, MutateError) as exc:
         res = {"error": str(exc)}
     out.write_text(json.dumps(res))
     return 0
@@ -265,6 +284,7 @@ class Plan:
     formal_depth: int = FORMAL_DEPTH
     stage_timeout: float = STAGE_TIMEOUT
     formal_timeout: float = FORMAL_TIMEOUT
+    hints: bool = True            # run each mutant's hint before the stages
     out: Path = OUT
     keep: bool = False            # keep the scratch trees and builds
 
@@ -276,8 +296,11 @@ def simulate(m: Mutant, plan: Plan, line: int, log: Callable[[str], None]) -> Ou
     t0 = time.monotonic()
     work = plan.out / "work" / m.id
     hdl = make_tree(m, work)
+    # the hint (the test that killed this mutant before) first, as stage 0: most mutants
+    # die there in seconds; when it no longer kills, the full stages decide as before
+    order = ([(0, m.hint)] if m.hint and plan.hints else []) + list(enumerate(plan.stages, 1))
     try:
-        for k, test in enumerate(plan.stages, 1):
+        for k, test in order:
             r = run_stage(hdl, test, plan.seed, work, plan.stage_timeout)
             if "error" in r:
                 o.verdict, o.detail = "error", r["error"]
@@ -286,6 +309,8 @@ def simulate(m: Mutant, plan: Plan, line: int, log: Callable[[str], None]) -> Ou
                 o.verdict, o.by, o.stage = "killed-sim", r["killer"], k
                 o.detail, o.reproduce = r["detail"], r["reproduce"]
                 break
+            if k == 0:
+                o.stale_hint = True
     finally:
         if not plan.keep:
             shutil.rmtree(runner.build_root(hdl), ignore_errors=True)
@@ -314,14 +339,28 @@ def prove_kill(o: Outcome, plan: Plan, log: Callable[[str], None]) -> Outcome:
     return o
 
 
-def _baseline_sim(plan: Plan) -> dict:
-    """The unmutated copy through every stage: must pass, or no kill means anything."""
+def hint_stages(mutants: Sequence[Mutant]) -> list[str]:
+    """The distinct hints of *mutants* as stages, one per lane (the unmutated tree runs
+    them too: a hint that fails on it would 'kill' every mutant)."""
+    by_lane: dict[str, list[str]] = {}
+    for m in mutants:
+        if m.hint:
+            lane, test = split_stage(m.hint)
+            if test not in by_lane.setdefault(lane, []):
+                by_lane[lane].append(test)
+    return [(f"{lane}:" if lane != runner.DEFAULT_LANE else "") + ",".join(tests)
+            for lane, tests in by_lane.items()]
+
+
+def _baseline_sim(plan: Plan, hints: Sequence[str] = ()) -> dict:
+    """The unmutated copy through every stage (and the mutants' hints): must pass, or no
+    kill means anything."""
     t0 = time.monotonic()
     work = plan.out / "work" / "_unmutated"
     hdl = make_tree(None, work)
     base: dict[str, object] = {"ok": True}
     try:
-        for test in plan.stages:
+        for test in [*hints, *plan.stages]:
             r = run_stage(hdl, test, plan.seed, work, plan.stage_timeout)
             if "error" in r or not r["ok"]:
                 base = {"ok": False, "stage": test, "detail": r.get("error") or r.get("detail"),
@@ -350,10 +389,13 @@ def campaign(mutants: Sequence[Mutant], plan: Plan, jobs: int = 2,
     when the unmutated tree fails: the outcomes are then void). Raises MutateError on
     catalogue problems before anything runs."""
     lines = {m.id: locate(m) for m in mutants}
+    for st in [*plan.stages, *(m.hint for m in mutants if m.hint)]:
+        split_stage(st)                 # an unknown lane is bad input before anything runs
     plan.out.mkdir(parents=True, exist_ok=True)
     base: dict[str, object] = {"ok": True, "seconds": 0.0}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        fb = pool.submit(_baseline_sim, plan) if baseline else None
+        hints = hint_stages(mutants) if plan.hints else []
+        fb = pool.submit(_baseline_sim, plan, hints) if baseline else None
         futs = [pool.submit(simulate, m, plan, lines[m.id], log) for m in mutants]
         if fb is not None:
             base = fb.result()
@@ -407,6 +449,7 @@ def summarize(outcomes: Sequence[Outcome], wall: float, cpu: float = 0.0) -> dic
         "survivors": [o.id for o in counted if not o.killed and o.verdict != "error"],
         "errors": [o.id for o in outcomes if o.verdict == "error"],
         "equivalent_killed": [o.id for o in outcomes if o.equivalent and o.killed],
+        "stale_hints": [o.id for o in outcomes if o.stale_hint],
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
     }
@@ -424,7 +467,8 @@ def write_report(outcomes: Sequence[Outcome], summary: dict, meta: dict, out: Pa
     md = [
         "# Mutation regression (`make mutate`)", "",
         f"Simulator {meta['sim']}, parameters {meta['params']}, SEED={meta['seed']}, "
-        f"{meta['jobs']} jobs, formal bmc depth {meta['formal_depth']}"
+        f"{meta['jobs']} jobs, {'hints first' if meta.get('hints', True) else 'no hints'}, "
+        f"formal bmc depth {meta['formal_depth']}"
         f"{'' if meta['formal'] else ' (formal off)'}; stages: "
         + "; ".join(f"{k}. `{s}`" for k, s in enumerate(meta["stages"], 1)) + ".", "",
         f"**{summary['killed_sim']}/{summary['counted']} killed by simulation "
@@ -437,7 +481,8 @@ def write_report(outcomes: Sequence[Outcome], summary: dict, meta: dict, out: Pa
     ]
     for o in outcomes:
         verdict = o.verdict + (" (equivalent)" if o.equivalent else "")
-        stage = f" (stage {o.stage})" if o.stage else ""
+        stage = (" (hint)" if o.stage == 0 else f" (stage {o.stage})" if o.stage else "")
+        stage += " (stale hint)" if o.stale_hint else ""
         md.append(f"| `{o.id}` | {o.family} | `{o.file}:{o.line}` | {_md_cell(o.what)} | "
                   f"{verdict} | {_md_cell(o.by)}{stage} | {o.seconds} |")
     md += ["", "## Details", ""]
@@ -466,6 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-formal", action="store_true", help="simulation only")
     ap.add_argument("--formal-depth", type=int, default=FORMAL_DEPTH)
     ap.add_argument("--keep", action="store_true", help="keep scratch trees and their builds")
+    ap.add_argument("--no-hints", action="store_true",
+                    help="ignore the catalogue's hints: every mutant goes through the stages")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
     ap.add_argument("--stage-child", default=None, help=argparse.SUPPRESS)
@@ -490,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[mutate] error: {exc}", file=sys.stderr)
         return 2
     plan = Plan(seed=args.seed, formal=not args.no_formal, formal_depth=args.formal_depth,
-                out=args.out.resolve(), keep=args.keep)
+                out=args.out.resolve(), keep=args.keep, hints=not args.no_hints)
     print(f"[mutate] {len(chosen)} mutant(s) on {SIM}/{PARAMS} SEED={plan.seed}, {args.jobs} jobs, "
           f"formal {'bmc depth ' + str(plan.formal_depth) if plan.formal else 'off'}", flush=True)
     t0, cpu0 = time.monotonic(), children_cpu()
@@ -508,7 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = summarize(outcomes, wall, children_cpu() - cpu0)
     meta = {"sim": SIM, "params": PARAMS, "seed": plan.seed, "jobs": args.jobs,
             "formal": plan.formal, "formal_depth": plan.formal_depth,
-            "stages": list(plan.stages), "baseline": base}
+            "stages": list(plan.stages), "hints": plan.hints, "baseline": base}
     write_report(outcomes, summary, meta, plan.out)
     print(f"[mutate] killed by simulation: {summary['killed_sim']}/{summary['counted']} "
           f"({summary['killed_sim_pct']} %); by simulation + formal: "
@@ -522,6 +569,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for o in builds:
             print(f"[mutate] error in {o.id}: {o.detail[:500]}", file=sys.stderr)
         return 2
+    for i in summary["stale_hints"]:
+        print(f"[mutate] note: {i}'s hint no longer kills it (the stages did or did not); "
+              "update its hint in tools/mutants.py to the test that killed it", file=sys.stderr)
     for i in summary["survivors"]:
         print(f"[mutate] SURVIVOR {i}: no test or property kills it and the catalogue does "
               "not document it as equivalent", file=sys.stderr)

@@ -13,6 +13,9 @@
 // Response slot (mirrored by tb/tl.py, RSP_* constants):
 //   [1:0] resp  [33:2] rdata  [34] timeout (no B/R within TIMEOUT cycles)  [98:35] edge of
 //   the B/R handshake
+// After each handshake the channel's payload is inverted until its next access (legal
+// while VALID is low), so a slave that uses the live bus instead of what it accepted
+// shows it (make mutate: axil_addr_wrong_hold, axil_wstrb_not_held).
 // Simulation only; Icarus 11 and Verilator 5 accept it.
 `timescale 1ns/1ps
 `default_nettype none
@@ -117,15 +120,20 @@ module tl_axil_master #(
             end
             default: begin  // S_RUN
                 watch <= watch + 32'd1;
+                // after its handshake a channel's payload is inverted (AXI lets a master
+                // drive anything while VALID is low): a slave that reads the bus where
+                // it should read its held copy then sees a wrong address, data or strobe
                 if (awvalid && awready) begin
-                    awvalid <= 1'b0;
+                    awvalid <= 1'b0;  awaddr <= ~awaddr;
                     if (order == 2'd1) wvalid <= 1'b1;
                 end
                 if (wvalid && wready) begin
-                    wvalid <= 1'b0;
+                    wvalid <= 1'b0;  wdata <= ~wdata;  wstrb <= ~wstrb;
                     if (order == 2'd2) awvalid <= 1'b1;
                 end
-                if (arvalid && arready) arvalid <= 1'b0;
+                if (arvalid && arready) begin
+                    arvalid <= 1'b0;  araddr <= ~araddr;
+                end
                 if (is_write && bvalid) finish(bresp, 32'd0, 1'b0);
                 else if (!is_write && rvalid) finish(rresp, rdata, 1'b0);
                 else if (watch == timeout_cycles) begin
