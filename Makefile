@@ -28,6 +28,7 @@ DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.
 SWEEP_SIMS   ?= icarus,verilator   # sweep: simulators (comma list)
 SWEEP_PARAMS ?= default,small      # sweep: parameter sets (comma list; "default" adds the bug builds
                                    # for the planted-bug module)
+FORMAL_JOBS ?= 2          # formal: sby tasks at once (one solver process each)
 BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --rss-only 1000000,10000000
 
 VALID_SIMS := icarus verilator
@@ -168,7 +169,8 @@ FORMAL_DEPTH ?=
 formal: setup
 	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))' \
 		$(if $(FORMAL_SRC),--src '$(FORMAL_SRC)') $(if $(FORMAL_OUT),--out '$(FORMAL_OUT)') \
-		$(if $(strip $(FORMAL_DEPTH)),--depth '$(strip $(FORMAL_DEPTH))')
+		$(if $(strip $(FORMAL_DEPTH)),--depth '$(strip $(FORMAL_DEPTH))') \
+		--jobs $(strip $(FORMAL_JOBS))
 
 # Mutation regression (tools/mutate.py, catalogue tools/mutants.py; README "Mutation
 # regression"): MUTANTS=id,id a subset, MUTATE_KEEP=1 keeps the scratch trees; SEED= fixed

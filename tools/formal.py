@@ -24,6 +24,7 @@ of hdl/ instead (its sources.f, props.f and headers), e.g. a mutant for tools/mu
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import shutil
 import subprocess
@@ -178,6 +179,16 @@ def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DI
             "traces": traces, "failed": failed, "log": str(d / "sby.log")}
 
 
+#: Rough order of the tasks' run times (slowest first; README "Formal proofs" gives the
+#: measured ones): only the start order of ``--jobs`` depends on it.
+SLOW_FIRST = ("bug_extra_burst", "cover", "prove_default", "prove", "bug_msi_after_t0",
+              "bug_msi_size", "bug_no_fence")
+
+
+def _cost(name: str) -> int:
+    return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+
 def verdict(res: dict) -> bool:
     """prove and cover must PASS; every planted bug must FAIL with a trace."""
     if res["expect"] == "PASS":
@@ -195,11 +206,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder with the RTL (a copy of hdl/: sources.f, props.f, *.v, *.vh)")
     ap.add_argument("--out", type=Path, default=OUT, help="result folder (default build/formal)")
     ap.add_argument("--depth", type=int, default=BMC_DEPTH, help="steps of the bmc task")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="tasks run at once (each sby run is one solver process; default 1)")
     args = ap.parse_args(argv)
     src, out = args.src.resolve(), args.out.resolve()
     hdl_files(src)   # a bad --src is named before any run
-    if args.depth < 1:
-        print(f"[formal] --depth {args.depth}: must be at least 1", file=sys.stderr)
+    if args.depth < 1 or args.jobs < 1:
+        print(f"[formal] --depth {args.depth} --jobs {args.jobs}: each must be at least 1",
+              file=sys.stderr)
         return 2
     table = tasks()
     table["bmc"] = replace(table["bmc"], depth=args.depth)
@@ -228,30 +242,36 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if src != runner.HDL_DIR.resolve():
         print(f"[formal] RTL from {src}", flush=True)
-    results, ok = [], True
-    for name in names:
+    def one(name: str) -> dict:
         t = table[name]
         print(f"[formal] {name}: {t.mode}, depth {t.depth} ...", flush=True)
         r = run_task(t, args.timeout, out, src)
         good = verdict(r)
-        ok &= good
-        results.append(r)
         line = f"[formal] {name}: {r['status']} in {r['seconds']} s -> {'ok' if good else 'WRONG'}"
         if r["failed"]:
             line += f"; {r['failed'][0]}"
-        print(line, flush=True)
         kind = "cover trace" if t.mode == "cover" else "counterexample waveform"
-        for tr in r["traces"]:
-            print(f"[formal]   {kind}: {tr}", flush=True)
+        line += "".join(f"\n[formal]   {kind}: {tr}" for tr in r["traces"])
         if not good:
-            print(f"[formal]   log: {r['log']}", flush=True)
+            line += f"\n[formal]   log: {r['log']}"
+        print(line, flush=True)
+        return r
+
+    t0 = time.monotonic()
+    # the slowest tasks first (bug_extra_burst, the proves, cover), so that with --jobs
+    # the short ones fill in beside them; the summary keeps the order asked for
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futs = {n: pool.submit(one, n) for n in sorted(dict.fromkeys(names), key=_cost)}
+        results = [futs[n].result() for n in dict.fromkeys(names)]
+    ok = all(verdict(r) for r in results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
     print("[formal] summary (task: status, required, verdict, time):")
     for r in results:
         print(f"[formal]   {r['task']:<20} {r['status']:<8} required {r['expect']:<5} "
               f"{'ok' if verdict(r) else 'WRONG':<5} {r['seconds']:>8} s")
-    print(f"[formal] {'all as required' if ok else 'FAILED'}; summary: {out / 'summary.json'}")
+    print(f"[formal] {'all as required' if ok else 'FAILED'} ({len(results)} task(s), "
+          f"{time.monotonic() - t0:.0f} s wall, {args.jobs} job(s)); summary: {out / 'summary.json'}")
     return 0 if ok else 1
 
 
