@@ -9,6 +9,7 @@ regression can fail).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -108,17 +109,24 @@ def test_pipeline_kills_a_mutant_and_reports_an_identity_survivor(tmp_path: Path
     survives, the working tree is untouched and the scratch builds are removed."""
     before = _tree_digest(runner.HDL_DIR)
     real = mutate.select("acc_no_func_check")[0]
+    assert real.hint == "test_access_rules"
+    # the same change with a hint that does not kill it: the stages must still decide
+    stale = dataclasses.replace(real, id="stale_hint", hint="test_reset_values")
     ident = Mutant("identity", "access", real.file, real.orig, real.orig, "no change")
     plan = mutate.Plan(stages=("test_access_rules",), formal=False, out=tmp_path)
     logs: list[str] = []
-    outs, base = mutate.campaign([real, ident], plan, jobs=2, baseline=False, log=logs.append)
+    outs, base = mutate.campaign([real, stale, ident], plan, jobs=2, baseline=False,
+                                 log=logs.append)
     by = {o.id: o for o in outs}
     assert by["acc_no_func_check"].verdict == "killed-sim", by["acc_no_func_check"]
     assert by["acc_no_func_check"].by == "test_access_rules"
-    assert by["acc_no_func_check"].stage == 1
+    assert by["acc_no_func_check"].stage == 0 and not by["acc_no_func_check"].stale_hint
+    assert by["stale_hint"].verdict == "killed-sim" and by["stale_hint"].stage == 1
+    assert by["stale_hint"].stale_hint, by["stale_hint"]
     assert by["identity"].verdict == "survived", by["identity"]
     s = mutate.summarize(outs, 1.0)
-    assert s["survivors"] == ["identity"] and s["killed_sim"] == 1
+    assert s["survivors"] == ["identity"] and s["killed_sim"] == 2
+    assert s["stale_hints"] == ["stale_hint"]
     mutate.write_report(outs, s, {"sim": "icarus", "params": "default", "seed": 1, "jobs": 2,
                                   "formal": False, "formal_depth": 1, "stages": list(plan.stages)},
                         tmp_path)
@@ -149,10 +157,30 @@ NEW_CHECKS = [
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant, test, text", NEW_CHECKS, ids=[c[0] for c in NEW_CHECKS])
 def test_new_check_kills_its_mutant(mutant: str, test: str, text: str, tmp_path: Path) -> None:
-    plan = mutate.Plan(stages=(test,), formal=False, out=tmp_path)
+    plan = mutate.Plan(stages=(test,), formal=False, out=tmp_path, hints=False)
     [o], _ = mutate.campaign(mutate.select(mutant), plan, jobs=1, baseline=False, log=lambda s: None)
     assert o.verdict == "killed-sim" and o.by == test, o
     assert text in o.detail, o.detail
+
+
+def test_hints_name_catalogue_mutants_and_real_tests() -> None:
+    """Every hint belongs to a catalogue mutant, names a lane and a test that exist, and
+    every mutant a simulation kills has one (a mutant without a hint costs every stage)."""
+    from tools.mutants import HINTS
+    ids = {m.id for m in MUTANTS}
+    assert set(HINTS) <= ids, sorted(set(HINTS) - ids)
+    for m in MUTANTS:
+        if m.hint:
+            lane, test = mutate.split_stage(m.hint)
+            mods, _ = runner.select(test)     # raises RunnerError for an unknown test
+            assert all(lane in mod.lanes for mod in runner.discover() if mod.name in mods), m
+    with pytest.raises(mutate.MutateError, match="unknown lane"):
+        mutate.split_stage("fast:test_access_rules")
+    # the unmutated tree runs every distinct hint, one stage per lane
+    st = mutate.hint_stages(MUTANTS)
+    assert len(st) == len({mutate.split_stage(h)[0] for h in HINTS.values()})
+    assert {t for s in st for t in mutate.split_stage(s)[1].split(",")} == \
+        {mutate.split_stage(h)[1] for h in HINTS.values()}
 
 
 def test_formal_checks_another_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
