@@ -5,7 +5,9 @@ nothing about the mistakes nobody planted. Each catalogue mutant is a realistic
 single-point RTL change; the regression applies it to a scratch copy of ``hdl/`` (never
 the working tree), builds it (tb/runner.py ``DD_HDL_DIR``, its own build folder) and
 runs the cocotb suites on it, stage by stage (``STAGES``: cheapest and most-killing
-first), stopping at the first stage with a failing test. A mutant no simulation kills
+first), stopping at the first stage with a failing test. The mutant's kill hint
+(tools/mutants.py ``HINTS``: the test that killed it last time) runs alone before the
+stages; a hint that no longer kills is marked stale and the stages decide as before. A mutant no simulation kills
 then gets a bounded formal check of the same tree (tools/formal.py ``--src``, task
 ``bmc``: every dd_props/axi4_check assertion from reset to ``FORMAL_DEPTH`` steps).
 
