@@ -160,7 +160,14 @@ class TlMonitor:
     """Feeds recorder lines to its callbacks as EdgeSamples (stands in for EdgeMonitor:
     the scoreboard, the trace recorder and the coverage subscribe the same way)."""
 
+    #: the monitor of the running test: a new test's monitor closes the last one's files
+    #: (a test that ends in an exception never reaches TB.finish, which closes them)
+    _live: TlMonitor | None = None
+
     def __init__(self, tb: TlTB) -> None:
+        if TlMonitor._live is not None:
+            TlMonitor._live.close()
+        TlMonitor._live = self
         self.tb = tb
         self._callbacks: list = []
         self._fh = None   # opened at the first drain: the HDL opens it at time 0
@@ -250,6 +257,8 @@ class TlMonitor:
             self._fh.close()
         if self._copy is not None:
             self._copy.close()
+        if TlMonitor._live is self:
+            TlMonitor._live = None
 
 
 @dataclass(frozen=True)
