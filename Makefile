@@ -167,11 +167,12 @@ FORMAL_TASKS ?= all
 FORMAL_SRC   ?=
 FORMAL_DEPTH ?=
 .PHONY: formal
-formal: setup
-	$(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))' \
+FORMAL_CMD = $(TOOLS) $(PY) -m tools.formal --tasks '$(strip $(FORMAL_TASKS))' \
 		$(if $(FORMAL_SRC),--src '$(FORMAL_SRC)') $(if $(FORMAL_OUT),--out '$(FORMAL_OUT)') \
 		$(if $(strip $(FORMAL_DEPTH)),--depth '$(strip $(FORMAL_DEPTH))') \
 		--jobs $(strip $(FORMAL_JOBS))
+formal: setup
+	$(FORMAL_CMD)
 
 # Mutation regression (tools/mutate.py, catalogue tools/mutants.py; README "Mutation
 # regression"): MUTANTS=id,id a subset, MUTATE_KEEP=1 keeps the scratch trees; SEED= fixed
@@ -190,10 +191,17 @@ mutate: setup
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.
+# Unsharded, it then runs `make formal` too (REGRESS_FORMAL=0: not); sharded CI runs
+# `make formal` as its own job beside the shards. Exit status: non-zero if either fails.
+REGRESS_FORMAL ?= 1
 regress: setup
-	$(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
+	@rc=0; $(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
 		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(strip $(SHARD)),--shard '$(strip $(SHARD))') \
-		$(if $(strip $(OUT)),--out '$(strip $(OUT))')
+		$(if $(strip $(OUT)),--out '$(strip $(OUT))') || rc=$$?; \
+	$(if $(or $(strip $(SHARD)),$(filter 0 no false,$(strip $(REGRESS_FORMAL)))),, \
+	  echo "[regress] formal: make formal (REGRESS_FORMAL=0 skips it)"; \
+	  $(FORMAL_CMD) || rc=$$((rc ? rc : 1));) \
+	exit $$rc
 
 # DIRS is not quoted: a glob such as DIRS='build/regress-shards/*' is expanded by the shell.
 regress-merge: setup

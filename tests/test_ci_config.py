@@ -68,6 +68,11 @@ def test_workflows_do_what_the_readme_says() -> None:
     assert any(s.get("run") == "make regress" for s in shard["steps"])
     assert any("make regress-merge" in s.get("run", "") for s in merge["steps"])
     assert "!cancelled()" in merge["if"]  # merges (and reports) also after a failed shard
+    # the formal proofs run with every regression (issue 9: over 3 minutes, so not make test)
+    assert any(s.get("run") == "make formal" for s in regress["jobs"]["formal"]["steps"])
+    gitlab = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
+    assert gitlab["formal"]["script"] == ["make formal"]
+    assert gitlab["formal"]["extends"] == gitlab["regress"]["extends"] == ".hdl_changed"
     assert {"cron"} <= set(nightly["on"]["schedule"][0])
     assert set(nightly["on"]["workflow_dispatch"]["inputs"]) >= {"seeds", "hours"}
     assert any("make soak" in s.get("run", "") for s in nightly["jobs"]["soak"]["steps"])
