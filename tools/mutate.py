@@ -8,8 +8,9 @@ runs the cocotb suites on it, stage by stage (``STAGES``: cheapest and most-kill
 first), stopping at the first stage with a failing test. The mutant's kill hint
 (tools/mutants.py ``HINTS``: the test that killed it last time) runs alone before the
 stages; a hint that no longer kills is marked stale and the stages decide as before.
-A mutant no simulation kills then gets a bounded formal check of the same tree (tools/formal.py ``--src``, task
-``bmc``: every dd_props/axi4_check assertion from reset to ``FORMAL_DEPTH`` steps).
+A mutant no simulation kills then gets a bounded formal check of the same tree
+(tools/formal.py ``--src``, task ``bmc``: every dd_props/axi4_check assertion from reset
+to ``FORMAL_DEPTH`` steps).
 
 Before any mutant, the unmutated copy must pass every stage (else a kill would mean
 nothing). The report (``build/mutate/report.{md,json}``) gives per mutant its family,
