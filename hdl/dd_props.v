@@ -41,9 +41,12 @@
 //   fence_start     a fenced channel (UNSAFE) that is not RUNNING does not become RUNNING:
 //                   its DOORBELL START is refused (SPEC v2 2.3)
 //   aw_size         an AW announces 4 bytes (AWSIZE=2) for an MSI write and 8 bytes
-//                   (AWSIZE=3) for a copy's data write (SPEC 3); the one property that
-//                   reads an internal: the kind of the mover's burst (mv_obs), since no
-//                   port tells an MSI from a one-beat copy write
+//                   (AWSIZE=3) for a copy's data write (SPEC 3). Unlike the others it
+//                   is an implementation assertion: it compares AWSIZE with the
+//                   mover's own burst kind (mv_obs), so it catches a wrong size for a
+//                   known kind, not a burst of the wrong kind; SPEC names the kind by
+//                   no port, and the model's AxSIZE rule (model/contract.py) judges
+//                   the size independently of the RTL
 //   q_bound         a QUIESCING channel that is not RUNNING is LOCAL within Q_IDLE_MAX
 //                   edges: idle at t0, it is QUIESCING and not RUNNING from S(t0+1); a
 //                   running one from the edge after its last response (SPEC 2.3 bound);
@@ -106,8 +109,9 @@ module dd_props #(
     input  wire [15:0]              own_irq_stat,
     input  wire [15:0]              own_irq_en,
     input  wire [16*`DD_WDBG_W-1:0]  win,
-    // internals, read only by the formal lemmas (DD_LEMMAS): the AXI4-Lite slaves' held
-    // halves and the mover's burst state (dd_wdbg.vh layouts)
+    // internals, read by the formal lemmas (DD_LEMMAS): the AXI4-Lite slaves' held
+    // halves and the mover's burst state (dd_wdbg.vh layouts); aw_size reads the
+    // mover's BUSY and MSI bits too
     input  wire [`DD_SOBS_W-1:0]    h_obs,
     input  wire [`DD_SOBS_W-1:0]    l_obs,
     input  wire [`DD_MOBS_W-1:0]    mv_obs,

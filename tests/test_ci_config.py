@@ -58,7 +58,8 @@ def test_workflows_do_what_the_readme_says() -> None:
     assert {"push", "pull_request", "workflow_dispatch"} <= set(ci["on"])
     assert any("make test" in s.get("run", "") for s in ci["jobs"]["test"]["steps"])
     filters = yaml.safe_load(ci["jobs"]["changes"]["steps"][1]["with"]["filters"])
-    assert filters == {"rtl": ["hdl/**", "regs/**", "tb/**", "model/**"]}
+    assert filters == {"rtl": ["hdl/**", "regs/**", "tb/**", "model/**", "formal/**",
+                               "tools/formal.py"]}
     assert "changes.outputs.rtl" in ci["jobs"]["regress"]["if"]
     reusable = "./.github/workflows/regress.yml"
     assert ci["jobs"]["regress"]["uses"] == nightly["jobs"]["regress"]["uses"] == reusable

@@ -174,8 +174,15 @@ def test_hints_name_catalogue_mutants_and_real_tests() -> None:
             lane, test = mutate.split_stage(m.hint)
             mods, _ = runner.select(test)     # raises RunnerError for an unknown test
             assert all(lane in mod.lanes for mod in runner.discover() if mod.name in mods), m
+    # every mutant has a hint unless no simulation kills it (documented equivalent, or
+    # the one that only formal kills: README "Mutation regression")
+    assert [m.id for m in MUTANTS if not m.hint and not m.equivalent] == ["axil_ar_ignores_w"]
     with pytest.raises(mutate.MutateError, match="unknown lane"):
         mutate.split_stage("fast:test_access_rules")
+    # a hint naming a test that does not exist is bad input before anything runs
+    bad = dataclasses.replace(MUTANTS[0], hint="test_renamed_long_ago")
+    with pytest.raises(mutate.MutateError, match="test_renamed_long_ago"):
+        mutate.campaign([bad], mutate.Plan(formal=False), baseline=False, log=lambda s: None)
     # the unmutated tree runs every distinct hint, one stage per lane
     st = mutate.hint_stages(MUTANTS)
     assert len(st) == len({mutate.split_stage(h)[0] for h in HINTS.values()})

@@ -173,7 +173,7 @@ def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DI
             "traces": traces, "failed": failed, "log": str(d / "sby.log")}
 
 
-#: Rough order of the tasks' run times (slowest first; README "Formal proofs" gives the
+#: Rough order of the tasks' run times (slowest first; README "Independent checks" gives the
 #: measured ones): only the start order of ``--jobs`` depends on it.
 SLOW_FIRST = ("bug_extra_burst", "cover", "prove_default", "prove", "bug_msi_after_t0",
               "bug_msi_size", "bug_no_fence")

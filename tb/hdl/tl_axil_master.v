@@ -15,7 +15,7 @@
 //   the B/R handshake
 // After each handshake the channel's payload is inverted until its next access (legal
 // while VALID is low), so a slave that uses the live bus instead of what it accepted
-// shows it (make mutate: axil_addr_wrong_hold, axil_wstrb_not_held).
+// shows it (make mutate: axil_addr_wrong_hold, axil_wdata_wrong_hold, axil_wstrb_not_held).
 // Simulation only; Icarus 11 and Verilator 5 accept it.
 `timescale 1ns/1ps
 `default_nettype none
