@@ -126,8 +126,18 @@ def defines_for(label: str) -> dict[str, int]:
     """Verilog defines of a build (the planted bug of a BUG_SETS entry, else none)."""
     return {d: 1 for d in BUG_SETS.get(label, ())}
 
-#: Wall-clock limit of one simulator process, seconds (``DD_SIM_TIMEOUT`` overrides).
+#: Limit of one simulator process, seconds of its own CPU time (``DD_SIM_TIMEOUT``
+#: overrides). CPU time, not wall time: a run starved by a loaded machine (a seed sweep
+#: at low priority beside other work) must not be killed as "hung" -- one was, after
+#: 898 s wall for 26 k cycles. A real hang spins (the simulator never waits for
+#: anything outside), so it still hits the limit; a wall-clock backstop of
+#: WALL_FACTOR x the limit catches a process that blocks.
 DEFAULT_SIM_TIMEOUT = 900
+WALL_FACTOR = 4
+#: Return codes of a simulator killed by the limits: timeout's own (124), SIGKILL and
+#: SIGXCPU as a shell reports them (128 + n) and as Python's subprocess does (-n: timeout
+#: re-raises its child's signal on itself).
+TIMEOUT_EXITS = (124, 128 + 9, 128 + 24, -9, -24)
 
 
 class RunnerError(Exception):
@@ -699,8 +709,9 @@ class RunResult:
         lines = []
         if self.timeout:
             lines.append(
-                f"TIMEOUT: the simulator was killed after {self.timeout:.0f} s wall clock "
-                "(limit: DD_SIM_TIMEOUT, seconds)"
+                f"TIMEOUT: the simulator was killed after {self.timeout:.0f} s of CPU time "
+                f"or {WALL_FACTOR * self.timeout:.0f} s wall clock (limit: DD_SIM_TIMEOUT, "
+                "CPU seconds)"
             )
         if not self.tests:
             lines.append(
@@ -891,7 +902,9 @@ def run(
     prev_prefix = os.environ.get("SIM_CMD_PREFIX")
     if limit and shutil.which("timeout"):
         # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
-        os.environ["SIM_CMD_PREFIX"] = f"timeout -k 10 {int(limit)}"
+        cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
+        wall = int(limit) * (WALL_FACTOR if cpu else 1)
+        os.environ["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
     sys_path_added = str(ROOT) not in sys.path
     if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
         sys.path.insert(0, str(ROOT))
@@ -933,7 +946,7 @@ def run(
             sys.path.remove(str(ROOT))
     if exit_code == 0 and not results_xml.is_file():
         exit_code = 1
-    timed_out = bool(limit) and exit_code in (124, 137)
+    timed_out = bool(limit) and exit_code in TIMEOUT_EXITS
     result = RunResult(
         sim=sim,
         params=params,

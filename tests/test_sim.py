@@ -184,3 +184,15 @@ def test_tl_lane_same_trace_on_both_simulators() -> None:
         traces.append(trace)
     assert traces[0], "no recorder trace"
     assert traces[0] == traces[1], "the recorder traces of Icarus and Verilator differ"
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+def test_cpu_limit_kills_a_long_run_and_says_so() -> None:
+    """The simulator limit is CPU time (tb/runner.py DEFAULT_SIM_TIMEOUT): a run that
+    needs more than 2 CPU seconds is killed and reported as a TIMEOUT, not a crash."""
+    res = runner.run("icarus", "test_random", "default", 1, log_to_file=True,
+                     run_name="cpu-limit", timeout=2)
+    assert not res.ok and res.timeout == 2, res.report()
+    assert "TIMEOUT: the simulator was killed after 2 s of CPU time or 8 s wall clock" \
+        in res.report()
