@@ -77,6 +77,7 @@ def test_workflows_do_what_the_readme_says() -> None:
     assert {"cron"} <= set(nightly["on"]["schedule"][0])
     assert set(nightly["on"]["workflow_dispatch"]["inputs"]) >= {"seeds", "hours"}
     assert any("make soak" in s.get("run", "") for s in nightly["jobs"]["soak"]["steps"])
+    assert any("make sweep" in s.get("run", "") for s in nightly["jobs"]["sweep"]["steps"])
     action = yaml.safe_load((ROOT / ".github/actions/setup/action.yml").read_text())
     steps = action["runs"]["steps"]
     keys = [s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache")]
