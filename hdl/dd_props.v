@@ -242,6 +242,9 @@ module dd_props #(
     // MSI writes (SPEC 3: one beat, AWSIZE=2, no read) presented and not answered yet
     wire       aw_msi = aw_new && id_ok_aw && m_awsize == 3'd2;
     wire       b_hs_m = m_bvalid && m_bready;
+    // the mover's burst: busy, and whether it is an MSI write (aw_size; the lemmas too)
+    wire       mo_busy  = mv_obs[`DD_MOBS_BUSY];
+    wire       mo_msi   = mv_obs[`DD_MOBS_MSI];
     reg [15:0] msi_out;
 
     reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
@@ -313,8 +316,7 @@ module dd_props #(
             v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
         end
         // aw_size: the size an AW announces against the kind of the mover's burst
-        if (m_awvalid && id_ok_aw && mv_obs[`DD_MOBS_BUSY]
-            && m_awsize != (mv_obs[`DD_MOBS_MSI] ? 3'd2 : 3'd3)) begin
+        if (m_awvalid && id_ok_aw && mo_busy && m_awsize != (mo_msi ? 3'd2 : 3'd3)) begin
             v[P_AW_SIZE] = 1'b1; v_g[P_AW_SIZE] = awg;
         end
         // scrub, interrupt sources
@@ -438,8 +440,6 @@ module dd_props #(
     wire [4:0] mo_rcnt  = mv_obs[`DD_MOBS_RCNT +: 5];
     wire [4:0] mo_wcnt  = mv_obs[`DD_MOBS_WCNT +: 5];
     wire       mo_fetch = mv_obs[`DD_MOBS_FETCH];
-    wire       mo_msi   = mv_obs[`DD_MOBS_MSI];
-    wire       mo_busy  = mv_obs[`DD_MOBS_BUSY];
     wire [3:0] mo_cur   = mv_obs[`DD_MOBS_CUR +: 4];
     wire [63:0] mo_dst  = dst_v[mo_cur*64 +: 64];
     wire [31:0] mo_rem  = rem_v[mo_cur*32 +: 32];
@@ -602,7 +602,7 @@ module dd_props #(
             else if (v[P_AW_SIZE])
                 $sformat(m, "aw_size at edge %0d: AW of channel %0d announces AWSIZE=%0d for %0s (SPEC 3: an MSI write is 4 bytes, AWSIZE=2; a copy's data write 8 bytes, AWSIZE=3)",
                          edge_n + 64'd1, v_g[P_AW_SIZE], m_awsize,
-                         mv_obs[`DD_MOBS_MSI] ? "an MSI write" : "a copy's data write");
+                         mo_msi ? "an MSI write" : "a copy's data write");
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);
