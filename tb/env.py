@@ -28,13 +28,18 @@ from tb.coverage import Coverage
 from tb.faults import MemFaults
 from tb.hdlcheck import HdlCheckers
 from tb.memcheck import CopyChecker
-from tb.monitor import EdgeMonitor
+from tb.monitor import EDGE_TRACE_ENV, EdgeMonitor, EdgeTrace
 from tb.runner import CLK_PERIOD_NS, SimContext
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 from tb.timing import QuiesceTimer
 from tb.vip_warnings import install as _quiet_vip_deprecations
 
 MEM_SIZE = 1 << 20
+#: TB.finish waits FINISH_DRAIN cycles, runs its checks and ends FINISH_TAIL cycles
+#: later on both lanes: the tl lane's memory compare takes up to 2 cycles (an HDL load
+#: and dump), so the next test starts at the same edge on both (lane equivalence)
+FINISH_DRAIN = 4
+FINISH_TAIL = 2
 
 _quiet_vip_deprecations()  # before the first bus model exists (tb/vip_warnings.py)
 
@@ -68,16 +73,51 @@ class Port:
 
     Contiguous strobes go through AxiLiteMaster.write (it derives WSTRB from
     the byte range); WSTRB=0 and non-contiguous patterns, which its API cannot
-    express, are sent on its AW/W channels directly under a lock.
+    express, are sent on its AW/W channels directly under a lock; an unaligned read
+    goes on its AR channel directly (one read, the address as given).
     """
 
-    def __init__(self, master: AxiLiteMaster) -> None:
+    def __init__(self, master: AxiLiteMaster, clk) -> None:
         self.m = master
+        self._clk = clk
         self._raw = Lock()
+        self._raw_rd = Lock()
 
     async def read(self, addr: int) -> Rsp:
-        r = await self.m.read(addr, 4)
-        return Rsp(int(r.resp), int.from_bytes(r.data, "little"))
+        """One read of the word at ``addr``, presenting ``addr`` as given. An unaligned
+        address goes on the AR channel directly: AxiLiteMaster.read would split the
+        four bytes into two word reads (tb/tl.py TlPort.read presents the same one)."""
+        if addr & 3:
+            rsp = await self._raw_read(addr)
+        else:
+            if self._raw_rd.locked():   # a raw read owns the R channel until its R
+                async with self._raw_rd:
+                    pass
+            r = await self.m.read(addr, 4)
+            rsp = Rsp(int(r.resp), int.from_bytes(r.data, "little"))
+        await self._resume()
+        return rsp
+
+    async def _resume(self) -> None:
+        """Resume the caller where the tl lane resumes it (tb/tl.py): just after the
+        falling edge that follows the response's handshake, with the monitor's sample of
+        that edge fed (as TB.tick). The next access still goes out at the next rising
+        edge, as straight from the handshake; what changes is only that a wait
+        (TB.cycles) counts from the same point on both lanes, so a seed drives the same
+        stimulus on both (tests/test_sim.py lane-equivalence test)."""
+        await FallingEdge(self._clk)
+        await Timer(1, "ps")
+
+    async def _raw_read(self, addr: int) -> Rsp:
+        ri = self.m.read_if
+        async with self._raw_rd:
+            await ri.wait()
+            ar = ri.ar_channel._transaction_obj()
+            ar.araddr = addr
+            ar.arprot = 0
+            await ri.ar_channel.send(ar)
+            r = await ri.r_channel.recv()
+            return Rsp(int(r.rresp), int(r.rdata))
 
     async def write(self, addr: int, data: int, strb: int = 0xF) -> int:
         if not 0 <= strb <= 0xF:
@@ -89,8 +129,11 @@ class Port:
             payload = (data >> (8 * lanes[0])).to_bytes(4, "little")[: len(lanes)]
             async with self._raw:
                 r = await self.m.write(a, payload)
-            return int(r.resp)
-        return await self._raw_write(addr, data, strb)
+            resp = int(r.resp)
+        else:
+            resp = await self._raw_write(addr, data, strb)
+        await self._resume()
+        return resp
 
     async def _raw_write(self, addr: int, data: int, strb: int) -> int:
         wi = self.m.write_if
@@ -157,8 +200,8 @@ class TB:
         self.loc_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_loc"), dut.clk, dut.rst)
         self.host_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_host"), dut.clk, dut.rst)
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=self.params.mem_size)
-        self.loc = Port(self.loc_m)
-        self.host = Port(self.host_m)
+        self.loc = Port(self.loc_m, dut.clk)
+        self.host = Port(self.host_m, dut.clk)
         self.mem = VipMem(self.ram)       # lane-neutral memory access (tb/tl.py TlMem)
         self._faults: MemFaults | None = None
         self.mon = EdgeMonitor(dut, self.params.num_func)
@@ -194,6 +237,10 @@ class TB:
         self.cov = Coverage(self)
         # HDL property and protocol checkers report into the scoreboard (tb/hdlcheck.py)
         self.checkers = HdlCheckers(self.dut, self.sb, self.log)
+        # every judged sample in one lane-neutral format, on request (tb/monitor.py)
+        self.edge_trace = EdgeTrace() if os.environ.get(EDGE_TRACE_ENV) == "1" else None
+        if self.edge_trace is not None:
+            self.mon.add_callback(self.edge_trace.write)
 
     # ------------------------------------------------- lane-neutral helpers
     @property
@@ -322,11 +369,13 @@ class TB:
         """End of test: let responses drain, then require a clean scoreboard."""
         await self.loc_m.wait()
         await self.host_m.wait()
-        await self.cycles(4)
+        await self.cycles(FINISH_DRAIN)
         self.cov.export()  # coverage_<test>.yml in the run folder (tools/covmerge.py)
         self.timer.finalize()
         self.check_memory()
         self.checkers.check()
+        if self.edge_trace is not None:
+            self.edge_trace.close()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)
@@ -334,3 +383,4 @@ class TB:
         # tools/regress.py (soak) sums these from the log: keep the wording.
         self.log.info("copy checker: %d verified, %d skipped, %d not completed",
                       c.verified, c.skipped, c.aborted)
+        await self.cycles(FINISH_TAIL)

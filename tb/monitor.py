@@ -217,3 +217,74 @@ class EdgeMonitor(Monitor):
                             last=bool(m["wlast"]())))
         if v >> MON_B_HS & 1:
             ev.append(BHs(id=m["bid"](), resp=m["bresp"]()))
+
+
+def format_sample(s: EdgeSample) -> str:
+    """One EdgeSample as a line of the tl lane's recorder format (tb_dma_deleg_tl.v,
+    parsed by tb/tl.py ``parse_line``; ``parse_line(format_sample(s)) == s``).
+
+    Why here: both lanes write their samples in this one format for the
+    lane-equivalence trace (``EDGE_TRACE_ENV``), so the two lanes' traces compare
+    line by line, whatever produced the samples (the recorder or this monitor)."""
+    out = [f"{s.edge:x}", f"{int(s.irq_loc) | s.irq_host << 1:x}"]
+    for p, acc, also, rsps in (("L", s.loc, s.loc_also, s.loc_resp),
+                               ("H", s.host, s.host_also, s.host_resp)):
+        if acc is not None:
+            if acc.write:
+                out.append(f"{p}W {acc.addr:x} {acc.data:x} {acc.strb:x}")
+            else:
+                out.append(f"{p}R {acc.addr:x}")
+        if also is not None:
+            out.append(f"{p}A {also.addr:x}")
+        for r in rsps:
+            out.append(f"{p}b {r.resp:x}" if r.write else f"{p}r {r.resp:x} {r.data:x}")
+    for x in s.dma:
+        t = type(x)
+        if t is ArPresent or t is AwPresent:
+            out.append(f"{'AP' if t is ArPresent else 'WP'} {x.id:x} {x.addr:x} {x.len:x} "
+                       f"{x.user:x} {x.size:x}")
+        elif t is ArHs or t is AwHs:
+            out.append(f"{'AH' if t is ArHs else 'WH'} {x.id:x}")
+        elif t is RBeat:
+            out.append(f"R {x.id:x} {x.data:x} {x.resp:x} {int(x.last)}")
+        elif t is WBeat:
+            out.append(f"W {x.data:x} {x.strb:x} {int(x.last)}")
+        elif t is BHs:
+            out.append(f"B {x.id:x} {x.resp:x}")
+        else:
+            raise TypeError(f"not a DMA event of an EdgeSample: {x!r}")
+    return " ".join(out)
+
+
+#: Environment knob: "1" makes both lanes write every sample the scoreboard judges, in
+#: ``format_sample``'s format, to EDGE_TRACE_FILE in the run folder (a whole-run file,
+#: on request only): tests/test_sim.py's lane-equivalence test compares them.
+EDGE_TRACE_ENV = "DD_EDGE_TRACE"
+EDGE_TRACE_FILE = "edge_trace.txt"
+
+
+class EdgeTrace:
+    """A monitor callback writing each sample's line to EDGE_TRACE_FILE (appending:
+    the runner deletes the file before each run, so the tests of a module follow
+    one another in it)."""
+
+    #: the trace of the running test: a new test's trace closes the last one (a test
+    #: that ends in an exception never reaches TB.finish), so lines never interleave
+    _live: EdgeTrace | None = None
+
+    def __init__(self) -> None:
+        if EdgeTrace._live is not None:
+            EdgeTrace._live.close()
+        EdgeTrace._live = self
+        self._fh = open(EDGE_TRACE_FILE, "a", buffering=1 << 16)  # noqa: SIM115 - close()
+        self.lines = 0
+
+    def write(self, s: EdgeSample) -> None:
+        self._fh.write(format_sample(s) + "\n")
+        self.lines += 1
+
+    def close(self) -> None:
+        self._fh.close()
+        if EdgeTrace._live is self:
+            EdgeTrace._live = None
+

@@ -869,7 +869,8 @@ def run(
     # crashed simulation into a pass, stale coverage files would inflate coverage.
     for stale in [results_xml, run_dir / "coverage.dat", *run_dir.glob("coverage_*.yml"),
                   *run_dir.glob("quiesce_latency*.jsonl"), *run_dir.glob("*_trace.pkl"),
-                  *run_dir.glob("tl_trace*.txt")]:   # tb/tl.py appends within one run
+                  *run_dir.glob("tl_trace*.txt"),   # tb/tl.py appends within one run
+                  run_dir / "edge_trace.txt"]:      # tb/monitor.py EdgeTrace, the same
         stale.unlink(missing_ok=True)
     log_file = run_dir / "sim.log" if log_to_file else None
     waves_file = run_dir / f"{LANE_TOPLEVEL[lane]}.fst" if waves else None

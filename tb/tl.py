@@ -46,7 +46,7 @@ from model.hw import (
     RBeat,
     WBeat,
 )
-from tb.env import TB, Rsp
+from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.monitor import EdgeSample, LiteResponse, reader
 from tb.runner import SimContext
@@ -63,6 +63,13 @@ ADDR_BITS = 16       # AXI4-Lite address width of both ports (SPEC 2)
 DELAY_BITS = 16
 # ---- tl_axi_mem.v
 CHANNELS = ("ar", "r", "aw", "w", "b")   # index order of bp_thr / bp_seed / every / hold
+#: the channels the memory drives (R, B): their `go` gates a registered VALID, so Python
+#: may set it between edges to start a new throttle or hold at the next edge with
+#: AxiRam's phase. The READYs (AR, AW, W) are combinational of `go`: written between
+#: edges, a falling-edge sampler (tb/test_ll.py MsiWatch) would see the old READY and
+#: the DUT the new one, so the HDL takes those up at the next edge (as AxiRam's sinks,
+#: which drive READY at the edge).
+SOURCES = 1 << CHANNELS.index("r") | 1 << CHANNELS.index("b")
 ZONE_W = 72
 EVERY_MAX = 255
 # ---- files, relative to the simulator's working directory (the run folder)
@@ -379,22 +386,28 @@ class TlPort:
             return out
 
     async def read(self, addr: int) -> Rsp:
-        return (await self.run([Access(False, addr & ~3)]))[0]
+        """As tb/env.py Port.read: the address as given (AxiLiteMaster.read(addr, 4)
+        presents it unaligned too), so both lanes put the same ARADDR on the bus."""
+        return (await self.run([Access(False, addr)]))[0]
 
     async def write(self, addr: int, data: int, strb: int = 0xF, *, order: str = "together",
                     delay: int = 0) -> int:
-        """As tb/env.py Port.write: contiguous strobes carry only their bytes (as
-        cocotbext-axi's AxiLiteMaster.write sends them), other patterns the whole word."""
+        """As tb/env.py Port.write: contiguous strobes carry only their bytes at the
+        address of the first (as cocotbext-axi's AxiLiteMaster.write sends them), other
+        patterns the whole word at the aligned address, so both lanes drive the same
+        AWADDR, WDATA and WSTRB."""
         if not 0 <= strb <= 0xF:
             raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
         data &= 0xFFFFFFFF
         lanes = [i for i in range(4) if strb >> i & 1]
+        a = addr & ~3
         if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)):
             mask = 0
             for i in lanes:
                 mask |= 0xFF << (8 * i)
             data &= mask
-        acc = Access(True, addr & ~3, data, strb, order, delay)
+            a += lanes[0]
+        acc = Access(True, a, data, strb, order, delay)
         return (await self.run([acc]))[0].resp
 
 
@@ -661,6 +674,8 @@ class TlTB(TB):
         h.bp_thr.value = sum(thr << (16 * k) for k in range(len(CHANNELS)))
         h.every.value = 0
         h.hold.value = 0
+        if level <= 0:   # as AxiRam, whose R and B move from the next edge on
+            h.go.value = int(h.go.value) | SOURCES
 
     def _chan(self, ch: str) -> int:
         if ch not in CHANNELS:
@@ -676,6 +691,12 @@ class TlTB(TB):
         h = self.dut.mem
         h.every.value = (int(h.every.value) & ~(0xFF << (8 * k))) | n << (8 * k)
         h.bp_thr.value = int(h.bp_thr.value) & ~(0xFFFF << (16 * k))
+        h.hold.value = int(h.hold.value) & ~(1 << k)
+        if SOURCES >> k & 1:
+            # the count starts now, as the VIP lane's pause generator (tb/env.py _every):
+            # the channel moves at the n-th edge from now and every n-th one after
+            h.ecnt.value = (int(h.ecnt.value) & ~(0xFF << (8 * k))) | (1 % n) << (8 * k)
+            h.go.value = (int(h.go.value) & ~(1 << k)) | int(n == 1) << k
 
     def hold(self, ch: str, on: bool) -> None:
         """Stop channel `ch` until released (release: no stalls on it at all)."""
@@ -684,6 +705,8 @@ class TlTB(TB):
         h.hold.value = (int(h.hold.value) & ~(1 << k)) | int(on) << k
         h.every.value = int(h.every.value) & ~(0xFF << (8 * k))
         h.bp_thr.value = int(h.bp_thr.value) & ~(0xFFFF << (16 * k))
+        if SOURCES >> k & 1:   # from the next edge on, as the VIP lane's pause
+            h.go.value = (int(h.go.value) & ~(1 << k)) | int(not on) << k
 
     def write_memory(self, lo: int, data: np.ndarray) -> None:
         # the scoreboard first catches up with the recorder (complete up to this wake's
@@ -723,8 +746,10 @@ class TlTB(TB):
                               int(self.model.mem[a]), int(ram[a]))
 
     async def finish(self) -> None:
-        """End of test, as TB.finish: drain, then require a clean scoreboard."""
-        await self.cycles(4)
+        """End of test, as TB.finish: drain, then require a clean scoreboard; ends at
+        the same edge as TB.finish (FINISH_TAIL covers the memory dump)."""
+        end = self.now() + FINISH_DRAIN + FINISH_TAIL
+        await self.cycles(FINISH_DRAIN)
         for p in (self.loc, self.host):
             if p.pushed != p.completed:
                 raise TlError(f"{p.name} transactor: {p.pushed - p.completed} access(es) "
@@ -733,12 +758,16 @@ class TlTB(TB):
         self.timer.finalize()
         await self.check_memory()
         self.checkers.check()
+        if self.edge_trace is not None:
+            self.edge_trace.close()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)
         c = self.copies
         self.log.info("copy checker: %d verified, %d skipped, %d not completed",
                       c.verified, c.skipped, c.aborted)
+        if self.now() < end:
+            await self.cycles(end - self.now())
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None

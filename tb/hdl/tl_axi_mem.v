@@ -5,7 +5,11 @@
 // what tb/faults.py and TB.set_backpressure inject on AxiRam:
 //   * per channel (index 0 AR, 1 R, 2 AW, 3 W, 4 B): a seeded xorshift32 stall with
 //     probability bp_thr/65536 (bp_seed, loaded when bp_load changes), a "one cycle in
-//     `every`" throttle (0 = off) and a permanent hold (bit of `hold`);
+//     `every`" throttle (0 = off) and a permanent hold (bit of `hold`); for R and B
+//     (registered VALIDs) Python sets `go` and `ecnt` too when it changes a throttle
+//     or hold, so the new pattern starts at the next edge with AxiRam's phase (lane
+//     equivalence; tb/tl.py SOURCES says why not for the READYs);
+//   * a W beat is accepted from the edge of its AW handshake on (as AxiRam);
 //   * extra latency: lat_r cycles from the AR handshake to the burst's first R beat,
 //     lat_b cycles from the last W beat to B;
 //   * NZONES error zones (`zones`, 72 bits each: [31:0] lo, [63:32] hi, [65:64] resp,
@@ -179,7 +183,12 @@ module tl_axi_mem #(
     reg [1:0] b_h = 2'd0, b_t = 2'd0;
     reg [2:0] b_n = 3'd0;
     assign awready = go[2] && aw_n != QD[2:0];
-    assign wready = go[3] && aw_n != 3'd0 && b_n != QD[2:0];
+    // W may be accepted on the edge of its AW handshake (AxiRam's W channel does not
+    // wait for AW either): the beat then takes its address from the AW bus itself
+    wire aw_hs = awvalid && awready;
+    assign wready = go[3] && (aw_n != 3'd0 || aw_hs) && b_n != QD[2:0];
+    wire [63:0]     w_base = aw_n != 3'd0 ? awq_addr[aw_h] : awaddr;
+    wire [ID_W-1:0] w_id   = aw_n != 3'd0 ? awq_id[aw_h] : awid;
 
     reg [MEM_AW-1:0] a;
     reg [1:0] zr;
@@ -249,15 +258,15 @@ module tl_axi_mem #(
             end
             // W
             if (wvalid && wready) begin
-                a = byte_addr(awq_addr[aw_h], w_beat);
+                a = byte_addr(w_base, w_beat);
                 for (k = 0; k < 8; k = k + 1)
                     if (wstrb[k]) store.mem[a + k[MEM_AW-1:0]] <= wdata[k*8 +: 8];
                 if ({{(32-MEM_AW){1'b0}}, a} < wm_lo) wm_lo = {{(32-MEM_AW){1'b0}}, a};
                 if ({{(32-MEM_AW){1'b0}}, a} + 32'd8 > wm_hi) wm_hi = {{(32-MEM_AW){1'b0}}, a} + 32'd8;
-                zr = zone_resp(awq_addr[aw_h] + {53'd0, w_beat, 3'b000}, 1'b1);
+                zr = zone_resp(w_base + {53'd0, w_beat, 3'b000}, 1'b1);
                 if (zr < w_resp) zr = w_resp;
                 if (wlast) begin
-                    bq_id[b_t] <= awq_id[aw_h]; bq_resp[b_t] <= zr;
+                    bq_id[b_t] <= w_id; bq_resp[b_t] <= zr;
                     bq_t[b_t] <= cycle + 64'd1 + {48'd0, lat_b};
                     b_t <= b_t + 2'd1; b_push = 1'b1;
                     if (zr != 2'd0) inj_b <= inj_b + 32'd1;
