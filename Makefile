@@ -13,7 +13,7 @@ SIM    ?= icarus          # simulator: icarus | verilator
 TEST   ?=                 # cocotb test: module (test_regs), function, or module.function
 PARAMS ?= default         # HDL parameter set (see tb/runner.py PARAM_SETS) or K=V,K=V
 SEED   ?=                 # run seed; random (and printed) when empty
-LANE   ?=                 # testbench lane: vip (default, cocotbext-axi) | tl (transaction level)
+LANE   ?=                 # testbench lane: tl (default, transaction level) | vip (cocotbext-axi)
 WAVES  ?= 0               # 1: write an FST waveform (path printed after the run)
 JOBS   ?= auto            # pytest-xdist workers for `make test`
 MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
@@ -68,7 +68,7 @@ SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 
 help:
 	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1"
-	@echo "               LANE=vip|tl)"
+	@echo "               LANE=tl|vip, tl the default)"
 	@echo "make test      whole suite: model tests + every cocotb module on both simulators"
 	@echo "make test-model / test-sim   only the pure-Python tests / only the simulations"
 	@echo "make list      list cocotb tests and parameter sets"

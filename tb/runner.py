@@ -62,12 +62,17 @@ TB_LIST_F = TB_DIR / "hdl" / "tb.f"
 TOPLEVEL = "tb_dma_deleg"
 TOPLEVEL_FILE = TB_DIR / "hdl" / f"{TOPLEVEL}.v"
 
-#: Testbench lanes (``LANE=``): "vip" drives the DUT with cocotbext-axi bus models and
-#: samples it from Python every cycle (tb/env.py TB); "tl", the transaction-level lane,
-#: runs transactors, memory and event recorder in HDL and wakes Python per transaction
-#: (tb/tl.py TlTB). Each lane has its own simulation top and build folder.
+#: Testbench lanes (``LANE=``): "tl", the transaction-level lane (the default), runs
+#: transactors, memory and event recorder in HDL and wakes Python per transaction
+#: (tb/tl.py TlTB); "vip" drives the DUT with cocotbext-axi bus models and samples it
+#: from Python every cycle (tb/env.py TB), the independent reference the tl lane is
+#: compared with (tests/test_sim.py test_lanes_equivalent). Each lane has its own
+#: simulation top and build folder.
 LANES = ("vip", "tl")
-DEFAULT_LANE = "vip"
+DEFAULT_LANE = "tl"
+VIP_LANE = "vip"
+#: build folder suffix per lane (fixed, whichever lane is the default)
+LANE_SUFFIX: dict[str, str] = {"vip": "", "tl": "-tl"}
 #: Simulation top per lane, and the testbench-only HDL files of the lanes other than the
 #: VIP lane (whose list is tb/hdl/tb.f), the top last; both lanes run the protocol checkers.
 LANE_TOPLEVEL: dict[str, str] = {"vip": TOPLEVEL, "tl": "tb_dma_deleg_tl"}
@@ -297,7 +302,7 @@ def props_sources(hdl: Path | None = None) -> list[Path]:
 def lane_tb_sources(lane: str = DEFAULT_LANE) -> list[Path]:
     """The lane's testbench files, its simulation top last: ``tb/hdl/tb.f`` (protocol
     checkers, then tb_dma_deleg.v) for the VIP lane, LANE_TB_FILES for the others."""
-    if lane == DEFAULT_LANE:
+    if lane == VIP_LANE:
         tb_files = _filelist(TB_LIST_F, TB_DIR / "hdl")
         if not tb_files or tb_files[-1] != TOPLEVEL_FILE.resolve():
             raise RunnerError(f"{TB_LIST_F.relative_to(ROOT)} must end with {TOPLEVEL_FILE.name}")
@@ -359,8 +364,8 @@ class TestModule:
     ``PARAM_SETS = ("default",)`` restricts the parameter sets it runs on,
     ``SIMULATORS = ("verilator",)`` restricts the simulators,
     ``PYTEST_SPLIT = True`` makes one pytest case per cocotb test (parallelism, soaks),
-    ``LANES = ("vip", "tl")`` the testbench lanes it runs on (default: the VIP lane only,
-    until a module uses only the lane-neutral TB API).
+    ``LANES = ("vip", "tl")`` the testbench lanes it runs on (default: the default lane,
+    tl, only).
     """
 
     name: str  # import name, e.g. "tb.test_regs"
@@ -576,8 +581,7 @@ def _stamp(
 
 def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
                   lane: str = DEFAULT_LANE) -> Path:
-    lane_sfx = "" if lane == DEFAULT_LANE else f"-{lane}"
-    return build_root() / f"{sim}-{label}{lane_sfx}{'-waves' if waves else ''}{'-cov' if cov else ''}"
+    return build_root() / f"{sim}-{label}{LANE_SUFFIX[lane]}{'-waves' if waves else ''}{'-cov' if cov else ''}"
 
 
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).

@@ -6,11 +6,13 @@ builds are shared (one per simulator x parameter set, see ``tb/runner.py``). Mar
 ``sim`` on all, plus ``icarus``/``verilator`` and whatever the module lists in
 ``PYTEST_MARKS`` (e.g. ``soak``), so ``-m "not soak"`` or ``-m verilator`` select.
 
-Lanes (``LANE=``, tb/runner.py LANES): every case runs on the VIP lane; the modules
-that list "tl" in their ``LANES`` also run on the transaction-level lane, on a subset
-that keeps ``make test`` short (``tl_wanted``): the default parameter set on both
-simulators, and the planted-bug builds on Icarus (a build there costs a fraction of a
-second, a Verilator build about a minute). Their ids carry ``-tl-``.
+Lanes (``LANE=``, tb/runner.py LANES): every case runs on the default lane, the
+transaction-level lane (tl); the modules that list "vip" in their ``LANES`` also run on
+the VIP lane (cocotbext-axi, the independent reference), on a subset that keeps
+``make test`` short (``lane_wanted``): the default parameter set on both simulators, and
+the planted-bug builds on Icarus (a build there costs a fraction of a second, a
+Verilator build about a minute). Their ids carry ``-vip-``. ``test_lanes_equivalent``
+runs the same stimulus on both lanes and requires identical traces.
 
 A failing case shows the cocotb traceback and a ``make sim ...`` line that reproduces it.
 The cheap tests at the end check the runner itself (no simulator involved).
@@ -27,12 +29,16 @@ from tb import runner
 MODULES = runner.discover()
 
 
-def tl_wanted(sim: str, pset: str) -> bool:
-    """The transaction-level subset of ``make test`` (see the module docstring)."""
-    # bug_lite_tie's stimulus (a read and a write on one port in one edge) needs two
-    # masters per port; the tl lane has one transactor per port (its test skips there)
-    return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus"
-                                 and pset != "bug_lite_tie")
+def lane_wanted(lane: str, sim: str, pset: str) -> bool:
+    """Which (simulator, parameter set) cases a lane runs in ``make test`` (see the
+    module docstring). bug_lite_tie's stimulus (a read and a write on one port in one
+    edge) needs two masters per port: the tl lane has one transactor per port (its test
+    skips there), so that bug runs on the VIP lane, on both simulators."""
+    if pset == "bug_lite_tie":
+        return lane == runner.VIP_LANE
+    if lane == runner.DEFAULT_LANE:
+        return True
+    return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus")
 
 
 def _cases() -> list:
@@ -45,7 +51,7 @@ def _cases() -> list:
                 marks = [pytest.mark.sim, getattr(pytest.mark, sim)]
                 marks += [getattr(pytest.mark, m) for m in mod.marks]
                 for lane in mod.lanes:
-                    if lane != runner.DEFAULT_LANE and not tl_wanted(sim, pset):
+                    if not lane_wanted(lane, sim, pset):
                         continue
                     tag = "" if lane == runner.DEFAULT_LANE else f"{lane}-"
                     for test in mod.tests if mod.split else (None,):
@@ -135,18 +141,22 @@ def test_lane_knob() -> None:
     assert runner.check_lane("tl") == "tl" and runner.check_lane("") == runner.DEFAULT_LANE
     with pytest.raises(runner.RunnerError, match="valid: vip, tl"):
         runner.check_lane("fast")
+    assert runner.DEFAULT_LANE == "tl"
     assert runner.build_dir_for("icarus", "default", False, lane="tl").name == "icarus-default-tl"
-    assert runner.build_dir_for("icarus", "default", False).name == "icarus-default"
+    assert runner.build_dir_for("icarus", "default", False).name == "icarus-default-tl"
+    assert runner.build_dir_for("icarus", "default", False, lane="vip").name == "icarus-default"
     assert runner.hdl_sources("tl")[-1].name == "tb_dma_deleg_tl.v"
-    cmd = runner.repro_command("icarus", "default", 7, "test_random", lane="tl",
+    assert runner.hdl_sources("vip")[-1].name == "tb_dma_deleg.v"
+    cmd = runner.repro_command("icarus", "default", 7, "test_random", lane="vip",
                                knobs={"DD_RANDOM_OPS": "300"})
-    assert cmd == "LANE=tl DD_RANDOM_OPS=300 make sim SIM=icarus TEST=test_random PARAMS=default SEED=7"
+    assert cmd == "LANE=vip DD_RANDOM_OPS=300 make sim SIM=icarus TEST=test_random PARAMS=default SEED=7"
     assert "LANE" not in runner.repro_command("icarus", "default", 7)
+    assert "LANE" not in runner.repro_command("icarus", "default", 7, lane="tl")
 
 
 def test_module_off_its_lanes_is_refused() -> None:
     """A module that does not list a lane in LANES is refused there, before any build."""
-    tl_only = [m for m in MODULES if runner.DEFAULT_LANE not in m.lanes]
+    tl_only = [m for m in MODULES if runner.VIP_LANE not in m.lanes]
     assert tl_only, "every module runs on the VIP lane: pick another negative case"
     with pytest.raises(runner.RunnerError, match=r"do\(es\) not run on LANE=vip"):
         runner.run("icarus", tl_only[0].short, lane="vip")

@@ -177,11 +177,12 @@ def make_tree(m: Mutant | None, dest: Path) -> Path:
 
 
 def split_stage(stage: str) -> tuple[str, str]:
-    """``"tl:test_x"`` -> ("tl", "test_x"); no prefix: the VIP lane. Raises MutateError
-    for an unknown lane."""
+    """``"tl:test_x"`` -> ("tl", "test_x"); no prefix: the VIP lane (the lane the
+    campaign's stages and kill hints were measured on, whichever lane ``make sim``
+    defaults to). Raises MutateError for an unknown lane."""
     lane, colon, test = stage.partition(":")
     if not colon:
-        return runner.DEFAULT_LANE, stage
+        return runner.VIP_LANE, stage
     if lane not in runner.LANES:
         raise MutateError(f"stage {stage!r}: unknown lane {lane!r}; valid: {', '.join(runner.LANES)}")
     return lane, test
@@ -193,7 +194,7 @@ def _stage_child(stage: str, seed: int, out: Path) -> int:
     try:
         lane, test = split_stage(stage)
         r = runner.run(SIM, test, PARAMS, seed, log_to_file=True, lane=lane)
-        prefix = "" if lane == runner.DEFAULT_LANE else f"{lane}:"   # a valid hint
+        prefix = "" if lane == runner.VIP_LANE else f"{lane}:"   # a valid hint
         failed = r.failed
         first = failed[0] if failed else None
         res = {
@@ -351,7 +352,7 @@ def hint_stages(mutants: Sequence[Mutant]) -> list[str]:
             lane, test = split_stage(m.hint)
             if test not in by_lane.setdefault(lane, []):
                 by_lane[lane].append(test)
-    return [(f"{lane}:" if lane != runner.DEFAULT_LANE else "") + ",".join(tests)
+    return [(f"{lane}:" if lane != runner.VIP_LANE else "") + ",".join(tests)
             for lane, tests in by_lane.items()]
 
 
