@@ -581,7 +581,8 @@ def _stamp(
 
 def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
                   lane: str = DEFAULT_LANE) -> Path:
-    return build_root() / f"{sim}-{label}{LANE_SUFFIX[lane]}{'-waves' if waves else ''}{'-cov' if cov else ''}"
+    tail = f"{'-waves' if waves else ''}{'-cov' if cov else ''}"
+    return build_root() / f"{sim}-{label}{LANE_SUFFIX[lane]}{tail}"
 
 
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
