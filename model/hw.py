@@ -187,6 +187,18 @@ class HwModel(Predictor, ContractChecker, MoverRules):
             return _NO_ACCESS
         return self._edge(e, loc, host, evs)
 
+    def beat(self, e: int, x: RBeat | WBeat | None) -> bool:
+        """Edge ``e`` (``cycle + 1``) carrying nothing but ``x``, one beat inside a burst
+        (an R beat that is not the last, a W beat) or None (a stall), through the
+        event-driven path (``fast_beats``): True when taken, with exactly the answers
+        ``edge(e, dma=[x])`` gives; False, touching nothing, when the edge needs the
+        engine (a transition may be due, or ``x`` ends a burst): then call ``edge``.
+        Why a separate entry: the transaction-level lane's monitor (tb/tl.py) feeds such
+        edges without building a sample, and must know whether the model took them."""
+        if not self.fast_beats or e != self.cycle + 1:
+            return False
+        return self._beat_edge(e, [] if x is None else [x])
+
     # ---------------------------------------------------- public: self-driving
     def drive(self, loc: LiteAccess | None = None, host: LiteAccess | None = None) -> EdgeResult:
         """One self-driven edge ``cycle+1`` with optional local/host accesses."""

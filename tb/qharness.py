@@ -123,13 +123,16 @@ class Traffic:
 
     KINDS = {ArHs: "ar", RBeat: "r", AwHs: "aw", BHs: "b"}
     ALL_KINDS = ("ar", "r", "rlast", "aw", "b")
+    #: it logs every R beat with its edge, so the scoreboard shows it every beat
+    #: (tb/scoreboard.py on_beat)
+    needs_beats = True
 
     def __init__(self, tb: TB) -> None:
         self.events: dict[int, list[tuple[int, str]]] = {}
         self.started: dict[int, int] = {}   # g -> edge of its latest START doorbell
-        tb.sb.observers.append(self._observe)
+        tb.sb.observers.append(self)
 
-    def _observe(self, s, res, model) -> None:
+    def __call__(self, s, res, model) -> None:
         for port in ("loc", "host"):
             a = getattr(s, port)
             if a is None or not a.write or not a.data & regs.DOORBELL_START_MASK:

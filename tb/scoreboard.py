@@ -106,12 +106,7 @@ class DelegationScoreboard(Scoreboard):
         if m.cycle < s.edge - 1:
             m.edge(s.edge - 1)  # replay idle edges (internal transitions only)
         # interrupt levels visible in S(edge) = model state after edge-1
-        exp_loc, exp_host = m.irq_loc(), m.irq_host()
-        if exp_loc != s.irq_loc:
-            self._mismatch(s.edge, "irq_loc", None, "irq_loc level", int(exp_loc), int(s.irq_loc))
-        if exp_host != s.irq_host:
-            self._mismatch(s.edge, "irq_host", None, "irq_host levels",
-                           f"{exp_host:#x}", f"{s.irq_host:#x}")
+        self._check_irq(s.edge, s.irq_loc, s.irq_host)
         for port, rsps in (("loc", s.loc_resp), ("host", s.host_resp)):
             if len(rsps) > 1:
                 self._mismatch(s.edge, port, None, "one transaction at a time (SPEC 2): "
@@ -144,10 +139,53 @@ class DelegationScoreboard(Scoreboard):
             self._check_unsafe(m.events[self._events_seen:])
             self._events_seen = len(m.events)
         if len(m.errors) > self._model_errors_seen:
-            for v in m.errors[self._model_errors_seen:]:
-                self._mismatch(v.cycle, v.port, v.channel, f"DMA contract: {v.what}",
-                               v.expected, v.actual)
-            self._model_errors_seen = len(m.errors)
+            self._report_model_errors()
+
+    def _check_irq(self, edge: int, irq_loc: bool, irq_host: int) -> None:
+        m = self.model
+        exp_loc, exp_host = m.irq_loc(), m.irq_host()
+        if exp_loc != irq_loc:
+            self._mismatch(edge, "irq_loc", None, "irq_loc level", int(exp_loc), int(irq_loc))
+        if exp_host != irq_host:
+            self._mismatch(edge, "irq_host", None, "irq_host levels",
+                           f"{exp_host:#x}", f"{irq_host:#x}")
+
+    def _report_model_errors(self) -> None:
+        m = self.model
+        for v in m.errors[self._model_errors_seen:]:
+            self._mismatch(v.cycle, v.port, v.channel, f"DMA contract: {v.what}",
+                           v.expected, v.actual)
+        self._model_errors_seen = len(m.errors)
+
+    def on_beat(self, edge: int, irq_loc: bool, irq_host: int, x) -> None:
+        """A busy edge carrying nothing but ``x``: an R beat that is not its burst's last
+        (OKAY), a W beat that is not the last, or None (a stall: a VALID waiting), with
+        the interrupt levels of the edge before it. When the model takes it through its
+        event-driven path (``HwModel.beat``: steady, so only the burst's bookkeeping
+        changes), the observers have nothing to see (no access, request, response,
+        ownership event or status change) and are not called; otherwise, or when an
+        observer asks for every beat (``needs_beats``), it is judged as ``on_edge``
+        judges it. The same checks, the same mismatch lines either way.
+
+        Why: inside a copy nearly every edge is such an edge, and building, judging and
+        showing each as a full EdgeSample was most of the tl lane's Python time
+        (README "Where the time goes"); tb/tl.py TlMonitor feeds them here."""
+        m = self.model
+        if self.enabled and edge > m.cycle and not self._beat_watched():
+            n_ev = len(m.events)
+            if m.cycle < edge - 1:
+                m.edge(edge - 1)  # replay idle edges, as on_edge
+            if len(m.events) == n_ev and m.beat(edge, x):
+                # steady: the levels of S(edge) are those after the beat
+                self._check_irq(edge, irq_loc, irq_host)
+                if len(m.errors) > self._model_errors_seen:
+                    self._report_model_errors()
+                return
+        self.on_edge(EdgeSample(edge=edge, irq_loc=irq_loc, irq_host=irq_host,
+                                dma=[] if x is None else [x]))
+
+    def _beat_watched(self) -> bool:
+        return any(getattr(o, "needs_beats", False) for o in self.observers)
 
     # ------------------------------------------------------------ UNSAFE reclaims
     def attach(self, model: HwModel) -> None:

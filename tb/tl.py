@@ -85,6 +85,7 @@ REC_ROTATE_BYTES = 1 << 20
 #: trace comparisons -- a whole-run file, so only on request
 ROTATE_ENV = "DD_TL_ROTATE_BYTES"
 TRACE_ENV = "DD_TL_TRACE"
+FAST_ENV = "DD_TL_FAST"
 REC_TRACE_FILE = "tl_trace.txt"
 _NOT_DATA = re.compile(rb"(?m)^(//|@).*\n")
 
@@ -103,7 +104,11 @@ def _where(tb: TlTB) -> str:
 def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
     """One recorder line (format in tb_dma_deleg_tl.v) -> the EdgeSample the VIP
     lane's EdgeMonitor would have produced for that edge."""
-    t = line.split()
+    return parse_tokens(line.split(), line, irq_host_mask)
+
+
+def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
+    """parse_line on the line's tokens ``t`` (``line`` only names it in an error)."""
     edge = int(t[0], 16)
     irq = int(t[1], 16)
     s = EdgeSample(edge=edge, irq_loc=bool(irq & 1), irq_host=(irq >> 1) & irq_host_mask)
@@ -163,6 +168,63 @@ def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
     return s
 
 
+class LineFeeder:
+    """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
+    *beat line* (one R beat that is not its burst's last, with OKAY; one W beat that is
+    not the last; or no event at all: a VALID waiting), at the interrupt levels of the
+    line before, goes straight to the scoreboard's ``on_beat`` when the scoreboard is
+    the only reader (no trace recorder, no edge trace): no sample is built, and the
+    model takes it through its event-driven path when it is steady there, or as a full
+    edge otherwise (tb/scoreboard.py). Inside a copy about three lines in four are beat
+    lines. ``fast=False`` (DD_TL_FAST=0) feeds every line as a sample: the reference
+    tests/test_bench_sim.py compares it with, line for line."""
+
+    def __init__(self, irq_host_mask: int, fast: bool = True) -> None:
+        self.mask = irq_host_mask
+        self.fast = fast
+        self.samples = 0       # lines judged (after the reset)
+        self.lines = 0         # lines read
+        self.fast_lines = 0    # of the samples, those fed to on_beat
+        self._irq_tok: str | None = None   # irq token of the last line the scoreboard saw
+
+    def feed(self, lines: Iterable[str], after: int, callbacks: list, sb) -> None:
+        """Judge ``lines`` in order; lines of edges up to ``after`` are dropped."""
+        mask = self.mask
+        fast = self.fast and sb is not None and callbacks == [sb.on_edge]
+        irq_tok = self._irq_tok
+        for line in lines:
+            self.lines += 1
+            t = line.split()
+            n = len(t)
+            if fast and t[1] == irq_tok and (
+                    n == 2 or (n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0")
+                    or (n == 6 and t[2] == "W" and t[5] == "0")):
+                edge = int(t[0], 16)
+                if edge <= after:
+                    irq_tok = None
+                    continue
+                self.samples += 1
+                self.fast_lines += 1
+                irq = int(irq_tok, 16)
+                if n == 2:
+                    x = None
+                elif n == 7:
+                    x = RBeat(id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
+                else:
+                    x = WBeat(data=int(t[3], 16), strb=int(t[4], 16), last=False)
+                sb.on_beat(edge, bool(irq & 1), (irq >> 1) & mask, x)
+                continue
+            s = parse_tokens(t, line, mask)
+            if s.edge <= after:
+                irq_tok = None   # the scoreboard never saw this line's levels
+                continue
+            irq_tok = t[1]
+            self.samples += 1
+            for cb in callbacks:
+                cb(s)
+        self._irq_tok = irq_tok
+
+
 class TlMonitor:
     """Feeds recorder lines to its callbacks as EdgeSamples (stands in for EdgeMonitor:
     the scoreboard, the trace recorder and the coverage subscribe the same way)."""
@@ -181,9 +243,10 @@ class TlMonitor:
         self._closed = False
         self._tail = b""
         self.after = ALL_ONES_64        # drop lines up to this edge (before the reset)
-        self.samples = 0
-        self.lines = 0
-        self._mask = (1 << tb.params.num_func) - 1
+        #: DD_TL_FAST=0 feeds every line as a full sample (on_edge): the reference the
+        #: beat path is compared with, and a debugging aid
+        self.feeder = LineFeeder((1 << tb.params.num_func) - 1,
+                                 fast=os.environ.get(FAST_ENV, "1") != "0")
         self._t0 = tb.now()
         #: read position beyond which ``rotate`` truncates the file (tests lower it)
         raw = os.environ.get(ROTATE_ENV, str(REC_ROTATE_BYTES))
@@ -197,6 +260,18 @@ class TlMonitor:
         # a truncation an earlier test asked for may still be due at the next edge
         self._trunc_req = int(tb.dut.rec_trunc.value)
         self._trunc_due = self._trunc_req != self._trunc_ack()
+
+    @property
+    def samples(self) -> int:
+        return self.feeder.samples
+
+    @property
+    def lines(self) -> int:
+        return self.feeder.lines
+
+    @property
+    def fast_lines(self) -> int:
+        return self.feeder.fast_lines
 
     @property
     def cycles_seen(self) -> int:
@@ -230,17 +305,8 @@ class TlMonitor:
         self._tail = data[cut:]
         if self._copy is not None:
             self._copy.write(data[:cut])
-        mask = self._mask
-        after = self.after
-        cbs = self._callbacks
-        for line in data[:cut].decode().splitlines():
-            self.lines += 1
-            s = parse_line(line, mask)
-            if s.edge <= after:
-                continue
-            self.samples += 1
-            for cb in cbs:
-                cb(s)
+        self.feeder.feed(data[:cut].decode().splitlines(), self.after, self._callbacks,
+                         getattr(self.tb, "sb", None))
 
     def rotate(self) -> None:
         """At a wake, after ``drain``: once the file holds ``rotate_bytes`` already read,
@@ -762,7 +828,8 @@ class TlTB(TB):
             self.edge_trace.close()
         self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
-                      "(%d cycles)", self.sb.compared, self.mon.samples, self.mon.cycles_seen)
+                      "(%d cycles; %d lines through the beat path)", self.sb.compared,
+                      self.mon.samples, self.mon.cycles_seen, self.mon.fast_lines)
         c = self.copies
         self.log.info("copy checker: %d verified, %d skipped, %d not completed",
                       c.verified, c.skipped, c.aborted)
@@ -780,4 +847,4 @@ def new_tb(dut, **kw) -> TB:
     return TlTB(dut, **kw) if lane == "tl" else TB(dut, **kw)
 
 
-__all__ = ["Access", "TlError", "TlTB", "new_tb", "parse_line"]
+__all__ = ["Access", "LineFeeder", "TlError", "TlTB", "new_tb", "parse_line"]

@@ -170,6 +170,69 @@ def test_replay_reproduces_the_verdict(dma_trace: Path, tmp_path: Path) -> None:
     assert res.verdict > 0 and "read data" in str(res.mismatches[0])
 
 
+def _judge_lines(trace, lines: list[str], fast: bool):
+    """Judge recorder lines as the tl lane does (tb/tl.py LineFeeder), on a fresh model."""
+    from types import SimpleNamespace
+
+    from model.hw import HwModel
+    from tb.scoreboard import DelegationScoreboard
+    from tb.tl import LineFeeder
+
+    model = HwModel(trace.params, mem=trace.mem.copy())
+    model.fast_beats = True   # as TlTB
+    if trace.reset_edge > 0:
+        model.edge(trace.reset_edge)
+    sb = DelegationScoreboard(SimpleNamespace(_name="lines"), model, None, trace.seed)
+    feeder = LineFeeder((1 << trace.params.num_func) - 1, fast=fast)
+    feeder.feed(lines, trace.reset_edge, [sb.on_edge], sb)
+    return feeder, sb, model
+
+
+def _verdict(sb, model) -> tuple:
+    return ([str(m) for m in sb.mismatches], sb.compared, {k: len(v) for k, v in sb.pending.items()},
+            model.cycle, model.mem.tobytes(), [str(e) for e in model.events], len(model.errors))
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+@pytest.mark.slow
+def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
+    """The tl lane's beat path (beat lines straight to DelegationScoreboard.on_beat, no
+    sample, no observer) reaches exactly what feeding every line as a full sample reaches:
+    the same mismatches, responses, model state and memory image, on the recorded copy
+    traffic and on copies of it with one mid-burst R or W beat corrupted."""
+    from model.hw import BEAT
+    from tb.monitor import format_sample
+    from tb.trace import load
+
+    trace = load(dma_trace)
+    lines = [format_sample(s) for s in trace.samples]
+    fast, sb_f, m_f = _judge_lines(trace, lines, True)
+    slow, sb_s, m_s = _judge_lines(trace, lines, False)
+    assert slow.fast_lines == 0 and fast.samples == slow.samples == len(lines)
+    assert fast.fast_lines > len(lines) // 2, (fast.fast_lines, len(lines))
+    assert _verdict(sb_f, m_f) == _verdict(sb_s, m_s)
+    assert not sb_f.mismatches and sb_f.compared > 0
+
+    for kind, what in (("R", "R data at"), ("W", "W data beat")):
+        # a mid-burst beat line at unchanged interrupt levels: one the beat path takes
+        # (R id data resp=0 last=0 / W data strb last=0)
+        def beat_line(i: int, kind: str = kind) -> bool:
+            t = lines[i].split()
+            return (t[1] == lines[i - 1].split()[1] and t[2:3] == [kind] and t[-1] == "0"
+                    and (len(t) == 6 if kind == "W" else len(t) == 7 and t[5] == "0"))
+
+        i = next(i for i in range(len(lines) // 2, len(lines)) if beat_line(i))
+        t = lines[i].split()
+        k = 4 if kind == "R" else 3
+        t[k] = f"{int(t[k], 16) ^ (1 << (8 * BEAT - 1)):x}"
+        bad = [*lines[:i], " ".join(t), *lines[i + 1:]]
+        f2, sb2, m2 = _judge_lines(trace, bad, True)
+        s2, sb3, m3 = _judge_lines(trace, bad, False)
+        assert _verdict(sb2, m2) == _verdict(sb3, m3)
+        assert sb2.mismatches and what in str(sb2.mismatches[0]), (kind, sb2.mismatches[:1])
+
+
 def test_replay_refuses_a_file_that_is_no_trace(tmp_path: Path) -> None:
     from tb.trace import TraceError, load
 
