@@ -247,21 +247,85 @@ module dd_props #(
     wire       mo_msi   = mv_obs[`DD_MOBS_MSI];
     reg [15:0] msi_out;
 
-    reg [1:0]  st_q [0:15];                     // STATE in S(e-1)
+    // Per-slot history, kept as flat vectors and updated as whole vectors from per-slot
+    // wires: the same values as a loop over the 16 slots at every edge, but a simulator
+    // re-evaluates a slot's wires only when its inputs change (Icarus ran that loop of
+    // variable part-selects and function calls on the whole window at every edge: two
+    // thirds of an idle edge's time)
+    reg [16*2-1:0] st_qv;                       // STATE in S(e-1), slot g at [2g +: 2]
     reg [15:0] run_q, uns_q;                    // RUNNING, UNSAFE in S(e-1)
-    reg [2:0]  q_idle [0:15];                   // consecutive earlier edges QUIESCING, not RUNNING
-    function q_idle_now;                        // QUIESCING, not RUNNING, no MSI out in S(e)
-        input [3:0] g; input [16*2-1:0] stv; input [16*`DD_WDBG_W-1:0] w; input [15:0] mo;
-        q_idle_now = stv[g*2 +: 2] == `DD_ST_QUIESCING
-                     && w[g*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] != `DD_CH_RUNNING && !mo[g];
+    reg [16*3-1:0] q_idle_v;                    // consecutive earlier edges QUIESCING, not
+                                                // RUNNING, no MSI out: slot g at [3g +: 3]
+    wire [15:0] qin_v;                          // QUIESCING, not RUNNING, no MSI out in S(e)
+    wire [15:0] run_v, uns_v;                   // RUNNING, UNSAFE in S(e)
+    wire [16*3-1:0] q_idle_nx;                  // q_idle_v at the next edge
+    genvar hg;
+    for (hg = 0; hg < 16; hg = hg + 1) begin : hist
+        assign run_v[hg] = win[hg*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
+        assign uns_v[hg] = own_stat[hg*32 + `DD_OWN_STAT_UNSAFE_LSB];
+        assign qin_v[hg] = st[hg*2 +: 2] == `DD_ST_QUIESCING && !run_v[hg] && !msi_out[hg];
+        assign q_idle_nx[hg*3 +: 3] = (rst || !qin_v[hg]) ? 3'd0
+                                      : q_idle_v[hg*3 +: 3] + {2'd0, q_idle_v[hg*3 +: 3] != 3'd7};
+    end
+    // Per-slot verdicts of scrub, fence_start and q_bound, and the interrupt sources, as
+    // wires (the violations block reads them; a loop over the slots there ran at every
+    // change of any of its inputs, a third of a simulated copy's time on Icarus):
+    //   scrub_v:   the slot became DELEGATED, or LOCAL after QUIESCING, with a window not
+    //              all zero;
+    //   fence_v:   a START executed at e-1 saw the slot fenced in S(e-1);
+    //   qb_v:      the slot idles in QUIESCING past the bound;
+    //   loc_src_v: a LOCAL, unfenced slot with a stop or abort interrupt pending;
+    //   host_src:  per function, a DELEGATED slot of that function with one pending.
+    wire [15:0] scrub_v, fence_v, qb_v, loc_src_v, dlg_src_v;
+    wire [16*NUM_FUNC-1:0] host_src_m;
+    wire [NUM_FUNC-1:0] host_src;
+    genvar vg, vf;
+    for (vg = 0; vg < 16; vg = vg + 1) begin : vslot
+        wire [1:0] st_g  = st[vg*2 +: 2];
+        wire       int_g = win[vg*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[vg*`DD_WDBG_W + `DD_WDBG_INT_ABORT];
+        assign scrub_v[vg] = exists[vg]
+            && ((st_g == `DD_ST_DELEGATED && st_qv[vg*2 +: 2] != `DD_ST_DELEGATED)
+                || (st_g == `DD_ST_LOCAL && st_qv[vg*2 +: 2] == `DD_ST_QUIESCING))
+            && win[vg*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}};
+        assign fence_v[vg]   = exists[vg] && uns_q[vg] && !run_q[vg] && run_v[vg];
+        assign qb_v[vg]      = exists[vg] && qin_v[vg] && {29'd0, q_idle_v[vg*3 +: 3]} >= Q_IDLE_MAX - 1;
+        assign loc_src_v[vg] = exists[vg] && st_g == `DD_ST_LOCAL && !uns_v[vg] && int_g;
+        assign dlg_src_v[vg] = exists[vg] && st_g == `DD_ST_DELEGATED && int_g;
+        for (vf = 0; vf < NUM_FUNC; vf = vf + 1) begin : vfunc
+            assign host_src_m[vf*16 + vg] = dlg_src_v[vg] && func[vg*4 +: 4] == vf;
+        end
+    end
+    for (vf = 0; vf < NUM_FUNC; vf = vf + 1) begin : vhost
+        assign host_src[vf] = |host_src_m[vf*16 +: 16];
+    end
+    wire [15:0] host_bad;   // irq_host[f] high without a source, f < NUM_FUNC
+    for (vf = 0; vf < 16; vf = vf + 1) begin : vbad
+        if (vf < NUM_FUNC) begin : on
+            assign host_bad[vf] = irq_host[vf] && !host_src[vf];
+        end else begin : off
+            assign host_bad[vf] = 1'b0;
+        end
+    end
+    // the highest set bit's index (the slot a loop over the slots would have named last)
+    function [3:0] hi_idx;
+        input [15:0] x;
+        integer n;
+        begin
+            hi_idx = 4'd0;
+            for (n = 0; n < 16; n = n + 1)
+                if (x[n]) hi_idx = n[3:0];
+        end
     endfunction
+
+    // MSI slots: a B of the slot's ID empties it (first), an MSI presented fills it
+    wire [15:0] msi_clr = (b_hs_m && ({{(ID_W > 4 ? ID_W - 4 : 1){1'b0}}, m_bid} >> 4) == 0)
+                          ? 16'd1 << m_bid[3:0] : 16'd0;
+    wire [15:0] msi_set = aw_msi ? 16'd1 << awg : 16'd0;
 
     // ------------------------------------------------------------- violations
     reg [NP-1:0] v;
     reg [3:0]    v_g [0:NP-1];   // channel (or function) concerned
-    integer      k, i2;
-    reg [3:0]    gk;
-    reg          any_loc_src, any_host_src;
+    integer      k;
     always @* begin
         v = {NP{1'b0}};
         for (k = 0; k < NP; k = k + 1) v_g[k] = 4'd0;
@@ -319,57 +383,24 @@ module dd_props #(
         if (m_awvalid && id_ok_aw && mo_busy && m_awsize != (mo_msi ? 3'd2 : 3'd3)) begin
             v[P_AW_SIZE] = 1'b1; v_g[P_AW_SIZE] = awg;
         end
-        // scrub, interrupt sources
-        any_loc_src  = |(own_irq_stat & own_irq_en & exists);
-        any_host_src = 1'b0;
-        for (k = 0; k < 16; k = k + 1) begin
-            gk = k[3:0];
-            if (exists[k]) begin
-                if (((st_of(gk, st) == `DD_ST_DELEGATED && st_q[k] != `DD_ST_DELEGATED)
-                     || (st_of(gk, st) == `DD_ST_LOCAL && st_q[k] == `DD_ST_QUIESCING))
-                    && win[k*`DD_WDBG_W +: `DD_WDBG_W] != {`DD_WDBG_W{1'b0}}) begin
-                    v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = gk;
-                end
-                // fence_start: a START executed at e-1 saw the channel fenced in S(e-1)
-                if (uns_q[k] && !run_q[k]
-                    && win[k*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING) begin
-                    v[P_FENCE_START] = 1'b1; v_g[P_FENCE_START] = gk;
-                end
-                if (q_idle_now(gk, st, win, msi_out) && {29'd0, q_idle[k]} >= Q_IDLE_MAX - 1) begin
-                    v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = gk;
-                end
-                if (st_of(gk, st) == `DD_ST_LOCAL && !unsafe_of(gk, own_stat)
-                    && (win[k*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[k*`DD_WDBG_W + `DD_WDBG_INT_ABORT]))
-                    any_loc_src = 1'b1;
-            end
-        end
-        if (irq_loc && !any_loc_src) v[P_IRQ_LOC] = 1'b1;
-        for (k = 0; k < NUM_FUNC; k = k + 1) begin
-            any_host_src = 1'b0;
-            for (i2 = 0; i2 < 16; i2 = i2 + 1)
-                if (exists[i2] && st_of(i2[3:0], st) == `DD_ST_DELEGATED && func_of(i2[3:0], func) == k[3:0]
-                    && (win[i2*`DD_WDBG_W + `DD_WDBG_INT_STOP] || win[i2*`DD_WDBG_W + `DD_WDBG_INT_ABORT]))
-                    any_host_src = 1'b1;
-            if (irq_host[k] && !any_host_src) begin
-                v[P_IRQ_HOST] = 1'b1; v_g[P_IRQ_HOST] = k[3:0];
-            end
-        end
+        // scrub, interrupt sources, fence_start, q_bound: per slot in the wires below
+        if (|scrub_v) begin v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = hi_idx(scrub_v); end
+        if (|fence_v) begin v[P_FENCE_START] = 1'b1; v_g[P_FENCE_START] = hi_idx(fence_v); end
+        if (|qb_v)    begin v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = hi_idx(qb_v); end
+        if (irq_loc && !(|(own_irq_stat & own_irq_en & exists)) && !(|loc_src_v))
+            v[P_IRQ_LOC] = 1'b1;
+        if (|host_bad) begin v[P_IRQ_HOST] = 1'b1; v_g[P_IRQ_HOST] = hi_idx(host_bad); end
     end
 
     // ------------------------------------------------------------- history
-    integer j;
     always @(posedge clk) begin
         edge_n <= edge_n + 64'd1;
         if (rst) armed <= 1'b1;
-        for (j = 0; j < 16; j = j + 1) begin
-            st_q[j] <= rst ? `DD_ST_LOCAL : st[j*2 +: 2];   // a reset is no transition
-            run_q[j] <= !rst && win[j*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING;
-            uns_q[j] <= !rst && unsafe_of(j[3:0], own_stat);
-            if (rst || !q_idle_now(j[3:0], st, win, msi_out)) q_idle[j] <= 3'd0;
-            else if (q_idle[j] != 3'd7) q_idle[j] <= q_idle[j] + 3'd1;
-            if (rst || (b_hs_m && m_bid == j[ID_W-1:0])) msi_out[j] <= 1'b0;
-            else if (aw_msi && awg == j[3:0]) msi_out[j] <= 1'b1;
-        end
+        st_qv    <= rst ? {16{`DD_ST_LOCAL}} : st;   // a reset is no transition
+        run_q    <= rst ? 16'd0 : run_v;
+        uns_q    <= rst ? 16'd0 : uns_v;
+        q_idle_v <= q_idle_nx;
+        msi_out  <= rst ? 16'd0 : (msi_out | msi_set) & ~msi_clr;
         ar_vq <= m_arvalid; ar_rq <= m_arready; aw_vq <= m_awvalid; aw_rq <= m_awready;
         if (ar_new && id_ok_ar) ar_user_tab[arg] <= m_aruser;
         if (rst) begin
@@ -528,7 +559,8 @@ module dd_props #(
     always @* begin
         for (k = 0; k < 16; k = k + 1) begin
             wk_k      = wk_v[k*`DD_WK_W +: `DD_WK_W];
-            qi_bad[k] = q_idle[k] != 3'd0 && !(q_idle[k] == 3'd1 && st[k*2 +: 2] == `DD_ST_LOCAL);
+            qi_bad[k] = q_idle_v[k*3 +: 3] != 3'd0
+                        && !(q_idle_v[k*3 +: 3] == 3'd1 && st[k*2 +: 2] == `DD_ST_LOCAL);
             ma_bad[k] = maddr_v[k*64 +: 2] != 2'd0;
             wk_bad[k] = wk_k[`DD_WK_FK +: 2] == 2'd3
                         || (wk_k[`DD_WK_WALK] && wk_k[`DD_WK_LP +: 3] != 3'd0)
@@ -554,11 +586,11 @@ module dd_props #(
     reg unsafe_q0;
     always @(posedge clk) unsafe_q0 <= !rst && unsafe_of(4'd0, own_stat);
     always @* if (chk) begin
-        cover (st_q[0] == `DD_ST_LOCAL && st_of(4'd0, st) == `DD_ST_DELEGATED);
-        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_QUIESCING);
-        cover (st_q[0] == `DD_ST_QUIESCING && st_of(4'd0, st) == `DD_ST_LOCAL);
-        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && !unsafe_of(4'd0, own_stat));
-        cover (st_q[0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && unsafe_of(4'd0, own_stat));
+        cover (st_qv[1:0] == `DD_ST_LOCAL && st_of(4'd0, st) == `DD_ST_DELEGATED);
+        cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_QUIESCING);
+        cover (st_qv[1:0] == `DD_ST_QUIESCING && st_of(4'd0, st) == `DD_ST_LOCAL);
+        cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && !unsafe_of(4'd0, own_stat));
+        cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && unsafe_of(4'd0, own_stat));
         cover (unsafe_q0 && !unsafe_of(4'd0, own_stat));
     end
 `else
