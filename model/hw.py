@@ -162,6 +162,9 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         self.fast_beats = False
         self._steady = False  # fast_beats: views set for a stretch of no-op edges
         self._irq_memo: tuple[bool, int] | None = None
+        #: edges the full engine processed (the rest took the quiet or steady path):
+        #: tb/scoreboard.py on_beat skips its observers only after a replay without one
+        self.engine_edges = 0
 
     # ------------------------------------------------------------ public: edges
     def edge(self, e: int, loc: LiteAccess | None = None, host: LiteAccess | None = None,

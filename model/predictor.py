@@ -382,6 +382,7 @@ class Predictor:
     def _edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
               evs: list[object]) -> EdgeResult:
         self._steady = False  # the engine may change anything
+        self.engine_edges += 1
         effs: dict[int, _Eff] = {}
         glob = _Glob()
         # 1. accesses, judged on S(e)

@@ -172,10 +172,12 @@ class DelegationScoreboard(Scoreboard):
         (README "Where the time goes"); tb/tl.py TlMonitor feeds them here."""
         m = self.model
         if self.enabled and edge > m.cycle and not self._beat_watched():
-            n_ev = len(m.events)
+            n_eng = m.engine_edges
             if m.cycle < edge - 1:
                 m.edge(edge - 1)  # replay idle edges, as on_edge
-            if len(m.events) == n_ev and m.beat(edge, x):
+            # only when the replay changed nothing (no edge needed the engine): then the
+            # observers, which see every change at the next sample, miss nothing here
+            if m.engine_edges == n_eng and m.beat(edge, x):
                 # steady: the levels of S(edge) are those after the beat
                 self._check_irq(edge, irq_loc, irq_host)
                 if len(m.errors) > self._model_errors_seen:
