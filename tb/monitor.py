@@ -280,6 +280,8 @@ class EdgeTrace:
         self.lines = 0
 
     def write(self, s: EdgeSample) -> None:
+        if self._fh.closed:   # TB.finish closed it: the edges after it are not traced
+            return
         self._fh.write(format_sample(s) + "\n")
         self.lines += 1
 
