@@ -232,6 +232,12 @@ def test_sweep_run_list_covers_every_module() -> None:
     assert any("test_fence" in g for g in _sweep_gaps(dropped, 30))
     short = [j for j in jobs if not (j.module == "tb.test_random" and j.seed == seeds[-1])]
     assert any(g.startswith("test_random ") for g in _sweep_gaps(short, 30))
+    # a build whose tests all skip on the default lane (bug_lite_tie on tl: one
+    # transactor per port) runs on the VIP lane, and says so in its reproduce line
+    skips = runner.LANE_SKIPS.get(runner.DEFAULT_LANE, ())
+    assert skips and {j.params for j in jobs if j.lane == runner.VIP_LANE} == set(skips)
+    assert all(j.lane is None for j in jobs if j.params not in skips)
+    assert all("LANE=vip " in j.repro() for j in jobs if j.params in skips)
     # the Makefile's defaults are the ones checked here
     mk = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "SWEEP_SIMS   ?= icarus,verilator" in mk and "SWEEP_PARAMS ?= default,small" in mk

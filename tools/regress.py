@@ -91,6 +91,7 @@ class Job:
     ops: int | None = None  # DD_RANDOM_OPS (None: the test's default)
     cov: bool = False  # Verilator code coverage build
     tag: str = "regress"
+    lane: str | None = None  # testbench lane (None: LANE, else the default lane)
 
     @property
     def short(self) -> str:
@@ -103,7 +104,8 @@ class Job:
     def repro(self) -> str:
         knobs = ({"DD_RANDOM_OPS": str(self.ops)}
                  if self.ops is not None and self.ops != RANDOM_OPS_DEFAULT else None)
-        return runner.repro_command(self.sim, self.params, self.seed, self.short, knobs=knobs)
+        return runner.repro_command(self.sim, self.params, self.seed, self.short, knobs=knobs,
+                                    lane=runner.check_lane(self.lane))
 
 
 @dataclasses.dataclass
@@ -193,7 +195,10 @@ def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[
                     if m.simulators is not None and sim not in m.simulators:
                         continue
                     for ps in sweep_param_sets(m, [p]):
-                        jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep"))
+                        # a build whose tests skip on this lane runs on the VIP lane
+                        lane = (runner.VIP_LANE if ps in runner.LANE_SKIPS.get(
+                            runner.check_lane(None), ()) else None)
+                        jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep", lane))
     return jobs
 
 
@@ -211,7 +216,8 @@ def run_job(job: Job) -> Outcome:
     env = {"DD_RANDOM_OPS": str(job.ops)} if job.ops is not None else {}
     try:
         res = runner.run(job.sim, job.short, job.params, job.seed, modules=[job.module],
-                         log_to_file=True, run_name=job.run_name, extra_env=env, cov=job.cov)
+                         log_to_file=True, run_name=job.run_name, extra_env=env, cov=job.cov,
+                         lane=job.lane)
     except Exception as exc:  # build or usage problem: report as a failed run
         return Outcome(job, False, wall_s=time.monotonic() - t0, message=f"{type(exc).__name__}: {exc}")
     log = res.log_file.read_text(errors="replace") if res.log_file and res.log_file.is_file() else ""
