@@ -19,8 +19,9 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import INT_SETUP_HOST, INT_SETUP_LOCAL, HostAgent
 from tb.env import TB, host_win, loc_win
 from tb.rtl_backend import rtl_epc
+from tb.runner import LANE_SKIPS, SimContext
 from tb.scoreboard import Mismatch
-from tb.test_directed import ONE_MASTER_PER_PORT, together
+from tb.test_directed import together
 from tb.tl import new_tb
 
 PARAM_SETS = ("bug_leak", "bug_extra_burst", "bug_slow_quiesce", "bug_no_fence", "bug_lite_tie",
@@ -232,9 +233,10 @@ BUGS: dict[str, Planted] = {
 }
 
 
-@cocotb.skipif(ONE_MASTER_PER_PORT and os.environ.get("DD_BUG") == "DD_BUG_LITE_RW_TIE",
+@cocotb.skipif(SimContext.from_env().paramset in LANE_SKIPS.get(SimContext.from_env().lane, ()),
                reason="LANE=tl: its scenario needs a read and a write on one port in one "
-               "edge, which the lane's one transactor per port cannot present")
+               "edge, which the lane's one transactor per port cannot present "
+               "(tb/runner.py LANE_SKIPS)")
 @cocotb.test(timeout_time=50, timeout_unit="ms")
 async def test_planted_rtl_bug_is_caught(dut):
     """The scoreboard must report the bug planted in this build, by its own symptom."""
