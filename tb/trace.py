@@ -125,13 +125,20 @@ class ReplayResult:
         return len(self.mismatches) + self.undrained
 
 
-def replay(trace: Trace) -> ReplayResult:
-    """Feed the trace into a fresh HwModel through the scoreboard's own comparisons."""
+def fresh_scoreboard(trace: Trace, fast_beats: bool = False) -> DelegationScoreboard:
+    """A scoreboard over a fresh HwModel in the state the recorded run started from,
+    fed directly (no monitor); ``fast_beats`` as the tl lane's model (TlTB)."""
     model = HwModel(trace.params, mem=trace.mem.copy())
+    model.fast_beats = fast_beats
     if trace.reset_edge > 0:
         model.edge(trace.reset_edge)   # what TB.reset does
-    # The scoreboard only uses the dut for its logger name; the replay feeds it directly.
-    sb = DelegationScoreboard(SimpleNamespace(_name="replay"), model, None, trace.seed)
+    # The scoreboard only uses the dut for its logger name.
+    return DelegationScoreboard(SimpleNamespace(_name="replay"), model, None, trace.seed)
+
+
+def replay(trace: Trace) -> ReplayResult:
+    """Feed the trace into a fresh HwModel through the scoreboard's own comparisons."""
+    sb = fresh_scoreboard(trace)
     t0 = time.perf_counter()
     for s in trace.samples:
         sb.on_edge(s)

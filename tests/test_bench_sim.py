@@ -172,20 +172,13 @@ def test_replay_reproduces_the_verdict(dma_trace: Path, tmp_path: Path) -> None:
 
 def _judge_lines(trace, lines: list[str], fast: bool):
     """Judge recorder lines as the tl lane does (tb/tl.py LineFeeder), on a fresh model."""
-    from types import SimpleNamespace
-
-    from model.hw import HwModel
-    from tb.scoreboard import DelegationScoreboard
     from tb.tl import LineFeeder
+    from tb.trace import fresh_scoreboard
 
-    model = HwModel(trace.params, mem=trace.mem.copy())
-    model.fast_beats = True   # as TlTB
-    if trace.reset_edge > 0:
-        model.edge(trace.reset_edge)
-    sb = DelegationScoreboard(SimpleNamespace(_name="lines"), model, None, trace.seed)
+    sb = fresh_scoreboard(trace, fast_beats=True)   # as TlTB
     feeder = LineFeeder((1 << trace.params.num_func) - 1, fast=fast)
     feeder.feed(lines, trace.reset_edge, [sb.on_edge], sb)
-    return feeder, sb, model
+    return feeder, sb, sb.model
 
 
 def _verdict(sb, model) -> tuple:
