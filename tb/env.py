@@ -62,6 +62,17 @@ def params_from_env() -> HwParams:
     )
 
 
+def strobe_lanes(strb: int) -> list[int] | None:
+    """The byte lanes of a contiguous WSTRB (what AxiLiteMaster.write can express: it
+    presents them at the address of the first lane, carrying only their bytes); None
+    for 0 and non-contiguous patterns (sent as the whole word at the aligned address).
+    Both lanes' ports shape a write with it, so they drive the same AWADDR and WDATA."""
+    if not 0 <= strb <= 0xF:
+        raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
+    lanes = [i for i in range(4) if strb >> i & 1]
+    return lanes if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)) else None
+
+
 @dataclass
 class Rsp:
     resp: int
@@ -120,11 +131,9 @@ class Port:
             return Rsp(int(r.rresp), int(r.rdata))
 
     async def write(self, addr: int, data: int, strb: int = 0xF) -> int:
-        if not 0 <= strb <= 0xF:
-            raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
+        lanes = strobe_lanes(strb)
         data &= 0xFFFFFFFF
-        lanes = [i for i in range(4) if strb >> i & 1]
-        if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)):
+        if lanes is not None:
             a = (addr & ~3) + lanes[0]
             payload = (data >> (8 * lanes[0])).to_bytes(4, "little")[: len(lanes)]
             async with self._raw:

@@ -46,7 +46,7 @@ from model.hw import (
     RBeat,
     WBeat,
 )
-from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp
+from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.monitor import EdgeSample, LiteResponse, reader
 from tb.runner import SimContext
@@ -462,12 +462,10 @@ class TlPort:
         address of the first (as cocotbext-axi's AxiLiteMaster.write sends them), other
         patterns the whole word at the aligned address, so both lanes drive the same
         AWADDR, WDATA and WSTRB."""
-        if not 0 <= strb <= 0xF:
-            raise ValueError(f"strb {strb:#x} is not a 4-bit byte mask")
+        lanes = strobe_lanes(strb)
         data &= 0xFFFFFFFF
-        lanes = [i for i in range(4) if strb >> i & 1]
         a = addr & ~3
-        if lanes and lanes == list(range(lanes[0], lanes[-1] + 1)):
+        if lanes is not None:
             mask = 0
             for i in lanes:
                 mask |= 0xFF << (8 * i)
