@@ -540,7 +540,7 @@ module dd_props #(
     reg [15:0] run_bad;
     always @* begin
         for (k = 0; k < 16; k = k + 1)
-            run_bad[k] = exists[k] && win[k*`DD_WDBG_W + `DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING
+            run_bad[k] = exists[k] && run_v[k]
                          && !(rem_v[k*32 +: 32] != 32'd0 && rem_v[k*32 +: 3] == 3'd0
                               && src_v[k*64 +: 3] == 3'd0 && dst_v[k*64 +: 3] == 3'd0);
         if (chk) lemma_run_al: assert (run_bad == 16'd0);
@@ -583,15 +583,13 @@ module dd_props #(
     initial armed = 1'b0;
     always @(posedge clk) begin msg <= {MSG_W{1'b0}}; fail_ev <= 1'b0; fail_count <= 32'd0; end  // unused here
     // every ownership transition of channel 0 is reachable (tools/formal.py, task cover)
-    reg unsafe_q0;
-    always @(posedge clk) unsafe_q0 <= !rst && unsafe_of(4'd0, own_stat);
     always @* if (chk) begin
         cover (st_qv[1:0] == `DD_ST_LOCAL && st_of(4'd0, st) == `DD_ST_DELEGATED);
         cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_QUIESCING);
         cover (st_qv[1:0] == `DD_ST_QUIESCING && st_of(4'd0, st) == `DD_ST_LOCAL);
         cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && !unsafe_of(4'd0, own_stat));
         cover (st_qv[1:0] == `DD_ST_DELEGATED && st_of(4'd0, st) == `DD_ST_LOCAL && unsafe_of(4'd0, own_stat));
-        cover (unsafe_q0 && !unsafe_of(4'd0, own_stat));
+        cover (uns_q[0] && !uns_v[0]);
     end
 `else
     wire [31:0] _unused_max_burst = MAX_BURST;                                        // formal lemmas only
