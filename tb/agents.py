@@ -39,8 +39,11 @@ class _ChannelProgrammer:
     def addr(self, g: int, off: int) -> int:
         raise NotImplementedError
 
+    #: the agent's interrupt line, as a bit of tb.irq_levels() (bit 0 irq_loc, 1+f irq_host[f])
+    irq_line = 0
+
     def irq(self) -> bool:
-        raise NotImplementedError
+        return bool(self.tb.irq_levels() >> self.irq_line & 1)
 
     async def write(self, g: int, off: int, value: int, strb: int = 0xF) -> int:
         return await self.port().write(self.addr(g, off), value, strb)
@@ -68,9 +71,15 @@ class _ChannelProgrammer:
         return await self.write(g, regs.DOORBELL, regs.DOORBELL_STOP_MASK)
 
     async def wait_done(self, g: int, timeout_cycles: int = 100_000, poll: int = 16) -> XferResult:
-        """Wait for the channel's interrupt (or a final status), then clear it."""
+        """Wait for the channel's interrupt (or a final status), then clear it.
+
+        The driver polls its interrupt line every ``poll`` cycles and reads the status
+        when it finds the line high, and at every eighth poll anyway. The polls between
+        two status reads are one ``tb.poll_irq`` (one Python wake on the transaction
+        lane, the same edges as polling one by one)."""
         waited = 0
         n = 0
+        n_limit = -(-timeout_cycles // poll)   # the first poll with waited >= timeout
         while True:
             # The interrupt line is shared by the owner's channels, so it is a
             # hint; the channel's own status decides (also polled now and then
@@ -82,9 +91,11 @@ class _ChannelProgrammer:
             if waited >= timeout_cycles:
                 raise TimeoutError(f"channel {g}: no completion within {timeout_cycles} cycles; "
                                    f"{self.tb.bus_snapshot()}")
-            await self.tb.cycles(poll)
-            waited += poll
-            n += 1
+            # up to the next forced status read, and no further than the timeout
+            m = min(7 - n % 8 if n % 8 != 7 else 8, n_limit - n)
+            k = await self.tb.poll_irq(self.irq_line, poll, m)
+            waited += poll * k
+            n += k
         st = await self.read(g, regs.CH_STAT)
         it = await self.read(g, regs.INT_STAT)
         r = await self.write(g, regs.INT_CLEAR, regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)
@@ -104,15 +115,13 @@ class HostAgent(_ChannelProgrammer):
     def __init__(self, tb: TB, func: int) -> None:
         super().__init__(tb)
         self.func = func
+        self.irq_line = 1 + func
 
     def port(self):
         return self.tb.host
 
     def addr(self, g: int, off: int) -> int:
         return host_win(self.func, g, off)
-
-    def irq(self) -> bool:
-        return bool(int(self.tb.dut.irq_host.value) >> self.func & 1)
 
 
 class LocalDma(_ChannelProgrammer):
@@ -125,6 +134,3 @@ class LocalDma(_ChannelProgrammer):
 
     def addr(self, g: int, off: int) -> int:
         return loc_win(g, off)
-
-    def irq(self) -> bool:
-        return bool(int(self.tb.dut.irq_loc.value))

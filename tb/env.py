@@ -194,6 +194,14 @@ def _every(n: int):
             yield i != 0
 
 
+def check_poll_args(line: int, period: int, polls: int, num_func: int) -> None:
+    """Arguments of TB.poll_irq: a clear error, never a wait that cannot end."""
+    for name, v, lo, hi in (("line", line, 0, num_func), ("period", period, 1, 1 << 32),
+                            ("polls", polls, 1, 1 << 32)):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ValueError(f"poll_irq: {name}={v!r} must be an integer in {lo}..{hi}")
+
+
 class TB:
     """Environment for one cocotb test: bus models, monitor, model, scoreboard."""
 
@@ -350,6 +358,25 @@ class TB:
         """Wait n clock periods with a single Timer (cheaper than n edges)."""
         if n > 0:
             await Timer(n * CLK_PERIOD_NS, "ns")
+
+    def irq_levels(self) -> int:
+        """The interrupt lines now, as one word: bit 0 irq_loc, bit 1+f irq_host[f] (the
+        recorder's irq token, tb/hdl/tb_dma_deleg_tl.v)."""
+        return int(self.dut.irq_host.value) << 1 | int(self.dut.irq_loc.value)
+
+    async def poll_irq(self, line: int, period: int, polls: int) -> int:
+        """Poll interrupt line ``line`` (bit of ``irq_levels``) every ``period`` cycles, at
+        most ``polls`` times: returns the number of periods waited, stopping at the
+        first poll that finds the line high. This is the reference: a driver polling
+        with ``cycles(period)`` and a level read, one Python wake per period. The
+        transaction lane (tb/tl.py TlTB.poll_irq) gives the same answer at the same edge
+        but wakes only when the line is high or the polls run out."""
+        check_poll_args(line, period, polls, self.params.num_func)
+        for k in range(1, polls + 1):
+            await self.cycles(period)
+            if self.irq_levels() >> line & 1:
+                return k
+        return polls
 
     def bus_snapshot(self) -> str:
         """VALID/READY of the AXI4 master and the model's view, for hang reports."""

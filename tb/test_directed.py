@@ -415,6 +415,66 @@ async def test_irq_routing(dut):
 
 
 @cocotb.test(**TIMEOUT)
+async def test_poll_irq(dut):
+    """tb.poll_irq, the drivers' interrupt poll, answers as the reference (TB.poll_irq:
+    ``cycles(period)`` and a level read per period) at the same edge on the lane under
+    test: a line that never rises, one that rises between polls (local and host lines),
+    one already high, one that pulses between two polls; bad arguments are refused.
+    On the tl lane the two differ in how they wait (HDL interrupt wake-up, timer)."""
+    tb = await setup(dut)
+    tb.fill_memory(0, 0x20000)
+    epc, _ = rtl_epc(tb)
+    g = channels(tb)[0]
+    dma = LocalDma(tb)
+
+    async def timed(coro):
+        k = await coro
+        return k, tb.now()
+
+    async def poll(line: int, period: int, polls: int) -> int:
+        t0 = tb.now()
+        got, ref = await together(timed(tb.poll_irq(line, period, polls)),
+                                  timed(TB.poll_irq(tb, line, period, polls)))
+        assert got == ref, (line, period, polls, got, ref)
+        k, end = got
+        assert end == t0 + period * k and 1 <= k <= polls, (t0, got)
+        return k
+
+    assert await poll(0, 5, 3) == 3                       # never high
+    await dma.program(g, 0x0, 0x10000, 0x100)
+    await dma.start(g)
+    k = await poll(0, 7, 100)                             # rises between two polls
+    assert k < 100 and dma.irq()
+    assert await poll(0, 4, 5) == 1                       # already high
+    assert (await dma.wait_done(g)).ch_stat == regs.CH_STOPPED and not dma.irq()
+
+    async def clear_when_high() -> None:
+        await until(tb, dma.irq, "irq_loc high", step=1)
+        await dma.write(g, regs.INT_CLEAR, regs.INT_CLEAR_STOP_MASK)
+
+    await dma.start(g)   # same program again; the pulse ends before the next poll
+    await together(clear_when_high(), poll(0, 400, 2))
+    assert not dma.irq()
+    f = tb.params.num_func - 1                            # a host line
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, f, 0, d, n)
+    host = HostAgent(tb, f)
+    await host.program(g, 0x1000, 0x11000, 0x100)
+    await host.start(g)
+    assert await poll(1 + f, 16, 1000) < 1000 and host.irq()
+    assert (await host.wait_done(g)).ch_stat == regs.CH_STOPPED
+    await apci_epc_reclaim_dma_chan(chan, True)
+    for args in ((tb.params.num_func + 1, 16, 1), (0, 0, 1), (0, 16, 0), (True, 16, 1)):
+        try:
+            await tb.poll_irq(*args)
+        except ValueError as e:
+            assert "poll_irq" in str(e), e
+        else:
+            raise AssertionError(f"poll_irq{args} accepted")
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
 async def test_transfers(dut):
     """Local and host copies of several sizes move exactly the right bytes."""
     tb = await setup(dut)

@@ -46,7 +46,7 @@ from model.hw import (
     RBeat,
     WBeat,
 )
-from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, strobe_lanes
+from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.monitor import EdgeSample, LiteResponse, reader
 from tb.runner import SimContext
@@ -635,6 +635,10 @@ class TlTB(TB):
         self._wake_at = ALL_ONES_64
         self._any_trig = dut.wake_any.value_change
         self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
+        # poll_irq waits: (line bit, last edge, event), woken in this order
+        self._irq_waits: list[tuple[int, int, Event]] = []
+        self._irq_wake = 0
+        self.dut.irq_wake.value = 0
         self._dispatcher = None
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
@@ -698,6 +702,31 @@ class TlTB(TB):
         so the recorder is drained up to it too."""
         await self.cycles(1)
 
+    async def poll_irq(self, line: int, period: int, polls: int) -> int:
+        """TB.poll_irq, the same answer at the same edge, without a wake per period:
+        while the line is low, the HDL wakes Python at the first falling edge that finds
+        it high (``irq_wake``) or at the last poll; then the poll due at or after that
+        edge reads the line as the reference does. While the line stays high (another
+        channel's interrupt not yet cleared) this wakes once per period, as the
+        reference."""
+        check_poll_args(line, period, polls, self.params.num_func)
+        t0 = self.now()
+        end = t0 + period * polls
+        bit = 1 << line
+        while True:
+            if not self.irq_levels() & bit:
+                ev = Event()
+                self._irq_waits.append((bit, end, ev))
+                self._arm()
+                self._ensure_dispatcher()
+                await ev.wait()
+            t = self.now()
+            k = max(1, -(-(t - t0) // period))   # the poll due at or after t
+            if t0 + period * k > t:
+                await self.cycles(t0 + period * k - t)
+            if k >= polls or self.irq_levels() & bit:
+                return k
+
     def _ensure_dispatcher(self) -> None:
         if self._dispatcher is None:
             self._dispatcher = cocotb.start_soon(self._dispatch())
@@ -716,13 +745,29 @@ class TlTB(TB):
             now = self.now()
             for t in sorted(t for t in self._sleepers if t <= now):
                 self._sleepers.pop(t).set()
+            if self._irq_waits:
+                levels = self.irq_levels()
+                keep = []
+                for w in self._irq_waits:
+                    if levels & w[0] or now >= w[1]:
+                        w[2].set()
+                    else:
+                        keep.append(w)
+                self._irq_waits = keep
             self._arm()
 
     def _arm(self) -> None:
         at = min(self._sleepers) if self._sleepers else ALL_ONES_64
+        mask = 0
+        for bit, end, _ in self._irq_waits:
+            mask |= bit
+            at = min(at, end)
         if at != self._wake_at:
             self._wake_at = at
             self.dut.wake_at.value = at
+        if mask != self._irq_wake:
+            self._irq_wake = mask
+            self.dut.irq_wake.value = mask
 
     # ------------------------------------------------------------ memory and bus
     def set_backpressure(self, level: float, rng: random.Random | None = None) -> None:

@@ -6,7 +6,8 @@
 // samples around the edge, so the Verilator post-edge problem of the VIP lane does
 // not arise), an AXI4-Lite master transactor per port (tl_axil_master.v), the AXI4
 // memory (tl_axi_mem.v) and the event recorder below. Python (tb/tl.py) is woken
-// only by a completion, a requested wake-up (`wake_at`) or a memory dump.
+// only by a completion, a requested wake-up (`wake_at`), an interrupt it waits for
+// (`irq_wake`) or a memory dump.
 //
 // Event recorder: writes, per busy edge, one line with exactly what
 // tb/monitor.py's EdgeSample holds (same busy-edge rule, same AW/W pairing, same
@@ -44,6 +45,9 @@ module tb_dma_deleg_tl #(
     // wake-up timer: Python sets wake_at; every falling edge with cycle >= wake_at wakes
     // Python (wake_any below) until it moves wake_at on
     reg [63:0] wake_at = {64{1'b1}};
+    // interrupt wake-up (TlTB.poll_irq): every falling edge that finds one of these lines
+    // high ({irq_host, irq_loc}) wakes Python until it clears the bit
+    reg [NUM_FUNC:0] irq_wake = {(NUM_FUNC + 1){1'b0}};
     // memory size for Python (tb/tl.py checks it against the model's)
     reg [31:0] mem_aw = MEM_AW;
 
@@ -209,14 +213,15 @@ module tb_dma_deleg_tl #(
 
     // The one Python wake-up: at a falling edge with news (a completion, which each
     // transactor announces by moving `done` up to `rd` at this same edge; the timer; a
-    // memory dump, announced by `dump_ack`), flush the recorder and change wake_any.
+    // memory dump, announced by `dump_ack`; an interrupt line in irq_wake high), flush
+    // the recorder and change wake_any.
     // Python (tb/tl.py TlTB._dispatch) then reads what the rising edge settled (rd, rspq,
     // dump_done, cycle) and resumes the waiting tasks in a fixed order, so both
     // simulators run the same stimulus whatever order they fire callbacks in.
     reg [31:0] wake_any = 32'd0;
     always @(negedge clk)
         if (loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
-            || mem.dump_done != mem.dump_ack) begin
+            || mem.dump_done != mem.dump_ack || ({irq_host, irq_loc} & irq_wake) != 0) begin
             $fflush(fd);
             wake_any <= wake_any + 32'd1;
         end
