@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model import regs
 from model.events import (
     BEAT,
@@ -275,6 +277,62 @@ class ContractChecker:
         if b.g in self._ch:
             self._ch[b.g].last_resp = e
         return last or x.last
+
+    def _r_run(self, b: _Burst, last_e: int, rs: list[RBeat]) -> bool:
+        """``_on_r`` for the R beats ``rs`` in one step, the last at edge ``last_e``, when
+        none of them can be a violation or end the read: the burst's ID, OKAY, RLAST
+        low, not the burst's last beat, data equal to the image. True when taken;
+        False, touching nothing, otherwise (then ``_on_r`` judges them one by one)."""
+        i0 = len(b.rdata)
+        m = len(rs)
+        if i0 + m > b.beats - 1:
+            return False
+        g = b.g
+        for x in rs:
+            if x.id != g or x.resp or x.last:
+                return False
+        addr = b.addr + BEAT * i0
+        if not in_range(self.mem, addr, BEAT * m):
+            return False
+        datas = [x.data for x in rs]
+        if np.frombuffer(self.mem[addr:addr + BEAT * m].tobytes(), dtype="<u8").tolist() != datas:
+            return False
+        b.rdata.extend(datas)
+        if g in self._ch:
+            self._ch[g].last_resp = last_e
+        return True
+
+    def _w_run(self, b: _Burst, first_e: int, ws: list[WBeat]) -> bool:
+        """``_on_w`` for the W beats ``ws`` in one step, the first at edge ``first_e``,
+        when none of them can be a violation: the burst writing since its AW was due,
+        no beat beyond its length, data equal to the data read, WSTRB as the burst's,
+        WLAST on its last beat only. True when taken; False, touching nothing,
+        otherwise."""
+        if b.phase != "w" or b.aw_due is None or first_e < b.aw_due:
+            return False
+        i0 = b.wcount
+        m = len(ws)
+        if i0 + m > b.beats or i0 + m > len(b.rdata):
+            return False
+        want = b.rdata[i0:i0 + m]
+        strb = b.wstrb
+        full = True
+        last = b.beats - 1 - i0   # index in ws of the burst's last beat
+        for k, (x, d) in enumerate(zip(ws, want, strict=True)):
+            if x.data != d or x.last != (k == last) or (strb and x.strb != strb):
+                return False
+            full = full and x.strb == 0xFF
+        base = b.aw_addr if b.aw_addr is not None else b.exp_dst
+        if base is not None:
+            a = base - base % BEAT + BEAT * i0
+            if full and in_range(self.mem, a, BEAT * m):
+                self.mem[a:a + BEAT * m] = np.array(want, dtype="<u8").view(np.uint8)
+            else:
+                for k, x in enumerate(ws):
+                    if in_range(self.mem, a + BEAT * k, BEAT):
+                        write_u64(self.mem, a + BEAT * k, x.data, x.strb)
+        b.wcount += m
+        return True
 
     def _on_aw(self, e: int, b: _Burst | None, x: AwPresent) -> None:
         ch = x.id if x.id in self._ch else None

@@ -379,6 +379,51 @@ class Predictor:
         self.cycle = e
         return True
 
+    def _beat_run(self, e: int, xs: list) -> int:
+        """``_beat_edge`` for each of ``xs`` at edges ``e``, ``e + 1``, ...; returns how
+        many it took. In one step when steady and the run's beats all belong to the
+        burst's current phase and none can be a violation (``_r_run``, ``_w_run``: the
+        same effects as one ``_beat_edge`` per item); else one by one, stopping at the
+        first refused."""
+        b = self._burst
+        if b is not None:
+            rs: list[RBeat] = []
+            ws: list[WBeat] = []
+            last_r = first_w = e
+            for i, x in enumerate(xs):
+                if x is None:
+                    continue
+                t = type(x)
+                if t is RBeat:
+                    rs.append(x)
+                    last_r = e + i
+                elif t is WBeat:
+                    if not ws:
+                        first_w = e + i
+                    ws.append(x)
+                else:
+                    rs = ws = [x]   # neither: one by one
+                    break
+            if not (rs and ws) and (
+                    (not rs or (b.phase == "r" and b.ar_hs)) and (not ws or b.phase == "w")):
+                if not self._settle():
+                    return 0
+                if (not rs or self._r_run(b, last_r, rs)) and (not ws or self._w_run(b, first_w, ws)):
+                    self.cycle = e + len(xs) - 1
+                    return len(xs)
+        return self._beat_each(e, xs)
+
+    def _beat_each(self, e: int, xs: list) -> int:
+        """``_beat_edge`` for each of ``xs`` at edges ``e``, ``e + 1``, ...; stops at the
+        first it refuses and returns how many it took."""
+        k = 0
+        beat_edge = self._beat_edge
+        for x in xs:
+            if not beat_edge(e + k, [] if x is None else [x]):
+                break
+            k += 1
+        return k
+
     def _edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
               evs: list[object]) -> EdgeResult:
         self._steady = False  # the engine may change anything

@@ -159,7 +159,7 @@ class DelegationScoreboard(Scoreboard):
 
     def on_beat(self, edge: int, irq_loc: bool, irq_host: int, x) -> None:
         """A busy edge carrying nothing but ``x``: an R beat that is not its burst's last
-        (OKAY), a W beat that is not the last, or None (a stall: a VALID waiting), with
+        (OKAY), a W beat, or None (a stall: a VALID waiting), with
         the interrupt levels of the edge before it. When the model takes it through its
         event-driven path (``HwModel.beat``: steady, so only the burst's bookkeeping
         changes), the observers have nothing to see (no access, request, response,
@@ -185,6 +185,30 @@ class DelegationScoreboard(Scoreboard):
                 return
         self.on_edge(EdgeSample(edge=edge, irq_loc=irq_loc, irq_host=irq_host,
                                 dma=[] if x is None else [x]))
+
+    def on_beats(self, edge: int, irq_loc: bool, irq_host: int, xs: list) -> None:
+        """``on_beat`` for each of ``xs`` at edges ``edge``, ``edge + 1``, ... (a beat run
+        of the recorder, all at these interrupt levels), with the same checks and the
+        same mismatch lines; the steady part goes through the model in one call
+        (``HwModel.beats``) and the levels are compared once for it.
+
+        Why once is enough: the model takes a beat through its steady path only when
+        the beat changes nothing but the burst's bookkeeping, so its levels are the same
+        before and after every such beat, as the run's are; when they differ, each edge
+        is judged on its own (one mismatch line per edge, as ``on_beat`` gives)."""
+        m = self.model
+        k = 0
+        if self.enabled and edge > m.cycle and not self._beat_watched():
+            n_eng = m.engine_edges
+            if m.cycle < edge - 1:
+                m.edge(edge - 1)  # replay idle edges, as on_edge
+            if (m.engine_edges == n_eng and m.irq_loc() == irq_loc
+                    and m.irq_host() == irq_host):
+                k = m.beats(edge, xs)
+                if len(m.errors) > self._model_errors_seen:
+                    self._report_model_errors()
+        for i in range(k, len(xs)):
+            self.on_beat(edge + i, irq_loc, irq_host, xs[i])
 
     def _beat_watched(self) -> bool:
         return any(getattr(o, "needs_beats", False) for o in self.observers)

@@ -34,6 +34,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 
+from model.events import parsed_beat
 from model.hw import (
     ArHs,
     ArPresent,
@@ -118,11 +119,12 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
     while i < n:
         k = t[i]
         if k == "W":
-            dma.append(WBeat(data=int(t[i + 1], 16), strb=int(t[i + 2], 16), last=t[i + 3] == "1"))
+            dma.append(parsed_beat(WBeat, data=int(t[i + 1], 16), strb=int(t[i + 2], 16),
+                                   last=t[i + 3] == "1"))
             i += 4
         elif k == "R":
-            dma.append(RBeat(id=int(t[i + 1], 16), data=int(t[i + 2], 16), resp=int(t[i + 3], 16),
-                             last=t[i + 4] == "1"))
+            dma.append(parsed_beat(RBeat, id=int(t[i + 1], 16), data=int(t[i + 2], 16),
+                                   resp=int(t[i + 3], 16), last=t[i + 4] == "1"))
             i += 5
         elif k == "AP" or k == "WP":
             cls = ArPresent if k == "AP" else AwPresent
@@ -168,16 +170,43 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
     return s
 
 
+def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
+    """The items of a beat-run line (``<edge> <irq> Z item...``, tb_dma_deleg_tl.v), one
+    per edge from its first: the R beat (not its burst's last, OKAY) or the W beat of
+    that edge, or None (a VALID waiting)."""
+    out: list[RBeat | WBeat | None] = []
+    for tok in t[3:]:
+        k = tok[0]
+        if tok == "s":
+            out.append(None)
+            continue
+        f = tok.split(":")
+        if k == "r" and len(f) == 3:
+            out.append(parsed_beat(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0, last=False))
+        elif k == "w" and len(f) == 4:
+            out.append(parsed_beat(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
+        else:
+            raise TlError(f"beat-run item not understood ({tok!r}): {line!r}")
+    if not out:
+        raise TlError(f"beat run without items: {line!r}")
+    return out
+
+
 class LineFeeder:
     """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
-    *beat line* (one R beat that is not its burst's last, with OKAY; one W beat that is
-    not the last; or no event at all: a VALID waiting), at the interrupt levels of the
+    *beat line* (one R beat that is not its burst's last, with OKAY; one W beat; or no
+    event at all: a VALID waiting), at the interrupt levels of the
     line before, goes straight to the scoreboard's ``on_beat`` when the scoreboard is
     the only reader (no trace recorder, no edge trace): no sample is built, and the
     model takes it through its event-driven path when it is steady there, or as a full
     edge otherwise (tb/scoreboard.py). Inside a copy about three lines in four are beat
     lines. ``fast=False`` (DD_TL_FAST=0) feeds every line as a sample: the reference
-    tests/test_bench_sim.py compares it with, line for line."""
+    tests/test_bench_sim.py compares it with, line for line.
+
+    The recorder writes consecutive beat edges as one *beat-run* line (``Z``): on the
+    fast path the whole run goes to the scoreboard's ``on_beats`` (its first edge as a
+    full sample when the levels of the line before are unknown); otherwise each of its
+    edges becomes the sample its own line would have given."""
 
     def __init__(self, irq_host_mask: int, fast: bool = True) -> None:
         self.mask = irq_host_mask
@@ -196,9 +225,12 @@ class LineFeeder:
             self.lines += 1
             t = line.split()
             n = len(t)
+            if n > 2 and t[2] == "Z":
+                irq_tok = self._run(t, line, after, callbacks, sb, fast, irq_tok)
+                continue
             if fast and t[1] == irq_tok and (
                     n == 2 or (n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0")
-                    or (n == 6 and t[2] == "W" and t[5] == "0")):
+                    or (n == 6 and t[2] == "W")):
                 edge = int(t[0], 16)
                 if edge <= after:
                     irq_tok = None
@@ -209,9 +241,9 @@ class LineFeeder:
                 if n == 2:
                     x = None
                 elif n == 7:
-                    x = RBeat(id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
+                    x = parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
                 else:
-                    x = WBeat(data=int(t[3], 16), strb=int(t[4], 16), last=False)
+                    x = parsed_beat(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
                 sb.on_beat(edge, bool(irq & 1), (irq >> 1) & mask, x)
                 continue
             s = parse_tokens(t, line, mask)
@@ -223,6 +255,37 @@ class LineFeeder:
             for cb in callbacks:
                 cb(s)
         self._irq_tok = irq_tok
+
+    def _run(self, t: list[str], line: str, after: int, callbacks: list, sb, fast: bool,
+             irq_tok: str | None) -> str | None:
+        """One beat-run line; returns the irq token the scoreboard saw last."""
+        e0 = int(t[0], 16)
+        xs = run_items(t, line)
+        if e0 <= after:   # edges before the reset: dropped, as their own lines would be
+            xs = xs[after - e0 + 1:]
+            e0 = after + 1
+            irq_tok = None
+            if not xs:
+                return None
+        irq = int(t[1], 16)
+        il, ih = bool(irq & 1), (irq >> 1) & self.mask
+        self.samples += len(xs)
+        if fast and irq_tok != t[1]:
+            # the levels of the edge before are not the scoreboard's: the first edge is
+            # judged as a full sample, as its own line would be
+            x = xs.pop(0)
+            sb.on_edge(EdgeSample(edge=e0, irq_loc=il, irq_host=ih, dma=[] if x is None else [x]))
+            e0 += 1
+        if fast:
+            if xs:
+                self.fast_lines += len(xs)
+                sb.on_beats(e0, il, ih, xs)
+            return t[1]
+        for i, x in enumerate(xs):
+            s = EdgeSample(edge=e0 + i, irq_loc=il, irq_host=ih, dma=[] if x is None else [x])
+            for cb in callbacks:
+                cb(s)
+        return t[1]
 
 
 class TlMonitor:

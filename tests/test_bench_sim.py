@@ -181,6 +181,44 @@ def _judge_lines(trace, lines: list[str], fast: bool):
     return feeder, sb, sb.model
 
 
+def _beat_like(t: list[str]) -> bool:
+    """A line the recorder may put in a beat run: nothing, one R beat with OKAY and
+    RLAST low, or one W beat."""
+    n = len(t)
+    return (n == 2 or (n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0")
+            or (n == 6 and t[2] == "W"))
+
+
+def _as_runs(lines: list[str], run_max: int = 5) -> list[str]:
+    """The per-edge lines with consecutive beat-like edges at equal levels grouped into
+    beat-run lines (``Z``), at most ``run_max`` items each: short runs, so that many of
+    them start and end, and runs that start where the levels change (the recorder
+    starts none there, but after a reset the feeder does not know the levels before)."""
+    out: list[str] = []
+    run: list[str] = []
+    run_end = -2
+    for line in lines:
+        t = line.split()
+        e = int(t[0], 16)
+        if _beat_like(t):
+            if run and (e != run_end + 1 or len(run) - 3 == run_max or t[1] != run[1]):
+                out.append(" ".join(run))
+                run = []
+            if not run:
+                run = [t[0], t[1], "Z"]
+            run.append("s" if len(t) == 2 else f"r:{t[3]}:{t[4]}" if t[2] == "R"
+                       else f"w:{t[3]}:{t[4]}:{t[5]}")
+            run_end = e
+        else:
+            if run:
+                out.append(" ".join(run))
+                run = []
+            out.append(line)
+    if run:
+        out.append(" ".join(run))
+    return out
+
+
 def _verdict(sb, model) -> tuple:
     return ([str(m) for m in sb.mismatches], sb.compared, {k: len(v) for k, v in sb.pending.items()},
             model.cycle, model.mem.tobytes(), [str(e) for e in model.events], len(model.errors))
@@ -193,7 +231,9 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     """The tl lane's beat path (beat lines straight to DelegationScoreboard.on_beat, no
     sample, no observer) reaches exactly what feeding every line as a full sample reaches:
     the same mismatches, responses, model state and memory image, on the recorded copy
-    traffic and on copies of it with one mid-burst R or W beat corrupted."""
+    traffic and on copies of it with one mid-burst R or W beat corrupted; and so do the
+    same lines grouped into beat runs (``Z`` lines, one per run of beat edges, judged by
+    ``on_beats`` / ``HwModel.beats`` in one step, or expanded edge by edge)."""
     from model.hw import BEAT
     from tb.monitor import format_sample
     from tb.trace import load
@@ -206,24 +246,49 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     assert fast.fast_lines > len(lines) // 2, (fast.fast_lines, len(lines))
     assert _verdict(sb_f, m_f) == _verdict(sb_s, m_s)
     assert not sb_f.mismatches and sb_f.compared > 0
+    # beat runs (one line for several edges, HwModel.beats): judged as the same edges
+    runs = _as_runs(lines)
+    assert len(runs) < len(lines) * 2 // 3 and sum(" Z " in x for x in runs) > 1000, len(runs)
+    for fast_runs in (True, False):
+        r, sb_r, m_r = _judge_lines(trace, runs, fast_runs)
+        assert r.samples == len(lines) and _verdict(sb_r, m_r) == _verdict(sb_s, m_s)
+        assert r.fast_lines == (fast.fast_lines if fast_runs else 0)
 
-    for kind, what in (("R", "R data at"), ("W", "W data beat")):
-        # a mid-burst beat line at unchanged interrupt levels: one the beat path takes
-        # (R id data resp=0 last=0 / W data strb last=0)
-        def beat_line(i: int, kind: str = kind) -> bool:
+    for kind, last, what in (("R", "0", "R data at"), ("W", "0", "W data beat"),
+                             ("W", "1", "WLAST on beat")):
+        # a beat line at unchanged interrupt levels: one the beat path takes (R id data
+        # resp=0 last=0 / W data strb last); a data bit flipped, or the last W beat's
+        # WLAST dropped
+        def beat_line(i: int, kind: str = kind, last: str = last) -> bool:
             t = lines[i].split()
-            return (t[1] == lines[i - 1].split()[1] and t[2:3] == [kind] and t[-1] == "0"
+            return (t[1] == lines[i - 1].split()[1] and t[2:3] == [kind] and t[-1] == last
                     and (len(t) == 6 if kind == "W" else len(t) == 7 and t[5] == "0"))
 
         i = next(i for i in range(len(lines) // 2, len(lines)) if beat_line(i))
         t = lines[i].split()
-        k = 4 if kind == "R" else 3
-        t[k] = f"{int(t[k], 16) ^ (1 << (8 * BEAT - 1)):x}"
+        if last == "1":
+            t[5] = "0"
+        else:
+            k = 4 if kind == "R" else 3
+            t[k] = f"{int(t[k], 16) ^ (1 << (8 * BEAT - 1)):x}"
         bad = [*lines[:i], " ".join(t), *lines[i + 1:]]
         f2, sb2, m2 = _judge_lines(trace, bad, True)
         s2, sb3, m3 = _judge_lines(trace, bad, False)
         assert _verdict(sb2, m2) == _verdict(sb3, m3)
-        assert sb2.mismatches and what in str(sb2.mismatches[0]), (kind, sb2.mismatches[:1])
+        assert sb2.mismatches and what in str(sb2.mismatches[0]), (kind, last, sb2.mismatches[:1])
+        f4, sb4, m4 = _judge_lines(trace, _as_runs(bad), True)
+        assert _verdict(sb4, m4) == _verdict(sb3, m3)
+
+    # an interrupt level the model does not predict, through a stretch of beat edges:
+    # a mismatch line per edge, whether the edges come one per line or as runs
+    i = next(i for i in range(len(lines) // 2, len(lines) - 40)
+             if all(_beat_like(lines[j].split()) for j in range(i, i + 6)))
+    bad = [" ".join([t[0], f"{int(t[1], 16) ^ 1:x}", *t[2:]]) if i <= k < i + 6 else x
+           for k, x in enumerate(lines) for t in (x.split(),)]
+    verdicts = [_verdict(*_judge_lines(trace, b, fast)[1:])
+                for b, fast in ((bad, False), (bad, True), (_as_runs(bad), True))]
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    assert sum("irq_loc level" in m for m in verdicts[0][0]) == 6, verdicts[0][0][:3]
 
 
 def test_replay_refuses_a_file_that_is_no_trace(tmp_path: Path) -> None:

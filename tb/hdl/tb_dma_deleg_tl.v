@@ -19,6 +19,8 @@
 //   Lb resp, Lr resp data              every B / R handshake of that port (B first)
 //   AP id addr len user size, AH id, R id data resp last, WP id addr len user size, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
+// except that consecutive edges with one mid-burst beat or none share a beat-run line
+// (`Z`, see "Beat runs" below).
 // The file is flushed at every falling edge that wakes Python (wake_any), so a wake
 // always finds the recorder complete up to its edge. It does not grow with the run:
 // when Python has read everything flushed at a wake (tb/tl.py TlMonitor.rotate), it
@@ -145,6 +147,22 @@ module tb_dma_deleg_tl #(
     reg [15:0] aw;
     reg [35:0] w;
 
+    // Beat runs: consecutive busy edges that carry nothing but one beat inside a burst
+    // (an R beat with RRESP OKAY and RLAST low, or any W beat) or nothing at all (a
+    // VALID waiting), at the interrupt levels of the line before, share one line:
+    //   <first edge> <irq> Z <item> ...   item: r:<id>:<data> | w:<data>:<strb>:<last> | s
+    // one item per edge, in edge order (tb/tl.py LineFeeder judges the run in one step,
+    // or expands it into the per-edge lines it stands for). A run ends at any other
+    // edge (busy or not), after RUN_MAX items, at a reset, and at every wake-up (the
+    // negedge block below ends it before the flush), so a wake finds it complete.
+    localparam [6:0] RUN_MAX = 7'd64;
+    reg [31:0] run_seq = 32'd0;     // runs opened (posedge block)
+    reg [31:0] run_pend = 32'd0;    // runs ended by the posedge block
+    reg [31:0] run_wend = 32'd0;    // runs ended by the wake-up (negedge block)
+    reg [6:0]  run_len = 7'd0;
+    reg [8:0]  line_irq = 9'd0;     // interrupt levels of the last line written
+    reg        beatlike, ropen;
+
     always @(posedge clk) begin
         if (rec_trunc != rec_trunc_ack) begin   // before this edge's line
             $fclose(fd);
@@ -154,11 +172,38 @@ module tb_dma_deleg_tl #(
         if (rst) armed <= 1'b1;
         if (armed) begin
             prev <= mon;
+            ropen = run_seq != run_pend && run_seq != run_wend;
+            beatlike = !rst && mon[9:0] == 10'd0 && mon[31:23] == line_irq
+                && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
+                && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
+                && !(mon[12] && mon[15])
+                && !(mon[12] && (m_axi_rresp != 2'd0 || m_axi_rlast));
+            if (ropen && !(beatlike && ((mon & MON_ACTIVE) != 32'd0 || mon != prev))) begin
+                $fwrite(fd, "\n");   // the run ends before this edge
+                run_pend = run_seq;
+                ropen = 1'b0;
+            end
             if ((mon & MON_ACTIVE) != 32'd0 || mon != prev) begin
                 if (rst) begin
                     prev <= 32'd0;
                     l_awv <= 1'b0; l_wv <= 1'b0; h_awv <= 1'b0; h_wv <= 1'b0;
+                end else if (beatlike) begin
+                    if (!ropen) begin
+                        $fwrite(fd, "%0h %0h Z", cycle + 64'd1, mon[31:23]);
+                        run_seq = run_seq + 32'd1;
+                        run_len = 7'd0;
+                    end
+                    if (mon[12]) $fwrite(fd, " r:%0h:%0h", m_axi_rid, m_axi_rdata);
+                    else if (mon[15])
+                        $fwrite(fd, " w:%0h:%0h:%0h", m_axi_wdata, m_axi_wstrb, m_axi_wlast);
+                    else $fwrite(fd, " s");
+                    run_len = run_len + 7'd1;
+                    if (run_len == RUN_MAX) begin
+                        $fwrite(fd, "\n");
+                        run_pend = run_seq;
+                    end
                 end else begin
+                    line_irq <= mon[31:23];
                     $fwrite(fd, "%0h %0h", cycle + 64'd1, mon[31:23]);
                     // local port
                     awv = l_awv; aw = l_aw; wv = l_wv; w = l_w;
@@ -222,6 +267,11 @@ module tb_dma_deleg_tl #(
     always @(negedge clk)
         if (loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
             || mem.dump_done != mem.dump_ack || ({irq_host, irq_loc} & irq_wake) != 0) begin
+            if (run_seq != run_pend && run_seq != run_wend) begin
+                // Python reads whole lines: the beat run ends here
+                $fwrite(fd, "\n");
+                run_wend = run_seq;
+            end
             $fflush(fd);
             wake_any <= wake_any + 32'd1;
         end
