@@ -211,7 +211,8 @@ regress-merge: setup
 
 soak: setup
 	$(TOOLS) $(PY) -m tools.regress soak --jobs $(JOBS) $(if $(strip $(SEEDS)),--seeds $(strip $(SEEDS))) \
-		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(SEED),--seed $(SEED))
+		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(strip $(CYCLES)),--cycles $(strip $(CYCLES))) \
+		$(if $(SEED),--seed $(SEED))
 
 # Seed sweep (tools/regress.py sweep, README "Regression and coverage"): never part of
 # `make test`; long, run it under `nice`.

@@ -174,6 +174,10 @@ class Predictor:
 
     # ------------------------------------------------------- public: introspection
     def _chan(self, g: object) -> _Chan:
+        if type(g) is int:   # the common case first: observers ask per sample
+            c = self._ch.get(g)
+            if c is not None:
+                return c
         gi = _as_int("g", g, 0, NUM_G - 1)
         if gi not in self._ch:
             raise ValueError(f"channel g={gi} is not instantiated "

@@ -244,6 +244,26 @@ def test_sweep_run_list_covers_every_module() -> None:
     assert "$(or $(strip $(SEEDS)),30)" in mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
 
 
+def test_soak_cycle_budget_per_simulator() -> None:
+    """``make soak`` (no budget: SOAK_CYCLES_DEFAULT per simulator) draws from the
+    simulators still below the cycle budget, and its figures split the cycles per
+    simulator; a negative budget is refused before anything runs."""
+    combos = [("icarus", "default"), ("icarus", "small"), ("verilator", "default")]
+    assert regress.soak_combos(combos, {}, None) == combos
+    assert regress.soak_combos(combos, {"icarus": 10, "verilator": 0}, 10) == [("verilator", "default")]
+    assert regress.soak_combos(combos, {"icarus": 9, "verilator": 10}, 10) == combos[:2]
+    assert regress.soak_combos(combos, {"icarus": 10, "verilator": 11}, 10) == []
+    assert regress.SOAK_CYCLES_DEFAULT == 10_000_000
+    outs = [_outcome("icarus", 1, True), _outcome("icarus", 2, True), _outcome("verilator", 1, True)]
+    fig = regress.soak_figures(outs, 5.0)
+    per = {o.job.sim: 0 for o in outs}
+    for o in outs:
+        per[o.job.sim] += o.cycles
+    assert f"icarus {per['icarus']:,}, verilator {per['verilator']:,}" in fig, fig
+    for bad in (["--cycles", "-1"], ["--seeds", "-2"], ["--hours", "-1"]):
+        assert regress.main(["soak", "--sims", "icarus", *bad]) == 2
+
+
 def test_sweep_bad_input_is_refused() -> None:
     assert regress.main(["sweep", "--seeds", "0", "--sims", "icarus"]) == 2
     assert regress.main(["sweep", "--seeds", "1", "--sims", "xcelium"]) == 2

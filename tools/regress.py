@@ -956,37 +956,60 @@ def write_sweep_reports(outcomes: Sequence[Outcome], jobs: Sequence[Job], out: P
     return (1 if n_fail or left else 0), report
 
 
+#: `make soak` without a budget: this many simulated cycles on each simulator (issue 8)
+SOAK_CYCLES_DEFAULT = 10_000_000
+
+
+def soak_combos(combos: Sequence[tuple[str, str]], cycles: dict[str, int],
+                budget: int | None) -> list[tuple[str, str]]:
+    """The (simulator, parameter set) pairs a soak still draws from: all of them, or with
+    a cycle budget those whose simulator has simulated fewer than ``budget`` cycles."""
+    if budget is None:
+        return list(combos)
+    return [c for c in combos if cycles.get(c[0], 0) < budget]
+
+
 def cmd_soak(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
     sims, params = _csv(ns.sims), _csv(ns.params)
+    if ns.cycles < 0 or ns.seeds < 0 or ns.hours < 0:
+        raise RegressError("soak: CYCLES=, SEEDS= and HOURS= must not be negative")
     budget_s = ns.hours * 3600 if ns.hours else None
-    max_seeds = ns.seeds or (None if budget_s else 8)
+    budget_c = ns.cycles or (None if budget_s or ns.seeds else SOAK_CYCLES_DEFAULT)
+    max_seeds = ns.seeds or None
     deadline = time.monotonic() + budget_s if budget_s else None
     workers = _workers(ns.jobs)
+    budgets = [f"{ns.hours} h" if budget_s else "", f"{max_seeds} seed(s)" if max_seeds else "",
+               f"{budget_c:,} cycles per simulator" if budget_c else ""]
     print(f"[soak] base seed {base}, DD_RANDOM_OPS={ns.ops}, budget "
-          f"{f'{ns.hours} h' if budget_s else ''}{' / ' if budget_s and max_seeds else ''}"
-          f"{f'{max_seeds} seed(s)' if max_seeds else ''}, sims {sims}, params {params}", flush=True)
-    print(f"[soak] repeat: make soak SEED={base} SEEDS={max_seeds or ''} HOURS={ns.hours or ''}", flush=True)
+          f"{' / '.join(b for b in budgets if b)}, sims {sims}, params {params}", flush=True)
+    print(f"[soak] repeat: make soak SEED={base} SEEDS={max_seeds or ''} HOURS={ns.hours or ''} "
+          f"CYCLES={budget_c or ''}", flush=True)
     rng = random.Random(base)
     t_start = time.monotonic()
     combos = [(s, p) for s in sims for p in params]
     outcomes: list[Outcome] = []
+    cycles: dict[str, int] = dict.fromkeys(sims, 0)
     mods = random_modules()
     i = 0  # seeds drawn so far
     while True:
         left = None if max_seeds is None else max_seeds - i
-        if (left is not None and left <= 0) or (deadline and time.monotonic() >= deadline):
+        todo = soak_combos(combos, cycles, budget_c)
+        if ((left is not None and left <= 0) or (deadline and time.monotonic() >= deadline)
+                or not todo):
             break
         jobs = []
         for _ in range(workers if left is None else min(workers, left)):
-            sim, p = combos[i % len(combos)]
+            sim, p = todo[i % len(todo)]
             i += 1
             seed = rng.randrange(1, 2**31)
             jobs += [Job(mod, sim, p, seed, "random", ns.ops, False, "soak") for mod in mods]
         prebuild(jobs)
         res = run_pool(jobs, workers, stop_on_fail=True, deadline=deadline)
         outcomes += res
+        for o in res:
+            cycles[o.job.sim] = cycles.get(o.job.sim, 0) + o.cycles
         bad = [o for o in res if not o.ok]
         if bad:
             print("\n[soak] stopped at the first failure:\n" + format_failures(bad[:1]), flush=True)
@@ -1003,8 +1026,12 @@ def soak_figures(outcomes: Sequence[Outcome], wall_s: float) -> str:
     """The soak's headline figures (README "Regression and coverage")."""
     ver = sum(o.copies_verified for o in outcomes)
     skp = sum(o.copies_skipped for o in outcomes)
-    return (f"{len(outcomes)} run(s), {sum(o.cycles for o in outcomes):,} simulated cycles, "
-            f"{wall_s:.0f} s wall; copies verified {ver:,}, skipped {skp:,} "
+    per_sim: dict[str, int] = {}
+    for o in outcomes:
+        per_sim[o.job.sim] = per_sim.get(o.job.sim, 0) + o.cycles
+    split = ", ".join(f"{sim} {c:,}" for sim, c in sorted(per_sim.items()))
+    return (f"{len(outcomes)} run(s), {sum(o.cycles for o in outcomes):,} simulated cycles "
+            f"({split}), {wall_s:.0f} s wall; copies verified {ver:,}, skipped {skp:,} "
             f"(source or destination written under the copy)")
 
 
@@ -1056,7 +1083,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--out", default=str(OUT))
     s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
     s.add_argument("--hours", type=float, default=0.0, help="time budget (0: seed budget only)")
-    s.add_argument("--seeds", type=int, default=0, help="seed budget (0: time budget only; both 0: 8)")
+    s.add_argument("--seeds", type=int, default=0, help="seed budget (0: none)")
+    s.add_argument("--cycles", type=int, default=0,
+                   help=f"simulated cycles per simulator (0: none; no budget at all: "
+                        f"{SOAK_CYCLES_DEFAULT:,})")
     s.add_argument("--ops", type=int, default=20000, help="DD_RANDOM_OPS per run")
     w = sub.add_parser("sweep", parents=[common],
                        help="seed sweep: every cocotb module x simulator x parameters x seed")
