@@ -20,6 +20,7 @@ MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
 PYTEST_ARGS ?=            # extra pytest arguments, e.g. PYTEST_ARGS='-k regs -x'
 SEEDS  ?=                 # regress: seeds per test x simulator x params (default 4); soak: seed budget
 HOURS  ?=                 # soak: time budget in hours
+CYCLES ?=                 # soak: simulated cycles per simulator (no budget at all: 10,000,000)
 COV_MIN ?= 100            # regress: functional coverage threshold, percent (sharded: at regress-merge)
 SHARD  ?=                 # regress: run only shard k of N of the run list, e.g. SHARD=2/4 (README "CI")
 OUT    ?=                 # regress / regress-merge: output folder (default build/regress;
@@ -88,7 +89,7 @@ help:
 	@echo "               functional + code coverage (SEED= base seed, JOBS=, COV_MIN=); see README"
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
 	@echo "make regress-merge DIRS='...'   merge shard folders into build/regress (COV_MIN= applied here)"
-	@echo "make soak      long random soak until HOURS= or SEEDS= is used up; stops at the first failure"
+	@echo "make soak      long random soak until HOURS=, SEEDS= or CYCLES= (default 10 M per simulator) is used up; stops at the first failure"
 	@echo "make sweep     seed sweep: EVERY cocotb module x SEEDS= seeds (default 30) x SWEEP_SIMS x"
 	@echo "               SWEEP_PARAMS, default lane; per-run reproduce lines -> build/sweep (HOURS= budget)"
 	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"
