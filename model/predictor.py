@@ -406,8 +406,7 @@ class Predictor:
                         first_w = e + i
                     ws.append(x)
                 else:
-                    rs = ws = [x]   # neither: one by one
-                    break
+                    return self._beat_each(e, xs)   # neither: one by one
             if not (rs and ws) and (
                     (not rs or (b.phase == "r" and b.ar_hs)) and (not ws or b.phase == "w")):
                 if not self._settle():

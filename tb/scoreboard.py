@@ -171,13 +171,8 @@ class DelegationScoreboard(Scoreboard):
         showing each as a full EdgeSample was most of the tl lane's Python time
         (README "Where the time goes"); tb/tl.py TlMonitor feeds them here."""
         m = self.model
-        if self.enabled and edge > m.cycle and not self._beat_watched():
-            n_eng = m.engine_edges
-            if m.cycle < edge - 1:
-                m.edge(edge - 1)  # replay idle edges, as on_edge
-            # only when the replay changed nothing (no edge needed the engine): then the
-            # observers, which see every change at the next sample, miss nothing here
-            if m.engine_edges == n_eng and m.beat(edge, x):
+        if self._beat_ready(edge):
+            if m.beat(edge, x):
                 # steady: the levels of S(edge) are those after the beat
                 self._check_irq(edge, irq_loc, irq_host)
                 if len(m.errors) > self._model_errors_seen:
@@ -198,20 +193,26 @@ class DelegationScoreboard(Scoreboard):
         is judged on its own (one mismatch line per edge, as ``on_beat`` gives)."""
         m = self.model
         k = 0
-        if self.enabled and edge > m.cycle and not self._beat_watched():
-            n_eng = m.engine_edges
-            if m.cycle < edge - 1:
-                m.edge(edge - 1)  # replay idle edges, as on_edge
-            if (m.engine_edges == n_eng and m.irq_loc() == irq_loc
-                    and m.irq_host() == irq_host):
-                k = m.beats(edge, xs)
-                if len(m.errors) > self._model_errors_seen:
-                    self._report_model_errors()
+        if self._beat_ready(edge) and m.irq_loc() == irq_loc and m.irq_host() == irq_host:
+            k = m.beats(edge, xs)
+            if len(m.errors) > self._model_errors_seen:
+                self._report_model_errors()
         for i in range(k, len(xs)):
             self.on_beat(edge + i, irq_loc, irq_host, xs[i])
 
-    def _beat_watched(self) -> bool:
-        return any(getattr(o, "needs_beats", False) for o in self.observers)
+    def _beat_ready(self, edge: int) -> bool:
+        """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new, no
+        observer asking for every beat, and the idle edges before it (replayed here, as
+        ``on_edge`` does) needed no engine edge, so the observers, which see every change
+        at the next sample, miss nothing."""
+        m = self.model
+        if not self.enabled or edge <= m.cycle or any(
+                getattr(o, "needs_beats", False) for o in self.observers):
+            return False
+        n_eng = m.engine_edges
+        if m.cycle < edge - 1:
+            m.edge(edge - 1)  # replay idle edges, as on_edge
+        return m.engine_edges == n_eng
 
     # ------------------------------------------------------------ UNSAFE reclaims
     def attach(self, model: HwModel) -> None:

@@ -192,11 +192,25 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
     return out
 
 
+def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
+    """A per-edge recorder line's tokens ``t``: (True, its beat) when it is a beat edge,
+    the kind the recorder puts in a beat run (no event: None; one R beat with OKAY and
+    RLAST low; one W beat); else (False, None)."""
+    n = len(t)
+    if n == 2:
+        return True, None
+    if n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0":
+        return True, parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
+    if n == 6 and t[2] == "W":
+        return True, parsed_beat(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
+    return False, None
+
+
 class LineFeeder:
     """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
     *beat line* (one R beat that is not its burst's last, with OKAY; one W beat; or no
-    event at all: a VALID waiting), at the interrupt levels of the
-    line before, goes straight to the scoreboard's ``on_beat`` when the scoreboard is
+    event at all: a VALID waiting; ``beat_line_item``), at the interrupt levels of the
+    line before, goes straight to the scoreboard's ``on_beats`` when the scoreboard is
     the only reader (no trace recorder, no edge trace): no sample is built, and the
     model takes it through its event-driven path when it is steady there, or as a full
     edge otherwise (tb/scoreboard.py). Inside a copy about three lines in four are beat
@@ -213,7 +227,7 @@ class LineFeeder:
         self.fast = fast
         self.samples = 0       # lines judged (after the reset)
         self.lines = 0         # lines read
-        self.fast_lines = 0    # of the samples, those fed to on_beat
+        self.fast_lines = 0    # of the samples, those fed to on_beats
         self._irq_tok: str | None = None   # irq token of the last line the scoreboard saw
 
     def feed(self, lines: Iterable[str], after: int, callbacks: list, sb) -> None:
@@ -224,28 +238,16 @@ class LineFeeder:
         for line in lines:
             self.lines += 1
             t = line.split()
-            n = len(t)
-            if n > 2 and t[2] == "Z":
-                irq_tok = self._run(t, line, after, callbacks, sb, fast, irq_tok)
+            if len(t) > 2 and t[2] == "Z":
+                irq_tok = self._beats(int(t[0], 16), t[1], run_items(t, line), after,
+                                      callbacks, sb, fast, irq_tok)
                 continue
-            if fast and t[1] == irq_tok and (
-                    n == 2 or (n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0")
-                    or (n == 6 and t[2] == "W")):
-                edge = int(t[0], 16)
-                if edge <= after:
-                    irq_tok = None
+            if fast:   # a beat edge on a line of its own: a run of one
+                is_beat, x = beat_line_item(t)
+                if is_beat:
+                    irq_tok = self._beats(int(t[0], 16), t[1], [x], after, callbacks, sb,
+                                          fast, irq_tok)
                     continue
-                self.samples += 1
-                self.fast_lines += 1
-                irq = int(irq_tok, 16)
-                if n == 2:
-                    x = None
-                elif n == 7:
-                    x = parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
-                else:
-                    x = parsed_beat(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
-                sb.on_beat(edge, bool(irq & 1), (irq >> 1) & mask, x)
-                continue
             s = parse_tokens(t, line, mask)
             if s.edge <= after:
                 irq_tok = None   # the scoreboard never saw this line's levels
@@ -256,21 +258,20 @@ class LineFeeder:
                 cb(s)
         self._irq_tok = irq_tok
 
-    def _run(self, t: list[str], line: str, after: int, callbacks: list, sb, fast: bool,
-             irq_tok: str | None) -> str | None:
-        """One beat-run line; returns the irq token the scoreboard saw last."""
-        e0 = int(t[0], 16)
-        xs = run_items(t, line)
+    def _beats(self, e0: int, irq_s: str, xs: list, after: int, callbacks: list, sb,
+               fast: bool, irq_tok: str | None) -> str | None:
+        """Beat edges ``e0``, ``e0 + 1``, ... with beats ``xs`` at the levels ``irq_s``
+        (a beat run, or one beat line); returns the irq token the scoreboard saw last."""
         if e0 <= after:   # edges before the reset: dropped, as their own lines would be
             xs = xs[after - e0 + 1:]
             e0 = after + 1
             irq_tok = None
             if not xs:
                 return None
-        irq = int(t[1], 16)
+        irq = int(irq_s, 16)
         il, ih = bool(irq & 1), (irq >> 1) & self.mask
         self.samples += len(xs)
-        if fast and irq_tok != t[1]:
+        if fast and irq_tok != irq_s:
             # the levels of the edge before are not the scoreboard's: the first edge is
             # judged as a full sample, as its own line would be
             x = xs.pop(0)
@@ -280,12 +281,12 @@ class LineFeeder:
             if xs:
                 self.fast_lines += len(xs)
                 sb.on_beats(e0, il, ih, xs)
-            return t[1]
+            return irq_s
         for i, x in enumerate(xs):
             s = EdgeSample(edge=e0 + i, irq_loc=il, irq_host=ih, dma=[] if x is None else [x])
             for cb in callbacks:
                 cb(s)
-        return t[1]
+        return irq_s
 
 
 class TlMonitor:

@@ -181,26 +181,20 @@ def _judge_lines(trace, lines: list[str], fast: bool):
     return feeder, sb, sb.model
 
 
-def _beat_like(t: list[str]) -> bool:
-    """A line the recorder may put in a beat run: nothing, one R beat with OKAY and
-    RLAST low, or one W beat."""
-    n = len(t)
-    return (n == 2 or (n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0")
-            or (n == 6 and t[2] == "W"))
-
-
 def _as_runs(lines: list[str], run_max: int = 5) -> list[str]:
     """The per-edge lines with consecutive beat-like edges at equal levels grouped into
     beat-run lines (``Z``), at most ``run_max`` items each: short runs, so that many of
     them start and end, and runs that start where the levels change (the recorder
     starts none there, but after a reset the feeder does not know the levels before)."""
+    from tb.tl import beat_line_item
+
     out: list[str] = []
     run: list[str] = []
     run_end = -2
     for line in lines:
         t = line.split()
         e = int(t[0], 16)
-        if _beat_like(t):
+        if beat_line_item(t)[0]:
             if run and (e != run_end + 1 or len(run) - 3 == run_max or t[1] != run[1]):
                 out.append(" ".join(run))
                 run = []
@@ -236,6 +230,7 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     ``on_beats`` / ``HwModel.beats`` in one step, or expanded edge by edge)."""
     from model.hw import BEAT
     from tb.monitor import format_sample
+    from tb.tl import beat_line_item
     from tb.trace import load
 
     trace = load(dma_trace)
@@ -244,6 +239,11 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     slow, sb_s, m_s = _judge_lines(trace, lines, False)
     assert slow.fast_lines == 0 and fast.samples == slow.samples == len(lines)
     assert fast.fast_lines > len(lines) // 2, (fast.fast_lines, len(lines))
+    # exactly the beat lines at the levels of the line before take the beat path (the
+    # trace starts after the reset: its first line's levels before are unknown)
+    toks = [x.split() for x in lines]
+    assert fast.fast_lines == sum(beat_line_item(t)[0] and t[1] == p[1]
+                                  for p, t in zip(toks, toks[1:], strict=False))
     assert _verdict(sb_f, m_f) == _verdict(sb_s, m_s)
     assert not sb_f.mismatches and sb_f.compared > 0
     # beat runs (one line for several edges, HwModel.beats): judged as the same edges
@@ -282,7 +282,7 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     # an interrupt level the model does not predict, through a stretch of beat edges:
     # a mismatch line per edge, whether the edges come one per line or as runs
     i = next(i for i in range(len(lines) // 2, len(lines) - 40)
-             if all(_beat_like(lines[j].split()) for j in range(i, i + 6)))
+             if all(beat_line_item(lines[j].split())[0] for j in range(i, i + 6)))
     bad = [" ".join([t[0], f"{int(t[1], 16) ^ 1:x}", *t[2:]]) if i <= k < i + 6 else x
            for k, x in enumerate(lines) for t in (x.split(),)]
     verdicts = [_verdict(*_judge_lines(trace, b, fast)[1:])

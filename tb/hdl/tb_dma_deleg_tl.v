@@ -161,7 +161,7 @@ module tb_dma_deleg_tl #(
     reg [31:0] run_wend = 32'd0;    // runs ended by the wake-up (negedge block)
     reg [6:0]  run_len = 7'd0;
     reg [8:0]  line_irq = 9'd0;     // interrupt levels of the last line written
-    reg        beatlike, ropen;
+    reg        busy, beatlike, ropen;
 
     always @(posedge clk) begin
         if (rec_trunc != rec_trunc_ack) begin   // before this edge's line
@@ -173,17 +173,18 @@ module tb_dma_deleg_tl #(
         if (armed) begin
             prev <= mon;
             ropen = run_seq != run_pend && run_seq != run_wend;
+            busy = (mon & MON_ACTIVE) != 32'd0 || mon != prev;   // the monitor's rule
             beatlike = !rst && mon[9:0] == 10'd0 && mon[31:23] == line_irq
                 && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
                 && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
                 && !(mon[12] && mon[15])
                 && !(mon[12] && (m_axi_rresp != 2'd0 || m_axi_rlast));
-            if (ropen && !(beatlike && ((mon & MON_ACTIVE) != 32'd0 || mon != prev))) begin
+            if (ropen && !(beatlike && busy)) begin
                 $fwrite(fd, "\n");   // the run ends before this edge
                 run_pend = run_seq;
                 ropen = 1'b0;
             end
-            if ((mon & MON_ACTIVE) != 32'd0 || mon != prev) begin
+            if (busy) begin
                 if (rst) begin
                     prev <= 32'd0;
                     l_awv <= 1'b0; l_wv <= 1'b0; h_awv <= 1'b0; h_wv <= 1'b0;
