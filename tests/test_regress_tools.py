@@ -260,6 +260,7 @@ def test_soak_cycle_budget_per_simulator() -> None:
     for o in outs:
         per[o.job.sim] += o.cycles
     assert f"icarus {per['icarus']:,}, verilator {per['verilator']:,}" in fig, fig
+    assert regress.sim_cycles(outs) == per
     for bad in (["--cycles", "-1"], ["--seeds", "-2"], ["--hours", "-1"]):
         assert regress.main(["soak", "--sims", "icarus", *bad]) == 2
 

@@ -960,6 +960,14 @@ def write_sweep_reports(outcomes: Sequence[Outcome], jobs: Sequence[Job], out: P
 SOAK_CYCLES_DEFAULT = 10_000_000
 
 
+def sim_cycles(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """Simulated cycles per simulator over ``outcomes``."""
+    out: dict[str, int] = {}
+    for o in outcomes:
+        out[o.job.sim] = out.get(o.job.sim, 0) + o.cycles
+    return out
+
+
 def soak_combos(combos: Sequence[tuple[str, str]], cycles: dict[str, int],
                 budget: int | None) -> list[tuple[str, str]]:
     """The (simulator, parameter set) pairs a soak still draws from: all of them, or with
@@ -990,12 +998,11 @@ def cmd_soak(ns: argparse.Namespace) -> int:
     t_start = time.monotonic()
     combos = [(s, p) for s in sims for p in params]
     outcomes: list[Outcome] = []
-    cycles: dict[str, int] = dict.fromkeys(sims, 0)
     mods = random_modules()
     i = 0  # seeds drawn so far
     while True:
         left = None if max_seeds is None else max_seeds - i
-        todo = soak_combos(combos, cycles, budget_c)
+        todo = soak_combos(combos, sim_cycles(outcomes), budget_c)
         if ((left is not None and left <= 0) or (deadline and time.monotonic() >= deadline)
                 or not todo):
             break
@@ -1008,8 +1015,6 @@ def cmd_soak(ns: argparse.Namespace) -> int:
         prebuild(jobs)
         res = run_pool(jobs, workers, stop_on_fail=True, deadline=deadline)
         outcomes += res
-        for o in res:
-            cycles[o.job.sim] = cycles.get(o.job.sim, 0) + o.cycles
         bad = [o for o in res if not o.ok]
         if bad:
             print("\n[soak] stopped at the first failure:\n" + format_failures(bad[:1]), flush=True)
@@ -1026,10 +1031,7 @@ def soak_figures(outcomes: Sequence[Outcome], wall_s: float) -> str:
     """The soak's headline figures (README "Regression and coverage")."""
     ver = sum(o.copies_verified for o in outcomes)
     skp = sum(o.copies_skipped for o in outcomes)
-    per_sim: dict[str, int] = {}
-    for o in outcomes:
-        per_sim[o.job.sim] = per_sim.get(o.job.sim, 0) + o.cycles
-    split = ", ".join(f"{sim} {c:,}" for sim, c in sorted(per_sim.items()))
+    split = ", ".join(f"{sim} {c:,}" for sim, c in sorted(sim_cycles(outcomes).items()))
     return (f"{len(outcomes)} run(s), {sum(o.cycles for o in outcomes):,} simulated cycles "
             f"({split}), {wall_s:.0f} s wall; copies verified {ver:,}, skipped {skp:,} "
             f"(source or destination written under the copy)")
@@ -1082,7 +1084,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     m.add_argument("--out", default=str(OUT))
     s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
-    s.add_argument("--hours", type=float, default=0.0, help="time budget (0: seed budget only)")
+    s.add_argument("--hours", type=float, default=0.0, help="time budget (0: none)")
     s.add_argument("--seeds", type=int, default=0, help="seed budget (0: none)")
     s.add_argument("--cycles", type=int, default=0,
                    help=f"simulated cycles per simulator (0: none; no budget at all: "
