@@ -434,7 +434,7 @@ module dma_deleg #(
         .m_awsize(m_axi_awsize), .m_bid(m_axi_bid), .m_bvalid(m_axi_bvalid), .m_bready(m_axi_bready),
         .irq_loc(irq_loc), .irq_host(irq_host),
         .exists(exists), .st(ch_state), .func(ch_func), .own_stat(ch_own_stat),
-        .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win(ch_win),
+        .own_irq_stat(own_irq_stat), .own_irq_en(own_irq_en), .win_i(ch_win),
         .h_obs(h_sobs), .l_obs(l_sobs), .mv_obs(mv_obs),
         .src_v(ch_src), .dst_v(ch_dst), .rem_v(ch_rem), .maddr_v(ch_msi_addr), .wk_v(ch_wk),
         .msg(props_msg), .fail_ev(props_fail_ev), .fail_count(props_fail_count)

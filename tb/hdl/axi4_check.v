@@ -82,13 +82,13 @@ module axi4_check #(
     wire chk = armed && !rst;
 `endif
 
-    // previous edge: VALID high without READY, and the payload then
+    // previous edge: VALID high without READY, and the payload then. The payload is
+    // captured on such an edge only (the stable rules compare it on the edge after one
+    // alone), and no payload vector is kept as a wire: a simulator would rebuild it at
+    // every W beat (Icarus spent a tenth of a copy's time so, README "Where the time goes")
     reg             ar_wait, aw_wait, w_wait;
     reg [AR_PW-1:0] ar_pq, aw_pq;
     reg [W_PW-1:0]  w_pq;
-    wire [AR_PW-1:0] ar_p = {arid, araddr, arlen, arsize, arburst, aruser};
-    wire [AR_PW-1:0] aw_p = {awid, awaddr, awlen, awsize, awburst, awuser};
-    wire [W_PW-1:0]  w_p  = {wdata, wstrb, wlast};
 
     wire ar_hs = arvalid && arready;
     wire aw_hs = awvalid && awready;
@@ -132,35 +132,40 @@ module axi4_check #(
     localparam AR_HOLD = 0, AR_STABLE = 1, AW_HOLD = 2, AW_STABLE = 3, W_HOLD = 4, W_STABLE = 5,
                AR_BURST = 6, AW_BURST = 7, WLAST = 8, RID = 10, BID = 11,
                RLAST = 12, B_EARLY = 13, ID_REUSE = 14;   // 9: unused (rule removed)
-    reg [NR-1:0] v;
-    always @* begin
-        v = {NR{1'b0}};
-        v[AR_HOLD]   = ar_wait && !arvalid;
-        v[AR_STABLE] = ar_wait && arvalid && ar_p != ar_pq;
-        v[AW_HOLD]   = aw_wait && !awvalid;
-        v[AW_STABLE] = aw_wait && awvalid && aw_p != aw_pq;
-        v[W_HOLD]    = w_wait && !wvalid;
-        v[W_STABLE]  = w_wait && wvalid && w_p != w_pq;
-        v[AR_BURST]  = arvalid && burst_bad(araddr, arlen, arsize, arburst);
-        v[AW_BURST]  = awvalid && (awsize == 3'd2 ? (awburst != 2'b01 || awlen != 8'd0 || awaddr[1:0] != 2'b00)
-                                                  : burst_bad(awaddr, awlen, awsize, awburst));
-        v[WLAST]     = (w_hs && w_has && (wlast != (w_due == 9'd1))) || pre_bad;
-        v[RID]       = r_hs && !rd_out[rid];
-        v[RLAST]     = r_hs && rd_out[rid] && (rlast != (rd_left[rid] == 9'd1));
-        v[BID]       = b_hs && !wr_out[bid];
-        v[B_EARLY]   = b_hs && wr_out[bid] && !wr_wdone[bid]
-                       && !(w_hs && w_has && w_id == bid && w_due == 9'd1);
-        v[ID_REUSE]  = (ar_hs && rd_out[arid] && !(r_hs && rid == arid && rd_left[rid] == 9'd1))
-                       || (aw_hs && wr_out[awid] && !(b_hs && bid == awid));
-    end
+    // one continuous assignment per rule, so that a change re-evaluates the rules that
+    // read it, not all of them (a W beat used to rerun both burst_bad calls)
+    wire [NR-1:0] v;
+    assign v[AR_HOLD]   = ar_wait && !arvalid;
+    assign v[AR_STABLE] = ar_wait && arvalid && {arid, araddr, arlen, arsize, arburst, aruser} != ar_pq;
+    assign v[AW_HOLD]   = aw_wait && !awvalid;
+    assign v[AW_STABLE] = aw_wait && awvalid && {awid, awaddr, awlen, awsize, awburst, awuser} != aw_pq;
+    assign v[W_HOLD]    = w_wait && !wvalid;
+    assign v[W_STABLE]  = w_wait && wvalid
+                          && (wdata != w_pq[W_PW-1:9] || wstrb != w_pq[8:1] || wlast != w_pq[0]);
+    assign v[AR_BURST]  = arvalid && burst_bad(araddr, arlen, arsize, arburst);
+    assign v[AW_BURST]  = awvalid && (awsize == 3'd2 ? (awburst != 2'b01 || awlen != 8'd0 || awaddr[1:0] != 2'b00)
+                                                     : burst_bad(awaddr, awlen, awsize, awburst));
+    assign v[WLAST]     = (w_hs && w_has && (wlast != (w_due == 9'd1))) || pre_bad;
+    assign v[9]         = 1'b0;
+    assign v[RID]       = r_hs && !rd_out[rid];
+    assign v[RLAST]     = r_hs && rd_out[rid] && (rlast != (rd_left[rid] == 9'd1));
+    assign v[BID]       = b_hs && !wr_out[bid];
+    assign v[B_EARLY]   = b_hs && wr_out[bid] && !wr_wdone[bid]
+                          && !(w_hs && w_has && w_id == bid && w_due == 9'd1);
+    assign v[ID_REUSE]  = (ar_hs && rd_out[arid] && !(r_hs && rid == arid && rd_left[rid] == 9'd1))
+                          || (aw_hs && wr_out[awid] && !(b_hs && bid == awid));
+    assign v[15]        = 1'b0;
 
     integer i;
     always @(posedge clk) begin
         edge_n <= edge_n + 64'd1;
         if (rst) armed <= 1'b1;
-        ar_wait <= !rst && arvalid && !arready; ar_pq <= ar_p;
-        aw_wait <= !rst && awvalid && !awready; aw_pq <= aw_p;
-        w_wait  <= !rst && wvalid && !wready;   w_pq  <= w_p;
+        ar_wait <= !rst && arvalid && !arready;
+        aw_wait <= !rst && awvalid && !awready;
+        w_wait  <= !rst && wvalid && !wready;
+        if (arvalid && !arready) ar_pq <= {arid, araddr, arlen, arsize, arburst, aruser};
+        if (awvalid && !awready) aw_pq <= {awid, awaddr, awlen, awsize, awburst, awuser};
+        if (wvalid && !wready)   w_pq  <= {wdata, wstrb, wlast};
         if (rst) begin
             for (i = 0; i < NID; i = i + 1) begin
                 rd_out[i] <= 1'b0; wr_out[i] <= 1'b0; wr_wdone[i] <= 1'b0; rd_left[i] <= 9'd0;
