@@ -191,11 +191,12 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         return self._edge(e, loc, host, evs)
 
     def beat(self, e: int, x: RBeat | WBeat | None) -> bool:
-        """Edge ``e`` (``cycle + 1``) carrying nothing but ``x``, one beat inside a burst
-        (an R beat that is not the last, a W beat) or None (a stall), through the
+        """Edge ``e`` (``cycle + 1``) carrying nothing but ``x``, one beat of a burst (an R
+        beat, its burst's last included, or a W beat) or None (a stall), through the
         event-driven path (``fast_beats``): True when taken, with exactly the answers
         ``edge(e, dma=[x])`` gives; False, touching nothing, when the edge needs the
-        engine (a transition may be due, or ``x`` ends a burst): then call ``edge``.
+        engine (a transition may be due, or ``x`` ends a burst in an error, an element
+        fetch or a drop): then call ``edge``.
         Why a separate entry: the transaction-level lane's monitor (tb/tl.py) feeds such
         edges without building a sample, and must know whether the model took them."""
         if not self.fast_beats or e != self.cycle + 1:

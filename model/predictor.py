@@ -138,23 +138,23 @@ class _Glob:
 class Predictor:
     """Register, ownership and interrupt predictor, mixed into :class:`model.hw.HwModel`."""
 
+    # The levels are asked at every sample (tb/scoreboard.py) but change only at an edge
+    # whose commit touched a channel or OWN_IRQ_EN: they are kept (``_irq_memo``) and
+    # computed anew after such an edge (``_edge`` clears the memo) or a new steady
+    # stretch (``_settle``).
     def irq_loc(self) -> bool:
         """Predicted ``irq_loc`` in ``S(cycle+1)`` (microarch "Interrupts")."""
-        if self._steady:  # fast_beats: nothing changed since the views were set
-            m = self._irq_memo
-            if m is None:
-                m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
-            return m[0]
-        return self._irq_loc()
+        m = self._irq_memo
+        if m is None:
+            m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
+        return m[0]
 
     def irq_host(self) -> int:
         """Predicted ``irq_host[NUM_FUNC-1:0]`` in ``S(cycle+1)`` as a bit mask."""
-        if self._steady:
-            m = self._irq_memo
-            if m is None:
-                m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
-            return m[1]
-        return self.irq_host_now()
+        m = self._irq_memo
+        if m is None:
+            m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
+        return m[1]
 
     def _irq_loc(self) -> bool:
         if self.own_irq_stat() & self._irq_en:
@@ -352,25 +352,45 @@ class Predictor:
         assert b is not None
         self._prev_busy = b.g
         self._prev_view, self._blk_last, self._eligible = st
+        self._drop_last = self._drop_now()
         self._missing_ar = False  # no pick was pending: nothing can be missing
         self._steady = True
         self._irq_memo = None
         return True
 
+    def _drop_now(self) -> frozenset[int]:
+        """drop(g, e) of an edge without accesses (``_edge`` step 3): quiescing or fenced."""
+        return frozenset(g for g, c in self._ch.items()
+                         if c.state == regs.OWN_QUIESCING or c.unsafe)
+
     def _beat_edge(self, e: int, evs: list[object]) -> bool:
-        """Edge ``e`` without accesses: if it carries at most one mid-burst beat (an R
-        beat that is not the last, or a W beat of a burst writing) and the state is
-        steady, process it in O(1) and return True; else False, touching nothing."""
+        """Edge ``e`` without accesses: if it carries at most one beat (an R beat of a
+        burst reading, or a W beat of a burst writing) and the state is steady, process
+        it in O(1) and return True; else False, touching nothing.
+
+        The burst's last R beat ends its read: the engine then makes the AW due at the
+        next edge (``_edge`` step 4). Taken here only when that is all it does: RLAST
+        where the length puts it, the burst's ID, OKAY, no error before, a copy or data
+        burst (an element fetch ends there instead) of a channel neither quiescing nor
+        fenced (its burst would be dropped). The state is not steady after it (the AW
+        is due), so the next edge goes to the engine."""
         b = self._burst
         if b is None or len(evs) > 1:
             return False
         x = evs[0] if evs else None
+        r_end = False
         if x is not None:
             t = type(x)
             if t is RBeat:
-                if (b.phase != "r" or not b.ar_hs or x.last
-                        or len(b.rdata) >= b.beats - 1):
+                if b.phase != "r" or not b.ar_hs:
                     return False
+                if x.last or len(b.rdata) >= b.beats - 1:
+                    c = self._ch.get(b.g)
+                    if (not x.last or len(b.rdata) != b.beats - 1 or x.id != b.g or x.resp
+                            or b.rerr or b.kind == "fetch" or (c is not None and (
+                                c.state == regs.OWN_QUIESCING or c.unsafe))):
+                        return False
+                    r_end = True
             elif t is not WBeat or b.phase != "w":
                 return False
         if not self._settle():
@@ -380,6 +400,11 @@ class Predictor:
                 self._on_r(e, b, x)
             else:
                 self._on_w(e, b, x)
+        if r_end:   # _edge step 4 and the views it sets, for a read that ends here
+            b.phase = "aw"
+            b.aw_due = e + 1
+            self._drop_last = self._drop_now()
+            self._steady = False
         self.cycle = e
         return True
 
@@ -390,6 +415,13 @@ class Predictor:
         same effects as one ``_beat_edge`` per item); else one by one, stopping at the
         first refused."""
         b = self._burst
+        if len(xs) > 1 and type(xs[-1]) is RBeat and xs[-1].last:
+            # a run ends with the burst's last R beat (the AW follows): the rest in one
+            # step, then that beat on its own
+            k = self._beat_run(e, xs[:-1])
+            if k < len(xs) - 1:
+                return k
+            return k + self._beat_edge(e + k, [xs[-1]])
         if b is not None:
             rs: list[RBeat] = []
             ws: list[WBeat] = []
@@ -487,9 +519,12 @@ class Predictor:
         self._drop_last = frozenset(drop)
         self._pick = self._predict_pick(e) if b is None else None
         # 6. commit channel effects
+        touched = False
         for g, c in self._ch.items():
-            self._commit(e, g, c, effs.get(g), g in blk, infl == g,
-                         end if (b is not None and b.legit and b.g == g) else None, b)
+            touched |= self._commit(e, g, c, effs.get(g), g in blk, infl == g,
+                                    end if (b is not None and b.legit and b.g == g) else None, b)
+        if touched or glob.irq_en is not None:
+            self._irq_memo = None  # the levels may have changed: computed anew when asked
         if glob.viol_clear:
             self._viol_count = 0
         if glob.viol is not None:
@@ -506,8 +541,9 @@ class Predictor:
         return EdgeResult(rl, rh)
 
     def _commit(self, e: int, g: int, c: _Chan, f: _Eff | None, blk: bool, infl: bool,
-                end: str | None, b: _Burst | None) -> None:
-        """Apply the effects of edge e to channel g with microarch's precedence."""
+                end: str | None, b: _Burst | None) -> bool:
+        """Apply the effects of edge e to channel g with microarch's precedence; False
+        when nothing could change (the channel untouched), else True."""
         held = infl  # any burst of g in flight, an MSI included: quiesce completion waits
         if b is not None and b.g == g and b.kind == "msi":
             # an MSI write is not engine work (Decision 22): its end changes nothing, and a
@@ -516,9 +552,12 @@ class Predictor:
         running = c.ch_stat == regs.CH_RUNNING
         pick = self._pick
         picked_msi = pick is not None and pick.g == g and pick.kind == "msi"
-        if (f is None and end is None and not running and c.state != regs.OWN_QUIESCING
-                and not picked_msi):
-            return  # nothing can change this channel at this edge
+        if (f is None and end is None and c.state != regs.OWN_QUIESCING and not picked_msi
+                and not (running and blk and not infl)):
+            # nothing can change this channel at this edge: no access, no burst end, not
+            # quiescing, no MSI picked, and not a RUNNING channel blocked with no burst in
+            # flight (it aborts below); a RUNNING one otherwise keeps running as it is
+            return False
         ch_stat = c.ch_stat
         int_set = 0
         stop_req = c.stop_req
@@ -675,7 +714,7 @@ class Predictor:
         c.qdone, c.unsafe, c.cmd_err = qdone, unsafe, cmd_err
         if scrub:
             c.scrub()
-            return
+            return True
         if f is not None:
             c.win.update(f.writes)
             clear = f.int_clear
@@ -690,6 +729,7 @@ class Predictor:
             c.win[regs.LLP_LO], c.win[regs.LLP_HI] = lp & MASK32, lp >> 32
             c.win[regs.CYCLE_SYNC] = ((c.win[regs.CYCLE_SYNC] & ~regs.CYCLE_SYNC_CCS_MASK)
                                       | ccs << regs.CYCLE_SYNC_CCS_LSB)
+        return True
 
     # ------------------------------------------------------------ engine helpers
     @staticmethod

@@ -172,8 +172,8 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
 
 def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
     """The items of a beat-run line (``<edge> <irq> Z item...``, tb_dma_deleg_tl.v), one
-    per edge from its first: the R beat (not its burst's last, OKAY) or the W beat of
-    that edge, or None (a VALID waiting)."""
+    per edge from its first: the R beat (OKAY; ``l:`` with RLAST, ``r:`` without) or the
+    W beat of that edge, or None (a VALID waiting)."""
     out: list[RBeat | WBeat | None] = []
     for tok in t[3:]:
         k = tok[0]
@@ -181,8 +181,9 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
             out.append(None)
             continue
         f = tok.split(":")
-        if k == "r" and len(f) == 3:
-            out.append(parsed_beat(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0, last=False))
+        if (k == "r" or k == "l") and len(f) == 3:
+            out.append(parsed_beat(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0,
+                                   last=k == "l"))
         elif k == "w" and len(f) == 4:
             out.append(parsed_beat(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
         else:
@@ -194,13 +195,14 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
 
 def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
     """A per-edge recorder line's tokens ``t``: (True, its beat) when it is a beat edge,
-    the kind the recorder puts in a beat run (no event: None; one R beat with OKAY and
-    RLAST low; one W beat); else (False, None)."""
+    the kind the recorder puts in a beat run (no event: None; one R beat with OKAY; one
+    W beat); else (False, None)."""
     n = len(t)
     if n == 2:
         return True, None
-    if n == 7 and t[2] == "R" and t[5] == "0" and t[6] == "0":
-        return True, parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0, last=False)
+    if n == 7 and t[2] == "R" and t[5] == "0":
+        return True, parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0,
+                                 last=t[6] == "1")
     if n == 6 and t[2] == "W":
         return True, parsed_beat(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
     return False, None
@@ -208,7 +210,7 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
 
 class LineFeeder:
     """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
-    *beat line* (one R beat that is not its burst's last, with OKAY; one W beat; or no
+    *beat line* (one R beat with OKAY, its burst's last too; one W beat; or no
     event at all: a VALID waiting; ``beat_line_item``), at the interrupt levels of the
     line before, goes straight to the scoreboard's ``on_beats`` when the scoreboard is
     the only reader (no trace recorder, no edge trace): no sample is built, and the

@@ -200,8 +200,8 @@ def _as_runs(lines: list[str], run_max: int = 5) -> list[str]:
                 run = []
             if not run:
                 run = [t[0], t[1], "Z"]
-            run.append("s" if len(t) == 2 else f"r:{t[3]}:{t[4]}" if t[2] == "R"
-                       else f"w:{t[3]}:{t[4]}:{t[5]}")
+            run.append("s" if len(t) == 2 else f"{'l' if t[6] == '1' else 'r'}:{t[3]}:{t[4]}"
+                       if t[2] == "R" else f"w:{t[3]}:{t[4]}:{t[5]}")
             run_end = e
         else:
             if run:
@@ -225,7 +225,8 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     """The tl lane's beat path (beat lines straight to DelegationScoreboard.on_beat, no
     sample, no observer) reaches exactly what feeding every line as a full sample reaches:
     the same mismatches, responses, model state and memory image, on the recorded copy
-    traffic and on copies of it with one mid-burst R or W beat corrupted; and so do the
+    traffic and on copies of it with one R beat (mid-burst or last) or W beat corrupted,
+    or a last W beat's WLAST dropped; and so do the
     same lines grouped into beat runs (``Z`` lines, one per run of beat edges, judged by
     ``on_beats`` / ``HwModel.beats`` in one step, or expanded edge by edge)."""
     from model.hw import BEAT
@@ -254,10 +255,10 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
         assert r.samples == len(lines) and _verdict(sb_r, m_r) == _verdict(sb_s, m_s)
         assert r.fast_lines == (fast.fast_lines if fast_runs else 0)
 
-    for kind, last, what in (("R", "0", "R data at"), ("W", "0", "W data beat"),
-                             ("W", "1", "WLAST on beat")):
+    for kind, last, what in (("R", "0", "R data at"), ("R", "1", "R data at"),
+                             ("W", "0", "W data beat"), ("W", "1", "WLAST on beat")):
         # a beat line at unchanged interrupt levels: one the beat path takes (R id data
-        # resp=0 last=0 / W data strb last); a data bit flipped, or the last W beat's
+        # resp=0 last / W data strb last); a data bit flipped, or the last W beat's
         # WLAST dropped
         def beat_line(i: int, kind: str = kind, last: str = last) -> bool:
             t = lines[i].split()
@@ -266,7 +267,7 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
 
         i = next(i for i in range(len(lines) // 2, len(lines)) if beat_line(i))
         t = lines[i].split()
-        if last == "1":
+        if kind == "W" and last == "1":
             t[5] = "0"
         else:
             k = 4 if kind == "R" else 3

@@ -19,8 +19,8 @@
 //   Lb resp, Lr resp data              every B / R handshake of that port (B first)
 //   AP id addr len user size, AH id, R id data resp last, WP id addr len user size, WH id,
 //   W data strb last, B id resp        m_axi events (as in EdgeMonitor._sample_dma)
-// except that consecutive edges with one mid-burst beat or none share a beat-run line
-// (`Z`, see "Beat runs" below).
+// except that consecutive edges with one beat or none share a beat-run line (`Z`, see
+// "Beat runs" below).
 // The file is flushed at every falling edge that wakes Python (wake_any), so a wake
 // always finds the recorder complete up to its edge. It does not grow with the run:
 // when Python has read everything flushed at a wake (tb/tl.py TlMonitor.rotate), it
@@ -147,10 +147,11 @@ module tb_dma_deleg_tl #(
     reg [15:0] aw;
     reg [35:0] w;
 
-    // Beat runs: consecutive busy edges that carry nothing but one beat inside a burst
-    // (an R beat with RRESP OKAY and RLAST low, or any W beat) or nothing at all (a
-    // VALID waiting), at the interrupt levels of the line before, share one line:
-    //   <first edge> <irq> Z <item> ...   item: r:<id>:<data> | w:<data>:<strb>:<last> | s
+    // Beat runs: consecutive busy edges that carry nothing but one beat of a burst (an
+    // R beat with RRESP OKAY, its burst's last included, or any W beat) or nothing at
+    // all (a VALID waiting), at the interrupt levels of the line before, share one line:
+    //   <first edge> <irq> Z <item> ...
+    //   item: r:<id>:<data> (RLAST low) | l:<id>:<data> (RLAST high) | w:<data>:<strb>:<last> | s
     // one item per edge, in edge order (tb/tl.py LineFeeder judges the run in one step,
     // or expands it into the per-edge lines it stands for). A run ends at any other
     // edge (busy or not), after RUN_MAX items, at a reset, and at every wake-up (the
@@ -178,7 +179,7 @@ module tb_dma_deleg_tl #(
                 && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
                 && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
                 && !(mon[12] && mon[15])
-                && !(mon[12] && (m_axi_rresp != 2'd0 || m_axi_rlast));
+                && !(mon[12] && m_axi_rresp != 2'd0);
             if (ropen && !(beatlike && busy)) begin
                 $fwrite(fd, "\n");   // the run ends before this edge
                 run_pend = run_seq;
@@ -194,7 +195,8 @@ module tb_dma_deleg_tl #(
                         run_seq = run_seq + 32'd1;
                         run_len = 7'd0;
                     end
-                    if (mon[12]) $fwrite(fd, " r:%0h:%0h", m_axi_rid, m_axi_rdata);
+                    if (mon[12] && m_axi_rlast) $fwrite(fd, " l:%0h:%0h", m_axi_rid, m_axi_rdata);
+                    else if (mon[12]) $fwrite(fd, " r:%0h:%0h", m_axi_rid, m_axi_rdata);
                     else if (mon[15])
                         $fwrite(fd, " w:%0h:%0h:%0h", m_axi_wdata, m_axi_wstrb, m_axi_wlast);
                     else $fwrite(fd, " s");
