@@ -694,6 +694,7 @@ class TlTB(TB):
         # not TB.__init__: that builds the cocotbext-axi models this lane replaces
         self._begin(dut, params, model_cls, ", lane tl")
         self._cycle = reader(dut.cycle)
+        self._irq_word = reader(dut.irq_word)
         self.mem = TlMem(self, dut.mem, self.params.mem_size)
         self._faults = TlFaults(self, dut.mem)  # type: ignore[assignment]  # tb.faults
         self.set_backpressure(0.0)
@@ -722,6 +723,11 @@ class TlTB(TB):
 
     def now(self) -> int:
         return self._cycle()
+
+    def irq_levels(self) -> int:
+        """TB.irq_levels in one signal read (``irq_word`` of tb_dma_deleg_tl.v): the
+        drivers' polls and every wake with an interrupt wait read it."""
+        return self._irq_word()
 
     def drain(self) -> None:
         """Bring the scoreboard up to the recorder's last flushed edge."""

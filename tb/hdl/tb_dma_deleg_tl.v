@@ -85,6 +85,9 @@ module tb_dma_deleg_tl #(
     wire        m_axi_rready;
     wire        irq_loc;
     wire [NUM_FUNC-1:0] irq_host;
+    // the interrupt lines as one word for Python (tb/tl.py TlTB.irq_levels, the bits of
+    // the recorder's irq token)
+    wire [NUM_FUNC:0] irq_word = {irq_host, irq_loc};
 
     tl_axil_master loc_m (
         .clk(clk), .cycle(cycle),
