@@ -375,7 +375,9 @@ class Predictor:
         fenced (its burst would be dropped). The state is not steady after it (the AW
         is due), so the next edge goes to the engine."""
         b = self._burst
-        if b is None or len(evs) > 1:
+        if b is None:
+            return not evs and self._pick_edge(e)
+        if len(evs) > 1:
             return False
         x = evs[0] if evs else None
         r_end = False
@@ -405,6 +407,49 @@ class Predictor:
             b.aw_due = e + 1
             self._drop_last = self._drop_now()
             self._steady = False
+        self.cycle = e
+        return True
+
+    def _pick_edge(self, e: int) -> bool:
+        """Edge ``e`` with no burst in flight, no access and no event (after a burst's B,
+        the mover picks the next one here): when nothing can change but the pick, set the
+        views and the pick as ``_edge`` steps 2-5 do and return True; else False,
+        touching nothing. Nothing else changes when no pick is pending (no AR can be
+        missing), no channel is quiescing, RUNNING with a STOP requested or fenced, or
+        owes an MSI it may no longer send, and the pick is no MSI (its channel would give
+        the MSI up at the commit)."""
+        if self._pick is not None:
+            return False
+        view: dict[int, tuple[int, bool]] = {}
+        blk: set[int] = set()
+        drop: set[int] = set()
+        elig: dict[int, object] = {}
+        for g, c in self._ch.items():
+            if c.state == regs.OWN_QUIESCING:
+                return False
+            if c.msi is not None and (c.state != regs.OWN_DELEGATED or c.unsafe):
+                return False
+            bl = c.stop_req or c.unsafe
+            if bl and c.ch_stat == regs.CH_RUNNING:
+                return False
+            view[g] = (c.ch_stat, bl)
+            if bl:
+                blk.add(g)
+            if c.unsafe:
+                drop.add(g)
+            w = self._work(c, None, bl)
+            if w is not None:
+                if w.kind == "msi":
+                    return False
+                elig[g] = w
+        self._prev_busy = None
+        self._prev_view = view
+        self._eligible = elig
+        self._blk_last = frozenset(blk)
+        self._drop_last = frozenset(drop)
+        self._missing_ar = False
+        self._pick = self._predict_pick(e)
+        self._steady = False
         self.cycle = e
         return True
 
