@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -168,6 +168,9 @@ class EdgeResult:
     host: LiteResult | None = None
 
 
+_E = TypeVar("_E")  # one of the DMA event classes below (parsed_event)
+
+
 def _ev_init(obj: object, spec: tuple[tuple[str, int], ...]) -> None:
     for name, bits in spec:
         object.__setattr__(obj, name, _as_int(
@@ -250,11 +253,11 @@ class WBeat:
         object.__setattr__(self, "last", _as_bool("WBeat.last", self.last))
 
 
-def parsed_beat(cls: type[RBeat] | type[WBeat], **fields: object) -> RBeat | WBeat:
-    """An RBeat or WBeat from fields a parser read out of fixed-width hex fields (the tl
-    recorder: tb/tl.py), so in range by construction: the same object the constructor
-    builds, without its range checks, which were a tenth of that lane's parsing time.
-    Every field must be given."""
+def parsed_event(cls: type[_E], **fields: object) -> _E:
+    """A DMA event (a beat, request, handshake or B) from fields a parser read out of
+    fixed-width hex fields (the tl recorder: tb/tl.py), so in range by construction: the
+    same object the constructor builds, without its range checks, which were a tenth of
+    that lane's parsing time. Every field must be given."""
     x = object.__new__(cls)
     x.__dict__.update(fields)
     return x

@@ -34,7 +34,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 
-from model.events import parsed_beat
+from model.events import parsed_event
 from model.hw import (
     ArHs,
     ArPresent,
@@ -119,26 +119,26 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
     while i < n:
         k = t[i]
         if k == "W":
-            dma.append(parsed_beat(WBeat, data=int(t[i + 1], 16), strb=int(t[i + 2], 16),
+            dma.append(parsed_event(WBeat, data=int(t[i + 1], 16), strb=int(t[i + 2], 16),
                                    last=t[i + 3] == "1"))
             i += 4
         elif k == "R":
-            dma.append(parsed_beat(RBeat, id=int(t[i + 1], 16), data=int(t[i + 2], 16),
+            dma.append(parsed_event(RBeat, id=int(t[i + 1], 16), data=int(t[i + 2], 16),
                                    resp=int(t[i + 3], 16), last=t[i + 4] == "1"))
             i += 5
         elif k == "AP" or k == "WP":
-            cls = ArPresent if k == "AP" else AwPresent
-            dma.append(cls(id=int(t[i + 1], 16), addr=int(t[i + 2], 16), len=int(t[i + 3], 16),
-                           user=int(t[i + 4], 16), size=int(t[i + 5], 16)))
+            dma.append(parsed_event(ArPresent if k == "AP" else AwPresent, id=int(t[i + 1], 16),
+                                    addr=int(t[i + 2], 16), len=int(t[i + 3], 16),
+                                    user=int(t[i + 4], 16), size=int(t[i + 5], 16)))
             i += 6
         elif k == "AH":
-            dma.append(ArHs(id=int(t[i + 1], 16)))
+            dma.append(parsed_event(ArHs, id=int(t[i + 1], 16)))
             i += 2
         elif k == "WH":
-            dma.append(AwHs(id=int(t[i + 1], 16)))
+            dma.append(parsed_event(AwHs, id=int(t[i + 1], 16)))
             i += 2
         elif k == "B":
-            dma.append(BHs(id=int(t[i + 1], 16), resp=int(t[i + 2], 16)))
+            dma.append(parsed_event(BHs, id=int(t[i + 1], 16), resp=int(t[i + 2], 16)))
             i += 3
         else:
             port = "loc" if k[0] == "L" else "host"
@@ -182,10 +182,10 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
             continue
         f = tok.split(":")
         if (k == "r" or k == "l") and len(f) == 3:
-            out.append(parsed_beat(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0,
+            out.append(parsed_event(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0,
                                    last=k == "l"))
         elif k == "w" and len(f) == 4:
-            out.append(parsed_beat(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
+            out.append(parsed_event(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
         else:
             raise TlError(f"beat-run item not understood ({tok!r}): {line!r}")
     if not out:
@@ -201,10 +201,10 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
     if n == 2:
         return True, None
     if n == 7 and t[2] == "R" and t[5] == "0":
-        return True, parsed_beat(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0,
+        return True, parsed_event(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0,
                                  last=t[6] == "1")
     if n == 6 and t[2] == "W":
-        return True, parsed_beat(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
+        return True, parsed_event(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
     return False, None
 
 
