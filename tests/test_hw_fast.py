@@ -141,14 +141,21 @@ def _dma_heavy(hw: HwModel, rng: random.Random, steps: int) -> None:
             hw.step(rng.randint(1, 400))
 
 
-@pytest.mark.parametrize(("seed", "stall_p"), [(5, 0.0), (6, 0.4)])
-def test_fast_beats_match_on_a_dma_heavy_workload(seed: int, stall_p: float) -> None:
+def _twin_run(seed: int, stall_p: float, drive) -> tuple[HwModel, _Twin]:
+    """A lockstep reference (stalls drawn with ``stall_p``) driven by ``drive(hw)``; the
+    twin caught up to its last edge and compared with it, state and memory."""
     hw = _lockstep(_Twin, stall_p, seed)(HwParams())
-    _dma_heavy(hw, random.Random(seed), 400)
+    drive(hw)
     twin = hw.twin  # type: ignore[attr-defined]
     if twin.cycle < hw.cycle:
         twin.edge(hw.cycle)
     assert _state(twin) == _state(hw) and np.array_equal(twin.mem, hw.mem)
+    return hw, twin
+
+
+@pytest.mark.parametrize(("seed", "stall_p"), [(5, 0.0), (6, 0.4)])
+def test_fast_beats_match_on_a_dma_heavy_workload(seed: int, stall_p: float) -> None:
+    hw, twin = _twin_run(seed, stall_p, lambda hw: _dma_heavy(hw, random.Random(seed), 400))
     assert not hw.errors, hw.errors[:3]
     assert twin.hits > 5000 and twin.hits > hw.fed // 2, (hw.fed, twin.hits)  # type: ignore[attr-defined]
 
@@ -250,28 +257,27 @@ def test_fast_beats_match_on_linked_list_walks(seed: int, stall_p: float, base: 
     phase, data bursts go on to their AW; the twin must tell the two apart. The second
     list starts 24 bytes before a 4 KiB boundary, so its first element is fetched in two
     bursts."""
-    hw = _lockstep(_Twin, stall_p, seed)(HwParams())
     rng = random.Random(seed)
-    g = hw.params.channels[0]
-    for lap in range(3):
-        sizes = [8 * rng.randint(1, 300) for _ in range(5)]
-        elems, src, dst = [], 0x10000, 0x80000
-        for n in sizes:
-            elems.append(encode_data(n, src, dst))
-            src, dst = src + n + 8, dst + n + 16
-        elems.append(encode_link(base))
-        write_bytes(hw.mem, base, b"".join(elems))
-        hw.twin.mem[:] = hw.mem  # type: ignore[attr-defined]
-        for reg, v in ((regs.CH_EN, 1), (regs.CONTROL1, regs.CONTROL1_LLE_MASK),
-                       (regs.LLP_LO, base), (regs.LLP_HI, 0), (regs.CYCLE_SYNC, 3),
-                       (regs.DOORBELL, regs.DOORBELL_START_MASK)):
-            hw.local_access(LiteAccess(True, loc_win_addr(g, reg), v))
-        hw.step_until(lambda h: h.ch_stat(g) != regs.CH_RUNNING and not h.inflight(g))
-        assert hw.ch_stat(g) == regs.CH_STOPPED, lap
-    twin = hw.twin  # type: ignore[attr-defined]
-    if twin.cycle < hw.cycle:
-        twin.edge(hw.cycle)
-    assert _state(twin) == _state(hw) and np.array_equal(twin.mem, hw.mem)
+
+    def walks(hw: HwModel) -> None:
+        g = hw.params.channels[0]
+        for lap in range(3):
+            sizes = [8 * rng.randint(1, 300) for _ in range(5)]
+            elems, src, dst = [], 0x10000, 0x80000
+            for n in sizes:
+                elems.append(encode_data(n, src, dst))
+                src, dst = src + n + 8, dst + n + 16
+            elems.append(encode_link(base))
+            write_bytes(hw.mem, base, b"".join(elems))
+            hw.twin.mem[:] = hw.mem  # type: ignore[attr-defined]
+            for reg, v in ((regs.CH_EN, 1), (regs.CONTROL1, regs.CONTROL1_LLE_MASK),
+                           (regs.LLP_LO, base), (regs.LLP_HI, 0), (regs.CYCLE_SYNC, 3),
+                           (regs.DOORBELL, regs.DOORBELL_START_MASK)):
+                hw.local_access(LiteAccess(True, loc_win_addr(g, reg), v))
+            hw.step_until(lambda h: h.ch_stat(g) != regs.CH_RUNNING and not h.inflight(g))
+            assert hw.ch_stat(g) == regs.CH_STOPPED, lap
+
+    hw, twin = _twin_run(seed, stall_p, walks)
     assert not hw.errors, hw.errors[:3]
     assert sum(w.kind == "data" for w in hw.walk_events) == 15, hw.walk_events[:5]
     assert twin.hits > 1000, twin.hits
@@ -279,15 +285,15 @@ def test_fast_beats_match_on_linked_list_walks(seed: int, stall_p: float, base: 
 
 def test_fast_beats_match_with_read_errors() -> None:
     """SLVERR on some R beats (every 8-byte word whose index is 7 mod 53, so at any beat of
-    a burst, its last included): a burst with
-    an error ends in an abort at its last R beat, not in an AW; the twin must agree."""
-    hw = _lockstep(_Twin, 0.2, 9)(HwParams())
-    hw.fault = lambda kind, addr: Resp.SLVERR if kind == "r" and addr // 8 % 53 == 7 else None
-    _dma_heavy(hw, random.Random(9), 300)
-    twin = hw.twin  # type: ignore[attr-defined]
-    if twin.cycle < hw.cycle:
-        twin.edge(hw.cycle)
-    assert _state(twin) == _state(hw) and np.array_equal(twin.mem, hw.mem)
+    a burst, its last included): a burst with an error ends in an abort at its last R
+    beat, not in an AW; the twin must agree."""
+
+    def drive(hw: HwModel) -> None:
+        hw.fault = lambda kind, addr: (Resp.SLVERR if kind == "r" and addr // 8 % 53 == 7
+                                       else None)
+        _dma_heavy(hw, random.Random(9), 300)
+
+    hw, _ = _twin_run(9, 0.2, drive)
     assert sum(ev.kind == "abort" for ev in hw.int_events) > 10, hw.int_events[:5]
 
 
@@ -295,10 +301,5 @@ def test_fast_beats_match_with_read_errors() -> None:
 def test_fast_beats_match_with_interrupts_and_msis(seed: int, stall_p: float) -> None:
     """Interrupt enables, masks, clears and MSI addresses among the copies: the mover
     picks MSI writes between bursts, so the edges after a B pick an MSI or a burst."""
-    hw = _lockstep(_Twin, stall_p, seed)(HwParams())
-    _irq_heavy(hw, random.Random(seed), 600)
-    twin = hw.twin  # type: ignore[attr-defined]
-    if twin.cycle < hw.cycle:
-        twin.edge(hw.cycle)
-    assert _state(twin) == _state(hw) and np.array_equal(twin.mem, hw.mem)
+    hw, _ = _twin_run(seed, stall_p, lambda hw: _irq_heavy(hw, random.Random(seed), 600))
     assert len(hw.msi_log) > 5, hw.msi_log
