@@ -161,6 +161,9 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         #: transaction-level lane (tb/tl.py) turns it on.
         self.fast_beats = False
         self._steady = False  # fast_beats: views set for a stretch of no-op edges
+        #: fast_beats: the edge after which the views are what _edge would set from the
+        #: state, and no transition is due (Predictor._dma_edge)
+        self._fresh_at = -1
         self._irq_memo: tuple[bool, int] | None = None
         #: edges the full engine processed (the rest took the quiet or steady path):
         #: tb/scoreboard.py on_beat skips its observers only after a replay without one
@@ -186,7 +189,8 @@ class HwModel(Predictor, ContractChecker, MoverRules):
                                 + ", ".join(t.__name__ for t in _DMA_TYPES))
         evs.sort(key=lambda x: _DMA_ORDER[type(x)])
         self._advance_to(e - 1)
-        if self.fast_beats and loc is None and host is None and self._beat_edge(e, evs):
+        if self.fast_beats and loc is None and host is None and (
+                self._beat_edge(e, evs) or self._dma_edge(e, evs)):
             return _NO_ACCESS
         return self._edge(e, loc, host, evs)
 

@@ -20,6 +20,9 @@ from model.events import (
     BEAT,
     MASK32,
     MASK64,
+    ArPresent,
+    AwPresent,
+    BHs,
     EdgeResult,
     IntEvent,
     LiteAccess,
@@ -407,7 +410,7 @@ class Predictor:
             b.aw_due = e + 1
             self._drop_last = self._drop_now()
             self._steady = False
-        self.cycle = e
+        self._fresh_at = self.cycle = e
         return True
 
     def _pick_edge(self, e: int) -> bool:
@@ -450,7 +453,36 @@ class Predictor:
         self._missing_ar = False
         self._pick = self._predict_pick(e)
         self._steady = False
-        self.cycle = e
+        self._fresh_at = self.cycle = e
+        return True
+
+    def _dma_edge(self, e: int, evs: list[object]) -> bool:
+        """Edge ``e`` without accesses whose events start a burst or its write (AR
+        presented and/or handshaken; AW presented and/or handshaken, with or without a
+        W beat), right after an edge the event-driven path took (``_fresh_at``): the
+        state has not changed since, no transition is due, so ``_edge`` would judge the
+        events (``_dma``), keep every view but the burst in flight, pick nothing (a burst
+        is in flight after these events) and commit nothing. Done so and True; else
+        False, touching nothing. No R beat (an R beat goes to ``_beat_edge``) and no B
+        (a B ends the burst: the engine commits it); with no burst in flight, an AR or
+        AW must be presented (it starts one)."""
+        if self._fresh_at != e - 1 or not evs:
+            return False
+        presents = False
+        for x in evs:
+            t = type(x)
+            if t is RBeat or t is BHs:
+                return False
+            presents = presents or t is ArPresent or t is AwPresent
+        if self._burst is None and not presents:
+            return False
+        self._dma(e, evs)
+        b = self._burst
+        assert b is not None
+        self._prev_busy = b.g
+        self._pick = None
+        self._steady = False
+        self._fresh_at = self.cycle = e
         return True
 
     def _beat_run(self, e: int, xs: list) -> int:
@@ -507,6 +539,7 @@ class Predictor:
     def _edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
               evs: list[object]) -> EdgeResult:
         self._steady = False  # the engine may change anything
+        self._fresh_at = -1
         self.engine_edges += 1
         effs: dict[int, _Eff] = {}
         glob = _Glob()
