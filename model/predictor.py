@@ -143,8 +143,8 @@ class Predictor:
 
     # The levels are asked at every sample (tb/scoreboard.py) but change only at an edge
     # whose commit touched a channel or OWN_IRQ_EN: they are kept (``_irq_memo``) and
-    # computed anew after such an edge (``_edge`` clears the memo) or a new steady
-    # stretch (``_settle``).
+    # computed anew after such an edge (``_edge`` clears the memo); the event-driven
+    # paths change nothing they depend on.
     def irq_loc(self) -> bool:
         """Predicted ``irq_loc`` in ``S(cycle+1)`` (microarch "Interrupts")."""
         m = self._irq_memo
@@ -358,7 +358,6 @@ class Predictor:
         self._drop_last = self._drop_now()
         self._missing_ar = False  # no pick was pending: nothing can be missing
         self._steady = True
-        self._irq_memo = None
         return True
 
     def _drop_now(self) -> frozenset[int]:

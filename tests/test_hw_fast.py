@@ -20,7 +20,7 @@ import pytest
 
 from model import bench, regs
 from model.addrmap import host_win_addr, loc_win_addr, own_addr
-from model.hw import HwModel, HwParams, LiteAccess, Resp
+from model.hw import AwPresent, HwModel, HwParams, LiteAccess, Resp
 from model.mem import write_bytes
 from model.walk import encode_data, encode_link
 
@@ -303,3 +303,46 @@ def test_fast_beats_match_with_interrupts_and_msis(seed: int, stall_p: float) ->
     picks MSI writes between bursts, so the edges after a B pick an MSI or a burst."""
     hw, _ = _twin_run(seed, stall_p, lambda hw: _irq_heavy(hw, random.Random(seed), 600))
     assert len(hw.msi_log) > 5, hw.msi_log
+
+
+class _Recorder(HwModel):
+    """Self-driving; records every edge it processes (edge, accesses, events)."""
+
+    def __init__(self, params: HwParams) -> None:
+        super().__init__(params)
+        self.mem0 = self.mem.copy()
+        self.log: list[tuple[int, object, object, list[object]]] = []
+
+    def edge(self, e, loc=None, host=None, dma=()):  # type: ignore[override]
+        evs = list(dma)
+        self.log.append((e, loc, host, evs))
+        return super().edge(e, loc, host, evs)
+
+
+def test_fast_beats_judge_a_late_aw_as_the_engine_does() -> None:
+    """A recorded copy stream with one AW edge held back by an edge (a broken mover:
+    no AW on the edge after the last R beat) and everything after it shifted: the
+    event-driven path must name the same violations as the per-edge engine."""
+    rec = _Recorder(HwParams())
+    _dma_heavy(rec, random.Random(12), 40)
+    log = rec.log
+    k = next(i for i in range(len(log) // 3, len(log))
+             if any(type(x) is AwPresent for x in log[i][3])
+             and all(x[1] is None and x[2] is None for x in log[i - 1:i + 1]))
+    stream = [*log[:k], (log[k][0], None, None, []),
+              *((e + 1, loc, host, evs) for e, loc, host, evs in log[k:])]
+    models = []
+    for fast in (False, True):
+        m = HwModel(HwParams(), mem=rec.mem0.copy())
+        m.fast_beats = fast
+        last_traffic = -1
+        for e, loc, host, evs in stream:   # the busy edges, as the monitors feed them
+            if loc is not None or host is not None or evs:
+                last_traffic = e
+            elif last_traffic != e - 1:
+                continue
+            m.edge(e, loc, host, evs)
+        models.append(m)
+    ref, fast_m = models
+    assert any("AW not presented" in v.what for v in ref.errors), ref.errors[:3]
+    assert fast_m.errors == ref.errors
