@@ -165,10 +165,21 @@ module tb_dma_deleg_tl #(
     reg [31:0] run_wend = 32'd0;    // runs ended by the wake-up (negedge block)
     reg [6:0]  run_len = 7'd0;
     reg [8:0]  line_irq = 9'd0;     // interrupt levels of the last line written
-    reg        busy, beatlike, ropen;
+    reg        ropen;
+    // The edge's class, as continuous assignments read once per edge below (each signal
+    // read in a procedural block is a lookup on Icarus): busy is the monitor's busy-edge
+    // rule; beatlike an edge a beat run may take (one beat or none, no request, no B, no
+    // error, at the levels of the line before)
+    wire busy = (mon & MON_ACTIVE) != 32'd0 || mon != prev;
+    wire beatlike = !rst && mon[9:0] == 10'd0 && mon[31:23] == line_irq
+        && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
+        && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
+        && !(mon[12] && mon[15])
+        && !(mon[12] && m_axi_rresp != 2'd0);
+    wire trunc_due = rec_trunc != rec_trunc_ack;
 
     always @(posedge clk) begin
-        if (rec_trunc != rec_trunc_ack) begin   // before this edge's line
+        if (trunc_due) begin   // before this edge's line
             $fclose(fd);
             fd = $fopen("tl_rec.txt", "w");
             rec_trunc_ack <= rec_trunc;
@@ -177,12 +188,6 @@ module tb_dma_deleg_tl #(
         if (armed) begin
             prev <= mon;
             ropen = run_seq != run_pend && run_seq != run_wend;
-            busy = (mon & MON_ACTIVE) != 32'd0 || mon != prev;   // the monitor's rule
-            beatlike = !rst && mon[9:0] == 10'd0 && mon[31:23] == line_irq
-                && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
-                && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
-                && !(mon[12] && mon[15])
-                && !(mon[12] && m_axi_rresp != 2'd0);
             if (ropen && !(beatlike && busy)) begin
                 $fwrite(fd, "\n");   // the run ends before this edge
                 run_pend = run_seq;
@@ -270,9 +275,10 @@ module tb_dma_deleg_tl #(
     // dump_done, cycle) and resumes the waiting tasks in a fixed order, so both
     // simulators run the same stimulus whatever order they fire callbacks in.
     reg [31:0] wake_any = 32'd0;
+    wire wake_now = loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
+                    || mem.dump_done != mem.dump_ack || (irq_word & irq_wake) != 0;
     always @(negedge clk)
-        if (loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
-            || mem.dump_done != mem.dump_ack || ({irq_host, irq_loc} & irq_wake) != 0) begin
+        if (wake_now) begin
             if (run_seq != run_pend && run_seq != run_wend) begin
                 // Python reads whole lines: the beat run ends here
                 $fwrite(fd, "\n");

@@ -195,21 +195,28 @@ module tl_axi_mem #(
     reg ar_pop, aw_pop, b_pop, b_push;
     integer k;
     integer j;
+    // Python's requests pending (one test per edge: each signal read in a procedural
+    // block is a lookup on Icarus), and the R and B issue conditions of this edge
+    wire ctl_due = clear_req != clear_done || load_req != load_done || dump_req != dump_done;
+    wire r_issue = (!rvalid || rready) && ar_n != 3'd0 && cycle >= arq_t[ar_h] && go[1];
+    wire b_issue = (!bvalid || bready) && b_n != 3'd0 && cycle >= bq_t[b_h] && go[4];
     always @(posedge clk) begin
-        if (clear_req != clear_done) begin   // a new test: memory starts zeroed, as AxiRam
-            for (j = wm_lo; j < wm_hi; j = j + 1) store.mem[j] = 8'd0;
-            wm_lo = MEM_BYTES; wm_hi = 32'd0;
-            clear_done <= clear_req;
-        end
-        if (load_req != load_done) begin
-            $readmemh("tl_mem_in.hex", store.mem);
-            if (load_lo < wm_lo) wm_lo = load_lo;
-            if (load_hi > wm_hi) wm_hi = load_hi;
-            load_done <= load_req;
-        end
-        if (dump_req != dump_done) begin
-            $writememh("tl_mem_out.hex", store.mem, dump_lo, dump_hi);
-            dump_done <= dump_req;
+        if (ctl_due) begin
+            if (clear_req != clear_done) begin   // a new test: memory starts zeroed, as AxiRam
+                for (j = wm_lo; j < wm_hi; j = j + 1) store.mem[j] = 8'd0;
+                wm_lo = MEM_BYTES; wm_hi = 32'd0;
+                clear_done <= clear_req;
+            end
+            if (load_req != load_done) begin
+                $readmemh("tl_mem_in.hex", store.mem);
+                if (load_lo < wm_lo) wm_lo = load_lo;
+                if (load_hi > wm_hi) wm_hi = load_hi;
+                load_done <= load_req;
+            end
+            if (dump_req != dump_done) begin
+                $writememh("tl_mem_out.hex", store.mem, dump_lo, dump_hi);
+                dump_done <= dump_req;
+            end
         end
         ar_pop = 1'b0; aw_pop = 1'b0; b_pop = 1'b0; b_push = 1'b0;
         if (rst) begin
@@ -225,7 +232,7 @@ module tl_axi_mem #(
             end
             // R
             if (rvalid && rready) rvalid <= 1'b0;
-            if ((!rvalid || rready) && ar_n != 3'd0 && cycle >= arq_t[ar_h] && go[1]) begin
+            if (r_issue) begin
                 a = byte_addr(arq_addr[ar_h], r_beat);
                 for (k = 0; k < 8; k = k + 1) rdata[k*8 +: 8] <= store.mem[a + k[MEM_AW-1:0]];
                 zr = zone_resp(arq_addr[ar_h] + {53'd0, r_beat, 3'b000}, 1'b0);
@@ -278,7 +285,7 @@ module tl_axi_mem #(
             aw_n <= aw_n + {2'd0, awvalid && awready} - {2'd0, aw_pop};
             // B
             if (bvalid && bready) bvalid <= 1'b0;
-            if ((!bvalid || bready) && b_n != 3'd0 && cycle >= bq_t[b_h] && go[4]) begin
+            if (b_issue) begin
                 bid <= bq_id[b_h]; bresp <= bq_resp[b_h]; bvalid <= 1'b1;
                 if (proto_req[8 +: 8] != proto_done[8 +: 8]) begin          // bid
                     bid <= bq_id[b_h] ^ {{(ID_W-1){1'b0}}, 1'b1};
@@ -291,7 +298,8 @@ module tl_axi_mem #(
         end
     end
 
-    always @(negedge clk) begin
+    wire acks_due = load_ack != load_done || dump_ack != dump_done;
+    always @(negedge clk) if (acks_due) begin
         load_ack <= load_done;
         dump_ack <= dump_done;
     end
