@@ -286,10 +286,12 @@ def test_fast_beats_match_on_linked_list_walks(seed: int, stall_p: float, base: 
 def test_fast_beats_match_with_read_errors() -> None:
     """SLVERR on some R beats (every 8-byte word whose index is 7 mod 53, so at any beat of
     a burst, its last included): a burst with an error ends in an abort at its last R
-    beat, not in an AW; the twin must agree."""
+    beat, not in an AW; and on some B (bursts whose first word's index is 3 mod 41): the
+    copy aborts there instead of moving on. The twin must agree."""
 
     def drive(hw: HwModel) -> None:
         hw.fault = lambda kind, addr: (Resp.SLVERR if kind == "r" and addr // 8 % 53 == 7
+                                       else Resp.SLVERR if kind == "b" and addr // 8 % 41 == 3
                                        else None)
         _dma_heavy(hw, random.Random(9), 300)
 
@@ -346,3 +348,29 @@ def test_fast_beats_judge_a_late_aw_as_the_engine_does() -> None:
     ref, fast_m = models
     assert any("AW not presented" in v.what for v in ref.errors), ref.errors[:3]
     assert fast_m.errors == ref.errors
+
+
+def test_fast_beats_match_when_a_plain_reclaim_fences_a_burst_writing() -> None:
+    """A plain RECLAIM of a RUNNING, DELEGATED channel fences it (SPEC v2 2.3): issued
+    while a burst writes, it lets the burst finish, and the B ends the copy in an abort,
+    not in the next burst. The twin must agree."""
+    f = 1
+
+    def drive(hw: HwModel) -> None:
+        g = hw.params.channels[0]
+        hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_CMD),
+                                   regs.CMD_DELEGATE | f << regs.OWN_CMD_FUNC_LSB))
+        for reg, v in ((regs.SAR_LO, 0x1000), (regs.DAR_LO, 0x40000), (regs.XFER_SIZE, 4096),
+                       (regs.CH_EN, 1), (regs.DOORBELL, regs.DOORBELL_START_MASK)):
+            hw.host_access(LiteAccess(True, host_win_addr(f, g, reg), v))
+        hw.step_until(lambda h: h.burst_kind(g) == "copy" and h._burst is not None
+                      and h._burst.phase == "w" and h._burst.wcount >= 2)
+        hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_CMD),
+                                   regs.CMD_RECLAIM | f << regs.OWN_CMD_FUNC_LSB))
+        hw.step_until(lambda h: h.ch_stat(g) != regs.CH_RUNNING and not h.inflight(g))
+
+    hw, twin = _twin_run(13, 0.0, drive)
+    g = hw.params.channels[0]
+    assert hw.ch_stat(g) == regs.CH_ABORTED and hw.int_stat(g) & regs.INT_STAT_ABORT_MASK
+    assert [ev.kind for ev in hw.events if ev.g == g][-2:] == ["reclaim", "unsafe"], hw.events
+    assert twin.hits > 5
