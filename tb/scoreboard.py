@@ -159,7 +159,8 @@ class DelegationScoreboard(Scoreboard):
 
     def on_beat(self, edge: int, irq_loc: bool, irq_host: int, x) -> None:
         """A busy edge carrying nothing but ``x``: an R beat with OKAY (its burst's last
-        too), a W beat, or None (a stall: a VALID waiting), with
+        too), a W beat, or None (no event: a VALID waiting, or the edge after a
+        handshake, where after a B the mover picks), with
         the interrupt levels of the edge before it. When the model takes it through its
         event-driven path (``HwModel.beat``: steady, so only the burst's bookkeeping
         changes), the observers have nothing to see (no access, request, response,

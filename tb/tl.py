@@ -120,11 +120,11 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
         k = t[i]
         if k == "W":
             dma.append(parsed_event(WBeat, data=int(t[i + 1], 16), strb=int(t[i + 2], 16),
-                                   last=t[i + 3] == "1"))
+                                    last=t[i + 3] == "1"))
             i += 4
         elif k == "R":
             dma.append(parsed_event(RBeat, id=int(t[i + 1], 16), data=int(t[i + 2], 16),
-                                   resp=int(t[i + 3], 16), last=t[i + 4] == "1"))
+                                    resp=int(t[i + 3], 16), last=t[i + 4] == "1"))
             i += 5
         elif k == "AP" or k == "WP":
             dma.append(parsed_event(ArPresent if k == "AP" else AwPresent, id=int(t[i + 1], 16),
@@ -173,7 +173,8 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
 def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
     """The items of a beat-run line (``<edge> <irq> Z item...``, tb_dma_deleg_tl.v), one
     per edge from its first: the R beat (OKAY; ``l:`` with RLAST, ``r:`` without) or the
-    W beat of that edge, or None (a VALID waiting)."""
+    W beat of that edge, or None (no event: a VALID waiting, or the edge after a
+    handshake)."""
     out: list[RBeat | WBeat | None] = []
     for tok in t[3:]:
         k = tok[0]
@@ -183,7 +184,7 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
         f = tok.split(":")
         if (k == "r" or k == "l") and len(f) == 3:
             out.append(parsed_event(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0,
-                                   last=k == "l"))
+                                    last=k == "l"))
         elif k == "w" and len(f) == 4:
             out.append(parsed_event(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
         else:
@@ -202,7 +203,7 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
         return True, None
     if n == 7 and t[2] == "R" and t[5] == "0":
         return True, parsed_event(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0,
-                                 last=t[6] == "1")
+                                  last=t[6] == "1")
     if n == 6 and t[2] == "W":
         return True, parsed_event(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
     return False, None
@@ -210,12 +211,12 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
 
 class LineFeeder:
     """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
-    *beat line* (one R beat with OKAY, its burst's last too; one W beat; or no
-    event at all: a VALID waiting; ``beat_line_item``), at the interrupt levels of the
-    line before, goes straight to the scoreboard's ``on_beats`` when the scoreboard is
-    the only reader (no trace recorder, no edge trace): no sample is built, and the
-    model takes it through its event-driven path when it is steady there, or as a full
-    edge otherwise (tb/scoreboard.py). Inside a copy about three lines in four are beat
+    *beat line* (one R beat with OKAY, its burst's last too; one W beat; or no event
+    at all: a VALID waiting, or the edge after a handshake; ``beat_line_item``), at the
+    interrupt levels of the line before, goes straight to the scoreboard's ``on_beats``
+    when the scoreboard is the only reader (no trace recorder, no edge trace): no sample
+    is built, and the model takes it through its event-driven path when it can, or as a
+    full edge otherwise (tb/scoreboard.py). Inside a copy about three lines in four are beat
     lines. ``fast=False`` (DD_TL_FAST=0) feeds every line as a sample: the reference
     tests/test_bench_sim.py compares it with, line for line.
 

@@ -152,7 +152,8 @@ module tb_dma_deleg_tl #(
 
     // Beat runs: consecutive busy edges that carry nothing but one beat of a burst (an
     // R beat with RRESP OKAY, its burst's last included, or any W beat) or nothing at
-    // all (a VALID waiting), at the interrupt levels of the line before, share one line:
+    // all (a VALID waiting, or the edge after a handshake), at the interrupt levels of
+    // the line before, share one line:
     //   <first edge> <irq> Z <item> ...
     //   item: r:<id>:<data> (RLAST low) | l:<id>:<data> (RLAST high) | w:<data>:<strb>:<last> | s
     // one item per edge, in edge order (tb/tl.py LineFeeder judges the run in one step,
