@@ -77,6 +77,13 @@ LANE_SUFFIX: dict[str, str] = {"vip": "", "tl": "-tl"}
 #: on one port in one edge) needs two masters per port, and the tl lane has one
 #: transactor per port; make test and make sweep run it on the VIP lane
 LANE_SKIPS: dict[str, tuple[str, ...]] = {"tl": ("bug_lite_tie",)}
+
+
+def lane_skips(lane: str, paramset: str) -> bool:
+    """Whether the tests of parameter set ``paramset`` skip on ``lane`` (LANE_SKIPS): the
+    one rule the test skip, ``make test``'s case list and the sweep's lane choice share."""
+    return paramset in LANE_SKIPS.get(lane, ())
+
 #: Simulation top per lane, and the testbench-only HDL files of the lanes other than the
 #: VIP lane (whose list is tb/hdl/tb.f), the top last; both lanes run the protocol checkers.
 LANE_TOPLEVEL: dict[str, str] = {"vip": TOPLEVEL, "tl": "tb_dma_deleg_tl"}

@@ -19,7 +19,7 @@ from model.epc import AuxDmaDir, apci_epc_delegate_dma_chan, apci_epc_reclaim_dm
 from tb.agents import INT_SETUP_HOST, INT_SETUP_LOCAL, HostAgent
 from tb.env import TB, host_win, loc_win
 from tb.rtl_backend import rtl_epc
-from tb.runner import LANE_SKIPS, SimContext
+from tb.runner import SimContext, lane_skips
 from tb.scoreboard import Mismatch
 from tb.test_directed import together
 from tb.tl import new_tb
@@ -233,10 +233,10 @@ BUGS: dict[str, Planted] = {
 }
 
 
-@cocotb.skipif(SimContext.from_env().paramset in LANE_SKIPS.get(SimContext.from_env().lane, ()),
+@cocotb.skipif(lane_skips(SimContext.from_env().lane, SimContext.from_env().paramset),
                reason="LANE=tl: its scenario needs a read and a write on one port in one "
                "edge, which the lane's one transactor per port cannot present "
-               "(tb/runner.py LANE_SKIPS)")
+               "(tb/runner.py lane_skips)")
 @cocotb.test(timeout_time=50, timeout_unit="ms")
 async def test_planted_rtl_bug_is_caught(dut):
     """The scoreboard must report the bug planted in this build, by its own symptom."""

@@ -34,9 +34,9 @@ def lane_wanted(lane: str, sim: str, pset: str) -> bool:
     module docstring). bug_lite_tie's stimulus (a read and a write on one port in one
     edge) needs two masters per port: the tl lane has one transactor per port (its test
     skips there), so that bug runs on the VIP lane, on both simulators."""
-    if pset in runner.LANE_SKIPS.get(lane, ()):
+    if runner.lane_skips(lane, pset):
         return False
-    if pset in runner.LANE_SKIPS.get(runner.DEFAULT_LANE, ()):
+    if runner.lane_skips(runner.DEFAULT_LANE, pset):
         return lane == runner.VIP_LANE
     if lane == runner.DEFAULT_LANE:
         return True

@@ -187,8 +187,8 @@ def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[
     seed, module, so a sweep cut short by its time budget has whole seeds done on the
     first simulator and parameter set."""
     mods = sweep_modules()
-    # a build whose tests all skip on this lane runs on the VIP lane (runner.LANE_SKIPS)
-    vip_sets = runner.LANE_SKIPS.get(runner.check_lane(None), ())
+    # a build whose tests all skip on this lane runs on the VIP lane (runner.lane_skips)
+    lane_now = runner.check_lane(None)
     jobs: list[Job] = []
     for sim in sims:
         for p in params:
@@ -197,7 +197,7 @@ def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[
                     if m.simulators is not None and sim not in m.simulators:
                         continue
                     for ps in sweep_param_sets(m, [p]):
-                        lane = runner.VIP_LANE if ps in vip_sets else None
+                        lane = runner.VIP_LANE if runner.lane_skips(lane_now, ps) else None
                         jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep", lane))
     return jobs
 
