@@ -324,17 +324,25 @@ class Predictor:
         b = self._burst
         if b is None or self._pick is not None or b.phase not in ("r", "w"):
             return None
+        for g, c in self._ch.items():
+            running = c.ch_stat == regs.CH_RUNNING
+            if g != b.g and ((running and (c.stop_req or c.unsafe))
+                             or c.state == regs.OWN_QUIESCING):
+                return None
+            if c.msi is not None and c.state != regs.OWN_DELEGATED:
+                return None
+        return self._quiet_views()
+
+    def _quiet_views(self) -> tuple[dict[int, tuple[int, bool]], frozenset[int],
+                                    dict[int, object]]:
+        """The views ``_edge`` step 5 sets at an edge without accesses, from the state:
+        each channel's (CH_STAT, blocked) with blocked = STOP requested, quiescing or
+        fenced (step 3), the blocked set, and what each channel asks the mover for."""
         view: dict[int, tuple[int, bool]] = {}
         blk: set[int] = set()
         elig: dict[int, object] = {}
         for g, c in self._ch.items():
             bl = c.stop_req or c.state == regs.OWN_QUIESCING or c.unsafe
-            running = c.ch_stat == regs.CH_RUNNING
-            if g != b.g and ((running and bl)
-                             or (c.state == regs.OWN_QUIESCING and not running)):
-                return None
-            if c.msi is not None and c.state != regs.OWN_DELEGATED:
-                return None
             view[g] = (c.ch_stat, bl)
             if bl:
                 blk.add(g)
@@ -422,33 +430,19 @@ class Predictor:
         the MSI up at the commit)."""
         if self._pick is not None:
             return False
-        view: dict[int, tuple[int, bool]] = {}
-        blk: set[int] = set()
-        drop: set[int] = set()
-        elig: dict[int, object] = {}
-        for g, c in self._ch.items():
+        for c in self._ch.values():
             if c.state == regs.OWN_QUIESCING:
                 return False
             if c.msi is not None and (c.state != regs.OWN_DELEGATED or c.unsafe):
                 return False
-            bl = c.stop_req or c.unsafe
-            if bl and c.ch_stat == regs.CH_RUNNING:
+            if (c.stop_req or c.unsafe) and c.ch_stat == regs.CH_RUNNING:
                 return False
-            view[g] = (c.ch_stat, bl)
-            if bl:
-                blk.add(g)
-            if c.unsafe:
-                drop.add(g)
-            w = self._work(c, None, bl)
-            if w is not None:
-                if w.kind == "msi":
-                    return False
-                elig[g] = w
+        view, blk, elig = self._quiet_views()
+        if any(w.kind == "msi" for w in elig.values()):  # type: ignore[attr-defined]
+            return False
         self._prev_busy = None
-        self._prev_view = view
-        self._eligible = elig
-        self._blk_last = frozenset(blk)
-        self._drop_last = frozenset(drop)
+        self._prev_view, self._blk_last, self._eligible = view, blk, elig
+        self._drop_last = self._drop_now()
         self._missing_ar = False
         self._pick = self._predict_pick(e)
         self._steady = False
