@@ -374,3 +374,32 @@ def test_fast_beats_match_when_a_plain_reclaim_fences_a_burst_writing() -> None:
     assert hw.ch_stat(g) == regs.CH_ABORTED and hw.int_stat(g) & regs.INT_STAT_ABORT_MASK
     assert [ev.kind for ev in hw.events if ev.g == g][-2:] == ["reclaim", "unsafe"], hw.events
     assert twin.hits > 5
+
+
+def test_fast_beats_match_when_an_idle_channel_quiesces_beside_a_copy() -> None:
+    """A quiesced RECLAIM of an idle channel while another channel's copy is in flight,
+    with no access after it: the idle channel completes its quiesce on the next edge,
+    a beat edge of the copy, which the event-driven path must leave to the engine."""
+
+    def drive(hw: HwModel) -> None:
+        a, g = hw.params.channels[0], hw.params.channels[1]
+        hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_CMD),
+                                   regs.CMD_DELEGATE | 1 << regs.OWN_CMD_FUNC_LSB))
+        for reg, v in ((regs.SAR_LO, 0x1000), (regs.DAR_LO, 0x40000), (regs.XFER_SIZE, 8192),
+                       (regs.CH_EN, 1), (regs.DOORBELL, regs.DOORBELL_START_MASK)):
+            hw.local_access(LiteAccess(True, loc_win_addr(a, reg), v))
+        for _ in range(3):   # reclaim and delegate again, each while a burst of a moves
+            hw.step_until(lambda h: h.burst_kind(a) == "copy" and h._burst is not None
+                          and h._burst.phase == "r" and len(h._burst.rdata) >= 2)
+            hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_CMD),
+                                       regs.CMD_RECLAIM | regs.OWN_CMD_QUIESCE_MASK))
+            hw.step(40)
+            assert hw.own_state(g) == regs.OWN_LOCAL
+            hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_CMD),
+                                       regs.CMD_DELEGATE | 1 << regs.OWN_CMD_FUNC_LSB))
+        hw.step_until(lambda h: h.ch_stat(a) != regs.CH_RUNNING and not h.inflight(a))
+
+    hw, twin = _twin_run(14, 0.0, drive)
+    g = hw.params.channels[1]
+    assert [ev.kind for ev in hw.events if ev.g == g].count("qdone") == 3, hw.events
+    assert twin.hits > 100, twin.hits
