@@ -84,6 +84,7 @@ def lane_skips(lane: str, paramset: str) -> bool:
     one rule the test skip, ``make test``'s case list and the sweep's lane choice share."""
     return paramset in LANE_SKIPS.get(lane, ())
 
+
 #: Simulation top per lane, and the testbench-only HDL files of the lanes other than the
 #: VIP lane (whose list is tb/hdl/tb.f), the top last; both lanes run the protocol checkers.
 LANE_TOPLEVEL: dict[str, str] = {"vip": TOPLEVEL, "tl": "tb_dma_deleg_tl"}
