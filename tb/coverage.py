@@ -46,9 +46,12 @@ the time).
 
 from __future__ import annotations
 
+import functools
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage_db, coverage_section
 
 from model import regs
@@ -420,6 +423,24 @@ class Coverage:
         d = Path(run_dir or os.getcwd())
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.test_name)
         path = d / f"coverage_{safe}.yml"
-        coverage_db.export_to_yaml(str(path))
+        with _libyaml_dump():
+            coverage_db.export_to_yaml(str(path))
         return path
+
+
+@contextmanager
+def _libyaml_dump():
+    """cocotb-coverage's ``export_to_yaml`` writes with ``yaml.dump`` and PyYAML's
+    pure-Python emitter: about 55 ms per test, a tenth of a short cocotb test. Within
+    this block ``yaml.dump`` uses libyaml's emitter (``CDumper``, the same document;
+    tests/test_tb_helpers.py compares them), when PyYAML was built with it."""
+    if not yaml.__with_libyaml__:
+        yield
+        return
+    plain = yaml.dump
+    yaml.dump = functools.partial(plain, Dumper=yaml.CDumper)
+    try:
+        yield
+    finally:
+        yaml.dump = plain
 

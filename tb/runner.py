@@ -101,6 +101,8 @@ def check_lane(lane: str | None) -> str:
         raise RunnerError(f"LANE={lane!r} is not valid; valid: {', '.join(LANES)}")
     return lane
 BUILD_ROOT = ROOT / "build" / "sim"
+#: compiled Python of the simulators' imports (``PYTHONPYCACHEPREFIX``; the Makefile sets the same)
+PYCACHE_DIR = ROOT / "build" / "pycache"
 TIMESCALE = ("1ns", "1ps")
 #: Clock period; tb/hdl/tb_dma_deleg.v generates it on Icarus (`always #5`), tb/env.py
 #: drives it on Verilator, and cycle counts are sim time / this.
@@ -422,9 +424,22 @@ def _tuple_of_str(value: object) -> tuple[str, ...] | None:
     return tuple(str(v) for v in value)  # type: ignore[union-attr]
 
 
+#: tb_dir -> (the files' (path, mtime, size), their modules): ``discover`` parses each
+#: module once per process while its files stay as they were
+_DISCOVERED: dict[Path, tuple[tuple, tuple[TestModule, ...]]] = {}
+
+
 def discover(tb_dir: Path = TB_DIR) -> list[TestModule]:
-    """cocotb test modules (``test_*.py``, ``*_tests.py``) with their ``@cocotb.test`` names."""
+    """cocotb test modules (``test_*.py``, ``*_tests.py``) with their ``@cocotb.test`` names.
+
+    Parsed once per process and folder, and again when a file is added, removed or
+    changed: every reproduce line asks (``short_test_name``), and parsing all modules
+    took about 40 ms, a second per planted-bug run that logs twenty mismatches."""
     paths = sorted(set(tb_dir.glob("test_*.py")) | set(tb_dir.glob("*_tests.py")))
+    stats = tuple((p, st.st_mtime_ns, st.st_size) for p in paths for st in (p.stat(),))
+    hit = _DISCOVERED.get(tb_dir)
+    if hit is not None and hit[0] == stats:
+        return list(hit[1])
     mods: list[TestModule] = []
     for path in paths:
         try:
@@ -450,6 +465,7 @@ def discover(tb_dir: Path = TB_DIR) -> list[TestModule]:
                 lanes=_tuple_of_str(_literal(tree, "LANES")) or (DEFAULT_LANE,),
             )
         )
+    _DISCOVERED[tb_dir] = (stats, tuple(mods))
     return mods
 
 
@@ -903,7 +919,8 @@ def run(
         "DD_LANE": lane,
         "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs, lane),
         "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
-        "PYTHONDONTWRITEBYTECODE": "1",
+        # compiled tb/ and model/ cached under build/ (Makefile), not beside the sources
+        "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
     }
@@ -931,7 +948,7 @@ def run(
     if waves_file:
         waves_file.unlink(missing_ok=True)  # never report a stale waveform
     try:
-        with _clean_cocotb_env(also=list(env)):
+        with _clean_cocotb_env(also=[*env, "PYTHONDONTWRITEBYTECODE"]):
             runner.test(
                 test_module=list(modules),
                 hdl_toplevel=LANE_TOPLEVEL[lane],

@@ -179,6 +179,34 @@ def test_coverage_disagreement_with_the_model_is_an_error() -> None:
     assert len(tb.sb.mismatches) == 2 and "no class" in tb.sb.mismatches[1][3]
 
 
+def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path) -> None:
+    """Coverage.export writes through libyaml's emitter: the file is the one PyYAML's
+    pure-Python emitter writes (cocotb-coverage's own export), and yaml.dump is the
+    library's again afterwards."""
+    import logging
+    from types import SimpleNamespace
+
+    from cocotb_coverage.coverage import coverage_db
+
+    from model.addrmap import host_win_addr
+    from model.hw import EdgeResult, HwModel, HwParams, LiteResult, Resp
+    from tb.monitor import EdgeSample
+
+    sb = SimpleNamespace(observers=[], _mismatch=lambda *a: pytest.fail(f"mismatch {a}"))
+    tb = SimpleNamespace(params=HwParams(), sb=sb, log=logging.getLogger("covtest"))
+    cov = fcov.Coverage(tb, paramset="yamltest")
+    m = HwModel(tb.params)
+    acc = LiteAccess(False, host_win_addr(1, 0, regs.SAR_LO))
+    cov.observe(EdgeSample(edge=5, host=acc), EdgeResult(host=LiteResult(Resp.SLVERR, 0, "not_delegated")), m)
+    plain = yaml.dump
+    fast = cov.export(tmp_path)
+    assert yaml.dump is plain
+    ref = tmp_path / "ref.yml"
+    coverage_db.export_to_yaml(str(ref))
+    text = fast.read_text()
+    assert yaml.__with_libyaml__ and "yamltest" in text and text == ref.read_text()
+
+
 @pytest.mark.parametrize("jobs", ["auto", "3"])
 def test_workers(jobs: str) -> None:
     assert regress._workers(jobs) >= 1

@@ -119,6 +119,39 @@ def test_unknown_test_is_rejected_with_listing() -> None:
         runner.select("test_a/x=1", fake)   # a module has no points
 
 
+def test_discover_parses_once_and_sees_changes(tmp_path, monkeypatch) -> None:
+    """discover() parses a folder's modules once per process (every reproduce line asks
+    for it), and parses again when a module is changed, added or removed."""
+    parsed: list[str] = []
+    real_ast = runner.ast
+
+    class CountingAst:   # runner's own `ast` only: pytest parses sources too
+        def __getattr__(self, name):
+            return getattr(real_ast, name)
+
+        def parse(self, src, filename="<unknown>", *args, **kw):
+            parsed.append(filename)
+            return real_ast.parse(src, filename, *args, **kw)
+
+    monkeypatch.setattr(runner, "ast", CountingAst())
+    d = tmp_path / "tbx"
+    d.mkdir()
+    body = "import cocotb\n\n\n@cocotb.test()\nasync def {}(dut):\n    pass\n"
+    (d / "test_a.py").write_text(body.format("test_x"))
+    names = lambda: [(m.name, m.tests) for m in runner.discover(d)]  # noqa: E731
+    assert names() == [("tbx.test_a", ("test_x",))] and len(parsed) == 1
+    assert names() == [("tbx.test_a", ("test_x",))] and len(parsed) == 1   # cached
+    (d / "test_a.py").write_text(body.format("test_x") + "\n\n" + body.format("test_yy"))
+    assert names() == [("tbx.test_a", ("test_x", "test_yy"))]
+    (d / "test_b.py").write_text(body.format("test_z"))
+    assert names() == [("tbx.test_a", ("test_x", "test_yy")), ("tbx.test_b", ("test_z",))]
+    (d / "test_a.py").unlink()
+    assert names() == [("tbx.test_b", ("test_z",))]
+    n = len(parsed)
+    runner.discover(d).clear()   # a caller's list is its own
+    assert names() == [("tbx.test_b", ("test_z",))] and len(parsed) == n
+
+
 def test_reproduce_line_keeps_the_sweep_point() -> None:
     """A failing sweep point's reproduce line reruns that point alone."""
     full = "tb.test_quiesce.test_quiesce_states/state=idle"
