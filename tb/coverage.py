@@ -433,7 +433,7 @@ def _libyaml_dump():
     """cocotb-coverage's ``export_to_yaml`` writes with ``yaml.dump`` and PyYAML's
     pure-Python emitter: about 55 ms per test, a tenth of a short cocotb test. Within
     this block ``yaml.dump`` uses libyaml's emitter (``CDumper``, the same document;
-    tests/test_tb_helpers.py compares them), when PyYAML was built with it."""
+    tests/test_regress_tools.py compares them), when PyYAML was built with it."""
     if not yaml.__with_libyaml__:
         yield
         return

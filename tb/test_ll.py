@@ -104,12 +104,12 @@ class MsiWatch:
             if t is ArPresent:
                 self._ar[x.id] = x
             elif t is ArHs:
-                a = self._ar.pop(x.id)
+                a = self._presented(self._ar, "AR", x.id, s.edge)
                 self.ars.append((x.id, a.addr, a.len))
             elif t is AwPresent:
                 self._aw[x.id] = x
             elif t is AwHs:
-                a = self._aw.pop(x.id)
+                a = self._presented(self._aw, "AW", x.id, s.edge)
                 if a.size == 2:
                     msi = {"g": x.id, "addr": a.addr, "user": a.user, "len": a.len,
                            "edge": s.edge, "b": None}
@@ -119,6 +119,16 @@ class MsiWatch:
                 msi = self._open.pop(x.id, None)
                 if msi is not None:
                     msi["b"] = s.edge
+
+    @staticmethod
+    def _presented(open_: dict, what: str, id_: int, edge: int):
+        """The request of ID ``id_`` a handshake at ``edge`` ends (the scoreboard saw its
+        presentation first: the monitors' "presented" rule)."""
+        try:
+            return open_.pop(id_)
+        except KeyError:
+            raise RuntimeError(f"MsiWatch: {what} handshake of ID {id_} at edge {edge} "
+                               "without its presentation") from None
 
     def of(self, g: int) -> list[dict]:
         return [m for m in self.seen if m["g"] == g]
