@@ -103,12 +103,16 @@ def test_pure_harness_checks_its_copies(sim: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def dma_trace(sim_seed: int) -> Path:
-    """A trace recorded by tb/test_bench_dma.py (default size) on Icarus."""
+def dma_trace(sim_seed: int, worker_id: str) -> Path:
+    """A trace recorded by tb/test_bench_dma.py (default size) on Icarus.
+
+    In a run folder of this pytest-xdist worker's own: with ``-n``, the tests that use
+    it may run on two workers, each recording the trace at the same time (one folder
+    was once clobbered so: a setup error of the replay test)."""
     from tb.trace import TRACE_ENV
 
     res = runner.run("icarus", "test_bench_dma", "default", sim_seed, log_to_file=True,
-                     run_name="trace-replay", extra_env={TRACE_ENV: "1"})
+                     run_name=f"trace-replay-{worker_id}", extra_env={TRACE_ENV: "1"})
     if not res.ok:
         pytest.fail(res.report(), pytrace=False)
     path = res.run_dir / "dma_trace.pkl"
