@@ -67,9 +67,9 @@ CHANNELS = ("ar", "r", "aw", "w", "b")   # index order of bp_thr / bp_seed / eve
 #: the channels the memory drives (R, B): their `go` gates a registered VALID, so Python
 #: may set it between edges to start a new throttle or hold at the next edge with
 #: AxiRam's phase. The READYs (AR, AW, W) are combinational of `go`: written between
-#: edges, a falling-edge sampler (tb/test_ll.py's phase "msi" wait) would see the old READY and
-#: the DUT the new one, so the HDL takes those up at the next edge (as AxiRam's sinks,
-#: which drive READY at the edge).
+#: edges, a falling-edge sampler would see the old READY and the DUT the new one, so
+#: the HDL takes those up at the next edge (as AxiRam's sinks, which drive READY at the
+#: edge).
 SOURCES = 1 << CHANNELS.index("r") | 1 << CHANNELS.index("b")
 ZONE_W = 72
 EVERY_MAX = 255

@@ -179,7 +179,7 @@ def test_coverage_disagreement_with_the_model_is_an_error() -> None:
     assert len(tb.sb.mismatches) == 2 and "no class" in tb.sb.mismatches[1][3]
 
 
-def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path) -> None:
+def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path, monkeypatch) -> None:
     """Coverage.export writes through libyaml's emitter: the file is the one PyYAML's
     pure-Python emitter writes (cocotb-coverage's own export), and yaml.dump is the
     library's again afterwards."""
@@ -192,6 +192,7 @@ def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path) -> No
     from model.hw import EdgeResult, HwModel, HwParams, LiteResult, Resp
     from tb.monitor import EdgeSample
 
+    monkeypatch.setenv("DD_FCOV", "1")
     sb = SimpleNamespace(observers=[], _mismatch=lambda *a: pytest.fail(f"mismatch {a}"))
     tb = SimpleNamespace(params=HwParams(), sb=sb, log=logging.getLogger("covtest"))
     cov = fcov.Coverage(tb, paramset="yamltest")
@@ -199,8 +200,11 @@ def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path) -> No
     acc = LiteAccess(False, host_win_addr(1, 0, regs.SAR_LO))
     cov.observe(EdgeSample(edge=5, host=acc), EdgeResult(host=LiteResult(Resp.SLVERR, 0, "not_delegated")), m)
     plain = yaml.dump
-    fast = cov.export(tmp_path)
+    with fcov._libyaml_dump():   # what export writes through
+        assert yaml.dump is not plain and yaml.dump.keywords == {"Dumper": yaml.CDumper}
     assert yaml.dump is plain
+    fast = cov.export(tmp_path)
+    assert yaml.dump is plain and fast is not None
     ref = tmp_path / "ref.yml"
     coverage_db.export_to_yaml(str(ref))
     text = fast.read_text()

@@ -20,6 +20,7 @@ The cheap tests at the end check the runner itself (no simulator involved).
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -143,8 +144,13 @@ def test_discover_parses_once_and_sees_changes(tmp_path, monkeypatch) -> None:
     assert names() == [("tbx.test_a", ("test_x",))] and len(parsed) == 1   # cached
     (d / "test_a.py").write_text(body.format("test_x") + "\n\n" + body.format("test_yy"))
     assert names() == [("tbx.test_a", ("test_x", "test_yy"))]
+    # the same size, a later modification time: parsed again
+    (d / "test_a.py").write_text(body.format("test_x") + "\n\n" + body.format("test_zz"))
+    st = (d / "test_a.py").stat()
+    os.utime(d / "test_a.py", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert names() == [("tbx.test_a", ("test_x", "test_zz"))]
     (d / "test_b.py").write_text(body.format("test_z"))
-    assert names() == [("tbx.test_a", ("test_x", "test_yy")), ("tbx.test_b", ("test_z",))]
+    assert names() == [("tbx.test_a", ("test_x", "test_zz")), ("tbx.test_b", ("test_z",))]
     (d / "test_a.py").unlink()
     assert names() == [("tbx.test_b", ("test_z",))]
     n = len(parsed)
@@ -152,35 +158,68 @@ def test_discover_parses_once_and_sees_changes(tmp_path, monkeypatch) -> None:
     assert names() == [("tbx.test_b", ("test_z",))] and len(parsed) == n
 
 
-_VALUE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\.value\s*=(?!=)")
-_VLT_RW = re.compile(r'^public_flat_rw\s+-module\s+"(\w+)"\s+-var\s+"(\w+)"', re.M)
+#: a VPI write in Python: ``<handle>.NAME.value = ...`` (also ``|=`` and the like), or
+#: ``setattr(<handle>, "value", ...)`` (whose signal the check cannot name: refused)
+_VALUE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\.value\s*[-+|&^]?=(?!=)|(setattr\([^)]*[\"']value[\"'])")
+_VLT_ENTRY = re.compile(r'^public_flat_(rw|rd)\s+-module\s+"(\w+)"\s+-var\s+"(\*|\w+)"', re.M)
 
 
 def unlisted_writes(vlt_text: str, sources: dict[str, str]) -> list[str]:
-    """``file: name`` of every ``<handle>.name.value = ...`` in *sources* whose name no
-    ``public_flat_rw`` line of *vlt_text* lists."""
-    rw = {var for _, var in _VLT_RW.findall(vlt_text)}
-    return [f"{f}: {m}" for f, text in sources.items() for m in _VALUE_WRITE.findall(text)
-            if m not in rw]
+    """``file: name`` of every VPI write in *sources* (``_VALUE_WRITE``) whose signal
+    name no ``public_flat_rw`` line of *vlt_text* lists. Names only: a write to a
+    variable that a listed module has and another module also has passes, which
+    cocotb then refuses on any module without it (no such handle)."""
+    rw = {var for kind, _, var in _VLT_ENTRY.findall(vlt_text) if kind == "rw"}
+    via = 'setattr(..., "value")'
+    return [f"{f}: {name or via}" for f, text in sources.items()
+            for name, by_setattr in _VALUE_WRITE.findall(text) if by_setattr or name not in rw]
+
+
+def declared(hdl_text: str, var: str) -> bool:
+    """Whether a Verilog module's text declares ``var`` (a reg, wire, bit, logic or
+    integer declaration at the start of a line, comments removed)."""
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", hdl_text, flags=re.S)
+    return re.search(rf"(?m)^\s*(?:output\s+|input\s+)?(?:reg|wire|bit|logic|integer)\b[^;=]*\b{var}\b",
+                     code) is not None
 
 
 def test_tl_verilator_config_lists_every_written_signal() -> None:
     """The tl lane's Verilator build makes only the variables tb/hdl/tb_dma_deleg_tl.vlt
     lists as public_flat_rw writable through VPI, and Verilator ignores a write to any
-    other without an error: every signal Python assigns in tb/ must be listed, and each
-    listed variable must exist in its module."""
+    other without an error: every signal Python assigns in tb/ must be listed, each
+    variable listed by name must exist in its module, and the build uses the file
+    (its arguments, and its bytes in the build stamp)."""
     vlt = runner.LANE_VERILATOR_CONFIG["tl"]
     assert vlt is not None and runner.LANE_VERILATOR_CONFIG["vip"] is None
     text = vlt.read_text()
     sources = {p.name: p.read_text() for p in sorted(runner.TB_DIR.glob("*.py"))}
     assert unlisted_writes(text, sources) == []
     assert unlisted_writes(text, {"x.py": "dut.mem.bp_thr.value = 1\ndut.cycle.value = 5\n"
-                                           "if dut.rst.value == 1: pass\n"}) == ["x.py: cycle"]
+                                           "dut.irq_word.value |= 1\nsetattr(h, 'value', 3)\n"
+                                           "if dut.rst.value == 1: pass\n"}) == [
+        "x.py: cycle", "x.py: irq_word", 'x.py: setattr(..., "value")']
     hdl = {p.stem: p.read_text() for p in [*runner.TB_DIR.glob("hdl/*.v"), *runner.HDL_DIR.glob("*.v")]}
-    entries = _VLT_RW.findall(text)
+    entries = [(m, v) for _, m, v in _VLT_ENTRY.findall(text) if v != "*"]
     assert len(entries) >= 20
     for mod, var in entries:
-        assert re.search(rf"\b(reg|wire|bit|logic)\b[^;]*\b{var}\b", hdl[mod]), (mod, var)
+        assert declared(hdl[mod], var), (mod, var)
+    assert not declared(hdl["tl_axi_mem"], "the") and not declared("// reg foo;\n", "foo")
+    args = runner._build_args("verilator", False, "tl")
+    assert args[-2:] == ["--no-public-flat-rw", str(vlt)]
+    assert not any(a.endswith(".vlt") for a in runner._build_args("verilator", False, "vip"))
+    assert runner._build_args("icarus", False, "tl") == []
+
+
+def test_build_stamp_follows_the_verilator_config(tmp_path) -> None:
+    """A changed .vlt file rebuilds the model: its bytes are part of the build stamp."""
+    cfg = tmp_path / "x.vlt"
+    cfg.write_text("`verilator_config\n")
+    args = ["--no-public-flat-rw", str(cfg)]
+    stamp = lambda: runner._stamp("verilator", "v", [], {}, args, False)  # noqa: E731
+    first = stamp()
+    assert stamp() == first
+    cfg.write_text("`verilator_config\npublic_flat_rd -module \"m\" -var \"*\"\n")
+    assert stamp() != first
 
 
 def test_reproduce_line_keeps_the_sweep_point() -> None:
