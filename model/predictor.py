@@ -147,17 +147,18 @@ class Predictor:
     # paths change nothing they depend on.
     def irq_loc(self) -> bool:
         """Predicted ``irq_loc`` in ``S(cycle+1)`` (microarch "Interrupts")."""
-        m = self._irq_memo
-        if m is None:
-            m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
-        return m[0]
+        return self._irq_levels()[0]
 
     def irq_host(self) -> int:
         """Predicted ``irq_host[NUM_FUNC-1:0]`` in ``S(cycle+1)`` as a bit mask."""
+        return self._irq_levels()[1]
+
+    def _irq_levels(self) -> tuple[bool, int]:
+        """(irq_loc, irq_host): the kept levels, computed first if an edge cleared them."""
         m = self._irq_memo
         if m is None:
             m = self._irq_memo = (self._irq_loc(), self.irq_host_now())
-        return m[1]
+        return m
 
     def _irq_loc(self) -> bool:
         if self.own_irq_stat() & self._irq_en:
