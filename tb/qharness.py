@@ -123,14 +123,13 @@ class Traffic:
 
     KINDS = {ArHs: "ar", RBeat: "r", AwHs: "aw", BHs: "b"}
     ALL_KINDS = ("ar", "r", "rlast", "aw", "b")
-    #: it logs every R beat with its edge, so the scoreboard shows it every beat
-    #: (tb/scoreboard.py on_beat)
-    needs_beats = True
 
     def __init__(self, tb: TB) -> None:
         self.events: dict[int, list[tuple[int, str]]] = {}
         self.started: dict[int, int] = {}   # g -> edge of its latest START doorbell
         tb.sb.observers.append(self)
+        # the R beats no sample carries (tb/scoreboard.py on_beat's steady path)
+        tb.sb.beat_observers.append(self.beats)
 
     def __call__(self, s, res, model) -> None:
         for port in ("loc", "host"):
@@ -148,12 +147,20 @@ class Traffic:
                 self.started[g] = s.edge
         for ev in s.dma:
             kind = self.KINDS.get(type(ev))
-            if kind is None:
-                continue
-            log = self.events.setdefault(ev.id, [])
-            log.append((s.edge, kind))
-            if kind == "r" and ev.last:
-                log.append((s.edge, "rlast"))
+            if kind is not None:
+                self._log(s.edge, kind, ev)
+
+    def beats(self, edge: int, xs) -> None:
+        """The beats at edges ``edge``, ``edge + 1``, ... that no sample showed."""
+        for i, x in enumerate(xs):
+            if type(x) is RBeat:
+                self._log(edge + i, "r", x)
+
+    def _log(self, edge: int, kind: str, ev) -> None:
+        log = self.events.setdefault(ev.id, [])
+        log.append((edge, kind))
+        if kind == "r" and ev.last:
+            log.append((edge, "rlast"))
 
     def of(self, g: int, kind: str, since: int) -> list[int]:
         """Edges of channel g's `kind` events after edge `since`."""

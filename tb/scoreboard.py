@@ -92,6 +92,9 @@ class DelegationScoreboard(Scoreboard):
         # Observers (coverage, timing checks) see each sample with the model's
         # answer and the model itself, after the model stepped: fn(sample, result, model).
         self.observers: list = []
+        # Beat observers see the beats that no sample carries (``on_beat``'s steady
+        # path): fn(edge, beats), the beats at edges edge, edge + 1, ...
+        self.beat_observers: list = []
         if monitor is not None:  # None: the caller feeds on_edge (tb/trace.py replay)
             monitor.add_callback(self.on_edge)
 
@@ -164,9 +167,9 @@ class DelegationScoreboard(Scoreboard):
         the interrupt levels of the edge before it. When the model takes it through its
         event-driven path (``HwModel.beat``: steady, so only the burst's bookkeeping
         changes), the observers have nothing to see (no access, request, response,
-        ownership event or status change) and are not called; otherwise, or when an
-        observer asks for every beat (``needs_beats``), it is judged as ``on_edge``
-        judges it. The same checks, the same mismatch lines either way.
+        ownership event or status change) and are not called (the beat observers are:
+        ``beat_observers``); otherwise it is judged as ``on_edge`` judges it. The same
+        checks, the same mismatch lines either way.
 
         Why: inside a copy nearly every edge is such an edge, and building, judging and
         showing each as a full EdgeSample was most of the tl lane's Python time
@@ -176,6 +179,8 @@ class DelegationScoreboard(Scoreboard):
             if m.beat(edge, x):
                 # steady: the levels of S(edge) are those after the beat
                 self._check_irq(edge, irq_loc, irq_host)
+                for fn in self.beat_observers:
+                    fn(edge, (x,))
                 if len(m.errors) > self._model_errors_seen:
                     self._report_model_errors()
                 return
@@ -196,19 +201,21 @@ class DelegationScoreboard(Scoreboard):
         k = 0
         if self._beat_ready(edge) and m.irq_loc() == irq_loc and m.irq_host() == irq_host:
             k = m.beats(edge, xs)
+            if k and self.beat_observers:
+                for fn in self.beat_observers:
+                    fn(edge, xs[:k])
             if len(m.errors) > self._model_errors_seen:
                 self._report_model_errors()
         for i in range(k, len(xs)):
             self.on_beat(edge + i, irq_loc, irq_host, xs[i])
 
     def _beat_ready(self, edge: int) -> bool:
-        """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new, no
-        observer asking for every beat, and the idle edges before it (replayed here, as
-        ``on_edge`` does) needed no engine edge, so the observers, which see every change
-        at the next sample, miss nothing."""
+        """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new,
+        and the idle edges before it (replayed here, as ``on_edge`` does) needed no
+        engine edge, so the observers, which see every change at the next sample, miss
+        nothing."""
         m = self.model
-        if not self.enabled or edge <= m.cycle or any(
-                getattr(o, "needs_beats", False) for o in self.observers):
+        if not self.enabled or edge <= m.cycle:
             return False
         n_eng = m.engine_edges
         if m.cycle < edge - 1:

@@ -174,12 +174,15 @@ def test_replay_reproduces_the_verdict(dma_trace: Path, tmp_path: Path) -> None:
     assert res.verdict > 0 and "read data" in str(res.mismatches[0])
 
 
-def _judge_lines(trace, lines: list[str], fast: bool):
-    """Judge recorder lines as the tl lane does (tb/tl.py LineFeeder), on a fresh model."""
+def _judge_lines(trace, lines: list[str], fast: bool, *, attach=None):
+    """Judge recorder lines as the tl lane does (tb/tl.py LineFeeder), on a fresh model;
+    ``attach(sb)`` before the first line (an observer)."""
     from tb.tl import LineFeeder
     from tb.trace import fresh_scoreboard
 
     sb = fresh_scoreboard(trace, fast_beats=True)   # as TlTB
+    if attach is not None:
+        attach(sb)
     feeder = LineFeeder((1 << trace.params.num_func) - 1, fast=fast)
     feeder.feed(lines, trace.reset_edge, [sb.on_edge], sb)
     return feeder, sb, sb.model
@@ -294,6 +297,44 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
                 for b, fast in ((bad, False), (bad, True), (_as_runs(bad), True))]
     assert verdicts[0] == verdicts[1] == verdicts[2]
     assert sum("irq_loc level" in m for m in verdicts[0][0]) == 6, verdicts[0][0][:3]
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+@pytest.mark.slow
+def test_beat_observers_see_what_the_samples_show(dma_trace: Path) -> None:
+    """The quiesce tests' handshake log (tb/qharness.py Traffic: every AR, R beat, last
+    R beat, AW and B with its edge) is the same whether each line is a full sample or
+    the beat path skips the samples (the beats it takes reach Traffic through the
+    scoreboard's ``beat_observers``), with the lines one per edge or as beat runs; and
+    without ``beat_observers`` the beat path would lose R beats (so the test can fail)."""
+    from types import SimpleNamespace
+
+    from tb.monitor import format_sample
+    from tb.qharness import Traffic
+    from tb.trace import load
+
+    trace = load(dma_trace)
+    lines = [format_sample(s) for s in trace.samples]
+
+    def events(ls: list[str], fast: bool, beat_observers: bool = True) -> dict:
+        logs: list[Traffic] = []
+
+        def attach(sb) -> None:
+            logs.append(Traffic(SimpleNamespace(sb=sb)))
+            if not beat_observers:
+                sb.beat_observers.clear()
+
+        _judge_lines(trace, ls, fast, attach=attach)
+        return logs[0].events
+
+    ref = events(lines, False)
+    n_r = sum(k == "r" for log in ref.values() for _, k in log)
+    assert n_r > 1000 and all(any(k == "rlast" for _, k in log) for log in ref.values())
+    assert events(lines, True) == ref
+    assert events(_as_runs(lines), True) == ref
+    lost = events(_as_runs(lines), True, beat_observers=False)
+    assert sum(k == "r" for log in lost.values() for _, k in log) < n_r // 2
 
 
 def test_replay_refuses_a_file_that_is_no_trace(tmp_path: Path) -> None:
