@@ -12,7 +12,7 @@ import errno
 import inspect
 
 import cocotb
-from cocotb.triggers import Combine, FallingEdge, Lock
+from cocotb.triggers import FallingEdge, Lock, gather
 
 from model import addrmap, regs
 from model.addrmap import global_index
@@ -63,8 +63,7 @@ async def setup(dut) -> TB:
 async def together(*coros):
     """Start coroutines in the same time step; return their results in order."""
     tasks = [cocotb.start_soon(c) for c in coros]
-    await Combine(*tasks)
-    return [t.result() for t in tasks]
+    return list(await gather(*tasks))
 
 
 async def until(tb: TB, cond, what: str, cycles: int = 800, step: int = 4) -> int:

@@ -9,7 +9,6 @@ QuiesceTimer (tb/timing.py) times every quiesce against SPEC 2.3, the copy check
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import Combine
 
 from model import regs
 from tb.agents import HostAgent, LocalDma
@@ -390,7 +389,7 @@ async def test_host_hammer_during_quiesce(dut, bp: float, lat: int):
     rec = await reclaim_checked(tb, be, chan)
     await tb.cycles(20)
     stop.append(True)
-    await Combine(t)
+    await t
     viol = (await tb.loc.read(regs.VIOL_COUNT)).data
     tb.log.info("hammer: %s, VIOL_COUNT %d, quiesce %d cycles (bound %d)", count, viol,
                 rec.measured, rec.bound)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.triggers import Combine
+from cocotb.triggers import gather
 
 from model import regs
 from model.timing import Q_CYCLES_IDLE
@@ -223,8 +223,8 @@ async def test_quiesce_one_of_many(dut, bp: float, lat: int):
         t_done = cocotb.start_soon(_others_done(progs, victim))
         t_q = cocotb.start_soon(_quiesce_after(
             tb, be, handles.pop(victim), rng.randrange(10, est_cycles(size, bp, lat) // 2)))
-        await Combine(t_done, t_q)
-        for g, r in t_done.result().items():
+        done, _ = await gather(t_done, t_q)
+        for g, r in done.items():
             assert r.ch_stat == regs.CH_STOPPED, f"channel {g} ended {r} while {victim} was quiesced"
             want = np.frombuffer(await tb.mem.read(srcs[g], size), dtype=np.uint8)
             got = np.frombuffer(await tb.mem.read(dst_of(tb, g), size), dtype=np.uint8)
