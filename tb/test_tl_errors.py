@@ -9,9 +9,11 @@ never in a hang: a queue overflow, a malformed access, a response that never com
 from __future__ import annotations
 
 import dataclasses
+import random
 import re
 
 import cocotb
+import numpy as np
 from cocotb.triggers import RisingEdge
 
 from model import regs
@@ -115,6 +117,49 @@ async def test_missing_response_is_an_error(dut):
     dut.rst.value = 0
     dut.loc_m.timeout_cycles.value = 100_000
     tb.sb.enabled = False   # the model knows nothing of the reset held above
+
+
+@cocotb.test(timeout_time=20, timeout_unit="ms")
+async def test_memory_byte_ranges(dut):
+    """The HDL memory stores 64-bit words; byte ranges of any alignment and length,
+    several between two edges (overlapping: the later wins; adjacent; single bytes),
+    land byte for byte, and the bytes beside a ragged end keep what the memory held.
+    Too many ragged words in one load is a TlError that leaves the pending load as it
+    was."""
+    tb = await setup(dut)
+    rng = random.Random(tb.seed)
+    ref = np.zeros(tb.params.mem_size, dtype=np.uint8)
+    span = 0x3000
+    base = 0x20000
+    tb.fill_memory(base, base + span)
+    ref[base:base + span] = tb.model.mem[base:base + span]
+    for _ in range(12):
+        for _ in range(rng.randint(1, 6)):
+            lo = base + rng.randrange(span - 64)
+            n = rng.choice((1, 2, 3, 7, 8, 9, 15, 17, rng.randint(1, 64)))
+            data = np.frombuffer(rng.randbytes(n), dtype=np.uint8)
+            tb.write_memory(lo, data)
+            ref[lo:lo + n] = data
+        await tb.cycles(rng.randint(1, 3))
+        lo = base + rng.randrange(span - 100)
+        n = rng.randint(1, 99)
+        got = await tb.mem.read(lo, n)
+        assert got == ref[lo:lo + n].tobytes(), (hex(lo), n)
+    # one more ragged word than a load takes: refused whole, the rest still loads
+    cap = tb.mem.patch_cap
+    for k in range(cap):
+        tb.write_memory(base + 8 * k + 3, np.array([k & 0xFF], dtype=np.uint8))
+        ref[base + 8 * k + 3] = k & 0xFF
+    await expect_tl_error(tb, "words in part", tb.write_memory, base + 8 * cap + 3,
+                          np.array([0xEE], dtype=np.uint8))
+    whole = np.arange(8, dtype=np.uint8) + 0x40   # a whole word joins the same load
+    tb.write_memory(base + 8 * cap + 64, whole)
+    ref[base + 8 * cap + 64:base + 8 * cap + 72] = whole
+    await tb.cycles(2)
+    got = await tb.mem.read(base, 8 * cap + 72)
+    assert got == ref[base:base + 8 * cap + 72].tobytes()
+    assert np.array_equal(await tb.image(), ref)
+    await tb.finish()   # and the model's image is the memory's (check_memory)
 
 
 async def expect_tl_error(tb: TlTB, what: str, fn, *args, **kw) -> None:

@@ -76,6 +76,8 @@ EVERY_MAX = 255
 # ---- files, relative to the simulator's working directory (the run folder)
 REC_FILE = "tl_rec.txt"
 MEM_IN_FILE = "tl_mem_in.hex"
+MEM_PATCH_FILE = "tl_mem_patch.hex"
+WORD = 8             # bytes per word of tl_axi_mem.v's storage (one line of its files)
 MEM_OUT_FILE = "tl_mem_out.hex"
 ALL_ONES_64 = (1 << 64) - 1
 #: the recorder file is reopened empty once Python has read this much of it (at a wake,
@@ -544,15 +546,24 @@ class TlPort:
 
 class TlMem:
     """Bulk access to the HDL memory: ``write`` now (applied at the next rising edge,
-    before that edge's beats), ``await read`` through a dump file."""
+    before that edge's beats), ``await read`` through a dump file.
+
+    The HDL stores 64-bit words, and its files hold one word per line: the bytes a
+    load covers whole go in ``tl_mem_in.hex`` (``@`` segments), the words a byte range
+    covers in part (its ragged ends) as byte-masked words in ``tl_mem_patch.hex``, so
+    the bytes beside them keep what the HDL memory holds (tl_axi_mem.v)."""
 
     def __init__(self, tb: TlTB, handle, size: int) -> None:
         self.tb = tb
         self.h = handle
         self.size = size
+        self.patch_cap = int(handle.patch_cap.value)
         self._load_req = int(handle.load_req.value)
         self._load_done = reader(handle.load_done)
-        self._segs: list[tuple[int, np.ndarray]] = []
+        # the bytes of the load not yet applied, over the whole memory, and which are set
+        self._pend = np.zeros(0, dtype=np.uint8)
+        self._pmask = np.zeros(0, dtype=bool)
+        self._plo = self._phi = 0
         self._dump_req = int(handle.dump_req.value)
         self._dump_done = reader(handle.dump_done)
         self._ev = Event()   # set by TlTB._dispatch when the requested dump is written
@@ -579,21 +590,66 @@ class TlMem:
         arr = np.frombuffer(bytes(data), dtype=np.uint8) if not isinstance(data, np.ndarray) \
             else np.asarray(data, dtype=np.uint8)
         self._range(lo, arr.size)
-        if self._load_done() == self._load_req:   # the previous file was loaded
-            self._segs = []
+        if arr.size == 0:
+            return
+        saved = (self._pend, self._pmask, self._plo, self._phi, self._load_req)
+        if self._load_done() == self._load_req:   # the previous files were loaded
+            self._pend = np.zeros(self.size, dtype=np.uint8)
+            self._pmask = np.zeros(self.size, dtype=bool)
+            self._plo, self._phi = self.size, 0
             self._load_req += 1
-        self._segs.append((lo, arr.copy()))
-        self.h.load_lo.value = min(a for a, _ in self._segs)
-        self.h.load_hi.value = max(a + seg.size for a, seg in self._segs)
-        with open(MEM_IN_FILE, "wb") as fh:
-            for a, seg in self._segs:
-                fh.write(f"@{a:x}\n".encode())
-                hexd = np.frombuffer(seg.tobytes().hex().encode(), dtype=np.uint8).reshape(-1, 2)
-                lines = np.empty((seg.size, 3), dtype=np.uint8)
-                lines[:, :2] = hexd
-                lines[:, 2] = ord("\n")
-                fh.write(lines.tobytes())
+        hi = lo + arr.size
+        old = (self._pend[lo:hi].copy(), self._pmask[lo:hi].copy())
+        self._pend[lo:hi] = arr          # a later write of the same bytes wins
+        self._pmask[lo:hi] = True
+        self._plo, self._phi = min(self._plo, lo), max(self._phi, hi)
+        try:
+            what, npatch = self._write_files()
+        except TlError:   # refused whole: the pending load stays as it was
+            self._pend[lo:hi], self._pmask[lo:hi] = old
+            self._pend, self._pmask, self._plo, self._phi, self._load_req = saved
+            raise
+        self.h.load_lo.value = self._plo
+        self.h.load_hi.value = self._phi
+        self.h.load_what.value = what
+        self.h.load_npatch.value = npatch
         self.h.load_req.value = self._load_req
+
+    def _write_files(self) -> tuple[int, int]:
+        """The pending bytes as whole words and byte-masked words (tl_axi_mem.v);
+        returns (load_what, load_npatch)."""
+        w0 = self._plo // WORD
+        w1 = -(-self._phi // WORD)
+        m = self._pmask[w0 * WORD:w1 * WORD].reshape(-1, WORD)
+        d = self._pend[w0 * WORD:w1 * WORD].reshape(-1, WORD)
+        full = m.all(axis=1)
+        part = np.flatnonzero(m.any(axis=1) & ~full)
+        if part.size > self.patch_cap:
+            raise TlError(f"one memory load writes {part.size} words in part (the ends of "
+                          f"its byte ranges); the HDL memory takes {self.patch_cap} per "
+                          f"load: write fewer separate ranges between two edges "
+                          f"({_where(self.tb)})")
+        what = 0
+        idx = np.flatnonzero(full)
+        if idx.size:
+            what |= 1
+            with open(MEM_IN_FILE, "wb") as fh:
+                for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):
+                    fh.write(f"@{w0 + int(run[0]):x}\n".encode())
+                    words = d[run[0]:run[-1] + 1, ::-1]      # most significant byte first
+                    hexd = np.frombuffer(words.tobytes().hex().encode(), dtype=np.uint8)
+                    lines = np.empty((run.size, 2 * WORD + 1), dtype=np.uint8)
+                    lines[:, :2 * WORD] = hexd.reshape(-1, 2 * WORD)
+                    lines[:, 2 * WORD] = ord("\n")
+                    fh.write(lines.tobytes())
+        if part.size:
+            what |= 2
+            strb = np.packbits(m[part], axis=1, bitorder="little")[:, 0]
+            with open(MEM_PATCH_FILE, "w") as fh:
+                for i, s in zip(part.tolist(), strb.tolist(), strict=True):
+                    word = int.from_bytes(d[i].tobytes(), "little")
+                    fh.write(f"{w0 + i:08x}{s:02x}{word:016x}\n")
+        return what, int(part.size)
 
     async def read(self, lo: int, n: int) -> bytes:
         self._range(lo, n)
@@ -607,9 +663,15 @@ class TlMem:
         while not self.dumped():
             self._ev.clear()
             await self._ev.wait()
-        # one byte per line; Icarus adds "// 0x<addr>" lines (and "@" lines are legal)
-        raw = _NOT_DATA.sub(b"", Path(MEM_OUT_FILE).read_bytes())
-        out = bytes.fromhex(raw.replace(b"\n", b"").decode())
+        # one word per line, most significant byte first; Icarus adds "// 0x<addr>"
+        # lines (and "@" lines are legal)
+        toks = _NOT_DATA.sub(b"", Path(MEM_OUT_FILE).read_bytes()).split()
+        w0, w1 = lo // WORD, (lo + n - 1) // WORD
+        if len(toks) != w1 - w0 + 1 or any(len(t) != 2 * WORD for t in toks):
+            raise TlError(f"memory dump of [{lo:#x}, {lo + n:#x}) is not {w1 - w0 + 1} "
+                          f"{8 * WORD}-bit words ({_where(self.tb)})")
+        words = np.frombuffer(bytes.fromhex(b"".join(toks).decode()), dtype=np.uint8)
+        out = words.reshape(-1, WORD)[:, ::-1].tobytes()[lo - w0 * WORD:lo - w0 * WORD + n]
         if len(out) != n:
             raise TlError(f"memory dump of [{lo:#x}, {lo + n:#x}) returned {len(out)} bytes "
                           f"({_where(self.tb)})")

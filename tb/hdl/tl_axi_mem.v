@@ -21,11 +21,17 @@
 //     beat carries RID^1 (rid), the next B carries BID^1 (bid), or the next R beat that
 //     is not its burst's last carries RLAST and ends the burst there, the rest never
 //     sent (rlast); proto_done[k] then catches up and inj_proto[k] counts it.
+// Storage: 64-bit words (byte address a is byte a % 8 of word a / 8, as the bus's
+// lanes), so the bulk paths below move a word per file line and per loop step (byte
+// lines cost Icarus about 0.2 us per byte each way: a quarter of a quiesce test).
 // Bulk clear/load/dump, at the next rising edge (before that edge's beats):
 // clear_req != clear_done -> every byte 0 (each TlTB starts from a zeroed memory);
-// load_req != load_done -> $readmemh(tl_mem_in.hex) (byte lines, @address segments
-// within [load_lo, load_hi)); dump_req != dump_done -> $writememh(tl_mem_out.hex,
-// dump_lo..dump_hi). The acks change at the falling edge, when Python may read.
+// load_req != load_done -> if load_what[0], $readmemh(tl_mem_in.hex) (whole words,
+// @word-address segments), then if load_what[1] the load_npatch byte-masked words of
+// tl_mem_patch.hex (104 bits each: [103:72] word address, [71:64] byte strobes,
+// [63:0] data: the ragged ends of byte ranges), all within [load_lo, load_hi);
+// dump_req != dump_done -> $writememh(tl_mem_out.hex) of the words that hold bytes
+// dump_lo..dump_hi. The acks change at the falling edge, when Python may read.
 // Watermark: [wm_lo, wm_hi) covers every byte loaded or written since the last clear
 // (outside it the memory is 0), so a clear or a whole-memory compare touches only that.
 // Simulation only; Icarus 11 and Verilator 5 accept it.
@@ -66,6 +72,8 @@ module tl_axi_mem #(
     input  wire            rready
 );
     localparam MEM_BYTES = 1 << MEM_AW;
+    localparam MEM_WORDS = MEM_BYTES / 8;
+    localparam NPATCH = 256;   // byte-masked words per load (tb/tl.py reads the width)
     localparam QD = 4;  // outstanding AR / AW / B entries
 
     // 2-state (SystemVerilog `bit`, both simulators run with -g2012 / SV): starts at 0
@@ -73,7 +81,8 @@ module tl_axi_mem #(
     // its own: a VPI lookup of a control register below then does not walk the array
     // (0.2 s per scope on Icarus).
     if (1) begin : store
-        bit [7:0] mem [0:MEM_BYTES-1];
+        bit [63:0] mem [0:MEM_WORDS-1];
+        bit [103:0] patch [0:NPATCH-1];
     end
     initial begin
         bid = {ID_W{1'b0}}; bresp = 2'd0; bvalid = 1'b0;
@@ -93,6 +102,9 @@ module tl_axi_mem #(
     reg [31:0]     load_req = 32'd0;
     reg [31:0]     load_lo = 32'd0;
     reg [31:0]     load_hi = 32'd0;
+    reg [1:0]      load_what = 2'd0;
+    reg [31:0]     load_npatch = 32'd0;
+    reg [31:0]     patch_cap = NPATCH;   // read by Python
     reg [31:0]     dump_req = 32'd0;
     reg [31:0]     dump_lo = 32'd0;
     reg [31:0]     dump_hi = 32'd0;
@@ -184,6 +196,8 @@ module tl_axi_mem #(
     wire [ID_W-1:0] w_id   = aw_n != 3'd0 ? awq_id[aw_h] : awid;
 
     reg [MEM_AW-1:0] a;
+    reg [103:0] pe;
+    reg [63:0]  pm;
     reg [1:0] zr;
     reg ar_pop, aw_pop, b_pop, b_push;
     integer k;
@@ -202,22 +216,33 @@ module tl_axi_mem #(
     wire [MEM_AW-1:0] r_addr  = {r_base[MEM_AW-1:3], 3'b000} + {{(MEM_AW-11){1'b0}}, r_beat, 3'b000};
     wire [MEM_AW-1:0] w_addr  = {w_base[MEM_AW-1:3], 3'b000} + {{(MEM_AW-11){1'b0}}, w_beat, 3'b000};
     wire              zones_on = zones != {NZONES*72{1'b0}};
+    wire [63:0]       wmask = {{8{wstrb[7]}}, {8{wstrb[6]}}, {8{wstrb[5]}}, {8{wstrb[4]}},
+                               {8{wstrb[3]}}, {8{wstrb[2]}}, {8{wstrb[1]}}, {8{wstrb[0]}}};
     wire              proto_on = proto_req != proto_done;
     always @(posedge clk) begin
         if (ctl_due) begin
             if (clear_req != clear_done) begin   // a new test: memory starts zeroed, as AxiRam
-                for (j = wm_lo; j < wm_hi; j = j + 1) store.mem[j] = 8'd0;
+                for (j = wm_lo / 8; j < (wm_hi + 7) / 8; j = j + 1) store.mem[j] = 64'd0;
                 wm_lo = MEM_BYTES; wm_hi = 32'd0;
                 clear_done <= clear_req;
             end
             if (load_req != load_done) begin
-                $readmemh("tl_mem_in.hex", store.mem);
+                if (load_what[0]) $readmemh("tl_mem_in.hex", store.mem);
+                if (load_what[1]) begin
+                    $readmemh("tl_mem_patch.hex", store.patch, 0, load_npatch - 1);
+                    for (j = 0; j < load_npatch; j = j + 1) begin
+                        pe = store.patch[j];
+                        for (k = 0; k < 8; k = k + 1) pm[k*8 +: 8] = {8{pe[64 + k]}};
+                        store.mem[pe[72 +: MEM_AW-3]] = (store.mem[pe[72 +: MEM_AW-3]] & ~pm)
+                                                        | (pe[63:0] & pm);
+                    end
+                end
                 if (load_lo < wm_lo) wm_lo = load_lo;
                 if (load_hi > wm_hi) wm_hi = load_hi;
                 load_done <= load_req;
             end
             if (dump_req != dump_done) begin
-                $writememh("tl_mem_out.hex", store.mem, dump_lo, dump_hi);
+                $writememh("tl_mem_out.hex", store.mem, dump_lo / 8, dump_hi / 8);
                 dump_done <= dump_req;
             end
         end
@@ -237,8 +262,7 @@ module tl_axi_mem #(
             if (rvalid && rready) rvalid <= 1'b0;
             if (r_issue) begin
                 a = r_addr;
-                rdata <= {store.mem[a + 7], store.mem[a + 6], store.mem[a + 5], store.mem[a + 4],
-                          store.mem[a + 3], store.mem[a + 2], store.mem[a + 1], store.mem[a]};
+                rdata <= store.mem[a[MEM_AW-1:3]];
                 zr = zones_on ? zone_resp(r_base + {53'd0, r_beat, 3'b000}, 1'b0) : 2'd0;
                 rresp <= zr;
                 if (zr != 2'd0) inj_r <= inj_r + 32'd1;
@@ -272,15 +296,10 @@ module tl_axi_mem #(
             // W
             if (wvalid && wready) begin
                 a = w_addr;
-                if (wstrb == 8'hFF) begin   // a whole beat: no strobe loop
-                    store.mem[a]     <= wdata[7:0];   store.mem[a + 1] <= wdata[15:8];
-                    store.mem[a + 2] <= wdata[23:16]; store.mem[a + 3] <= wdata[31:24];
-                    store.mem[a + 4] <= wdata[39:32]; store.mem[a + 5] <= wdata[47:40];
-                    store.mem[a + 6] <= wdata[55:48]; store.mem[a + 7] <= wdata[63:56];
-                end else begin
-                    for (k = 0; k < 8; k = k + 1)
-                        if (wstrb[k]) store.mem[a + k[MEM_AW-1:0]] <= wdata[k*8 +: 8];
-                end
+                if (wstrb == 8'hFF)   // a whole beat
+                    store.mem[a[MEM_AW-1:3]] <= wdata;
+                else
+                    store.mem[a[MEM_AW-1:3]] <= (store.mem[a[MEM_AW-1:3]] & ~wmask) | (wdata & wmask);
                 if ({{(32-MEM_AW){1'b0}}, a} < wm_lo) wm_lo = {{(32-MEM_AW){1'b0}}, a};
                 if ({{(32-MEM_AW){1'b0}}, a} + 32'd8 > wm_hi) wm_hi = {{(32-MEM_AW){1'b0}}, a} + 32'd8;
                 zr = zones_on ? zone_resp(w_base + {53'd0, w_beat, 3'b000}, 1'b1) : 2'd0;
