@@ -74,28 +74,16 @@ class _ChannelProgrammer:
         """Wait for the channel's interrupt (or a final status), then clear it.
 
         The driver polls its interrupt line every ``poll`` cycles and reads the status
-        when it finds the line high, and at every eighth poll anyway. The polls between
-        two status reads are one ``tb.poll_irq`` (one Python wake on the transaction
-        lane, the same edges as polling one by one)."""
-        waited = 0
-        n = 0
-        n_limit = -(-timeout_cycles // poll)   # the first poll with waited >= timeout
-        while True:
-            # The interrupt line is shared by the owner's channels, so it is a
-            # hint; the channel's own status decides (also polled now and then
-            # in case its interrupts are masked).
-            if self.irq() or n % 8 == 7:
-                st = await self.read(g, regs.CH_STAT)
-                if st.resp != 0 or st.data != regs.CH_RUNNING:
-                    break
-            if waited >= timeout_cycles:
-                raise TimeoutError(f"channel {g}: no completion within {timeout_cycles} cycles; "
-                                   f"{self.tb.bus_snapshot()}")
-            # up to the next forced status read, and no further than the timeout
-            m = min(7 - n % 8 if n % 8 != 7 else 8, n_limit - n)
-            k = await self.tb.poll_irq(self.irq_line, poll, m)
-            waited += poll * k
-            n += k
+        when it finds the line high, and at every eighth poll anyway. The interrupt
+        line is shared by the owner's channels, so it is a hint; the channel's own
+        status decides (also polled now and then in case its interrupts are masked).
+        The waits and the reads are ``tb.wait_status`` (on the transaction lane, most
+        of them run in HDL: the same reads at the same edges, one Python wake)."""
+        st = await self.tb.wait_status(self.port(), self.addr(g, regs.CH_STAT), self.irq_line,
+                                       poll, timeout_cycles, regs.CH_RUNNING)
+        if st is None:
+            raise TimeoutError(f"channel {g}: no completion within {timeout_cycles} cycles; "
+                               f"{self.tb.bus_snapshot()}")
         st = await self.read(g, regs.CH_STAT)
         it = await self.read(g, regs.INT_STAT)
         r = await self.write(g, regs.INT_CLEAR, regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)

@@ -378,6 +378,38 @@ class TB:
                 return k
         return polls
 
+    async def wait_status(self, port, addr: int, line: int, period: int, timeout_cycles: int,
+                          running: int) -> Rsp | None:
+        """A driver's completion wait (tb/agents.py wait_done): poll interrupt line
+        ``line`` every ``period`` cycles and read the status register ``addr`` on
+        ``port`` when the line is high, at the start and after a poll, and at every
+        eighth poll anyway (in case the channel's interrupts are masked); return the
+        first status that is not OKAY ``running``, or None once ``timeout_cycles``
+        have been waited without one. The reference: the transaction lane
+        (tb/tl.py TlTB) reads the same statuses at the same edges but hands the waits
+        and the reads between two Python wakes to the HDL (its status poller)."""
+        check_poll_args(line, period, 1, self.params.num_func)
+        bit = 1 << line
+        n = 0   # polls so far
+        n_limit = -(-timeout_cycles // period)   # the first poll with n * period >= timeout
+        st = await port.read(addr) if self.irq_levels() & bit else None
+        while st is None or (st.resp == 0 and st.data == running):
+            if period * n >= timeout_cycles:
+                return None
+            # up to the next forced status read, and no further than the timeout
+            m = min(7 - n % 8 if n % 8 != 7 else 8, n_limit - n)
+            n, st = await self._status_step(port, addr, line, period, n, m, n_limit, running)
+        return st
+
+    async def _status_step(self, port, addr: int, line: int, period: int, n: int, m: int,
+                           n_limit: int, running: int) -> tuple[int, Rsp | None]:
+        """One wait of ``wait_status``: up to ``m`` polls, then the status read when the
+        line is high or the eighth poll is reached; returns (polls so far, read or None)."""
+        n += await self.poll_irq(line, period, m)
+        if self.irq_levels() >> line & 1 or n % 8 == 7:
+            return n, await port.read(addr)
+        return n, None
+
     def bus_snapshot(self) -> str:
         """VALID/READY of the AXI4 master and the model's view, for hang reports."""
         d = self.dut

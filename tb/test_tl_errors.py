@@ -162,6 +162,29 @@ async def test_memory_byte_ranges(dut):
     await tb.finish()   # and the model's image is the memory's (check_memory)
 
 
+@cocotb.test(timeout_time=20, timeout_unit="ms")
+async def test_poller_read_without_response_is_an_error(dut):
+    """A status read the HDL poller injected (TlTB.wait_status) that never gets its R
+    (the DUT held in reset): the transactor's watchdog ends it, and the wait ends in a
+    TlError naming the test, the edge and the seed, never in a hang."""
+    tb = await setup(dut)
+    dut.host_m.timeout_cycles.value = 500
+    dut.rst.value = 1
+    t0 = tb.now()
+    try:
+        # line 1 (irq_host[0]) stays low: the wait's seventh poll is a forced read
+        await tb.wait_status(tb.host, 0x0100, 1, 4, 10_000, regs.CH_RUNNING)
+    except TlError as exc:
+        assert "of the poller: no R response" in str(exc), exc
+        assert_names_where(exc, tb)
+    else:
+        raise AssertionError("a status read of a DUT in reset completed")
+    assert tb.poller_waits == 1 and tb.now() - t0 < 2000, (tb.poller_waits, tb.now() - t0)
+    dut.rst.value = 0
+    dut.host_m.timeout_cycles.value = 100_000
+    tb.sb.enabled = False   # the model knows nothing of the reset held above
+
+
 async def expect_tl_error(tb: TlTB, what: str, fn, *args, **kw) -> None:
     """fn(*args, **kw) (awaited when it returns a coroutine) must raise TlError saying *what*."""
     try:

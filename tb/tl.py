@@ -5,9 +5,11 @@ monitor resume Python on every clock edge, which caps the testbench at a few k
 cycles/s. Here the simulation top tb/hdl/tb_dma_deleg_tl.v does everything per cycle
 in HDL: AXI4-Lite master transactors (tl_axil_master.v) run queued accesses, the AXI4
 memory (tl_axi_mem.v) answers the data mover with seeded backpressure, latency and
-error zones, and an event recorder writes per busy edge exactly what tb/monitor.py's
-EdgeSample holds into a file. Python wakes only when an access completes, a requested
-number of cycles has passed or a memory dump is ready; every wake first drains the
+error zones, a status poller runs drivers' completion waits and their status reads
+(TlTB.wait_status), and an event recorder writes per busy edge exactly what
+tb/monitor.py's EdgeSample holds into a file. Python wakes only when an access
+completes, a requested number of cycles has passed, an interrupt line it waits for
+rises, a memory dump is ready or a poller slot stops; every wake first drains the
 recorder into the *same* scoreboard, predictor and checkers as the VIP lane, so every
 rule is judged at its edge with the same code and the same mismatch lines.
 
@@ -89,6 +91,16 @@ REC_ROTATE_BYTES = 1 << 20
 ROTATE_ENV = "DD_TL_ROTATE_BYTES"
 TRACE_ENV = "DD_TL_TRACE"
 FAST_ENV = "DD_TL_FAST"
+#: "0": the status poller stays off (every wait_status step in Python, as before it);
+#: the reference tests/test_sim.py compares the poller's traces with
+POLLER_ENV = "DD_TL_POLLER"
+# ---- tb_dma_deleg_tl.v status poller: p_cfg fields, p_why values, p_phase values
+P_CFG_W = 96
+P_CFG_PORT, P_CFG_PERIOD, P_CFG_ADDR, P_CFG_MATCH, P_CFG_ROUNDS = 8, 16, 32, 48, 80
+P_WHY_READ, P_WHY_END = 1, 2
+P_WAITING = 1
+P_RSP_W = 35
+M32 = (1 << 32) - 1
 REC_TRACE_FILE = "tl_trace.txt"
 _NOT_DATA = re.compile(rb"(?m)^(//|@).*\n")
 
@@ -403,6 +415,22 @@ class TlMonitor:
             TlMonitor._live = None
 
 
+@dataclass(eq=False)
+class _Wait:
+    """An interrupt wait of TlTB: ``bit`` of irq_levels, ``end`` edge (ALL_ONES_64 for a
+    poller slot's wait, whose end the HDL keeps), ``key``: its place among the waits a
+    wake resolves (the reference resolves them in the order they started); ``slot``:
+    the poller slot that runs it, if any, with its result once it stops."""
+
+    bit: int
+    end: int
+    ev: Event
+    key: tuple[int, int]
+    slot: int | None = None
+    port: str = ""
+    result: tuple | None = None
+
+
 @dataclass(frozen=True)
 class Access:
     """One queued AXI4-Lite access of a transactor (see tl_axil_master.v)."""
@@ -444,6 +472,10 @@ class TlPort:
         self._queued: deque[Access] = deque()   # pushed, not yet completed, in order
         self._results: dict[int, Rsp | str] = {}  # completed: response, or watchdog message
         self._ev = Event()                        # set by TlTB._dispatch on completions
+
+    def locked(self) -> bool:
+        """A task is running a batch on this port (``run``)."""
+        return self._lock.locked()
 
     def check(self, acc: Access) -> None:
         """A malformed access is refused before anything reaches the HDL."""
@@ -766,8 +798,10 @@ class TlTB(TB):
         self._any_trig = dut.wake_any.value_change
         self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
         # poll_irq waits: (line bit, last edge, event), woken in this order
-        self._irq_waits: list[tuple[int, int, Event]] = []
+        self._irq_waits: list[_Wait] = []
         self._irq_wake = 0
+        self._wait_seq = 0
+        self._init_poller(dut)
         self.dut.irq_wake.value = 0
         self._dispatcher = None
         self.mon = TlMonitor(self)
@@ -845,13 +879,15 @@ class TlTB(TB):
         channel's interrupt not yet cleared) this wakes once per period, as the
         reference."""
         check_poll_args(line, period, polls, self.params.num_func)
-        t0 = self.now()
+        return await self._poll_from(self.now(), 1 << line, period, polls)
+
+    async def _poll_from(self, t0: int, bit: int, period: int, polls: int) -> int:
+        """poll_irq of polls that started at edge ``t0`` (now or earlier)."""
         end = t0 + period * polls
-        bit = 1 << line
         while True:
             if not self.irq_levels() & bit:
                 ev = Event()
-                self._irq_waits.append((bit, end, ev))
+                self._irq_waits.append(_Wait(bit, end, ev, self._next_key()))
                 self._arm()
                 self._ensure_dispatcher()
                 await ev.wait()
@@ -861,6 +897,139 @@ class TlTB(TB):
                 await self.cycles(t0 + period * k - t)
             if k >= polls or self.irq_levels() & bit:
                 return k
+
+    def _next_key(self) -> tuple[int, int]:
+        self._wait_seq += 1
+        return (self.now(), self._wait_seq)
+
+    # ------------------------------------------------------------ status poller
+    def _init_poller(self, dut) -> None:
+        """The HDL status poller's slots (tb_dma_deleg_tl.v): a new TB cancels any an
+        earlier test left."""
+        self.poller_on = os.environ.get(POLLER_ENV, "1") != "0"
+        self.poller_waits = 0    # waits handed to the HDL
+        self.poller_reads = 0    # status reads it injected and completed
+        self.poller_stops = {"read": 0, "end": 0, "irq": 0}   # how its waits came back
+        n = len(dut.p_arm) // 32
+        self._p_arm = [int(dut.p_arm.value) >> (32 * k) & M32 for k in range(n)]
+        self._p_at0 = [0] * n
+        self._p_cfg = [0] * n
+        self._p_free = list(range(n - 1, -1, -1))
+        self._p_live: dict[int, _Wait] = {}
+        self._p_cancel = list(self._p_arm)
+        dut.p_cancel.value = int(dut.p_arm.value)
+        self._p_read = {name: reader(getattr(dut, name))
+                        for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}
+        self._pv: dict[str, int] = {}   # this wake's reads of them
+
+    def _pget(self, name: str) -> int:
+        v = self._pv.get(name)
+        if v is None:
+            v = self._pv[name] = self._p_read[name]()
+        return v
+
+    def _acked(self, s: int) -> bool:
+        return self._pget("p_ack") >> (32 * s) & M32 == self._p_arm[s]
+
+    async def _status_step(self, port, addr: int, line: int, period: int, n: int, m: int,
+                           n_limit: int, running: int) -> tuple[int, Rsp | None]:
+        """TB._status_step, the same reads at the same edges. When the wait ends in a
+        forced read (the eighth poll), the port is idle and a slot is free, the HDL runs
+        it: at the wait's last edge it injects the status read (if nothing else wakes
+        Python there, so nothing else could have gone first), and while the status
+        says "running" it starts the next wait of eight polls itself (if nothing wakes
+        Python at that edge either), for as many rounds as the timeout leaves. Python is
+        woken when a read ends it, when an end edge needs Python, or when the line goes
+        high during a wait (Python then takes that wait over from its start)."""
+        bit = 1 << line
+        if not (self.poller_on and (n + m) % 8 == 7 and self._p_free
+                and port.pushed == port.completed and not port.locked()
+                and not self.irq_levels() & bit):
+            return await super()._status_step(port, addr, line, period, n, m, n_limit, running)
+        s = self._p_free.pop()
+        t0 = self.now()
+        rounds = min((n_limit - n - m) // 8, 0xFFFE)   # p_reads (16 bits) counts rounds + 1
+        self._p_arm[s] = (self._p_arm[s] + 1) & M32
+        self._p_at0[s] = t0 + period * m
+        self._p_cfg[s] = (line | int(port is self.host) << P_CFG_PORT | period << P_CFG_PERIOD
+                          | addr << P_CFG_ADDR | running << P_CFG_MATCH | rounds << P_CFG_ROUNDS)
+        d = self.dut
+        d.p_at0.value = sum(v << (64 * k) for k, v in enumerate(self._p_at0))
+        d.p_cfg.value = sum(v << (P_CFG_W * k) for k, v in enumerate(self._p_cfg))
+        d.p_arm.value = sum(v << (32 * k) for k, v in enumerate(self._p_arm))
+        w = _Wait(bit, ALL_ONES_64, Event(), self._next_key(), s, port.name)
+        self._p_live[s] = w
+        self._irq_waits.append(w)
+        self.poller_waits += 1
+        self._arm()
+        self._ensure_dispatcher()
+        await w.ev.wait()
+        self._p_free.append(s)
+        kind, reads, t_last, rsp = w.result
+        self.poller_reads += reads
+        self.poller_stops[kind] += 1
+        done = m + 8 * (reads - 1) if reads else 0   # polls up to the last read
+        if kind == "read":      # the last read injected ended it: its status decides
+            if rsp >> 34 & 1:
+                raise TlError(f"{port.name} status read {addr:#06x} of the poller: no R "
+                              f"response from the DUT within the transactor's watchdog "
+                              f"({_where(self)})")
+            return n + done, Rsp(rsp >> 32 & 3, rsp & 0xFFFFFFFF)
+        if kind == "end":       # the wait after the last read ran out: the forced read
+            return n + done + (m if reads == 0 else 8), await port.read(addr)
+        # the line went high in the wait after the last read (started at t_last, or at
+        # t0 before any): the rest of that wait as poll_irq, then the read if due
+        k = await self._poll_from(t0 if reads == 0 else t_last, bit, period, m if reads == 0 else 8)
+        n += done + k
+        if self.irq_levels() & bit or n % 8 == 7:
+            return n, await port.read(addr)
+        return n, None
+
+    def _slot_done(self, w: _Wait, kind: str) -> None:
+        s = w.slot
+        w.result = (kind, self._pget("p_reads") >> (16 * s) & 0xFFFF,
+                    self._pget("p_t0") >> (64 * s) & ALL_ONES_64,
+                    self._pget("p_rsp") >> (P_RSP_W * s) & ((1 << P_RSP_W) - 1))
+        del self._p_live[s]
+        w.ev.set()
+
+    def _poller_reads_done(self, port: str) -> None:
+        """At a wake, right after ``port``'s completions: the slot waits of that port
+        that a status read ended resume here, where the reference's read completion
+        resumes its driver."""
+        for s, w in list(self._p_live.items()):
+            if w.port == port and self._acked(s) and self._pget("p_why") >> (2 * s) & 3 == P_WHY_READ:
+                self._irq_waits.remove(w)
+                self._slot_done(w, "read")
+
+    def _resolve_waits(self, now: int, levels: int) -> None:
+        """The interrupt waits' turn at a wake, in the order they started (a wait the
+        poller started after a read started at that read's edge, where Python was not
+        woken, so no other wait started there but the other port's chained one)."""
+        if self._p_live:
+            reads, t0s = self._pget("p_reads"), self._pget("p_t0")
+            for s, w in self._p_live.items():
+                if reads >> (16 * s) & 0xFFFF:
+                    w.key = (t0s >> (64 * s) & ALL_ONES_64, -2 if w.port == "loc" else -1)
+            self._irq_waits.sort(key=lambda w: w.key)
+        keep = []
+        for w in self._irq_waits:
+            s = w.slot
+            if s is None:
+                if levels & w.bit or now >= w.end:
+                    w.ev.set()
+                else:
+                    keep.append(w)
+            elif self._acked(s):
+                self._slot_done(w, "end")   # (a read's stop went out after its port)
+            elif levels & w.bit and self._pget("p_phase") >> (2 * s) & 3 == P_WAITING:
+                # the line is high while the slot waits: Python takes the wait over
+                self._p_cancel[s] = self._p_arm[s]
+                self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
+                self._slot_done(w, "irq")
+            else:
+                keep.append(w)
+        self._irq_waits = keep
 
     def _ensure_dispatcher(self) -> None:
         if self._dispatcher is None:
@@ -874,29 +1043,27 @@ class TlTB(TB):
             await self._any_trig
             self.drain()
             self.mon.rotate()
+            self._pv.clear()
             self.loc._collect()
+            if self._p_live:
+                self._poller_reads_done("loc")
             self.host._collect()
+            if self._p_live:
+                self._poller_reads_done("host")
             self.mem._collect()
             now = self.now()
             for t in sorted(t for t in self._sleepers if t <= now):
                 self._sleepers.pop(t).set()
             if self._irq_waits:
-                levels = self.irq_levels()
-                keep = []
-                for w in self._irq_waits:
-                    if levels & w[0] or now >= w[1]:
-                        w[2].set()
-                    else:
-                        keep.append(w)
-                self._irq_waits = keep
+                self._resolve_waits(now, self.irq_levels())
             self._arm()
 
     def _arm(self) -> None:
         at = min(self._sleepers) if self._sleepers else ALL_ONES_64
         mask = 0
-        for bit, end, _ in self._irq_waits:
-            mask |= bit
-            at = min(at, end)
+        for w in self._irq_waits:   # (a poller slot's end is the HDL's: end = all ones)
+            mask |= w.bit
+            at = min(at, w.end)
         if at != self._wake_at:
             self._wake_at = at
             self.dut.wake_at.value = at
@@ -993,6 +1160,9 @@ class TlTB(TB):
         """End of test, as TB.finish: drain, then require a clean scoreboard; ends at
         the same edge as TB.finish (FINISH_TAIL covers the memory dump)."""
         end = self.now() + FINISH_DRAIN + FINISH_TAIL
+        if self._p_live:   # waits left running end here, as Python's own would
+            self._p_cancel = list(self._p_arm)
+            self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
         await self.cycles(FINISH_DRAIN)
         for p in (self.loc, self.host):
             if p.pushed != p.completed:
@@ -1011,6 +1181,9 @@ class TlTB(TB):
         c = self.copies
         self.log.info("copy checker: %d verified, %d skipped, %d not completed",
                       c.verified, c.skipped, c.aborted)
+        self.log.info("status poller: %d wait(s) run in HDL (back after a read %d, at an "
+                      "end edge %d, taken over %d), %d status read(s) injected",
+                      self.poller_waits, *self.poller_stops.values(), self.poller_reads)
         if self.now() < end:
             await self.cycles(end - self.now())
         if self._dispatcher is not None:

@@ -301,6 +301,60 @@ def test_tl_lane_same_trace_on_both_simulators() -> None:
     assert traces[0] == traces[1], "the recorder traces of Icarus and Verilator differ"
 
 
+def _edges(trace: str) -> list[str]:
+    """A recorder trace one line per edge: beat runs (``Z``) end wherever Python was
+    woken, so their grouping is no part of what happened on the bus."""
+    out = []
+    for line in trace.splitlines():
+        t = line.split()
+        if len(t) > 2 and t[2] == "Z":
+            e = int(t[0], 16)
+            out += [f"{e + i:x} {t[1]} Z {item}" for i, item in enumerate(t[3:])]
+        else:
+            out.append(line)
+    return out
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+@pytest.mark.verilator
+def test_status_poller_changes_no_edge(sim_seed: int) -> None:
+    """The tl lane's status poller (tb/tl.py TlTB.wait_status, tb_dma_deleg_tl.v) runs
+    drivers' completion waits and status reads in HDL; the bus must not see it. With
+    and without it (DD_TL_POLLER=0: every wait in Python, the reference) the recorder
+    traces are the same edge by edge on the DMA workload (four channels' drivers
+    polling one host port at once) and on test_directed, on both simulators, and the
+    poller's waits came back in every way (after a read, at an end edge it could not
+    take, taken over when the interrupt line rose), so each path was compared."""
+    kinds = {"read": 0, "end": 0, "irq": 0}
+    stat = re.compile(r"status poller: (\d+) wait\(s\) run in HDL \(back after a read (\d+), "
+                      r"at an end edge (\d+), taken over (\d+)\), (\d+) status read")
+    for sim in runner.SIMULATORS:
+        for test, env in (("test_bench_dma", {"DD_BENCH_DMA_MAX": "16384"}), ("test_directed", {})):
+            traces = []
+            for on in ("0", "1"):
+                res = runner.run(sim, test, "default", sim_seed, log_to_file=True,
+                                 run_name=f"poller-{on}", lane="tl",
+                                 extra_env={**env, "DD_TL_TRACE": "1", "DD_TL_POLLER": on})
+                if not res.ok:
+                    pytest.fail(res.report(), pytrace=False)
+                traces.append(_edges((res.run_dir / "tl_trace.txt").read_text()))
+                found = [tuple(map(int, m.groups())) for m in stat.finditer(res.log_file.read_text())]
+                assert found, f"{sim} {test}: no poller line in {res.log_file}"
+                if on == "0":
+                    assert all(f[0] == 0 for f in found), found
+                else:
+                    for f in found:
+                        for k, v in zip(kinds, f[1:4], strict=True):
+                            kinds[k] += v
+            assert len(traces[0]) > 10_000, f"{sim} {test}: only {len(traces[0])} edges"
+            for i, (a, b) in enumerate(zip(*traces, strict=False)):
+                assert a == b, (f"{sim} {test}: poller off/on traces differ first at edge line "
+                                f"{i + 1}: {a!r} / {b!r}; seed {sim_seed}")
+            assert len(traces[0]) == len(traces[1]), f"{sim} {test}: trace lengths differ"
+    assert all(kinds.values()), f"a way back never taken: {kinds}"
+
+
 #: test_directed's tests the transaction-level lane skips (one transactor per port cannot
 #: present a read and a write on one edge); the equivalence test runs the others
 TL_SKIPPED = ("test_host_read_write_same_edge",)

@@ -5,9 +5,9 @@
 // Here everything per cycle happens in HDL: the clock (both simulators: no bus model
 // samples around the edge, so the Verilator post-edge problem of the VIP lane does
 // not arise), an AXI4-Lite master transactor per port (tl_axil_master.v), the AXI4
-// memory (tl_axi_mem.v) and the event recorder below. Python (tb/tl.py) is woken
-// only by a completion, a requested wake-up (`wake_at`), an interrupt it waits for
-// (`irq_wake`) or a memory dump.
+// memory (tl_axi_mem.v), the status poller and the event recorder below. Python
+// (tb/tl.py) is woken only by a completion, a requested wake-up (`wake_at`), an
+// interrupt it waits for (`irq_wake`), a memory dump or a poller slot that stops.
 //
 // Event recorder: writes, per busy edge, one line with exactly what
 // tb/monitor.py's EdgeSample holds (same busy-edge rule, same AW/W pairing, same
@@ -53,6 +53,46 @@ module tb_dma_deleg_tl #(
     // memory size for Python (tb/tl.py checks it against the model's)
     reg [31:0] mem_aw = MEM_AW;
 
+    // ---- status poller (tb/tl.py TlTB.wait_status): NSLOT slots, each a driver's
+    // completion wait handed to the HDL. Armed by Python (p_arm[s] moves on) with the
+    // edge its current interrupt wait ends (p_at0) and p_cfg: [7:0] interrupt line,
+    // [8] port (1 host), [31:16] poll period, [47:32] status address, [79:48] the
+    // status value that means "still running", [95:80] rounds. At the end edge, if
+    // nothing else wakes Python there, no other slot ends there and the port is idle,
+    // the status read is injected into the port's transactor (what Python would have
+    // pushed at that wake); if it returns OKAY and "running", the line is low, nothing
+    // else wakes Python and rounds are left, the next wait (8 polls from that edge)
+    // starts in HDL. Otherwise the slot stops (p_ack = p_arm, p_why 1: a read ended it,
+    // 2: its end edge needs Python) and wakes Python, which reads p_reads, p_rsp, p_t0.
+    // While a slot waits, Python still watches its line (irq_wake) and takes the wait
+    // over when it goes high (p_cancel = p_arm).
+    localparam NSLOT = 8;
+    localparam CFG_W = 96;
+    reg [NSLOT*32-1:0]    p_arm = {NSLOT*32{1'b0}};      // written by Python
+    reg [NSLOT*32-1:0]    p_cancel = {NSLOT*32{1'b0}};   // written by Python
+    reg [NSLOT*64-1:0]    p_at0 = {NSLOT*64{1'b0}};      // written by Python
+    reg [NSLOT*CFG_W-1:0] p_cfg = {NSLOT*CFG_W{1'b0}};   // written by Python
+    reg [NSLOT*32-1:0]    p_seen = {NSLOT*32{1'b0}};
+    reg [NSLOT*32-1:0]    p_ack = {NSLOT*32{1'b0}};
+    reg [NSLOT*2-1:0]     p_why = {NSLOT*2{1'b0}};
+    reg [NSLOT*2-1:0]     p_phase = {NSLOT*2{1'b0}};     // 1 waiting, 2 read injected
+    reg [NSLOT*64-1:0]    p_at = {NSLOT*64{1'b0}};
+    reg [NSLOT*64-1:0]    p_t0 = {NSLOT*64{1'b0}};
+    reg [NSLOT*16-1:0]    p_reads = {NSLOT*16{1'b0}};
+    reg [NSLOT*16-1:0]    p_left = {NSLOT*16{1'b0}};
+    reg [NSLOT*35-1:0]    p_rsp = {NSLOT*35{1'b0}};
+    reg [31:0] loc_inj_req = 32'd0, host_inj_req = 32'd0;
+    reg [15:0] loc_inj_addr = 16'd0, host_inj_addr = 16'd0;
+    reg [31:0] loc_inj_seen = 32'd0, host_inj_seen = 32'd0;
+    wire [NSLOT-1:0] p_live, p_fresh, p_due;
+    genvar gs;
+    generate for (gs = 0; gs < NSLOT; gs = gs + 1) begin : g_slot
+        assign p_live[gs] = p_arm[gs*32 +: 32] != p_ack[gs*32 +: 32]
+                            && p_arm[gs*32 +: 32] != p_cancel[gs*32 +: 32];
+        assign p_fresh[gs] = p_seen[gs*32 +: 32] != p_arm[gs*32 +: 32];
+        assign p_due[gs] = p_phase[gs*2 +: 2] == 2'd1 && p_at[gs*64 +: 64] == cycle;
+    end endgenerate
+
     wire [15:0] s_axil_loc_awaddr;  wire s_axil_loc_awvalid;  wire s_axil_loc_awready;
     wire [31:0] s_axil_loc_wdata;   wire [3:0] s_axil_loc_wstrb;
     wire s_axil_loc_wvalid;         wire s_axil_loc_wready;
@@ -89,8 +129,9 @@ module tb_dma_deleg_tl #(
     // the recorder's irq token)
     wire [NUM_FUNC:0] irq_word = {irq_host, irq_loc};
 
+    wire loc_idle, host_idle;
     tl_axil_master loc_m (
-        .clk(clk), .cycle(cycle),
+        .clk(clk), .cycle(cycle), .inj_req(loc_inj_req), .inj_addr(loc_inj_addr), .idle(loc_idle),
         .awaddr(s_axil_loc_awaddr), .awvalid(s_axil_loc_awvalid), .awready(s_axil_loc_awready),
         .wdata(s_axil_loc_wdata), .wstrb(s_axil_loc_wstrb), .wvalid(s_axil_loc_wvalid),
         .wready(s_axil_loc_wready), .bresp(s_axil_loc_bresp), .bvalid(s_axil_loc_bvalid),
@@ -99,7 +140,7 @@ module tb_dma_deleg_tl #(
         .rvalid(s_axil_loc_rvalid), .rready(s_axil_loc_rready)
     );
     tl_axil_master host_m (
-        .clk(clk), .cycle(cycle),
+        .clk(clk), .cycle(cycle), .inj_req(host_inj_req), .inj_addr(host_inj_addr), .idle(host_idle),
         .awaddr(s_axil_host_awaddr), .awvalid(s_axil_host_awvalid), .awready(s_axil_host_awready),
         .wdata(s_axil_host_wdata), .wstrb(s_axil_host_wstrb), .wvalid(s_axil_host_wvalid),
         .wready(s_axil_host_wready), .bresp(s_axil_host_bresp), .bvalid(s_axil_host_bvalid),
@@ -278,8 +319,81 @@ module tb_dma_deleg_tl #(
     reg [31:0] wake_any = 32'd0;
     wire wake_now = loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
                     || mem.dump_done != mem.dump_ack || (irq_word & irq_wake) != 0;
-    always @(negedge clk)
-        if (wake_now) begin
+    wire p_work = (p_live & (p_fresh | p_due)) != {NSLOT{1'b0}}
+                  || loc_m.inj_rd != loc_inj_seen || host_m.inj_rd != host_inj_seen;
+    integer ps, nd;
+    reg p_stop, hp, ok;
+    reg [CFG_W-1:0] pc;
+    reg [34:0] pr;
+    reg [NUM_FUNC:0] lw;
+    // a slot stops: Python takes it from here (wakes at this edge)
+    task automatic p_end(input integer k, input [1:0] why);
+        begin
+            p_ack[k*32 +: 32] = p_arm[k*32 +: 32];
+            p_why[k*2 +: 2] = why;
+            p_phase[k*2 +: 2] = 2'd0;
+            p_stop = 1'b1;
+        end
+    endtask
+    // the injected read of port hp (1 host) completed with pr: its slot's next step
+    task automatic p_read_done(input port_host);
+        integer k;
+        begin
+            for (k = 0; k < NSLOT; k = k + 1)
+                if (p_live[k] && p_phase[k*2 +: 2] == 2'd2 && p_cfg[k*CFG_W + 8] == port_host) begin
+                    pc = p_cfg[k*CFG_W +: CFG_W];
+                    lw = irq_word >> pc[7:0];
+                    p_reads[k*16 +: 16] = p_reads[k*16 +: 16] + 16'd1;
+                    p_rsp[k*35 +: 35] = pr;
+                    if (!pr[34] && pr[33:32] == 2'd0 && pr[31:0] == pc[79:48]
+                            && p_left[k*16 +: 16] != 16'd0 && !lw[0] && !wake_now) begin
+                        p_left[k*16 +: 16] = p_left[k*16 +: 16] - 16'd1;
+                        p_t0[k*64 +: 64] = cycle;
+                        p_at[k*64 +: 64] = cycle + {45'd0, pc[31:16], 3'd0};
+                        p_phase[k*2 +: 2] = 2'd1;
+                    end else
+                        p_end(k, 2'd1);
+                end
+        end
+    endtask
+    always @(negedge clk) begin
+        p_stop = 1'b0;
+        if (p_work) begin
+            for (ps = 0; ps < NSLOT; ps = ps + 1)
+                if (p_live[ps] && p_fresh[ps]) begin   // armed since the last edge
+                    p_seen[ps*32 +: 32] = p_arm[ps*32 +: 32];
+                    p_phase[ps*2 +: 2] = 2'd1;
+                    p_at[ps*64 +: 64] = p_at0[ps*64 +: 64];
+                    p_reads[ps*16 +: 16] = 16'd0;
+                    p_left[ps*16 +: 16] = p_cfg[ps*CFG_W + 80 +: 16];
+                end
+            if (loc_m.inj_rd != loc_inj_seen) begin
+                pr = loc_m.inj_rsp; p_read_done(1'b0); loc_inj_seen = loc_m.inj_rd;
+            end
+            if (host_m.inj_rd != host_inj_seen) begin
+                pr = host_m.inj_rsp; p_read_done(1'b1); host_inj_seen = host_m.inj_rd;
+            end
+            nd = 0;
+            for (ps = 0; ps < NSLOT; ps = ps + 1)
+                if (p_live[ps] && p_phase[ps*2 +: 2] == 2'd1 && p_at[ps*64 +: 64] == cycle) nd = nd + 1;
+            for (ps = 0; ps < NSLOT; ps = ps + 1)
+                if (p_live[ps] && p_phase[ps*2 +: 2] == 2'd1 && p_at[ps*64 +: 64] == cycle) begin
+                    hp = p_cfg[ps*CFG_W + 8];
+                    ok = nd == 1 && !wake_now && !p_stop && (hp ? host_idle : loc_idle);
+                    if (ok) begin
+                        p_phase[ps*2 +: 2] = 2'd2;
+                        if (hp) begin
+                            host_inj_addr = p_cfg[ps*CFG_W + 32 +: 16];
+                            host_inj_req = host_inj_req + 32'd1;
+                        end else begin
+                            loc_inj_addr = p_cfg[ps*CFG_W + 32 +: 16];
+                            loc_inj_req = loc_inj_req + 32'd1;
+                        end
+                    end else
+                        p_end(ps, 2'd2);
+                end
+        end
+        if (wake_now || p_stop) begin
             if (run_seq != run_pend && run_seq != run_wend) begin
                 // Python reads whole lines: the beat run ends here
                 $fwrite(fd, "\n");
@@ -288,5 +402,6 @@ module tb_dma_deleg_tl #(
             $fflush(fd);
             wake_any <= wake_any + 32'd1;
         end
+    end
 endmodule
 `default_nettype wire

@@ -13,6 +13,11 @@
 // Response slot (mirrored by tb/tl.py, RSP_* constants):
 //   [1:0] resp  [33:2] rdata  [34] timeout (no B/R within TIMEOUT cycles)  [98:35] edge of
 //   the B/R handshake
+// Injected reads (the status poller of tb_dma_deleg_tl.v): when inj_req moves on, the
+// read of inj_addr runs as soon as the queue is empty; its response goes to inj_rsp
+// ([31:0] rdata, [33:32] resp, [34] timeout) and inj_rd counts it, apart from the
+// queue's slots and counts, which stay Python's. `idle`: nothing queued, running or
+// injected.
 // After each handshake the channel's payload is inverted until its next access (legal
 // while VALID is low), so a slave that uses the live bus instead of what it accepted
 // shows it (make mutate: axil_addr_wrong_hold, axil_wdata_wrong_hold, axil_wstrb_not_held).
@@ -41,7 +46,10 @@ module tl_axil_master #(
     input  wire [31:0] rdata,
     input  wire [1:0]  rresp,
     input  wire        rvalid,
-    output wire        rready
+    output wire        rready,
+    input  wire [31:0] inj_req,
+    input  wire [15:0] inj_addr,
+    output wire        idle
 );
     localparam CMD_W = 72;
     localparam RSP_W = 99;
@@ -71,14 +79,24 @@ module tl_axil_master #(
     reg        is_write = 1'b0;
     reg [1:0]  order = 2'd0;
     reg [CMD_W-1:0] cur = {CMD_W{1'b0}};
+    reg        cur_inj = 1'b0;
+    reg [31:0] inj_start = 32'd0;
+    reg [31:0] inj_rd = 32'd0;
+    reg [34:0] inj_rsp = 35'd0;
+    assign idle = state == S_IDLE && rd == wr && inj_req == inj_start;
 
     wire [QW-1:0]    slot = rd[QW-1:0];
     wire [CMD_W-1:0] head = cmdq[slot*CMD_W +: CMD_W];
 
     task automatic finish(input [1:0] resp, input [31:0] data, input tmo);
         begin
-            rspq[slot*RSP_W +: RSP_W] <= {cycle + 64'd1, tmo, data, resp};
-            rd <= rd + 32'd1;
+            if (cur_inj) begin
+                inj_rsp <= {tmo, resp, data};
+                inj_rd <= inj_rd + 32'd1;
+            end else begin
+                rspq[slot*RSP_W +: RSP_W] <= {cycle + 64'd1, tmo, data, resp};
+                rd <= rd + 32'd1;
+            end
             state <= S_IDLE;
         end
     endtask
@@ -86,6 +104,7 @@ module tl_axil_master #(
     always @(posedge clk) begin
         case (state)
             S_IDLE: if (rd != wr) begin   // also in reset: the watchdog then ends it
+                cur_inj <= 1'b0;
                 cur <= head;
                 is_write <= head[52];
                 order <= head[54:53];
@@ -103,6 +122,13 @@ module tl_axil_master #(
                         araddr <= head[15:0];  arvalid <= 1'b1;
                     end
                 end
+            end else if (inj_req != inj_start) begin   // the poller's read
+                inj_start <= inj_req;
+                cur_inj <= 1'b1;
+                is_write <= 1'b0;
+                state <= S_RUN;
+                watch <= 32'd0;
+                araddr <= inj_addr;  arvalid <= 1'b1;
             end
             S_DELAY: begin
                 if (delay == 16'd1) begin
