@@ -17,8 +17,12 @@ import numpy as np
 from cocotb.triggers import RisingEdge
 
 from model import regs
+from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from tb.agents import HostAgent
 from tb.env import loc_win, own_reg
 from tb.faults import OKAY
+from tb.rtl_backend import rtl_epc
+from tb.test_directed import channels, split
 from tb.tl import Access, TlError, TlTB, new_tb
 
 LANES = ("tl",)
@@ -183,6 +187,39 @@ async def test_poller_read_without_response_is_an_error(dut):
     dut.rst.value = 0
     dut.host_m.timeout_cycles.value = 100_000
     tb.sb.enabled = False   # the model knows nothing of the reset held above
+
+
+@cocotb.test(timeout_time=20, timeout_unit="ms")
+async def test_poller_ways_back(dut):
+    """Each way a wait the status poller runs (TlTB.wait_status) comes back to Python,
+    built on purpose (tests/test_sim.py compares the trace with DD_TL_POLLER=0):
+    at its end edge, where another task's timer wakes Python anyway (Python does the
+    status read); after a read that ends it (the copy done, its interrupts off, so
+    the line stays low); and taken over when the line rises during a wait (the copy
+    done, interrupts on)."""
+    tb = await setup(dut)
+    tb.fill_memory(0, 0x4000)
+    epc, _ = rtl_epc(tb)
+    g = channels(tb)[0]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    agent = HostAgent(tb, 0)
+    stat = agent.addr(g, regs.CH_STAT)
+    for irq in (False, True):
+        await agent.program(g, 0x0, 0x2000, 0x2000, irq=irq)
+        await agent.start(g)
+        # the first wait (n = 0) is 7 polls of 16 cycles; a timer ending with it
+        timer = cocotb.start_soon(tb.cycles(7 * 16))
+        st = await tb.wait_status(tb.host, stat, agent.irq_line, 16, 100_000, regs.CH_RUNNING)
+        await timer
+        assert st is not None and st.data == regs.CH_STOPPED, st
+        await agent.read(g, regs.INT_STAT)
+        await agent.write(g, regs.INT_CLEAR, regs.INT_CLEAR_STOP_MASK | regs.INT_CLEAR_ABORT_MASK)
+    await apci_epc_reclaim_dma_chan(chan, True)
+    if tb.poller_on:
+        assert all(tb.poller_stops.values()) and tb.poller_reads > 10, (
+            tb.poller_stops, tb.poller_reads)
+    await tb.finish()
 
 
 async def expect_tl_error(tb: TlTB, what: str, fn, *args, **kw) -> None:

@@ -323,14 +323,17 @@ def test_status_poller_changes_no_edge(sim_seed: int) -> None:
     drivers' completion waits and status reads in HDL; the bus must not see it. With
     and without it (DD_TL_POLLER=0: every wait in Python, the reference) the recorder
     traces are the same edge by edge on the DMA workload (four channels' drivers
-    polling one host port at once) and on test_directed, on both simulators, and the
-    poller's waits came back in every way (after a read, at an end edge it could not
-    take, taken over when the interrupt line rose), so each path was compared."""
+    polling one host port at once), on test_directed and on
+    tb/test_tl_errors.py::test_poller_ways_back, which builds each way a poller wait
+    comes back (after a read, at an end edge it could not take, taken over when the
+    interrupt line rose; it requires all three, whatever the seed), on both
+    simulators."""
     kinds = {"read": 0, "end": 0, "irq": 0}
     stat = re.compile(r"status poller: (\d+) wait\(s\) run in HDL \(back after a read (\d+), "
                       r"at an end edge (\d+), taken over (\d+)\), (\d+) status read")
     for sim in runner.SIMULATORS:
-        for test, env in (("test_bench_dma", {"DD_BENCH_DMA_MAX": "16384"}), ("test_directed", {})):
+        for test, env in (("test_bench_dma", {"DD_BENCH_DMA_MAX": "16384"}), ("test_directed", {}),
+                          ("test_tl_errors.test_poller_ways_back", {})):
             traces = []
             for on in ("0", "1"):
                 res = runner.run(sim, test, "default", sim_seed, log_to_file=True,
@@ -344,10 +347,11 @@ def test_status_poller_changes_no_edge(sim_seed: int) -> None:
                 if on == "0":
                     assert all(f[0] == 0 for f in found), found
                 else:
+                    assert sum(f[4] for f in found) > 0, f"{sim} {test}: no read injected"
                     for f in found:
                         for k, v in zip(kinds, f[1:4], strict=True):
                             kinds[k] += v
-            assert len(traces[0]) > 10_000, f"{sim} {test}: only {len(traces[0])} edges"
+            assert len(traces[0]) > 2_000, f"{sim} {test}: only {len(traces[0])} edges"
             for i, (a, b) in enumerate(zip(*traces, strict=False)):
                 assert a == b, (f"{sim} {test}: poller off/on traces differ first at edge line "
                                 f"{i + 1}: {a!r} / {b!r}; seed {sim_seed}")
@@ -407,8 +411,9 @@ def test_lanes_equivalent(sim_seed: int) -> None:
 def test_cpu_limit_kills_a_long_run_and_says_so() -> None:
     """The simulator limit is CPU time (tb/runner.py DEFAULT_SIM_TIMEOUT): a run that
     needs more than 2 CPU seconds is killed and reported as a TIMEOUT, not a crash."""
+    # far more work than 2 CPU seconds on any machine (1,500 operations take about 1)
     res = runner.run("icarus", "test_random", "default", 1, log_to_file=True,
-                     run_name="cpu-limit", timeout=2)
+                     run_name="cpu-limit", timeout=2, extra_env={"DD_RANDOM_OPS": "60000"})
     assert not res.ok and res.timeout == 2, res.report()
     assert "TIMEOUT: the simulator was killed after 2 s of CPU time or 8 s wall clock" \
         in res.report()
