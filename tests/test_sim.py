@@ -323,17 +323,16 @@ def test_status_poller_changes_no_edge(sim_seed: int) -> None:
     drivers' completion waits and status reads in HDL; the bus must not see it. With
     and without it (DD_TL_POLLER=0: every wait in Python, the reference) the recorder
     traces are the same edge by edge on the DMA workload (four channels' drivers
-    polling one host port at once), on test_directed and on
-    tb/test_tl_errors.py::test_poller_ways_back, which builds each way a poller wait
-    comes back (after a read, at an end edge it could not take, taken over when the
-    interrupt line rose; it requires all three, whatever the seed), on both
-    simulators."""
+    polling one host port at once) and on tb/test_tl_errors.py::test_poller_ways_back,
+    which builds each way a poller wait comes back (after a read, at an end edge it
+    could not take, taken over when the interrupt line rose; it requires all three,
+    whatever the seed), on both simulators. (test_directed's trace with the poller is
+    the vip lane's: test_lanes_equivalent.)"""
     kinds = {"read": 0, "end": 0, "irq": 0}
     stat = re.compile(r"status poller: (\d+) wait\(s\) run in HDL \(back after a read (\d+), "
                       r"at an end edge (\d+), taken over (\d+)\), (\d+) status read")
     for sim in runner.SIMULATORS:
-        for test, env in (("test_bench_dma", {"DD_BENCH_DMA_MAX": "16384"}), ("test_directed", {}),
-                          ("test_tl_errors.test_poller_ways_back", {})):
+        for test, env in (("test_bench_dma", {}), ("test_tl_errors.test_poller_ways_back", {})):
             traces = []
             for on in ("0", "1"):
                 res = runner.run(sim, test, "default", sim_seed, log_to_file=True,
