@@ -250,6 +250,11 @@ async def test_bad_memory_and_setup_input(dut):
     await expect_tl_error(tb, "non-empty range", tb.faults.add, 0x10, 0x10, 3, "r")
     await expect_tl_error(tb, "is not one of ar, r, aw, w, b", tb.hold, "x", True)
     await expect_tl_error(tb, "outside 1..", tb.stall_every, "r", 0)
+    # a status wait on an address no 16-bit port has: the HDL poller does not take it
+    # (its slot fields are 16 bits), and the read it comes to is refused as any other
+    await expect_tl_error(tb, "outside the 16-bit", tb.wait_status, tb.host, 1 << 16, 1, 2,
+                          1_000, regs.CH_RUNNING)
+    assert tb.poller_waits == 0, tb.poller_waits
     await tb.finish()
     # a TB whose model memory differs from the HDL memory is refused at reset
     small = dataclasses.replace(tb.params, mem_size=tb.params.mem_size // 2)

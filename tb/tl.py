@@ -943,6 +943,7 @@ class TlTB(TB):
         high during a wait (Python then takes that wait over from its start)."""
         bit = 1 << line
         if not (self.poller_on and (n + m) % 8 == 7 and self._p_free
+                and period < 1 << 16 and 0 <= addr < 1 << ADDR_BITS and 0 <= running < 1 << 32
                 and port.pushed == port.completed and not port.locked()
                 and not self.irq_levels() & bit):
             return await super()._status_step(port, addr, line, period, n, m, n_limit, running)
@@ -1160,9 +1161,6 @@ class TlTB(TB):
         """End of test, as TB.finish: drain, then require a clean scoreboard; ends at
         the same edge as TB.finish (FINISH_TAIL covers the memory dump)."""
         end = self.now() + FINISH_DRAIN + FINISH_TAIL
-        if self._p_live:   # waits left running end here, as Python's own would
-            self._p_cancel = list(self._p_arm)
-            self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
         await self.cycles(FINISH_DRAIN)
         for p in (self.loc, self.host):
             if p.pushed != p.completed:
@@ -1189,6 +1187,9 @@ class TlTB(TB):
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
+        if self._p_live:   # a wait left running stops here, as Python's own stops
+            self._p_cancel = list(self._p_arm)   # with the dispatcher
+            self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
         self.mon.close()
 
 

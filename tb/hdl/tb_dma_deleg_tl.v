@@ -335,7 +335,9 @@ module tb_dma_deleg_tl #(
             p_stop = 1'b1;
         end
     endtask
-    // the injected read of port hp (1 host) completed with pr: its slot's next step
+    // the injected read of port hp (1 host) completed with pr: its slot's next step (the
+    // next wait only if Python sleeps through this edge: a slot stopped just before, the
+    // local port's, wakes it, and its task would start its next wait before this one)
     task automatic p_read_done(input port_host);
         integer k;
         begin
@@ -346,7 +348,7 @@ module tb_dma_deleg_tl #(
                     p_reads[k*16 +: 16] = p_reads[k*16 +: 16] + 16'd1;
                     p_rsp[k*35 +: 35] = pr;
                     if (!pr[34] && pr[33:32] == 2'd0 && pr[31:0] == pc[79:48]
-                            && p_left[k*16 +: 16] != 16'd0 && !lw[0] && !wake_now) begin
+                            && p_left[k*16 +: 16] != 16'd0 && !lw[0] && !wake_now && !p_stop) begin
                         p_left[k*16 +: 16] = p_left[k*16 +: 16] - 16'd1;
                         p_t0[k*64 +: 64] = cycle;
                         p_at[k*64 +: 64] = cycle + {45'd0, pc[31:16], 3'd0};
