@@ -17,12 +17,13 @@ import numpy as np
 from cocotb.triggers import RisingEdge
 
 from model import regs
-from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from model.epc import apci_epc_reclaim_dma_chan
 from tb.agents import HostAgent
 from tb.env import loc_win, own_reg
 from tb.faults import OKAY
+from tb.qharness import delegate
 from tb.rtl_backend import rtl_epc
-from tb.test_directed import channels, split
+from tb.test_directed import channels
 from tb.tl import Access, TlError, TlTB, new_tb
 
 LANES = ("tl",)
@@ -110,13 +111,7 @@ async def test_missing_response_is_an_error(dut):
     dut.loc_m.timeout_cycles.value = 2000   # the watchdog is a register: a short one here
     dut.rst.value = 1
     t0 = tb.now()
-    try:
-        await tb.loc.read(own_reg(0, regs.OWN_STAT))
-    except TlError as exc:
-        assert "no R response" in str(exc), exc
-        assert_names_where(exc, tb)
-    else:
-        raise AssertionError("a read of a DUT in reset completed")
+    await expect_tl_error(tb, "no R response", tb.loc.read, own_reg(0, regs.OWN_STAT))
     assert tb.now() - t0 < 2 * int(dut.loc_m.timeout_cycles.value), "the wait was not bounded"
     dut.rst.value = 0
     dut.loc_m.timeout_cycles.value = 100_000
@@ -175,14 +170,9 @@ async def test_poller_read_without_response_is_an_error(dut):
     dut.host_m.timeout_cycles.value = 500
     dut.rst.value = 1
     t0 = tb.now()
-    try:
-        # line 1 (irq_host[0]) stays low: the wait's seventh poll is a forced read
-        await tb.wait_status(tb.host, 0x0100, 1, 4, 10_000, regs.CH_RUNNING)
-    except TlError as exc:
-        assert "of the poller: no R response" in str(exc), exc
-        assert_names_where(exc, tb)
-    else:
-        raise AssertionError("a status read of a DUT in reset completed")
+    # line 1 (irq_host[0]) stays low: the wait's seventh poll is a forced read
+    await expect_tl_error(tb, "of the poller: no R response", tb.wait_status, tb.host, 0x0100,
+                          1, 4, 10_000, regs.CH_RUNNING)
     assert tb.poller_waits == 1 and tb.now() - t0 < 2000, (tb.poller_waits, tb.now() - t0)
     dut.rst.value = 0
     dut.host_m.timeout_cycles.value = 100_000
@@ -201,8 +191,7 @@ async def test_poller_ways_back(dut):
     tb.fill_memory(0, 0x4000)
     epc, _ = rtl_epc(tb)
     g = channels(tb)[0]
-    d, n = split(g)
-    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    chan = await delegate(epc, tb, g, 0)
     agent = HostAgent(tb, 0)
     stat = agent.addr(g, regs.CH_STAT)
     for irq in (False, True):

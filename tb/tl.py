@@ -116,6 +116,15 @@ def _where(tb: TlTB) -> str:
             f"(test seed {tb.seed}); reproduce: {reproduce_command()}")
 
 
+def pack(values: Iterable[int], width: int) -> int:
+    """Fields of ``width`` bits, the first lowest: one packed vector of the HDL (queue
+    slots, error zones, per-channel or per-slot registers), written in one VPI write."""
+    out = 0
+    for k, v in enumerate(values):
+        out |= v << (k * width)
+    return out
+
+
 def parse_line(line: str, irq_host_mask: int) -> EdgeSample:
     """One recorder line (format in tb_dma_deleg_tl.v) -> the EdgeSample the VIP
     lane's EdgeMonitor would have produced for that edge."""
@@ -501,10 +510,7 @@ class TlPort:
         self._slots[self.pushed % self.depth] = acc.encode()
         self._queued.append(acc)
         self.pushed += 1
-        packed = 0
-        for k, v in enumerate(self._slots):
-            packed |= v << (k * CMD_W)
-        self.h.cmdq.value = packed
+        self.h.cmdq.value = pack(self._slots, CMD_W)
         self.h.wr.value = self.pushed & 0xFFFFFFFF
         self.tb._ensure_dispatcher()
 
@@ -723,11 +729,9 @@ class TlFaults:
         self._write()
 
     def _write(self) -> None:
-        packed = 0
-        for k, (lo, hi, resp, on) in enumerate(self.faults):
-            e = lo | hi << 32 | resp << 64 | int("r" in on) << 66 | int("w" in on) << 67
-            packed |= e << (k * ZONE_W)
-        self.h.zones.value = packed
+        self.h.zones.value = pack((lo | hi << 32 | resp << 64 | int("r" in on) << 66
+                                   | int("w" in on) << 67 for lo, hi, resp, on in self.faults),
+                                  ZONE_W)
 
     def add(self, lo: int, hi: int, resp: int, on: str = "rw") -> None:
         check_fault(resp, on)
@@ -797,7 +801,7 @@ class TlTB(TB):
         self._wake_at = ALL_ONES_64
         self._any_trig = dut.wake_any.value_change
         self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
-        # poll_irq waits: (line bit, last edge, event), woken in this order
+        # interrupt waits (poll_irq, poller slots), resolved in the order they started
         self._irq_waits: list[_Wait] = []
         self._irq_wake = 0
         self._wait_seq = 0
@@ -916,11 +920,17 @@ class TlTB(TB):
         self._p_cfg = [0] * n
         self._p_free = list(range(n - 1, -1, -1))
         self._p_live: dict[int, _Wait] = {}
-        self._p_cancel = list(self._p_arm)
-        dut.p_cancel.value = int(dut.p_arm.value)
+        self._p_cancel = [0] * n
+        self._cancel_slots(range(n))
         self._p_read = {name: reader(getattr(dut, name))
                         for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}
         self._pv: dict[str, int] = {}   # this wake's reads of them
+
+    def _cancel_slots(self, slots: Iterable[int]) -> None:
+        """The HDL stops these slots (p_cancel = p_arm): no more reads, no more waits."""
+        for s in slots:
+            self._p_cancel[s] = self._p_arm[s]
+        self.dut.p_cancel.value = pack(self._p_cancel, 32)
 
     def _pget(self, name: str) -> int:
         v = self._pv.get(name)
@@ -955,9 +965,9 @@ class TlTB(TB):
         self._p_cfg[s] = (line | int(port is self.host) << P_CFG_PORT | period << P_CFG_PERIOD
                           | addr << P_CFG_ADDR | running << P_CFG_MATCH | rounds << P_CFG_ROUNDS)
         d = self.dut
-        d.p_at0.value = sum(v << (64 * k) for k, v in enumerate(self._p_at0))
-        d.p_cfg.value = sum(v << (P_CFG_W * k) for k, v in enumerate(self._p_cfg))
-        d.p_arm.value = sum(v << (32 * k) for k, v in enumerate(self._p_arm))
+        d.p_at0.value = pack(self._p_at0, 64)
+        d.p_cfg.value = pack(self._p_cfg, P_CFG_W)
+        d.p_arm.value = pack(self._p_arm, 32)
         w = _Wait(bit, ALL_ONES_64, Event(), self._next_key(), s, port.name)
         self._p_live[s] = w
         self._irq_waits.append(w)
@@ -1025,8 +1035,7 @@ class TlTB(TB):
                 self._slot_done(w, "end")   # (a read's stop went out after its port)
             elif levels & w.bit and self._pget("p_phase") >> (2 * s) & 3 == P_WAITING:
                 # the line is high while the slot waits: Python takes the wait over
-                self._p_cancel[s] = self._p_arm[s]
-                self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
+                self._cancel_slots([s])
                 self._slot_done(w, "irq")
             else:
                 keep.append(w)
@@ -1081,9 +1090,9 @@ class TlTB(TB):
         thr = min(0xFFFF, round(level * 0x10000)) if level > 0 else 0
         if level > 0:
             seeds = [rng.getrandbits(32) for _ in CHANNELS]
-            h.bp_seed.value = sum(s << (32 * k) for k, s in enumerate(seeds))
+            h.bp_seed.value = pack(seeds, 32)
             h.bp_load.value = (int(h.bp_load.value) + 1) & 0xFFFFFFFF
-        h.bp_thr.value = sum(thr << (16 * k) for k in range(len(CHANNELS)))
+        h.bp_thr.value = pack([thr] * len(CHANNELS), 16)
         h.every.value = 0
         h.hold.value = 0
         if level <= 0:   # as AxiRam, whose R and B move from the next edge on
@@ -1188,8 +1197,7 @@ class TlTB(TB):
             self._dispatcher.cancel()
             self._dispatcher = None
         if self._p_live:   # a wait left running stops here, as Python's own stops
-            self._p_cancel = list(self._p_arm)   # with the dispatcher
-            self.dut.p_cancel.value = sum(v << (32 * k) for k, v in enumerate(self._p_cancel))
+            self._cancel_slots(self._p_live)   # with the dispatcher
         self.mon.close()
 
 

@@ -332,12 +332,12 @@ def test_status_poller_changes_no_edge(sim_seed: int) -> None:
     stat = re.compile(r"status poller: (\d+) wait\(s\) run in HDL \(back after a read (\d+), "
                       r"at an end edge (\d+), taken over (\d+)\), (\d+) status read")
     for sim in runner.SIMULATORS:
-        for test, env in (("test_bench_dma", {}), ("test_tl_errors.test_poller_ways_back", {})):
+        for test in ("test_bench_dma", "test_tl_errors.test_poller_ways_back"):
             traces = []
             for on in ("0", "1"):
                 res = runner.run(sim, test, "default", sim_seed, log_to_file=True,
                                  run_name=f"poller-{on}", lane="tl",
-                                 extra_env={**env, "DD_TL_TRACE": "1", "DD_TL_POLLER": on})
+                                 extra_env={"DD_TL_TRACE": "1", "DD_TL_POLLER": on})
                 if not res.ok:
                     pytest.fail(res.report(), pytrace=False)
                 traces.append(_edges((res.run_dir / "tl_trace.txt").read_text()))

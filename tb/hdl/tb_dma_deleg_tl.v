@@ -321,7 +321,8 @@ module tb_dma_deleg_tl #(
                     || mem.dump_done != mem.dump_ack || (irq_word & irq_wake) != 0;
     wire p_work = (p_live & (p_fresh | p_due)) != {NSLOT{1'b0}}
                   || loc_m.inj_rd != loc_inj_seen || host_m.inj_rd != host_inj_seen;
-    integer ps, nd;
+    integer ps;
+    reg [NSLOT-1:0] dm;
     reg p_stop, hp, ok;
     reg [CFG_W-1:0] pc;
     reg [34:0] pr;
@@ -375,13 +376,13 @@ module tb_dma_deleg_tl #(
             if (host_m.inj_rd != host_inj_seen) begin
                 pr = host_m.inj_rsp; p_read_done(1'b1); host_inj_seen = host_m.inj_rd;
             end
-            nd = 0;
+            for (ps = 0; ps < NSLOT; ps = ps + 1)   // the slots whose wait ends here
+                dm[ps] = p_live[ps] && p_phase[ps*2 +: 2] == 2'd1 && p_at[ps*64 +: 64] == cycle;
             for (ps = 0; ps < NSLOT; ps = ps + 1)
-                if (p_live[ps] && p_phase[ps*2 +: 2] == 2'd1 && p_at[ps*64 +: 64] == cycle) nd = nd + 1;
-            for (ps = 0; ps < NSLOT; ps = ps + 1)
-                if (p_live[ps] && p_phase[ps*2 +: 2] == 2'd1 && p_at[ps*64 +: 64] == cycle) begin
+                if (dm[ps]) begin
                     hp = p_cfg[ps*CFG_W + 8];
-                    ok = nd == 1 && !wake_now && !p_stop && (hp ? host_idle : loc_idle);
+                    ok = dm == ({{(NSLOT-1){1'b0}}, 1'b1} << ps) && !wake_now && !p_stop
+                         && (hp ? host_idle : loc_idle);
                     if (ok) begin
                         p_phase[ps*2 +: 2] = 2'd2;
                         if (hp) begin
