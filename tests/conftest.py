@@ -36,6 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[_ENV] = str(seed)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first, each group in collection order (a stable sort).
+
+    Why: with xdist the long tests (the formal runs, the sharded regression: 30-40 s
+    each) then start at once on separate workers and the short ones fill in behind them;
+    collected late, they ran at the end of an otherwise finished session and set its
+    wall time. Every xdist worker sorts the same collection the same way, as xdist
+    requires."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     seed = os.environ.get(_ENV, "?")
     return f"simulation seed: {seed} (re-run the session with: make test SEED={seed})"

@@ -83,6 +83,7 @@ def test_formal_search_guides_only_on_planted_bugs() -> None:
     tasks = formal.tasks()
     assert guides_misplaced(tasks) == []
     assert all(t.presat for n, t in tasks.items() if n not in runner.BUG_SETS)
+    assert not any(tasks[n].presat for n in runner.BUG_SETS)
     assert "--nopresat" in formal.sby_text("bug_msi_after_t0")
     assert "--nopresat" not in formal.sby_text("prove")
     for bug, guides in formal.BUG_GUIDE.items():

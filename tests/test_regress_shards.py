@@ -138,6 +138,7 @@ def _totals(out: Path) -> str:
 
 @pytest.mark.sim
 @pytest.mark.icarus
+@pytest.mark.slow
 def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> None:
     base = ["run", *SMALL, "--seed", str(sim_seed), "--threshold", "100"]
     full = _tool(*base, "--out", str(tmp_path / "full"))
