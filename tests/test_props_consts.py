@@ -86,6 +86,8 @@ def test_formal_search_guides_only_on_planted_bugs() -> None:
     assert not any(tasks[n].presat for n in runner.BUG_SETS)
     assert "--nopresat" in formal.sby_text("bug_msi_after_t0")
     assert "--nopresat" not in formal.sby_text("prove")
+    # --stbv only where a PASS leaves no trace to write (tools/formal.py STBV_MODES)
+    assert [n for n in tasks if "--stbv" in formal.sby_text(n)] == ["prove", "prove_default", "bmc"]
     for bug, guides in formal.BUG_GUIDE.items():
         assert set(guides) <= set(tasks[bug].defines)
         assert all(f"`ifdef {g}" in formal.TOP.read_text() for g in guides)
