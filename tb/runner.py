@@ -779,7 +779,7 @@ class RunResult:
 
 #: Environment knobs that change a test's stimulus (or, HDL_DIR_ENV, the RTL under test): a
 #: reproduce command must carry them.
-STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_SWEEP", HDL_DIR_ENV)
+STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP", HDL_DIR_ENV)
 
 
 def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:

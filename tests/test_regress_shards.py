@@ -52,7 +52,8 @@ def _full_run_list() -> list[regress.Job]:
 def test_partition_is_exact_ordered_and_deterministic() -> None:
     jobs = _full_run_list()
     n_dir = len(regress.DIRECTED_MODULES)
-    assert len(jobs) == 16 + 4 * n_dir  # 4 seeds x 2 sims x 2 params random + directed
+    # 4 seeds x 2 sims x 2 params random + directed + the DMA-heavy leg (4 seeds, 1 sim)
+    assert len(jobs) == 16 + 4 * n_dir + 4
     for n in range(1, len(jobs) + 1):
         parts = regress.partition(jobs, n)
         assert len(parts) == n and all(parts)
@@ -80,7 +81,7 @@ def test_partition_balances_expected_time() -> None:
 
 def test_regress_command() -> None:
     cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
-           "directed": True, "code_cov": True}
+           "directed": True, "code_cov": True, "dma_rounds": regress.DMA_ROUNDS_DEFAULT}
     assert regress.regress_command(4, 99, cfg, (2, 4)) == "make regress SEEDS=4 SEED=99 SHARD=2/4"
     cmd = regress.regress_command(2, 5, {**cfg, "sims": ["icarus"], "ops": 300}, (1, 3))
     assert cmd.endswith("run --seeds 2 --seed 5 --sims icarus --params default,small --ops 300 --shard 1/3")

@@ -13,6 +13,7 @@ import yaml
 from model import regs
 from model.hw import LiteAccess
 from tb import coverage as fcov
+from tb import runner
 from tools import covmerge, regress
 
 
@@ -69,6 +70,28 @@ def test_summary_table_and_failures() -> None:
 def test_repro_command_carries_nondefault_ops() -> None:
     job = regress.Job("tb.test_random", "verilator", "small", 9, "random", ops=20000)
     assert job.repro() == "DD_RANDOM_OPS=20000 make sim SIM=verilator TEST=test_random PARAMS=small SEED=9"
+
+
+def test_dma_leg_runs_first_and_reproduces_with_its_knobs() -> None:
+    seeds = regress.seed_list(5, 3)
+    jobs = regress.make_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS, dma_rounds=7)
+    dma = [j for j in jobs if j.kind == "dma"]
+    # one per seed, on the DMA simulators and the module's parameter sets, at the front
+    assert [(j.sim, j.params, j.seed) for j in dma] == [("verilator", "default", s) for s in seeds]
+    assert jobs[:len(dma)] == dma and all(j.module == regress.DMA_MODULE and j.cov for j in dma)
+    assert dma[0].env() == {"DD_BENCH_DMA_ROUNDS": "7", "DD_BENCH_DMA_MAX": "65536"}
+    assert dma[0].repro() == (f"DD_BENCH_DMA_ROUNDS=7 DD_BENCH_DMA_MAX=65536 make sim SIM=verilator "
+                              f"TEST=test_bench_dma PARAMS=default SEED={seeds[0]}")
+    assert regress.estimate_s(dma[0]) > max(regress.estimate_s(j) for j in jobs if j.kind != "dma")
+    assert not [j for j in regress.make_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS,
+                                             dma_rounds=0) if j.kind == "dma"]
+    assert not [j for j in regress.make_jobs(seeds, ["icarus"], ["default"]) if j.kind == "dma"]
+    # the repeat command names a non-default round count; the default is the make line
+    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
+           "directed": True, "code_cov": True, "dma_rounds": regress.DMA_ROUNDS_DEFAULT}
+    assert regress.regress_command(4, 11, cfg) == "make regress SEEDS=4 SEED=11"
+    assert regress.regress_command(4, 11, {**cfg, "dma_rounds": 0}).endswith(" --dma-rounds 0")
+    assert regress.main(["run", "--seeds", "1", "--dma-rounds", "-1"]) == 2
 
 
 def test_seed_list_is_a_function_of_the_base_seed() -> None:

@@ -8,8 +8,10 @@
    with line + toggle coverage, see ``tb/runner.py COV_BUILD_ARGS``);
 3. runs every random test module (``RANDOM_MODULES`` plus any cocotb module whose
    ``PYTEST_MARKS`` lists ``random``) for each seed, and the directed module(s)
-   (``DIRECTED_MODULES``, first seed only) as extra coverage contributors, in a
-   process pool (one worker per core; ``JOBS=``);
+   (``DIRECTED_MODULES``, first seed only) as extra coverage contributors, and per seed
+   the DMA-heavy leg (``DMA_MODULE`` on Verilator, ``--dma-rounds`` rounds of copies up
+   to 64 KiB: most of the simulated cycles), longest runs first, in a process pool (one
+   worker per core; ``JOBS=``);
 4. writes ``build/regress/junit.xml`` (one testcase per run, properties: simulator,
    parameters, seed, simulated cycles, reproduce command) and copies each cocotb
    ``results.xml`` to ``build/regress/results/``;
@@ -64,6 +66,17 @@ RANDOM_MODULES = ("tb.test_random",)
 DIRECTED_MODULES = ("tb.test_directed", "tb.test_ll")
 DEFAULT_PARAMS = ("default", "small")
 RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
+#: The DMA-heavy leg: per seed, tb/test_bench_dma.py (make bench-sim's ``dma`` workload:
+#: copies of 4-64 KiB on every channel, host programming and quiesced reclaims between
+#: them, scoreboard, copy checker and coverage on) for DMA_ROUNDS_DEFAULT rounds, on the
+#: simulators of DMA_SIMS and the parameter sets the module runs (its PARAM_SETS). Why:
+#: the random test is register-heavy (about 4 cycles per operation), so the regression's
+#: cycles come from this leg; Verilator runs it at tens of thousands of cycles per second
+#: (README "CI"), Icarus at a fifth of that, so Icarus runs it in `make test` and the sweeps.
+DMA_MODULE = "tb.test_bench_dma"
+DMA_SIMS = ("verilator",)
+DMA_ROUNDS_DEFAULT = 10
+DMA_MAX_BYTES = 64 * 1024
 #: Seed sweep (``make sweep``, issue 9 item 7): every cocotb module of the default lane,
 #: at least SWEEP_SEEDS_MIN seeds per simulator and parameter set (tests/test_regress_tools.py
 #: checks the run list), so a test that hopes for an outcome instead of constructing it
@@ -87,11 +100,12 @@ class Job:
     sim: str
     params: str
     seed: int
-    kind: str  # "random" | "directed"
+    kind: str  # "random" | "directed" | "dma"
     ops: int | None = None  # DD_RANDOM_OPS (None: the test's default)
     cov: bool = False  # Verilator code coverage build
     tag: str = "regress"
     lane: str | None = None  # testbench lane (None: LANE, else the default lane)
+    dma_rounds: int | None = None  # DD_BENCH_DMA_ROUNDS of a "dma" run (copies up to DMA_MAX_BYTES)
 
     @property
     def short(self) -> str:
@@ -101,9 +115,16 @@ class Job:
     def run_name(self) -> str:
         return f"{self.tag}/{self.short}-{self.seed}"
 
+    def env(self) -> dict[str, str]:
+        """The stimulus knobs of this run (environment of its simulator process)."""
+        env = {"DD_RANDOM_OPS": str(self.ops)} if self.ops is not None else {}
+        if self.dma_rounds is not None:
+            env.update(DD_BENCH_DMA_ROUNDS=str(self.dma_rounds), DD_BENCH_DMA_MAX=str(DMA_MAX_BYTES))
+        return env
+
     def repro(self) -> str:
-        knobs = ({"DD_RANDOM_OPS": str(self.ops)}
-                 if self.ops is not None and self.ops != RANDOM_OPS_DEFAULT else None)
+        knobs = {k: v for k, v in self.env().items()
+                 if k != "DD_RANDOM_OPS" or self.ops != RANDOM_OPS_DEFAULT}
         return runner.repro_command(self.sim, self.params, self.seed, self.short, knobs=knobs,
                                     lane=runner.check_lane(self.lane))
 
@@ -144,8 +165,17 @@ def random_modules() -> list[str]:
 
 def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], *,
               directed: bool = True, ops: int | None = None, code_cov: bool = True,
-              tag: str = "regress") -> list[Job]:
+              tag: str = "regress", dma_rounds: int = DMA_ROUNDS_DEFAULT) -> list[Job]:
+    """The run list: the DMA-heavy leg first (the longest runs start first), then the
+    random tests, then the directed modules; ``dma_rounds=0`` leaves the leg out."""
     jobs = []
+    dma = {m.name: m for m in runner.discover()}.get(DMA_MODULE)
+    if dma_rounds and dma is not None:
+        for sim in sims:
+            for p in params:
+                if sim in DMA_SIMS and (dma.param_sets is None or p in dma.param_sets):
+                    jobs += [Job(DMA_MODULE, sim, p, s, "dma", None, code_cov and sim == "verilator",
+                                 tag, dma_rounds=dma_rounds) for s in seeds]
     for mod in random_modules():
         for sim in sims:
             for p in params:
@@ -213,10 +243,9 @@ def first_mismatch(text: str) -> str:
 def run_job(job: Job) -> Outcome:
     """Run one simulator process (in a pool worker); never raises."""
     t0 = time.monotonic()
-    env = {"DD_RANDOM_OPS": str(job.ops)} if job.ops is not None else {}
     try:
         res = runner.run(job.sim, job.short, job.params, job.seed, modules=[job.module],
-                         log_to_file=True, run_name=job.run_name, extra_env=env, cov=job.cov,
+                         log_to_file=True, run_name=job.run_name, extra_env=job.env(), cov=job.cov,
                          lane=job.lane)
     except Exception as exc:  # build or usage problem: report as a failed run
         return Outcome(job, False, wall_s=time.monotonic() - t0, message=f"{type(exc).__name__}: {exc}")
@@ -511,7 +540,7 @@ def code_coverage(outcomes: Sequence[Outcome], out_dir: Path,
 
 SHARDS_OUT = ROOT / "build" / "regress-shards"
 MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: config and runs carry dma_rounds (the DMA-heavy leg)
 MANIFEST_KEYS = ("base_seed", "seeds", "config", "shard", "root", "wall_s", "reproduce", "run_list",
                  "outcomes")
 RUN_FILES = ("results.xml", "coverage.dat", "coverage_*.yml")  # archived for every run
@@ -526,6 +555,9 @@ FAILED_RUN_FILES = ("sim.log",)  # archived for failed runs only (the log the re
 EST_START_S = 2.5
 EST_PER_OP_S = {"icarus": 0.0012, "verilator": 0.0010}
 EST_DIRECTED_S = {"icarus": 5.5, "verilator": 5.0}
+#: per round of the DMA-heavy leg (DMA_MODULE): Verilator -cov build measured (10 rounds:
+#: 11.6-12.6 s), Icarus from its speed on the same workload (about a fifth)
+EST_DMA_ROUND_S = {"icarus": 5.0, "verilator": 1.0}
 
 
 class RegressError(Exception):
@@ -548,6 +580,9 @@ def estimate_s(job: Job) -> float:
     """Expected wall time of *job* (seconds); only the ratios between jobs matter."""
     if job.kind == "directed":
         return EST_DIRECTED_S.get(job.sim, max(EST_DIRECTED_S.values()))
+    if job.kind == "dma":
+        per_round = EST_DMA_ROUND_S.get(job.sim, max(EST_DMA_ROUND_S.values()))
+        return EST_START_S + per_round * (job.dma_rounds or 1)
     ops = job.ops if job.ops is not None else RANDOM_OPS_DEFAULT
     return EST_START_S + EST_PER_OP_S.get(job.sim, max(EST_PER_OP_S.values())) * ops
 
@@ -582,7 +617,7 @@ def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] |
     """The command that repeats this regression (or one shard of it): the `make` line when
     the options are the Makefile's, else the equivalent `tools.regress` line."""
     make_cfg = {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
-                "directed": True, "code_cov": True}
+                "directed": True, "code_cov": True, "dma_rounds": DMA_ROUNDS_DEFAULT}
     tail = f" SHARD={shard[0]}/{shard[1]}" if shard else ""
     if cfg == make_cfg:
         return f"make regress SEEDS={n_seeds} SEED={base}{tail}"
@@ -591,6 +626,7 @@ def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] |
     cmd += f" --ops {cfg['ops']}" if cfg["ops"] is not None else ""
     cmd += "" if cfg["directed"] else " --no-directed"
     cmd += "" if cfg["code_cov"] else " --no-code-cov"
+    cmd += "" if cfg["dma_rounds"] == DMA_ROUNDS_DEFAULT else f" --dma-rounds {cfg['dma_rounds']}"
     return cmd + (f" --shard {shard[0]}/{shard[1]}" if shard else "")
 
 
@@ -693,7 +729,8 @@ def check_shards(shards: Sequence[Shard]) -> list[Job]:
         for key in keys:
             if s.manifest[key] != ref.manifest[key]:
                 what = {"base_seed": "base seed (SEED=)", "seeds": "seed count (SEEDS=)",
-                        "config": "options (simulators, parameter sets, ops, directed, code coverage)",
+                        "config": "options (simulators, parameter sets, ops, directed, code "
+                                  "coverage, DMA rounds)",
                         "run_list": "run list (different sources?)"}[key]
                 raise RegressError(f"{s.path} and {ref.path} are shards of different regressions: "
                                    f"{what} {s.manifest[key]!r} vs {ref.manifest[key]!r}"[:600])
@@ -793,10 +830,12 @@ def cmd_run(ns: argparse.Namespace) -> int:
     base = ns.seed if ns.seed is not None else runner.new_seed()
     seeds = seed_list(base, ns.seeds)
     sims, params = _csv(ns.sims), _csv(ns.params)
+    if ns.dma_rounds < 0:
+        raise RegressError(f"--dma-rounds {ns.dma_rounds}: must be 0 (no DMA-heavy leg) or more")
     cfg = {"sims": sims, "params": params, "ops": ns.ops, "directed": not ns.no_directed,
-           "code_cov": not ns.no_code_cov}
+           "code_cov": not ns.no_code_cov, "dma_rounds": ns.dma_rounds}
     run_list = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
-                         code_cov=not ns.no_code_cov)
+                         code_cov=not ns.no_code_cov, dma_rounds=ns.dma_rounds)
     jobs = run_list
     if ns.shard:  # checked before any build or run
         k, n = ns.shard
@@ -810,9 +849,11 @@ def cmd_run(ns: argparse.Namespace) -> int:
         print(f"[regress] shard {k}/{n}: {len(jobs)} of {len(run_list)} run(s); estimated "
               f"{est[k - 1]:.0f} s, per shard {[round(e) for e in est]} s (README \"CI\")", flush=True)
         print(f"[regress] repeat this shard: {regress_command(ns.seeds, base, cfg, ns.shard)}", flush=True)
+    n_dma = sum(j.kind == "dma" for j in jobs)
     print(f"[regress] {len(jobs)} run(s) on {workers} worker(s): modules {random_modules()} "
-          f"(+ directed {list(DIRECTED_MODULES) if not ns.no_directed else []}), sims {sims}, "
-          f"params {params}", flush=True)
+          f"(+ directed {list(DIRECTED_MODULES) if not ns.no_directed else []}"
+          f"{f', + {n_dma} DMA-heavy {DMA_MODULE} at {ns.dma_rounds} round(s)' if n_dma else ''}), "
+          f"sims {sims}, params {params}", flush=True)
     out = Path(ns.out) if ns.out else shard_dir(*ns.shard) if ns.shard else OUT
     _fresh_dir(out)
     t0 = time.monotonic()
@@ -1074,6 +1115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
     r.add_argument("--no-code-cov", action="store_true", help="plain Verilator builds, no coverage.dat")
+    r.add_argument("--dma-rounds", type=int, default=DMA_ROUNDS_DEFAULT,
+                   help=f"rounds of the DMA-heavy leg per seed ({DMA_MODULE} on "
+                        f"{', '.join(DMA_SIMS)}; 0: none; default {DMA_ROUNDS_DEFAULT})")
     r.add_argument("--shard", type=parse_shard, default=None, metavar="K/N",
                    help="run only shard K of N of the run list (balanced by expected time)")
     r.add_argument("--out", default=None,
