@@ -189,9 +189,14 @@ class HwModel(Predictor, ContractChecker, MoverRules):
                                 + ", ".join(t.__name__ for t in _DMA_TYPES))
         evs.sort(key=lambda x: _DMA_ORDER[type(x)])
         self._advance_to(e - 1)
-        if self.fast_beats and loc is None and host is None and (
-                self._beat_edge(e, evs) or self._dma_edge(e, evs)):
-            return _NO_ACCESS
+        if self.fast_beats:
+            if loc is None and host is None:
+                if self._beat_edge(e, evs) or self._dma_edge(e, evs):
+                    return _NO_ACCESS
+            elif not ((loc is not None and loc.write) or (host is not None and host.write)):
+                res = self._read_edge(e, loc, host, evs)
+                if res is not None:
+                    return res
         return self._edge(e, loc, host, evs)
 
     def beat(self, e: int, x: RBeat | WBeat | None) -> bool:

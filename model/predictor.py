@@ -479,6 +479,33 @@ class Predictor:
         self._fresh_at = self.cycle = e
         return True
 
+    def _read_edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
+                   evs: list[object]) -> EdgeResult | None:
+        """Edge ``e`` whose accesses are reads without an effect (every local read; a host
+        read answered OKAY or DECERR: a refused one counts a violation), with events the
+        event-driven path takes (``_beat_edge``, ``_dma_edge``): the reads judged on
+        ``S(e)`` as ``_edge`` step 1 judges them, then the edge taken as an edge without
+        accesses, and their results returned; else None, touching nothing.
+
+        Why the same: an access reaches the rest of ``_edge`` only through the effects
+        step 1 collects (``effs``, ``glob``); with none, steps 2-6 do what they do on an
+        edge without it. Why: the host drivers' status polls read during every copy, and
+        each such edge went through the whole engine (tests/test_hw_fast.py compares)."""
+        effs: dict[int, _Eff] = {}
+        glob = _Glob()
+        rl = self._judge_local(loc, effs, glob) if loc is not None else None
+        rh = self._judge_host(host, effs, glob) if host is not None else None
+        if not self._no_effect(effs, glob):
+            return None
+        if self._beat_edge(e, evs) or self._dma_edge(e, evs):
+            return EdgeResult(rl, rh)
+        return None
+
+    @staticmethod
+    def _no_effect(effs: dict[int, _Eff], glob: _Glob) -> bool:
+        """Whether ``_edge`` step 1 collected nothing (``_read_edge``)."""
+        return not effs and glob.viol is None and not glob.viol_clear and glob.irq_en is None
+
     def _beat_run(self, e: int, xs: list) -> int:
         """``_beat_edge`` for each of ``xs`` at edges ``e``, ``e + 1``, ...; returns how
         many it took. In one step when steady and the run's beats all belong to the

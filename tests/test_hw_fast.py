@@ -32,11 +32,17 @@ class _Twin(HwModel):
         super().__init__(params, mem=mem)
         self.fast_beats = True
         self.hits = 0
+        self.read_hits = 0   # edges with reads the event-driven path took (_read_edge)
 
     def _beat_edge(self, e: int, evs: list[object]) -> bool:
         took = super()._beat_edge(e, evs)
         self.hits += took
         return took
+
+    def _read_edge(self, e, loc, host, evs):  # type: ignore[no-untyped-def]
+        res = super()._read_edge(e, loc, host, evs)
+        self.read_hits += res is not None
+        return res
 
 
 def _state(hw: HwModel) -> tuple[object, ...]:
@@ -138,7 +144,22 @@ def _dma_heavy(hw: HwModel, rng: random.Random, steps: int) -> None:
                                        cmd | q | f << regs.OWN_CMD_FUNC_LSB))
             hw.local_access(LiteAccess(True, own_addr(g, regs.OWN_STAT), 0xFFFFFFFF))
         else:
-            hw.step(rng.randint(1, 400))
+            for _ in range(rng.randint(1, 8)):
+                hw.step(rng.randint(1, 50))
+                _status_read(hw, rng, g, f)
+
+
+def _status_read(hw: HwModel, rng: random.Random, g: int, f: int) -> None:
+    """A driver's status poll: channel g's CH_STAT through the local window or through
+    function f's host window (refused unless g is delegated to f: a violation is counted),
+    or its OWN_STAT."""
+    r = rng.random()
+    if r < 0.4:
+        hw.local_access(LiteAccess(False, loc_win_addr(g, regs.CH_STAT)))
+    elif r < 0.6:
+        hw.local_access(LiteAccess(False, own_addr(g, regs.OWN_STAT)))
+    else:
+        hw.host_access(LiteAccess(False, host_win_addr(f, g, regs.CH_STAT)))
 
 
 def _twin_run(seed: int, stall_p: float, drive) -> tuple[HwModel, _Twin]:
@@ -158,6 +179,23 @@ def test_fast_beats_match_on_a_dma_heavy_workload(seed: int, stall_p: float) -> 
     hw, twin = _twin_run(seed, stall_p, lambda hw: _dma_heavy(hw, random.Random(seed), 400))
     assert not hw.errors, hw.errors[:3]
     assert twin.hits > 5000 and twin.hits > hw.fed // 2, (hw.fed, twin.hits)  # type: ignore[attr-defined]
+    assert twin.read_hits > 100, twin.read_hits  # type: ignore[attr-defined]
+
+
+class _ReadsCountNoViolation(_Twin):
+    """Planted: the read path takes a refused host read as a read without effect (its
+    violation is never counted)."""
+
+    @staticmethod
+    def _no_effect(effs, glob) -> bool:  # type: ignore[no-untyped-def,override]
+        return not effs and not glob.viol_clear and glob.irq_en is None
+
+
+def test_a_read_with_an_effect_is_not_taken_as_one_without() -> None:
+    seed = 6
+    with pytest.raises(AssertionError, match="state differs|results"):
+        hw = _lockstep(_ReadsCountNoViolation, 0.4, seed)(HwParams())
+        _dma_heavy(hw, random.Random(seed), 400)
 
 
 class _ForgetsQuiesce(_Twin):
