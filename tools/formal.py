@@ -67,19 +67,13 @@ BUG_SKIP: dict[str, int] = {"bug_extra_burst": 7, "bug_msi_after_t0": 7, "bug_ms
 BUG_GUIDE: dict[str, tuple[str, ...]] = {"bug_msi_after_t0": ("DD_GUIDE_WRITES_ONLY",),
                                          "bug_msi_size": ("DD_GUIDE_WRITES_ONLY",),
                                          "bug_extra_burst": ("DD_FORMAL_QUIET",)}
-#: Planted-bug BMCs run without smtbmc's "assumptions satisfiable?" check before each
-#: step (sby ``smtbmc --nopresat``): their verdict is a counterexample, which is itself a
-#: trace that satisfies every assumption, so the check adds nothing to it (and vacuous
-#: assumptions leave no counterexample: the task ends PASS, which fails it). The check is
-#: a whole solve of its own per step (with a skip, an unrolled one at the first checked
-#: step). prove, cover and bmc keep it: their PASS says nothing about satisfiability.
-#: smtbmc's ``--stbv``: the circuit state as one large bit vector per step instead of
-#: uninterpreted functions; the same SMT problem in another encoding. yices solves it
-#: about three times faster here (prove: 29 s -> 12 s wall; basecase 25 s -> 3 s,
-#: induction 18 s -> 7 s), but writing a counterexample's VCD from it is slower (the
-#: host_one_txn mutant's: 4 s -> 23 s). So: for the modes whose expected verdict leaves
-#: no trace (prove, bmc); cover and the planted bugs (traces are their verdict) keep the
-#: default encoding.
+#: Modes whose tasks run smtbmc with ``--stbv`` when a PASS is expected (``smtbmc_opts``):
+#: the circuit state as one large bit vector per step instead of uninterpreted
+#: functions, the same SMT problem in another encoding. yices solves it about three
+#: times faster here (prove: 29 s -> 12 s wall; basecase 25 s -> 3 s, induction
+#: 18 s -> 7 s), but writing a counterexample from it is slower (the host_one_txn
+#: mutant's prove: 21 s -> 30 s, 23 s of it writing the trace). So cover and the planted
+#: bugs, whose traces are their verdict, keep the default encoding.
 STBV_MODES = ("prove", "bmc")
 PROVE_DEPTH = 3
 COVER_DEPTH = 9
@@ -111,6 +105,12 @@ def tasks() -> dict[str, Task]:
         "cover": Task("cover", "cover", COVER_DEPTH),
         "bmc": Task("bmc", "bmc", BMC_DEPTH),
     }
+    # Planted-bug BMCs run without smtbmc's "assumptions satisfiable?" check before each
+    # step (sby ``smtbmc --nopresat``): their verdict is a counterexample, itself a trace
+    # that satisfies every assumption, so the check adds nothing to it (vacuous
+    # assumptions leave no counterexample: the task ends PASS, which fails it). The check
+    # is a whole solve of its own per step (after a skip, an unrolled one). prove, cover
+    # and bmc keep it: their PASS says nothing about satisfiability.
     for bug, defs in runner.BUG_SETS.items():
         t[bug] = Task(bug, "bmc", BUG_DEPTH[bug], (*defs, *BUG_GUIDE.get(bug, ())),
                       skip=BUG_SKIP.get(bug, 0), expect="FAIL", presat=False)

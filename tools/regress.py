@@ -72,7 +72,8 @@ RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
 #: simulators of DMA_SIMS and the parameter sets the module runs (its PARAM_SETS). Why:
 #: the random test is register-heavy (about 4 cycles per operation), so the regression's
 #: cycles come from this leg; Verilator runs it at tens of thousands of cycles per second
-#: (README "CI"), Icarus at a fifth of that, so Icarus runs it in `make test` and the sweeps.
+#: (README "Regression and coverage"), Icarus at a fifth of that, so Icarus runs it in
+#: `make test` and the sweeps.
 DMA_MODULE = "tb.test_bench_dma"
 DMA_SIMS = ("verilator",)
 DMA_ROUNDS_DEFAULT = 10
