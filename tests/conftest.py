@@ -39,11 +39,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``slow`` first, each group in collection order (a stable sort).
 
-    Why: with xdist the long tests (the formal runs, the sharded regression: 30-40 s
-    each) then start at once on separate workers and the short ones fill in behind them;
-    collected late, they ran at the end of an otherwise finished session and set its
-    wall time. Every xdist worker sorts the same collection the same way, as xdist
-    requires."""
+    Why: the long tests (the formal runs, the sharded regression: 20-45 s each) then
+    start at once on separate workers and the short ones fill in behind them (with the
+    Makefile's ``--maxschedchunk=1``: xdist's default hands each worker a quarter of its
+    share as one consecutive run, all of them to the first worker); collected late, they
+    ran at the end of an otherwise finished session and set its wall time. Every xdist
+    worker sorts the same collection the same way, as xdist requires."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

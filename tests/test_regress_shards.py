@@ -116,6 +116,45 @@ def test_rebase_coverage_dat(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real regression
 
 
+def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -> None:
+    """write_manifest -> load_shard -> check_shards keeps a DMA-heavy run (its rounds, its
+    reproduce line) without a simulator; a format-1 shard (no DMA leg) still loads."""
+    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
+           "directed": False, "code_cov": True, "dma_rounds": 3}
+    run_list = regress.make_jobs([11], runner.SIMULATORS, regress.DEFAULT_PARAMS, directed=False,
+                                 dma_rounds=3)
+    dma = [j for j in run_list if j.kind == "dma"]
+    assert len(dma) == 1 and dma[0].dma_rounds == 3
+    outs = []
+    for i, j in enumerate(run_list):
+        d = tmp_path / "runs" / str(i)
+        d.mkdir(parents=True)
+        outs.append(regress.Outcome(j, True, tests=1, sim_ns=1000.0 * (i + 1), run_dir=str(d)))
+    regress.write_manifest(tmp_path, n_seeds=1, base=7, cfg=cfg, shard=(1, 1), run_list=run_list,
+                           outcomes=outs, wall_s=1.0, rc=0)
+    shard = regress.load_shard(tmp_path)
+    assert [o.job for o in shard.outcomes] == run_list and regress.check_shards([shard]) == run_list
+    back = next(o.job for o in shard.outcomes if o.job.kind == "dma")
+    assert back == dma[0] and "DD_BENCH_DMA_ROUNDS=3 " in back.repro()
+    assert "--dma-rounds 3" in shard.manifest["reproduce"]
+    # a shard written before the DMA leg (format 1: no dma_rounds anywhere) still loads
+    mf = json.loads((tmp_path / "manifest.json").read_text())
+    mf["format"] = 1
+    del mf["config"]["dma_rounds"]
+    mf["run_list"] = [{k: v for k, v in d.items() if k != "dma_rounds"} for d in mf["run_list"]
+                      if d["kind"] != "dma"]
+    mf["outcomes"] = [o for o in mf["outcomes"] if o["job"]["kind"] != "dma"]
+    for o in mf["outcomes"]:
+        del o["job"]["dma_rounds"]
+    (tmp_path / "manifest.json").write_text(json.dumps(mf))
+    old = regress.load_shard(tmp_path)
+    assert old.manifest["config"]["dma_rounds"] == 0 and regress.check_shards([old])
+    mf["format"] = 9
+    (tmp_path / "manifest.json").write_text(json.dumps(mf))
+    with pytest.raises(regress.RegressError, match="manifest format 9, expected one of 1, 2"):
+        regress.load_shard(tmp_path)
+
+
 def _runs(out: Path) -> dict[tuple[str, str], dict]:
     """junit.xml -> {(classname, name): verdict and properties except wall-clock ones}."""
     cases = {}

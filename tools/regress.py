@@ -542,6 +542,8 @@ def code_coverage(outcomes: Sequence[Outcome], out_dir: Path,
 SHARDS_OUT = ROOT / "build" / "regress-shards"
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2  # 2: config and runs carry dma_rounds (the DMA-heavy leg)
+#: formats ``load_shard`` reads: a format-1 shard ran no DMA-heavy leg (dma_rounds 0)
+MANIFEST_FORMATS = (1, MANIFEST_FORMAT)
 MANIFEST_KEYS = ("base_seed", "seeds", "config", "shard", "root", "wall_s", "reproduce", "run_list",
                  "outcomes")
 RUN_FILES = ("results.xml", "coverage.dat", "coverage_*.yml")  # archived for every run
@@ -699,8 +701,11 @@ def load_shard(path: Path) -> Shard:
         raise RegressError(f"{path} has no {MANIFEST}: not a shard folder, or its shard did not finish")
     try:
         data = json.loads(mf.read_text())
-        if data.get("format") != MANIFEST_FORMAT:
-            raise RegressError(f"{mf}: manifest format {data.get('format')!r}, expected {MANIFEST_FORMAT}")
+        if data.get("format") not in MANIFEST_FORMATS:
+            raise RegressError(f"{mf}: manifest format {data.get('format')!r}, expected one of "
+                               f"{', '.join(map(str, MANIFEST_FORMATS))}")
+        if data["format"] == 1 and isinstance(data.get("config"), dict):
+            data["config"].setdefault("dma_rounds", 0)
         absent = [k for k in MANIFEST_KEYS if k not in data]
         if absent:
             raise RegressError(f"{mf}: manifest lacks {', '.join(absent)}")
