@@ -70,7 +70,7 @@ RANDOM_OPS_DEFAULT = 1500  # tb/test_random.py default of DD_RANDOM_OPS
 #: copies of 4-64 KiB on every channel, host programming and quiesced reclaims between
 #: them, scoreboard, copy checker and coverage on) for DMA_ROUNDS_DEFAULT rounds, on the
 #: simulators of DMA_SIMS and the parameter sets the module runs (its PARAM_SETS). Why:
-#: the random test is register-heavy (about 4 cycles per operation), so the regression's
+#: the random test is register-heavy (4 to 6 cycles per operation), so the regression's
 #: cycles come from this leg; Verilator runs it at tens of thousands of cycles per second
 #: (README "Regression and coverage"), Icarus at a fifth of that, so Icarus runs it in
 #: `make test` and the sweeps.
