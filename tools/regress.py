@@ -170,7 +170,8 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
     """The run list: the DMA-heavy leg first (the longest runs start first), then the
     random tests, then the directed modules; ``dma_rounds=0`` leaves the leg out."""
     jobs = []
-    dma = {m.name: m for m in runner.discover()}.get(DMA_MODULE)
+    known = {m.name: m for m in runner.discover()}
+    dma = known.get(DMA_MODULE)
     if dma_rounds and dma is not None:
         for sim in sims:
             for p in params:
@@ -183,7 +184,6 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
                 for s in seeds:
                     jobs.append(Job(mod, sim, p, s, "random", ops, code_cov and sim == "verilator", tag))
     if directed and seeds:
-        known = {m.name for m in runner.discover()}
         for mod in DIRECTED_MODULES:
             if mod in known:
                 for sim in sims:
