@@ -109,6 +109,8 @@ class Task:
     skip: int = 0
     expect: str = "PASS"           # the sby status the task must end with
     presat: bool = True            # smtbmc checks the assumptions before each step
+    vcd: bool = True               # a failure or cover writes VCD waveforms (else only its
+                                   # Yosys witness .yw: a --stbv trace's VCD takes ~15 s)
 
 
 def tasks() -> dict[str, Task]:
@@ -158,6 +160,8 @@ def sby_text(task: str | Task, depth: int | None = None, src: Path = runner.HDL_
     opts = ["[options]", f"mode {t.mode}", f"depth {t.depth if depth is None else depth}"]
     if t.skip:
         opts.append(f"skip {t.skip}")
+    if not t.vcd:
+        opts.append("vcd off")
     return "\n".join([
         *opts, "",
         "[engines]", " ".join(["smtbmc", *smtbmc_opts(t), "yices"]), "",
@@ -190,7 +194,8 @@ def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DI
     (d / "sby.log").write_text(log)
     status = "TIMEOUT" if rc is None else next(
         (ln.split("DONE (")[1].split(",")[0] for ln in log.splitlines() if "DONE (" in ln), "ERROR")
-    traces = sorted(str(p) for p in work.rglob("*.vcd")) if work.exists() else []
+    pattern = "*.vcd" if t.vcd else "*.yw"
+    traces = sorted(str(p) for p in work.rglob(pattern)) if work.exists() else []
     failed = [ln.split("summary:", 1)[1].strip() for ln in log.splitlines()
               if "summary:" in ln and "failed assertion" in ln]
     return {"task": t.name, "mode": t.mode, "depth": t.depth, "params": t.params,
@@ -228,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--depth", type=int, default=BMC_DEPTH, help="steps of the bmc task")
     ap.add_argument("--jobs", type=int, default=1,
                     help="tasks run at once (each sby run is one solver process; default 1)")
+    ap.add_argument("--no-vcd", action="store_true",
+                    help="traces as Yosys witness files (.yw) only, no VCD waveform: for a "
+                         "verdict that needs no waveform (a --stbv prove writes its VCD slowly)")
     args = ap.parse_args(argv)
     src, out = args.src.resolve(), args.out.resolve()
     hdl_files(src)   # a bad --src is named before any run
@@ -237,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     table = tasks()
     table["bmc"] = replace(table["bmc"], depth=args.depth)
+    if args.no_vcd:
+        table = {n: replace(t, vcd=False) for n, t in table.items()}
     bugs = list(runner.BUG_SETS)
     names: list[str] = []
     for t in args.tasks.split(","):
@@ -266,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         line = f"[formal] {name}: {r['status']} in {r['seconds']} s -> {'ok' if good else 'WRONG'}"
         if r["failed"]:
             line += f"; {r['failed'][0]}"
-        kind = "cover trace" if t.mode == "cover" else "counterexample waveform"
+        kind = "cover trace" if t.mode == "cover" else \
+            "counterexample waveform" if t.vcd else "counterexample witness"
         line += "".join(f"\n[formal]   {kind}: {tr}" for tr in r["traces"])
         if not good:
             line += f"\n[formal]   log: {r['log']}"
