@@ -68,6 +68,10 @@ TOOLS = VERILATOR_ROOT='$(VERILATOR_ROOT_CMD)' PATH='$(VERILATOR_ROOT_CMD)/bin:$
 # tb/runner.py gives the simulators the same prefix.
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
+# numpy's OpenBLAS starts one thread per core at import and spins them: about 0.07 s of
+# CPU per process on the other core, and nothing here does linear algebra. One thread
+# (unless you set it). tb/runner.py gives the simulators the same default.
+export OPENBLAS_NUM_THREADS ?= 1
 
 SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 	$(if $(TEST),--test '$(TEST)') $(if $(SEED),--seed $(SEED)) $(if $(LANE),--lane '$(LANE)') \

@@ -932,6 +932,9 @@ def run(
         "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
         # compiled tb/ and model/ cached under build/ (Makefile), not beside the sources
         "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
+        # numpy's OpenBLAS would start a spinning thread per core at import (about
+        # 0.07 s of CPU per simulation; nothing here does linear algebra): Makefile
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS") or "1",
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
     }
