@@ -80,8 +80,7 @@ def test_partition_balances_expected_time() -> None:
 
 
 def test_regress_command() -> None:
-    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
-           "directed": True, "code_cov": True, "dma_rounds": regress.DMA_ROUNDS_DEFAULT}
+    cfg = regress.make_cfg()
     assert regress.regress_command(4, 99, cfg, (2, 4)) == "make regress SEEDS=4 SEED=99 SHARD=2/4"
     cmd = regress.regress_command(2, 5, {**cfg, "sims": ["icarus"], "ops": 300}, (1, 3))
     assert cmd.endswith("run --seeds 2 --seed 5 --sims icarus --params default,small --ops 300 --shard 1/3")
@@ -119,8 +118,7 @@ def test_rebase_coverage_dat(tmp_path: Path) -> None:
 def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -> None:
     """write_manifest -> load_shard -> check_shards keeps a DMA-heavy run (its rounds, its
     reproduce line) without a simulator; a format-1 shard (no DMA leg) still loads."""
-    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
-           "directed": False, "code_cov": True, "dma_rounds": 3}
+    cfg = {**regress.make_cfg(), "directed": False, "dma_rounds": 3}
     run_list = regress.make_jobs([11], runner.SIMULATORS, regress.DEFAULT_PARAMS, directed=False,
                                  dma_rounds=3)
     dma = [j for j in run_list if j.kind == "dma"]
@@ -137,21 +135,41 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
     back = next(o.job for o in shard.outcomes if o.job.kind == "dma")
     assert back == dma[0] and "DD_BENCH_DMA_ROUNDS=3 " in back.repro()
     assert "--dma-rounds 3" in shard.manifest["reproduce"]
+    # a format-2 shard (no dma_max): its DMA runs copied up to FORMAT2_DMA_MAX bytes
+    mf = json.loads((tmp_path / "manifest.json").read_text())
+    v3 = json.dumps(mf)
+    mf["format"] = 2
+    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
+        del d["dma_max"]
+    (tmp_path / "manifest.json").write_text(json.dumps(mf))
+    back2 = next(o.job for o in regress.load_shard(tmp_path).outcomes if o.job.kind == "dma")
+    assert back2.dma_max == regress.FORMAT2_DMA_MAX and back2 == back
+    # a format-3 shard made with another copy size reproduces with that size
+    mf = json.loads(v3)
+    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
+        if d["kind"] == "dma":
+            d["dma_max"] = 4096
+    (tmp_path / "manifest.json").write_text(json.dumps(mf))
+    back3 = next(o.job for o in regress.load_shard(tmp_path).outcomes if o.job.kind == "dma")
+    assert "DD_BENCH_DMA_MAX=4096 " in back3.repro()
+    (tmp_path / "manifest.json").write_text(v3)
     # a shard written before the DMA leg (format 1: no dma_rounds anywhere) still loads
     mf = json.loads((tmp_path / "manifest.json").read_text())
     mf["format"] = 1
     del mf["config"]["dma_rounds"]
-    mf["run_list"] = [{k: v for k, v in d.items() if k != "dma_rounds"} for d in mf["run_list"]
+    mf["run_list"] = [{k: v for k, v in d.items() if k not in ("dma_rounds", "dma_max")}
+                      for d in mf["run_list"]
                       if d["kind"] != "dma"]
     mf["outcomes"] = [o for o in mf["outcomes"] if o["job"]["kind"] != "dma"]
     for o in mf["outcomes"]:
         del o["job"]["dma_rounds"]
+        del o["job"]["dma_max"]
     (tmp_path / "manifest.json").write_text(json.dumps(mf))
     old = regress.load_shard(tmp_path)
     assert old.manifest["config"]["dma_rounds"] == 0 and regress.check_shards([old])
     mf["format"] = 9
     (tmp_path / "manifest.json").write_text(json.dumps(mf))
-    with pytest.raises(regress.RegressError, match="manifest format 9, expected one of 1, 2"):
+    with pytest.raises(regress.RegressError, match="manifest format 9, expected one of 1, 2, 3"):
         regress.load_shard(tmp_path)
 
 

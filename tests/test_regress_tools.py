@@ -4,6 +4,7 @@ code-coverage handling (tools/regress.py), and tb/coverage.py's decoders."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -80,6 +81,10 @@ def test_dma_leg_runs_first_and_reproduces_with_its_knobs() -> None:
     assert [(j.sim, j.params, j.seed) for j in dma] == [("verilator", "default", s) for s in seeds]
     assert jobs[:len(dma)] == dma and all(j.module == regress.DMA_MODULE and j.cov for j in dma)
     assert dma[0].env() == {"DD_BENCH_DMA_ROUNDS": "7", "DD_BENCH_DMA_MAX": "65536"}
+    # the job keeps the copy size it was made with: a checkout whose DMA_MAX_BYTES
+    # differs reproduces the run as it ran
+    assert dma[0].dma_max == regress.DMA_MAX_BYTES == 65536
+    assert dataclasses.replace(dma[0], dma_max=4096).env()["DD_BENCH_DMA_MAX"] == "4096"
     assert dma[0].repro() == (f"DD_BENCH_DMA_ROUNDS=7 DD_BENCH_DMA_MAX=65536 make sim SIM=verilator "
                               f"TEST=test_bench_dma PARAMS=default SEED={seeds[0]}")
     assert regress.estimate_s(dma[0]) > max(regress.estimate_s(j) for j in jobs if j.kind != "dma")
@@ -87,8 +92,7 @@ def test_dma_leg_runs_first_and_reproduces_with_its_knobs() -> None:
                                              dma_rounds=0) if j.kind == "dma"]
     assert not [j for j in regress.make_jobs(seeds, ["icarus"], ["default"]) if j.kind == "dma"]
     # the repeat command names a non-default round count; the default is the make line
-    cfg = {"sims": list(runner.SIMULATORS), "params": list(regress.DEFAULT_PARAMS), "ops": None,
-           "directed": True, "code_cov": True, "dma_rounds": regress.DMA_ROUNDS_DEFAULT}
+    cfg = regress.make_cfg()
     assert regress.regress_command(4, 11, cfg) == "make regress SEEDS=4 SEED=11"
     assert regress.regress_command(4, 11, {**cfg, "dma_rounds": 0}).endswith(" --dma-rounds 0")
     assert regress.main(["run", "--seeds", "1", "--dma-rounds", "-1"]) == 2

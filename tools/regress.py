@@ -106,7 +106,8 @@ class Job:
     cov: bool = False  # Verilator code coverage build
     tag: str = "regress"
     lane: str | None = None  # testbench lane (None: LANE, else the default lane)
-    dma_rounds: int | None = None  # DD_BENCH_DMA_ROUNDS of a "dma" run (copies up to DMA_MAX_BYTES)
+    dma_rounds: int | None = None  # DD_BENCH_DMA_ROUNDS of a "dma" run
+    dma_max: int | None = None     # DD_BENCH_DMA_MAX of a "dma" run: its largest copy, in bytes
 
     @property
     def short(self) -> str:
@@ -120,7 +121,10 @@ class Job:
         """The stimulus knobs of this run (environment of its simulator process)."""
         env = {"DD_RANDOM_OPS": str(self.ops)} if self.ops is not None else {}
         if self.dma_rounds is not None:
-            env.update(DD_BENCH_DMA_ROUNDS=str(self.dma_rounds), DD_BENCH_DMA_MAX=str(DMA_MAX_BYTES))
+            # the size the run was made with (a shard merged on a checkout whose
+            # DMA_MAX_BYTES differs still reproduces it)
+            size = self.dma_max if self.dma_max is not None else DMA_MAX_BYTES
+            env.update(DD_BENCH_DMA_ROUNDS=str(self.dma_rounds), DD_BENCH_DMA_MAX=str(size))
         return env
 
     def repro(self) -> str:
@@ -177,7 +181,7 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
             for p in params:
                 if sim in DMA_SIMS and (dma.param_sets is None or p in dma.param_sets):
                     jobs += [Job(DMA_MODULE, sim, p, s, "dma", None, code_cov and sim == "verilator",
-                                 tag, dma_rounds=dma_rounds) for s in seeds]
+                                 tag, dma_rounds=dma_rounds, dma_max=DMA_MAX_BYTES) for s in seeds]
     for mod in random_modules():
         for sim in sims:
             for p in params:
@@ -541,9 +545,13 @@ def code_coverage(outcomes: Sequence[Outcome], out_dir: Path,
 
 SHARDS_OUT = ROOT / "build" / "regress-shards"
 MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 2  # 2: config and runs carry dma_rounds (the DMA-heavy leg)
-#: formats ``load_shard`` reads: a format-1 shard ran no DMA-heavy leg (dma_rounds 0)
-MANIFEST_FORMATS = (1, MANIFEST_FORMAT)
+#: 2: config and runs carry dma_rounds (the DMA-heavy leg); 3: a DMA run carries its
+#: copy size (dma_max)
+MANIFEST_FORMAT = 3
+#: formats ``load_shard`` reads: a format-1 shard ran no DMA-heavy leg (dma_rounds 0); a
+#: format-2 one ran its DMA runs at FORMAT2_DMA_MAX, the only size that format shipped with
+MANIFEST_FORMATS = (1, 2, MANIFEST_FORMAT)
+FORMAT2_DMA_MAX = 64 * 1024
 MANIFEST_KEYS = ("base_seed", "seeds", "config", "shard", "root", "wall_s", "reproduce", "run_list",
                  "outcomes")
 RUN_FILES = ("results.xml", "coverage.dat", "coverage_*.yml")  # archived for every run
@@ -616,13 +624,18 @@ def shard_dir(k: int, n: int) -> Path:
     return SHARDS_OUT / f"shard-{k}-of-{n}"
 
 
+def make_cfg() -> dict:
+    """The configuration of `make regress` (the command-line defaults of ``run``), as the
+    manifest stores it: the one place that names it."""
+    return {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
+            "directed": True, "code_cov": True, "dma_rounds": DMA_ROUNDS_DEFAULT}
+
+
 def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] | None = None) -> str:
     """The command that repeats this regression (or one shard of it): the `make` line when
     the options are the Makefile's, else the equivalent `tools.regress` line."""
-    make_cfg = {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
-                "directed": True, "code_cov": True, "dma_rounds": DMA_ROUNDS_DEFAULT}
     tail = f" SHARD={shard[0]}/{shard[1]}" if shard else ""
-    if cfg == make_cfg:
+    if cfg == make_cfg():
         return f"make regress SEEDS={n_seeds} SEED={base}{tail}"
     cmd = (f".venv/bin/python -m tools.regress run --seeds {n_seeds} --seed {base} "
            f"--sims {','.join(cfg['sims'])} --params {','.join(cfg['params'])}")
@@ -709,6 +722,10 @@ def load_shard(path: Path) -> Shard:
         absent = [k for k in MANIFEST_KEYS if k not in data]
         if absent:
             raise RegressError(f"{mf}: manifest lacks {', '.join(absent)}")
+        if data["format"] == 2:   # its DMA runs copied up to FORMAT2_DMA_MAX bytes
+            for d in [*data["run_list"], *(o["job"] for o in data["outcomes"])]:
+                if d["kind"] == "dma":
+                    d.setdefault("dma_max", FORMAT2_DMA_MAX)
         outcomes = []
         for row in data["outcomes"]:
             row = dict(row)
