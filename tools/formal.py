@@ -20,6 +20,8 @@ yosys only sees files under its working directory, so the .sby lists every sourc
 [files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
 build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
 of hdl/ instead (its sources.f, props.f and headers), e.g. a mutant for tools/mutate.py.
+``--no-vcd`` keeps each trace as its Yosys witness (``trace.yw``) and writes no VCD
+(sby ``vcd off``), for a run whose verdict needs no waveform.
 """
 
 from __future__ import annotations
