@@ -117,7 +117,8 @@ def test_rebase_coverage_dat(tmp_path: Path) -> None:
 
 def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -> None:
     """write_manifest -> load_shard -> check_shards keeps a DMA-heavy run (its rounds, its
-    reproduce line) without a simulator; a format-1 shard (no DMA leg) still loads."""
+    reproduce line, its copy size) without a simulator; a format-2 shard (no copy size:
+    64 KiB) and a format-1 shard (no DMA leg) still load."""
     cfg = {**regress.make_cfg(), "directed": False, "dma_rounds": 3}
     run_list = regress.make_jobs([11], runner.SIMULATORS, regress.DEFAULT_PARAMS, directed=False,
                                  dma_rounds=3)
