@@ -174,6 +174,39 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
         regress.load_shard(tmp_path)
 
 
+def test_shards_written_in_formats_2_and_3_are_one_regression(tmp_path: Path) -> None:
+    """Shards of one regression written by checkouts on either side of manifest format 3
+    (format 2 has no dma_max) still make up that regression for check_shards."""
+    cfg = {**regress.make_cfg(), "directed": False, "dma_rounds": 3}
+    run_list = regress.make_jobs([11, 12], runner.SIMULATORS, regress.DEFAULT_PARAMS,
+                                 directed=False, dma_rounds=3)
+    for k, part in enumerate(regress.partition(run_list, 2), 1):
+        d = tmp_path / f"s{k}"
+        outs = []
+        for i, j in enumerate(part):
+            (d / "runs" / str(i)).mkdir(parents=True)
+            outs.append(regress.Outcome(j, True, tests=1, sim_ns=1000.0, run_dir=str(d / "runs" / str(i))))
+        regress.write_manifest(d, n_seeds=2, base=7, cfg=cfg, shard=(k, 2), run_list=run_list,
+                               outcomes=outs, wall_s=1.0, rc=0)
+    path = tmp_path / "s2" / "manifest.json"
+    mf = json.loads(path.read_text())
+    mf["format"] = 2
+    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
+        del d["dma_max"]
+    path.write_text(json.dumps(mf))
+    shards = [regress.load_shard(tmp_path / f"s{k}") for k in (1, 2)]
+    assert regress.check_shards(shards) == run_list
+
+
+def test_run_defaults_are_the_make_regress_config() -> None:
+    """`make regress` prints its short repeat line only when the command line's defaults
+    are make_cfg(): the parser takes them from there."""
+    assert regress.cfg_of(regress.parser().parse_args(["run"])) == regress.make_cfg()
+    ns = regress.parser().parse_args(["run", "--sims", "icarus", "--no-directed", "--dma-rounds", "2"])
+    assert regress.cfg_of(ns) == {**regress.make_cfg(), "sims": ["icarus"], "directed": False,
+                                  "dma_rounds": 2}
+
+
 def _runs(out: Path) -> dict[tuple[str, str], dict]:
     """junit.xml -> {(classname, name): verdict and properties except wall-clock ones}."""
     cases = {}

@@ -625,8 +625,9 @@ def shard_dir(k: int, n: int) -> Path:
 
 
 def make_cfg() -> dict:
-    """The configuration of `make regress` (the command-line defaults of ``run``), as the
-    manifest stores it: the one place that names it."""
+    """The configuration of `make regress` as the manifest stores it: the one place that
+    names it (``parser`` takes the defaults of ``run`` from here; ``cfg_of`` maps a
+    command line back)."""
     return {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
             "directed": True, "code_cov": True, "dma_rounds": DMA_ROUNDS_DEFAULT}
 
@@ -722,10 +723,13 @@ def load_shard(path: Path) -> Shard:
         absent = [k for k in MANIFEST_KEYS if k not in data]
         if absent:
             raise RegressError(f"{mf}: manifest lacks {', '.join(absent)}")
-        if data["format"] == 2:   # its DMA runs copied up to FORMAT2_DMA_MAX bytes
-            for d in [*data["run_list"], *(o["job"] for o in data["outcomes"])]:
-                if d["kind"] == "dma":
-                    d.setdefault("dma_max", FORMAT2_DMA_MAX)
+        # every job as the current format writes it, so that shards of one regression
+        # written in different formats compare equal (check_shards): a format-2 DMA run
+        # copied up to FORMAT2_DMA_MAX bytes; a field a format lacks is None otherwise
+        for d in [*data["run_list"], *(o["job"] for o in data["outcomes"])]:
+            d.setdefault("dma_rounds", None)
+            d.setdefault("dma_max", FORMAT2_DMA_MAX if data["format"] == 2 and d["kind"] == "dma"
+                         else None)
         outcomes = []
         for row in data["outcomes"]:
             row = dict(row)
@@ -848,6 +852,14 @@ def _fresh_dir(out: Path) -> None:
     out.mkdir(parents=True)
 
 
+def cfg_of(ns: argparse.Namespace) -> dict:
+    """The manifest's configuration of a ``run`` command line (``make_cfg()`` for its
+    defaults)."""
+    return {"sims": _csv(ns.sims), "params": _csv(ns.params), "ops": ns.ops,
+            "directed": not ns.no_directed, "code_cov": not ns.no_code_cov,
+            "dma_rounds": ns.dma_rounds}
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
@@ -855,8 +867,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
     sims, params = _csv(ns.sims), _csv(ns.params)
     if ns.dma_rounds < 0:
         raise RegressError(f"--dma-rounds {ns.dma_rounds}: must be 0 (no DMA-heavy leg) or more")
-    cfg = {"sims": sims, "params": params, "ops": ns.ops, "directed": not ns.no_directed,
-           "code_cov": not ns.no_code_cov, "dma_rounds": ns.dma_rounds}
+    cfg = cfg_of(ns)
     run_list = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
                          code_cov=not ns.no_code_cov, dma_rounds=ns.dma_rounds)
     jobs = run_list
@@ -1124,21 +1135,23 @@ def cmd_repro_check(ns: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of every subcommand (``run``'s defaults from ``make_cfg``)."""
+    d = make_cfg()
     ap = argparse.ArgumentParser(prog="python -m tools.regress", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
-    common.add_argument("--sims", default=",".join(runner.SIMULATORS))
-    common.add_argument("--params", default=",".join(DEFAULT_PARAMS))
+    common.add_argument("--sims", default=",".join(d["sims"]))
+    common.add_argument("--params", default=",".join(d["params"]))
     common.add_argument("--jobs", default="auto", help="worker processes (default: one per core)")
     r = sub.add_parser("run", parents=[common], help="the CI regression")
     r.add_argument("--seeds", type=int, default=4, help="seeds per (test, simulator, parameters)")
-    r.add_argument("--ops", type=int, default=None, help="DD_RANDOM_OPS (default: the test's)")
+    r.add_argument("--ops", type=int, default=d["ops"], help="DD_RANDOM_OPS (default: the test's)")
     r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
     r.add_argument("--no-code-cov", action="store_true", help="plain Verilator builds, no coverage.dat")
-    r.add_argument("--dma-rounds", type=int, default=DMA_ROUNDS_DEFAULT,
+    r.add_argument("--dma-rounds", type=int, default=d["dma_rounds"],
                    help=f"rounds of the DMA-heavy leg per seed ({DMA_MODULE} on "
                         f"{', '.join(DMA_SIMS)}; 0: none; default {DMA_ROUNDS_DEFAULT})")
     r.add_argument("--shard", type=parse_shard, default=None, metavar="K/N",
@@ -1168,7 +1181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--seed", type=int, default=None)
     c.add_argument("--sim", default="icarus")
     c.add_argument("--params", default="bug_leak")
-    ns = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
     try:
         return {"run": cmd_run, "soak": cmd_soak, "repro-check": cmd_repro_check,
                 "merge": cmd_merge, "sweep": cmd_sweep}[ns.cmd](ns)
