@@ -934,7 +934,7 @@ def run(
         "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
         # numpy's OpenBLAS would start a spinning thread per core at import (about
         # 0.07 s of CPU per simulation; nothing here does linear algebra): Makefile
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS") or "1",
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
     }

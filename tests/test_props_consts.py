@@ -8,6 +8,7 @@ every planted bug of tb/runner.py BUG_SETS, and its verdicts decide `make formal
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from model.timing import Q_IDLE_MAX
 from tb import runner
@@ -90,6 +91,9 @@ def test_formal_search_guides_only_on_planted_bugs() -> None:
     assert "--nopresat" not in formal.sby_text("prove")
     # --stbv only where a PASS leaves no trace to write (tools/formal.py STBV_MODES)
     assert [n for n in tasks if "--stbv" in formal.sby_text(n)] == ["prove", "prove_default"]
+    # VCD waveforms by default; --no-vcd (Task.vcd False) is sby's "vcd off"
+    assert not [n for n in tasks if "vcd off" in formal.sby_text(n)]
+    assert "\nvcd off\n" in formal.sby_text(replace(tasks["prove"], vcd=False))
     for bug, guides in formal.BUG_GUIDE.items():
         assert set(guides) <= set(tasks[bug].defines)
         assert all(f"`ifdef {g}" in formal.TOP.read_text() for g in guides)

@@ -20,7 +20,7 @@ yosys only sees files under its working directory, so the .sby lists every sourc
 [files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
 build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
 of hdl/ instead (its sources.f, props.f and headers), e.g. a mutant for tools/mutate.py.
-``--no-vcd`` keeps each trace as its Yosys witness (``trace.yw``) and writes no VCD
+``--no-vcd`` keeps each trace as its Yosys witness file (``.yw``) and writes no VCD
 (sby ``vcd off``), for a run whose verdict needs no waveform.
 """
 
@@ -112,8 +112,8 @@ class Task:
     skip: int = 0
     expect: str = "PASS"           # the sby status the task must end with
     presat: bool = True            # smtbmc checks the assumptions before each step
-    vcd: bool = True               # a failure or cover writes VCD waveforms (else only its
-                                   # Yosys witness .yw: a --stbv trace's VCD takes ~15 s)
+    vcd: bool = True               # a failure or cover writes VCD waveforms (else only the
+                                   # Yosys witness .yw files: a --stbv trace's VCD took 15 s)
 
 
 def tasks() -> dict[str, Task]:
