@@ -864,12 +864,12 @@ def cmd_run(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
     seeds = seed_list(base, ns.seeds)
-    sims, params = _csv(ns.sims), _csv(ns.params)
     if ns.dma_rounds < 0:
         raise RegressError(f"--dma-rounds {ns.dma_rounds}: must be 0 (no DMA-heavy leg) or more")
     cfg = cfg_of(ns)
-    run_list = make_jobs(seeds, sims, params, directed=not ns.no_directed, ops=ns.ops,
-                         code_cov=not ns.no_code_cov, dma_rounds=ns.dma_rounds)
+    sims, params = cfg["sims"], cfg["params"]
+    run_list = make_jobs(seeds, sims, params, directed=cfg["directed"], ops=cfg["ops"],
+                         code_cov=cfg["code_cov"], dma_rounds=cfg["dma_rounds"])
     jobs = run_list
     if ns.shard:  # checked before any build or run
         k, n = ns.shard
