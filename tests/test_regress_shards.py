@@ -115,6 +115,27 @@ def test_rebase_coverage_dat(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real regression
 
 
+def _write_shard(d: Path, part: list, run_list: list, cfg: dict, shard: tuple[int, int],
+                 n_seeds: int) -> None:
+    """Shard folder ``d`` holding the runs ``part`` of ``run_list``, every one passed with
+    an empty run folder (manifest and folders only: no simulator)."""
+    outs = []
+    for i, j in enumerate(part):
+        run_dir = d / "runs" / str(i)
+        run_dir.mkdir(parents=True)
+        outs.append(regress.Outcome(j, True, tests=1, sim_ns=1000.0 * (i + 1), run_dir=str(run_dir)))
+    regress.write_manifest(d, n_seeds=n_seeds, base=7, cfg=cfg, shard=shard, run_list=run_list,
+                           outcomes=outs, wall_s=1.0, rc=0)
+
+
+def _as_format_2(mf: dict) -> dict:
+    """A format-3 manifest as a format-2 checkout wrote it: no dma_max anywhere."""
+    mf["format"] = 2
+    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
+        del d["dma_max"]
+    return mf
+
+
 def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -> None:
     """write_manifest -> load_shard -> check_shards keeps a DMA-heavy run (its rounds, its
     reproduce line, its copy size) without a simulator; a format-2 shard (no copy size:
@@ -124,25 +145,15 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
                                  dma_rounds=3)
     dma = [j for j in run_list if j.kind == "dma"]
     assert len(dma) == 1 and dma[0].dma_rounds == 3
-    outs = []
-    for i, j in enumerate(run_list):
-        d = tmp_path / "runs" / str(i)
-        d.mkdir(parents=True)
-        outs.append(regress.Outcome(j, True, tests=1, sim_ns=1000.0 * (i + 1), run_dir=str(d)))
-    regress.write_manifest(tmp_path, n_seeds=1, base=7, cfg=cfg, shard=(1, 1), run_list=run_list,
-                           outcomes=outs, wall_s=1.0, rc=0)
+    _write_shard(tmp_path, run_list, run_list, cfg, (1, 1), n_seeds=1)
     shard = regress.load_shard(tmp_path)
     assert [o.job for o in shard.outcomes] == run_list and regress.check_shards([shard]) == run_list
     back = next(o.job for o in shard.outcomes if o.job.kind == "dma")
     assert back == dma[0] and "DD_BENCH_DMA_ROUNDS=3 " in back.repro()
     assert "--dma-rounds 3" in shard.manifest["reproduce"]
     # a format-2 shard (no dma_max): its DMA runs copied up to FORMAT2_DMA_MAX bytes
-    mf = json.loads((tmp_path / "manifest.json").read_text())
-    v3 = json.dumps(mf)
-    mf["format"] = 2
-    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
-        del d["dma_max"]
-    (tmp_path / "manifest.json").write_text(json.dumps(mf))
+    v3 = (tmp_path / "manifest.json").read_text()
+    (tmp_path / "manifest.json").write_text(json.dumps(_as_format_2(json.loads(v3))))
     back2 = next(o.job for o in regress.load_shard(tmp_path).outcomes if o.job.kind == "dma")
     assert back2.dma_max == regress.FORMAT2_DMA_MAX and back2 == back
     # a format-3 shard made with another copy size reproduces with that size
@@ -181,19 +192,9 @@ def test_shards_written_in_formats_2_and_3_are_one_regression(tmp_path: Path) ->
     run_list = regress.make_jobs([11, 12], runner.SIMULATORS, regress.DEFAULT_PARAMS,
                                  directed=False, dma_rounds=3)
     for k, part in enumerate(regress.partition(run_list, 2), 1):
-        d = tmp_path / f"s{k}"
-        outs = []
-        for i, j in enumerate(part):
-            (d / "runs" / str(i)).mkdir(parents=True)
-            outs.append(regress.Outcome(j, True, tests=1, sim_ns=1000.0, run_dir=str(d / "runs" / str(i))))
-        regress.write_manifest(d, n_seeds=2, base=7, cfg=cfg, shard=(k, 2), run_list=run_list,
-                               outcomes=outs, wall_s=1.0, rc=0)
+        _write_shard(tmp_path / f"s{k}", part, run_list, cfg, (k, 2), n_seeds=2)
     path = tmp_path / "s2" / "manifest.json"
-    mf = json.loads(path.read_text())
-    mf["format"] = 2
-    for d in [*mf["run_list"], *(o["job"] for o in mf["outcomes"])]:
-        del d["dma_max"]
-    path.write_text(json.dumps(mf))
+    path.write_text(json.dumps(_as_format_2(json.loads(path.read_text()))))
     shards = [regress.load_shard(tmp_path / f"s{k}") for k in (1, 2)]
     assert regress.check_shards(shards) == run_list
 
