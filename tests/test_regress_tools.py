@@ -238,6 +238,57 @@ def test_coverage_export_with_libyaml_writes_the_same_file(tmp_path: Path, monke
     assert yaml.__with_libyaml__ and "yamltest" in text and text == ref.read_text()
 
 
+def _tree(prefix: str) -> dict[str, tuple[object, int, dict]]:
+    """Every item under ``prefix``: (name without prefix) -> (coverage, size, hits)."""
+    from cocotb_coverage.coverage import coverage_db
+    return {name[len(prefix):]: (item.coverage, item.size,
+                                 dict(getattr(item, "_hits", {})))
+            for name, item in coverage_db.items() if name.startswith(prefix + ".")}
+
+
+def test_tallied_sampling_is_exact() -> None:
+    """Tallied samples (tb/coverage.py _Tallied) give every bin the hit count, and every
+    item the coverage, that sampling each call at once gives: the same seeded calls
+    (repeats included, bins a call misses, crosses) into two trees, one sampled at once
+    through the decorated functions, one tallied and flushed. A flush that dropped the
+    repeats, or counted a bin the sample missed, fails here; so does a reset that kept a
+    tally."""
+    import random
+
+    from model.hw import HwParams
+    p = HwParams()
+    a, b = fcov._Items("dd.tallyref", p), fcov._Items("dd.tallied", p)
+    rng = random.Random(20261126)
+    chans, funcs = list(p.channels), list(range(p.num_func))
+    calls = []
+    for _ in range(2000):
+        k = rng.randrange(4)
+        if k == 0:
+            calls.append(("host", (rng.choice(fcov.KINDS), rng.choice(fcov.OUTCOMES),
+                                   rng.choice(funcs), rng.choice(chans))))
+        elif k == 1:
+            calls.append(("dma", (rng.choice(chans + [99]), rng.choice(funcs))))
+        elif k == 2:
+            calls.append(("own", (rng.choice(fcov.CMDS), rng.choice(fcov.STATES), rng.choice(chans))))
+        else:
+            calls.append(("xfer", (rng.choice(["started", "refused"]), rng.choice(fcov.INITIATORS),
+                                   rng.choice([*fcov.SIZES, None]), rng.choice(chans))))
+    b.dma(chans[0], funcs[0])
+    b.reset()   # a test that ended without its export: its tally is dropped
+    for name, args in calls:
+        getattr(a, name).fn(*args)
+        getattr(b, name)(*args)
+    assert _tree("dd.tallied") != _tree("dd.tallyref")   # nothing handed over yet
+    b.flush()
+    got, want = _tree("dd.tallied"), _tree("dd.tallyref")
+    assert got == want
+    assert sum(h > 1 for _, _, hits in want.values() for h in hits.values()) > 10  # repeats
+    assert all(not s.tally for s in b.sections())
+    with pytest.raises(ValueError, match="at_least=1"):
+        from cocotb_coverage.coverage import CoverPoint
+        fcov._section(CoverPoint("dd.tallybad.x", bins=[1], at_least=2))(lambda x: None)
+
+
 @pytest.mark.parametrize("jobs", ["auto", "3"])
 def test_workers(jobs: str) -> None:
     assert regress._workers(jobs) >= 1
