@@ -165,6 +165,10 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         #: state, and no transition is due (Predictor._dma_edge)
         self._fresh_at = -1
         self._irq_memo: tuple[bool, int] | None = None
+        #: bumped by every edge whose commit may have changed a channel: the views of
+        #: an edge without accesses (``_quiet_views``) are kept while it stays the same
+        self._gen = 0
+        self._views_memo: tuple[int, tuple] | None = None
         #: edges the full engine processed (the rest took the quiet or steady path):
         #: tb/scoreboard.py on_beat skips its observers only after a replay without one
         self.engine_edges = 0

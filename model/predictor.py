@@ -338,7 +338,14 @@ class Predictor:
                                     dict[int, object]]:
         """The views ``_edge`` step 5 sets at an edge without accesses, from the state:
         each channel's (CH_STAT, blocked) with blocked = STOP requested, quiescing or
-        fenced (step 3), the blocked set, and what each channel asks the mover for."""
+        fenced (step 3), the blocked set, and what each channel asks the mover for.
+
+        They depend on the channels only, which change only in ``_commit``: kept while no
+        edge's commit touched a channel (``_gen``), so a burst's pick, read and write
+        share one computation (the callers only ever replace these objects)."""
+        memo = self._views_memo
+        if memo is not None and memo[0] == self._gen:
+            return memo[1]  # type: ignore[return-value]
         view: dict[int, tuple[int, bool]] = {}
         blk: set[int] = set()
         elig: dict[int, object] = {}
@@ -350,7 +357,9 @@ class Predictor:
             w = self._work(c, None, bl)
             if w is not None:
                 elig[g] = w
-        return view, frozenset(blk), elig
+        res = view, frozenset(blk), elig
+        self._views_memo = (self._gen, res)
+        return res
 
     def _settle(self) -> bool:
         """True when steady (the views of a no-op edge are set); computes them at the
@@ -622,6 +631,8 @@ class Predictor:
         for g, c in self._ch.items():
             touched |= self._commit(e, g, c, effs.get(g), g in blk, infl == g,
                                     end if (b is not None and b.legit and b.g == g) else None, b)
+        if touched:
+            self._gen += 1
         if touched or glob.irq_en is not None:
             self._irq_memo = None  # the levels may have changed: computed anew when asked
         if glob.viol_clear:
