@@ -94,9 +94,9 @@ class ContractChecker:
     def _dma(self, e: int, evs: list[object]) -> tuple[bool, bool]:
         """Check the DMA events of edge e; returns (read ended, B received)."""
         exp = self._pick if self._pick is not None and self._pick.edge == e - 1 else None
-        aps = [x for x in evs if isinstance(x, ArPresent)]
+        aps = [x for x in evs if type(x) is ArPresent]
         # an AW with no burst in flight is a new write request: an MSI (SPEC 3)
-        new_aw = next((x for x in evs if isinstance(x, AwPresent)), None) \
+        new_aw = next((x for x in evs if type(x) is AwPresent), None) \
             if self._burst is None and not aps else None
         if len(aps) > 1:
             self._viol(e, None, "ar", "more than one AR presented at one edge", 1, len(aps))
@@ -117,9 +117,10 @@ class ContractChecker:
         b = self._burst
         r_end = b_end = aw_seen = False
         for x in evs:
-            if isinstance(x, ArPresent) or x is new_aw:
+            t = type(x)
+            if t is ArPresent or x is new_aw:
                 continue
-            if isinstance(x, ArHs):
+            if t is ArHs:
                 if b is None or b.ar_hs:
                     self._viol(e, x.id, "ar", "AR handshake without a presented AR",
                                "no handshake", f"id={x.id}")
@@ -127,12 +128,12 @@ class ContractChecker:
                     self._viol(e, b.g, "ar", "ARID at the handshake", b.g, x.id)
                 else:
                     b.ar_hs = True
-            elif isinstance(x, RBeat):
+            elif t is RBeat:
                 r_end |= self._on_r(e, b, x)
-            elif isinstance(x, AwPresent):
+            elif t is AwPresent:
                 aw_seen = True
                 self._on_aw(e, b, x)
-            elif isinstance(x, AwHs):
+            elif t is AwHs:
                 if b is None or b.aw_addr is None or b.aw_hs:
                     self._viol(e, x.id, "aw", "AW handshake without a presented AW",
                                "no handshake", f"id={x.id}")
@@ -140,9 +141,9 @@ class ContractChecker:
                     self._viol(e, b.g, "aw", "AWID at the handshake", b.g, x.id)
                 else:
                     b.aw_hs = True
-            elif isinstance(x, WBeat):
+            elif t is WBeat:
                 self._on_w(e, b, x)
-            elif isinstance(x, BHs):
+            elif t is BHs:
                 b_end |= self._on_b(e, b, x)
         if b is not None and b.phase == "aw" and b.aw_due == e and not aw_seen:
             self._viol(e, b.g, "aw", "AW not presented on the edge after the last R beat",

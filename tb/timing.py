@@ -154,10 +154,11 @@ class QuiesceTimer:
             self._bind(m)
         # 1. a burst presented at this edge counts as outstanding if t0 is this edge
         for x in s.dma:
-            if isinstance(x, ArPresent):
+            t = type(x)
+            if t is ArPresent:
                 self._burst = (x.id, BEAT * (x.len + 1), s.edge)
                 self._burst_rdone = False
-            elif isinstance(x, AwPresent) and self._burst is not None:
+            elif t is AwPresent and self._burst is not None:
                 self._burst_rdone = True
         # 2. ownership events up to this edge (replayed idle edges included)
         self._scan(m)

@@ -36,7 +36,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 
-from model.events import parsed_event
+from model.events import parsed_event, parsed_r, parsed_w
 from model.hw import (
     ArHs,
     ArPresent,
@@ -142,12 +142,11 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
     while i < n:
         k = t[i]
         if k == "W":
-            dma.append(parsed_event(WBeat, data=int(t[i + 1], 16), strb=int(t[i + 2], 16),
-                                    last=t[i + 3] == "1"))
+            dma.append(parsed_w(int(t[i + 1], 16), int(t[i + 2], 16), t[i + 3] == "1"))
             i += 4
         elif k == "R":
-            dma.append(parsed_event(RBeat, id=int(t[i + 1], 16), data=int(t[i + 2], 16),
-                                    resp=int(t[i + 3], 16), last=t[i + 4] == "1"))
+            dma.append(parsed_r(int(t[i + 1], 16), int(t[i + 2], 16), int(t[i + 3], 16),
+                                t[i + 4] == "1"))
             i += 5
         elif k == "AP" or k == "WP":
             dma.append(parsed_event(ArPresent if k == "AP" else AwPresent, id=int(t[i + 1], 16),
@@ -199,17 +198,17 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
     W beat of that edge, or None (no event: a VALID waiting, or the edge after a
     handshake)."""
     out: list[RBeat | WBeat | None] = []
+    add = out.append
     for tok in t[3:]:
-        k = tok[0]
         if tok == "s":
-            out.append(None)
+            add(None)
             continue
         f = tok.split(":")
-        if (k == "r" or k == "l") and len(f) == 3:
-            out.append(parsed_event(RBeat, id=int(f[1], 16), data=int(f[2], 16), resp=0,
-                                    last=k == "l"))
-        elif k == "w" and len(f) == 4:
-            out.append(parsed_event(WBeat, data=int(f[1], 16), strb=int(f[2], 16), last=f[3] == "1"))
+        k = f[0]
+        if len(f) == 3 and (k == "r" or k == "l"):
+            add(parsed_r(int(f[1], 16), int(f[2], 16), 0, k == "l"))
+        elif len(f) == 4 and k == "w":
+            add(parsed_w(int(f[1], 16), int(f[2], 16), f[3] == "1"))
         else:
             raise TlError(f"beat-run item not understood ({tok!r}): {line!r}")
     if not out:
@@ -225,10 +224,9 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
     if n == 2:
         return True, None
     if n == 7 and t[2] == "R" and t[5] == "0":
-        return True, parsed_event(RBeat, id=int(t[3], 16), data=int(t[4], 16), resp=0,
-                                  last=t[6] == "1")
+        return True, parsed_r(int(t[3], 16), int(t[4], 16), 0, t[6] == "1")
     if n == 6 and t[2] == "W":
-        return True, parsed_event(WBeat, data=int(t[3], 16), strb=int(t[4], 16), last=t[5] == "1")
+        return True, parsed_w(int(t[3], 16), int(t[4], 16), t[5] == "1")
     return False, None
 
 
