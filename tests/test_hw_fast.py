@@ -114,6 +114,33 @@ def test_fast_beats_match_the_per_edge_engine(monkeypatch: pytest.MonkeyPatch, s
     assert hw.events, "no ownership events: the workload did not delegate"
 
 
+def _chans(hw: HwModel) -> list[tuple[object, ...]]:
+    """What ``HwModel.generation`` promises to follow: each channel's ownership, CH_STAT,
+    window and engine (not the bookkeeping of the burst in flight: last_resp)."""
+    return [(c.state, c.func, c.exposed, c.qdone, c.unsafe, c.cmd_err, c.ch_stat, c.int_stat,
+             c.stop_req, c.msi, c.src, c.dst, c.rem, c.walk, c.wphase, c.lp, c.ccs,
+             list(c.fbeats), dict(c.win)) for c in hw._ch.values()]
+
+
+def test_generation_moves_with_every_channel_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``HwModel.generation``, which the copy checker (tb/memcheck.py) and the model's
+    own views (``_quiet_views``) rely on to skip channels that did not change, moves at
+    every edge that changed one, on the fast path and the engine alike."""
+    class _GenTwin(_Twin):
+        changed = 0
+
+        def edge(self, e, loc=None, host=None, dma=()):  # type: ignore[override]
+            before, g0 = _chans(self), self.generation
+            res = super().edge(e, loc, host, dma)
+            if _chans(self) != before:
+                assert self.generation != g0, f"edge {e}: a channel changed, the generation did not"
+                type(self).changed += 1
+            return res
+
+    _run(monkeypatch, _GenTwin, 5, 0.3, 1500)
+    assert _GenTwin.changed > 50, _GenTwin.changed
+
+
 def _dma_heavy(hw: HwModel, rng: random.Random, steps: int) -> None:
     """Long copies (up to 16 KiB) programmed locally or by a host function, STOPs,
     delegations and plain or quiesced reclaims at random moments, idle stretches:
