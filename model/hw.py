@@ -203,7 +203,7 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         self._advance_to(e - 1)
         if self.fast_beats:
             if loc is None and host is None:
-                if self._beat_edge(e, evs) or self._dma_edge(e, evs):
+                if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
                     return _NO_ACCESS
             elif not ((loc is not None and loc.write) or (host is not None and host.write)):
                 res = self._read_edge(e, loc, host, evs)

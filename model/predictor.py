@@ -488,6 +488,47 @@ class Predictor:
         self._fresh_at = self.cycle = e
         return True
 
+    def _b_edge(self, e: int, evs: list[object]) -> bool:
+        """Edge ``e`` without accesses whose one event is the B that ends a copy burst in
+        the middle of its copy, in the steady state (``_settle``): OKAY, the burst's ID,
+        after its AW handshake and all its W beats, a burst the pick predicted
+        (``legit``), of a single-block copy (no walk) that is RUNNING, neither
+        STOP-requested, quiescing nor fenced, owes no MSI, and has bytes left after
+        this burst. Then ``_edge`` would judge the B (``_on_b``: no violation), set the
+        views the steady state already holds, pick nothing (the burst is in flight at
+        ``e``), and commit only the channel's next source, destination and remainder:
+        done so, True. Else False, touching nothing (the engine takes it: the copy's
+        end, an error, a blocked channel, a walk, an MSI). Why: every burst ends so, and
+        each took the whole engine (tests/test_hw_fast.py compares at every edge)."""
+        if len(evs) != 1:
+            return False
+        x = evs[0]
+        b = self._burst
+        if type(x) is not BHs or b is None or b.phase != "w" or not b.legit or b.kind != "copy":
+            return False
+        if x.resp != Resp.OKAY or x.id != b.g or not b.aw_hs or b.wcount < b.beats or b.berr:
+            return False
+        c = self._ch.get(b.g)
+        if (c is None or c.ch_stat != regs.CH_RUNNING or c.walk or c.stop_req or c.unsafe
+                or c.state == regs.OWN_QUIESCING or c.msi is not None):
+            return False
+        step = BEAT * b.exp_beats
+        if c.rem - step == 0 or not self._settle():
+            return False
+        self._on_b(e, b, x)            # _dma: no pick pending, so nothing can be missing
+        self._missing_ar = False
+        self._pick = None              # _edge step 5: a burst is in flight at e
+        c.src = (c.src + step) & MASK64   # _commit: "written", bytes left
+        c.dst = (c.dst + step) & MASK64
+        c.rem -= step
+        self._gen += 1
+        self._irq_memo = None
+        self._burst = None
+        self._steady = False
+        self._fresh_at = -1
+        self.cycle = e
+        return True
+
     def _read_edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
                    evs: list[object]) -> EdgeResult | None:
         """Edge ``e`` whose accesses are reads without an effect (every local read; a host
@@ -506,7 +547,7 @@ class Predictor:
         rh = self._judge_host(host, effs, glob) if host is not None else None
         if not self._no_effect(effs, glob):
             return None
-        if self._beat_edge(e, evs) or self._dma_edge(e, evs):
+        if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
             return EdgeResult(rl, rh)
         return None
 

@@ -33,10 +33,16 @@ class _Twin(HwModel):
         self.fast_beats = True
         self.hits = 0
         self.read_hits = 0   # edges with reads the event-driven path took (_read_edge)
+        self.b_hits = 0      # B edges it took (_b_edge)
 
     def _beat_edge(self, e: int, evs: list[object]) -> bool:
         took = super()._beat_edge(e, evs)
         self.hits += took
+        return took
+
+    def _b_edge(self, e: int, evs: list[object]) -> bool:
+        took = super()._b_edge(e, evs)
+        self.b_hits += took
         return took
 
     def _read_edge(self, e, loc, host, evs):  # type: ignore[no-untyped-def]
@@ -207,6 +213,26 @@ def test_fast_beats_match_on_a_dma_heavy_workload(seed: int, stall_p: float) -> 
     assert not hw.errors, hw.errors[:3]
     assert twin.hits > 5000 and twin.hits > hw.fed // 2, (hw.fed, twin.hits)  # type: ignore[attr-defined]
     assert twin.read_hits > 100, twin.read_hits  # type: ignore[attr-defined]
+    assert twin.b_hits > 100, twin.b_hits  # type: ignore[attr-defined]  # B in mid-copy
+
+
+class _BForgetsDst(_Twin):
+    """Planted: the B path (``_b_edge``) advances the source and the remainder of the
+    copy but not its destination."""
+
+    def _b_edge(self, e: int, evs: list[object]) -> bool:
+        c = self._ch.get(self._burst.g) if self._burst is not None else None
+        dst = c.dst if c is not None else 0
+        took = super()._b_edge(e, evs)
+        if took and c is not None:
+            c.dst = dst
+        return took
+
+
+def test_the_b_path_commits_what_the_engine_commits() -> None:
+    with pytest.raises(AssertionError, match="state differs|results"):
+        hw = _lockstep(_BForgetsDst, 0.0, 5)(HwParams())
+        _dma_heavy(hw, random.Random(5), 400)
 
 
 class _ReadsCountNoViolation(_Twin):
