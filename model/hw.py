@@ -174,6 +174,8 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         #: an edge without accesses (``_quiet_views``) are kept while it stays the same
         self._gen = 0
         self._views_memo: tuple[int, tuple] | None = None
+        self._unsteady_memo: tuple[int, tuple[frozenset[int], bool]] | None = None
+        self._drop_memo: tuple[int, frozenset[int]] | None = None
         #: edges the full engine processed (the rest took the quiet or steady path):
         #: tb/scoreboard.py on_beat skips its observers only after a replay without one
         self.engine_edges = 0

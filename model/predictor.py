@@ -325,14 +325,27 @@ class Predictor:
         b = self._burst
         if b is None or self._pick is not None or b.phase not in ("r", "w"):
             return None
-        for g, c in self._ch.items():
-            running = c.ch_stat == regs.CH_RUNNING
-            if g != b.g and ((running and (c.stop_req or c.unsafe))
-                             or c.state == regs.OWN_QUIESCING):
-                return None
-            if c.msi is not None and c.state != regs.OWN_DELEGATED:
-                return None
+        unsteady, msi_lost = self._unsteady()
+        if msi_lost or unsteady - {b.g}:
+            return None
         return self._quiet_views()
+
+    def _unsteady(self) -> tuple[frozenset[int], bool]:
+        """From the channels (kept while ``_gen`` stays, as ``_quiet_views``): those that
+        would change at an edge where they have no burst in flight (RUNNING and blocked:
+        it aborts; QUIESCING: it completes), and whether an MSI waits on a channel no
+        longer DELEGATED (it would be cancelled)."""
+        memo = self._unsteady_memo
+        if memo is not None and memo[0] == self._gen:
+            return memo[1]
+        bad = frozenset(g for g, c in self._ch.items()
+                        if (c.ch_stat == regs.CH_RUNNING and (c.stop_req or c.unsafe))
+                        or c.state == regs.OWN_QUIESCING)
+        lost = any(c.msi is not None and c.state != regs.OWN_DELEGATED
+                   for c in self._ch.values())
+        res = (bad, lost)
+        self._unsteady_memo = (self._gen, res)
+        return res
 
     def _quiet_views(self) -> tuple[dict[int, tuple[int, bool]], frozenset[int],
                                     dict[int, object]]:
@@ -379,9 +392,15 @@ class Predictor:
         return True
 
     def _drop_now(self) -> frozenset[int]:
-        """drop(g, e) of an edge without accesses (``_edge`` step 3): quiescing or fenced."""
-        return frozenset(g for g, c in self._ch.items()
-                         if c.state == regs.OWN_QUIESCING or c.unsafe)
+        """drop(g, e) of an edge without accesses (``_edge`` step 3): quiescing or fenced
+        (kept while ``_gen`` stays, as ``_quiet_views``)."""
+        memo = self._drop_memo
+        if memo is not None and memo[0] == self._gen:
+            return memo[1]
+        res = frozenset(g for g, c in self._ch.items()
+                        if c.state == regs.OWN_QUIESCING or c.unsafe)
+        self._drop_memo = (self._gen, res)
+        return res
 
     def _beat_edge(self, e: int, evs: list[object]) -> bool:
         """Edge ``e`` without accesses: if it carries at most one beat (an R beat of a
