@@ -284,23 +284,28 @@ class ContractChecker:
         none of them can be a violation or end the read: the burst's ID, OKAY, RLAST
         low, not the burst's last beat, data equal to the image. True when taken;
         False, touching nothing, otherwise (then ``_on_r`` judges them one by one)."""
-        i0 = len(b.rdata)
-        m = len(rs)
-        if i0 + m > b.beats - 1:
-            return False
         g = b.g
         for x in rs:
             if x.id != g or x.resp or x.last:
                 return False
+        return self._r_datas(b, last_e, [x.data for x in rs])
+
+    def _r_datas(self, b: _Burst, last_e: int, datas: list[int]) -> bool:
+        """``_r_run`` of R beats already known to carry the burst's ID, OKAY and RLAST
+        low (the recorder's columns, tb/tl.py ``run_cols``): their data, the last at
+        edge ``last_e``."""
+        i0 = len(b.rdata)
+        m = len(datas)
+        if i0 + m > b.beats - 1:
+            return False
         addr = b.addr + BEAT * i0
         if not in_range(self.mem, addr, BEAT * m):
             return False
-        datas = [x.data for x in rs]
         if np.frombuffer(self.mem[addr:addr + BEAT * m].tobytes(), dtype="<u8").tolist() != datas:
             return False
         b.rdata.extend(datas)
-        if g in self._ch:
-            self._ch[g].last_resp = last_e
+        if b.g in self._ch:
+            self._ch[b.g].last_resp = last_e
         return True
 
     def _w_run(self, b: _Burst, first_e: int, ws: list[WBeat]) -> bool:
@@ -309,29 +314,38 @@ class ContractChecker:
         no beat beyond its length, data equal to the data read, WSTRB as the burst's,
         WLAST on its last beat only. True when taken; False, touching nothing,
         otherwise."""
+        return self._w_datas(b, first_e, [x.data for x in ws], [x.strb for x in ws],
+                             [x.last for x in ws])
+
+    def _w_datas(self, b: _Burst, first_e: int, datas: list[int], strbs: list[int],
+                 lasts: list[bool]) -> bool:
+        """``_w_run`` of W beats given as columns (their data, WSTRB and WLAST; the
+        recorder's columns, tb/tl.py ``run_cols``), the first at edge ``first_e``."""
         if b.phase != "w" or b.aw_due is None or first_e < b.aw_due:
             return False
         i0 = b.wcount
-        m = len(ws)
+        m = len(datas)
         if i0 + m > b.beats or i0 + m > len(b.rdata):
             return False
         want = b.rdata[i0:i0 + m]
+        if datas != want:
+            return False
         strb = b.wstrb
-        full = True
-        last = b.beats - 1 - i0   # index in ws of the burst's last beat
-        for k, (x, d) in enumerate(zip(ws, want, strict=True)):
-            if x.data != d or x.last != (k == last) or (strb and x.strb != strb):
-                return False
-            full = full and x.strb == 0xFF
+        if strb and any(s != strb for s in strbs):
+            return False
+        last = b.beats - 1 - i0   # index in the run of the burst's last beat
+        if any(w != (k == last) for k, w in enumerate(lasts)):
+            return False
+        full = all(s == 0xFF for s in strbs)
         base = b.aw_addr if b.aw_addr is not None else b.exp_dst
         if base is not None:
             a = base - base % BEAT + BEAT * i0
             if full and in_range(self.mem, a, BEAT * m):
                 self.mem[a:a + BEAT * m] = np.array(want, dtype="<u8").view(np.uint8)
             else:
-                for k, x in enumerate(ws):
+                for k in range(m):
                     if in_range(self.mem, a + BEAT * k, BEAT):
-                        write_u64(self.mem, a + BEAT * k, x.data, x.strb)
+                        write_u64(self.mem, a + BEAT * k, datas[k], strbs[k])
         b.wcount += m
         return True
 

@@ -280,6 +280,26 @@ def parsed_w(data: int, strb: int, last: bool) -> WBeat:
     return x
 
 
+class BeatCols(NamedTuple):
+    """A run of ``n`` beat edges (the tl recorder's beat run, tb/tl.py ``run_cols``) as
+    columns instead of one event per edge: every edge carries one beat or none (a
+    stall), all beats of one kind. ``offs``: each beat's edge, as an offset from the
+    run's first; ``datas``: their data. ``kind`` "r": R beats of ID ``rid`` with OKAY,
+    RLAST low except on the run's last edge when ``rlast``; "w": W beats with
+    ``strbs`` and ``lasts`` (WLAST). Why: a copy's beats came as one object each, built,
+    classified and checked field by field; as columns the predictor compares them in
+    bulk (``HwModel.beat_cols``)."""
+
+    kind: str
+    n: int
+    offs: list[int]
+    datas: list[int]
+    rid: int = 0
+    rlast: bool = False
+    strbs: list[int] = []  # noqa: RUF012 - a NamedTuple default, never mutated
+    lasts: list[bool] = []  # noqa: RUF012
+
+
 @dataclass(frozen=True)
 class BHs:
     """B handshake at this edge."""

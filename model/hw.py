@@ -48,6 +48,7 @@ from model.events import (
     _DMA_TYPES,
     BEAT,
     HOST_OUTCOME_RESP,
+    BeatCols,
     HOST_OUTCOMES,
     ArHs,
     ArPresent,
@@ -77,6 +78,7 @@ from model.predictor import Predictor, _Chan
 __all__ = [
     "BEAT",
     "ArHs",
+    "BeatCols",
     "ArPresent",
     "AwHs",
     "AwPresent",
@@ -242,6 +244,15 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         if not self.fast_beats or e != self.cycle + 1:
             return 0
         return self._beat_run(e, xs)
+
+    def beat_cols(self, e: int, cols: BeatCols) -> int:
+        """``beats`` for a run given as columns (``BeatCols``: the recorder's beat run,
+        never built into one event per edge): how many leading edges the event-driven
+        path took, with exactly the answers ``beats`` gives for the same items (the
+        rest untouched: call ``beat``/``edge`` for them)."""
+        if not self.fast_beats or e != self.cycle + 1:
+            return 0
+        return self._cols_run(e, cols)
 
     # ---------------------------------------------------- public: self-driving
     def drive(self, loc: LiteAccess | None = None, host: LiteAccess | None = None) -> EdgeResult:

@@ -22,6 +22,7 @@ from model.events import (
     MASK64,
     ArPresent,
     AwPresent,
+    BeatCols,
     BHs,
     EdgeResult,
     IntEvent,
@@ -34,6 +35,7 @@ from model.events import (
     WBeat,
     _as_int,
     byte_mask,
+    parsed_r,
 )
 from model.walk import ELEM_BEATS, ELEM_SIZE, decode_element, element_fault
 
@@ -614,6 +616,45 @@ class Predictor:
                     self.cycle = e + len(xs) - 1
                     return len(xs)
         return self._beat_each(e, xs)
+
+    def _cols_run(self, e: int, c: BeatCols) -> int:
+        """``_beat_run`` of the run ``c`` given as columns: the same steps for the same
+        items (an R run ending with the burst's last R beat: the rest in one step, then
+        that beat on its own), the beats compared in bulk (``_r_datas``, ``_w_datas``);
+        0, having changed nothing but the steady views (``_settle``, as ``_beat_run``),
+        where ``_beat_run`` would go one by one: the caller then hands the items over
+        one by one (tb/scoreboard.py ``on_beat_cols``)."""
+        b = self._burst
+        if b is None:
+            return 0
+        if c.kind == "r":
+            if not c.rlast:
+                return self._cols_r(e, b, c.n, c.offs, c.datas, c.rid)
+            k = 0
+            if c.n > 1:
+                k = self._cols_r(e, b, c.n - 1, c.offs[:-1], c.datas[:-1], c.rid)
+                if k < c.n - 1:
+                    return k
+            return k + self._beat_edge(e + k, [parsed_r(c.rid, c.datas[-1], 0, True)])
+        if b.phase != "w" or not self._settle():
+            return 0
+        if not self._w_datas(b, e + c.offs[0], c.datas, c.strbs, c.lasts):
+            return 0
+        self.cycle = e + c.n - 1
+        return c.n
+
+    def _cols_r(self, e: int, b: _Burst, n: int, offs: list[int], datas: list[int],
+                rid: int) -> int:
+        """``_beat_run`` of ``n`` edges whose beats (at ``offs``) are R beats of ID
+        ``rid``, OKAY, RLAST low (none: stalls only)."""
+        if datas and (b.phase != "r" or not b.ar_hs):
+            return 0
+        if not self._settle():
+            return 0
+        if datas and (rid != b.g or not self._r_datas(b, e + offs[-1], datas)):
+            return 0
+        self.cycle = e + n - 1
+        return n
 
     def _beat_each(self, e: int, xs: list) -> int:
         """``_beat_edge`` for each of ``xs`` at edges ``e``, ``e + 1``, ...; stops at the

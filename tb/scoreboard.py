@@ -214,6 +214,30 @@ class DelegationScoreboard(Scoreboard):
         for i in range(k, len(xs)):
             self.on_beat(edge + i, irq_loc, irq_host, xs[i])
 
+    def on_beat_cols(self, edge: int, irq_loc: bool, irq_host: int, cols, items) -> None:
+        """``on_beats`` for a beat run given as columns (``model.events.BeatCols``,
+        tb/tl.py ``run_cols``); ``items()`` builds its items (one event or None per
+        edge) when they are needed. The model takes the run in bulk
+        (``HwModel.beat_cols``) when ``on_beats`` would take it in one step: judging on,
+        no idle edge to replay before it (``on_beats`` replays them), the levels the
+        model's, and no beat observer (they see the items); whatever it leaves goes
+        edge by edge as ``on_beats`` sends it, so the same checks and mismatch lines."""
+        m = self.model
+        k = 0
+        if (self.enabled and not self.beat_observers and m.cycle == edge - 1
+                and m.irq_loc() == irq_loc and m.irq_host() == irq_host):
+            k = m.beat_cols(edge, cols)
+            if len(m.errors) > self._model_errors_seen:
+                self._report_model_errors()
+        if k == cols.n:
+            return
+        xs = items()
+        if k == 0:
+            self.on_beats(edge, irq_loc, irq_host, xs)
+            return
+        for i in range(k, len(xs)):
+            self.on_beat(edge + i, irq_loc, irq_host, xs[i])
+
     def _beat_ready(self, edge: int) -> bool:
         """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new,
         and the idle edges before it (replayed here, as ``on_edge`` does) needed no

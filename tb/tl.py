@@ -39,6 +39,7 @@ from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 from model.events import parsed_event, parsed_r, parsed_w
 from model.hw import (
     ArHs,
+    BeatCols,
     ArPresent,
     AwHs,
     AwPresent,
@@ -216,6 +217,47 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
     return out
 
 
+def run_cols(t: list[str]) -> BeatCols | None:
+    """The items of a beat-run line (``run_items``) as columns (``BeatCols``), when its
+    beats are all R beats of one ID (RLAST on its last edge only, if any) or all W
+    beats; else None (then ``run_items`` builds, or refuses, the items one by one)."""
+    toks = t[3:]
+    n = len(toks)
+    offs: list[int] = []
+    datas: list[int] = []
+    kind = ""
+    rid = ""
+    rlast = False
+    strbs: list[int] = []
+    lasts: list[bool] = []
+    for i, tok in enumerate(toks):
+        if tok == "s":
+            continue
+        f = tok.split(":")
+        k = f[0]
+        if k == "r" or k == "l":
+            if kind == "w" or len(f) != 3 or (rid and f[1] != rid):
+                return None
+            if k == "l":
+                if i != n - 1:
+                    return None
+                rlast = True
+            kind, rid = "r", f[1]
+            offs.append(i)
+            datas.append(int(f[2], 16))
+        elif k == "w" and len(f) == 4 and kind != "r":
+            kind = "w"
+            offs.append(i)
+            datas.append(int(f[1], 16))
+            strbs.append(int(f[2], 16))
+            lasts.append(f[3] == "1")
+        else:
+            return None
+    if not kind:
+        return None
+    return BeatCols(kind, n, offs, datas, int(rid, 16) if rid else 0, rlast, strbs, lasts)
+
+
 def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
     """A per-edge recorder line's tokens ``t``: (True, its beat) when it is a beat edge,
     the kind the recorder puts in a beat run (no event: None; one R beat with OKAY; one
@@ -242,8 +284,10 @@ class LineFeeder:
     tests/test_bench_sim.py compares it with, line for line.
 
     The recorder writes consecutive beat edges as one *beat-run* line (``Z``): on the
-    fast path the whole run goes to the scoreboard's ``on_beats`` (its first edge as a
-    full sample when the levels of the line before are unknown); otherwise each of its
+    fast path the whole run goes to the scoreboard, as columns (``run_cols``:
+    ``on_beat_cols``, no event object per beat) when its beats are all R beats of one
+    burst or all W beats, else as items to ``on_beats`` (its first edge as a full
+    sample when the levels of the line before are unknown); otherwise each of its
     edges becomes the sample its own line would have given."""
 
     def __init__(self, irq_host_mask: int, fast: bool = True) -> None:
@@ -263,7 +307,17 @@ class LineFeeder:
             self.lines += 1
             t = line.split()
             if len(t) > 2 and t[2] == "Z":
-                irq_tok = self._beats(int(t[0], 16), t[1], run_items(t, line), after,
+                e0 = int(t[0], 16)
+                # the run as columns, where _beats would hand it to on_beats whole
+                cols = run_cols(t) if fast and irq_tok == t[1] and e0 > after else None
+                if cols is not None:
+                    irq = int(t[1], 16)
+                    self.samples += cols.n
+                    self.fast_lines += cols.n
+                    sb.on_beat_cols(e0, bool(irq & 1), (irq >> 1) & mask, cols,
+                                    lambda t=t, line=line: run_items(t, line))
+                    continue
+                irq_tok = self._beats(e0, t[1], run_items(t, line), after,
                                       callbacks, sb, fast, irq_tok)
                 continue
             if fast:   # a beat edge on a line of its own: a run of one

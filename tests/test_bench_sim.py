@@ -234,8 +234,9 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     the same mismatches, responses, model state and memory image, on the recorded copy
     traffic and on copies of it with one R beat (mid-burst or last) or W beat corrupted,
     or a last W beat's WLAST dropped; and so do the
-    same lines grouped into beat runs (``Z`` lines, one per run of beat edges, judged by
-    ``on_beats`` / ``HwModel.beats`` in one step, or expanded edge by edge)."""
+    same lines grouped into beat runs (``Z`` lines, one per run of beat edges, judged as
+    columns by ``on_beat_cols`` / ``HwModel.beat_cols``, by ``on_beats`` /
+    ``HwModel.beats`` in one step, or expanded edge by edge)."""
     from model.hw import BEAT
     from tb.monitor import format_sample
     from tb.tl import beat_line_item

@@ -112,3 +112,31 @@ def test_format_sample_round_trips_through_the_recorder_parser(s: EdgeSample) ->
 def test_format_sample_rejects_an_unknown_event() -> None:
     with pytest.raises(TypeError, match="not a DMA event"):
         format_sample(EdgeSample(edge=1, dma=["bogus"]))
+
+
+def test_run_cols_are_the_run_items() -> None:
+    """A beat run as columns (tb/tl.py run_cols) holds exactly what its items hold (R
+    beats with OKAY, W beats, stalls at their offsets); runs whose beats cannot be one
+    column set (R and W mixed, two IDs, RLAST before the last edge, no beat at all) give
+    None, so they go item by item; a malformed item gives None here and a clear error
+    from run_items."""
+    from tb.tl import TlError, run_cols, run_items
+
+    def both(line: str):
+        t = line.split()
+        return run_cols(t), run_items(t, line)
+
+    cols, xs = both("10 0 Z s r:8:5 r:8:ff s l:8:1")
+    assert cols is not None and cols.kind == "r" and cols.n == len(xs) == 5
+    assert cols.offs == [i for i, x in enumerate(xs) if x is not None] == [1, 2, 4]
+    assert cols.datas == [x.data for x in xs if x is not None] == [5, 0xFF, 1]
+    assert cols.rid == 8 and cols.rlast and all(x.resp == 0 for x in xs if x is not None)
+    cols, xs = both("10 0 Z w:5:ff:0 s w:7:f:1")
+    assert cols is not None and cols.kind == "w" and (cols.n, cols.offs) == (3, [0, 2])
+    assert (cols.datas, cols.strbs, cols.lasts) == ([5, 7], [0xFF, 0xF], [False, True])
+    assert [x.last for x in xs if x is not None] == cols.lasts
+    for line in ("10 0 Z r:8:5 w:5:ff:0", "10 0 Z w:5:ff:0 r:8:5", "10 0 Z r:8:5 r:9:5",
+                 "10 0 Z l:8:5 s", "10 0 Z s s", "10 0 Z r:8"):
+        assert run_cols(line.split()) is None, line
+    with pytest.raises(TlError, match="not understood"):
+        run_items("10 0 Z r:8".split(), "10 0 Z r:8")
