@@ -272,6 +272,15 @@ def parsed_r(id: int, data: int, resp: int, last: bool) -> RBeat:  # noqa: A002 
     return x
 
 
+def parsed_req(cls: type[_E], id: int, addr: int, len: int, user: int,  # noqa: A002
+               size: int) -> _E:
+    """``parsed_event`` of an AR or AW presentation (``cls``) with positional fields."""
+    x = object.__new__(cls)
+    d = x.__dict__
+    d["id"], d["addr"], d["len"], d["user"], d["size"] = id, addr, len, user, size
+    return x
+
+
 def parsed_w(data: int, strb: int, last: bool) -> WBeat:
     """``parsed_event(WBeat, ...)`` with positional fields (``parsed_r``)."""
     x = object.__new__(WBeat)

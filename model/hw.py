@@ -204,7 +204,8 @@ class HwModel(Predictor, ContractChecker, MoverRules):
                                 + ", ".join(t.__name__ for t in _DMA_TYPES))
         if len(evs) > 1:
             evs.sort(key=_dma_rank)
-        self._advance_to(e - 1)
+        if self.cycle < e - 1:
+            self._advance_to(e - 1)
         if self.fast_beats:
             if loc is None and host is None:
                 if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):

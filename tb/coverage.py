@@ -58,7 +58,18 @@ from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage
 from model import regs
 from model.addrmap import decode_host as host_target
 from model.addrmap import decode_local as local_target
-from model.hw import HOST_OUTCOME_RESP, HOST_OUTCOMES, HwModel, HwParams, LiteAccess, Resp, byte_mask
+from model.hw import (
+    HOST_OUTCOME_RESP,
+    HOST_OUTCOMES,
+    ArPresent,
+    BHs,
+    HwModel,
+    HwParams,
+    LiteAccess,
+    RBeat,
+    Resp,
+    byte_mask,
+)
 from tb.scoreboard import current_test_name
 
 ROOT_NAME = "dd"
@@ -76,8 +87,7 @@ LL_END_OF = {"end": "list_end", "bad_element": "bad_element", "bad_pointer": "ba
              "fetch_error": "fetch_error", "data_error": "data_error", "stopped": "stopped"}
 LL_MSIS = ("stop", "abort")
 LL_PHASES = ("fetch", "data", "between", "msi", "after")
-_ARPRESENT = "ArPresent"
-_ERR_EVENTS = {"RBeat": "read", "BHs": "write"}   # events carrying an AXI response
+_ERR_EVENTS = {RBeat: "read", BHs: "write"}   # events carrying an AXI response
 _RESP_NAME = {2: "SLVERR", 3: "DECERR"}
 
 #: Command x state bins no test generates. Empty: tb/test_directed.py issues every
@@ -398,11 +408,11 @@ class Coverage:
                     it.ll_msi(me.kind)
             self._ll_seen = (nw, nm)
         for ev in s.dma:
-            kind = type(ev).__name__
-            if kind == _ARPRESENT:
+            t = type(ev)
+            if t is ArPresent:
                 it.dma(ev.id, ev.user)
-            elif kind in _ERR_EVENTS and ev.resp in _RESP_NAME:
-                it.dma_err(f"{_ERR_EVENTS[kind]}_{_RESP_NAME[ev.resp]}")
+            elif t in _ERR_EVENTS and ev.resp in _RESP_NAME:
+                it.dma_err(f"{_ERR_EVENTS[t]}_{_RESP_NAME[ev.resp]}")
         if s.loc is None and s.host is None:
             return
         cmd_g = None

@@ -161,7 +161,8 @@ class QuiesceTimer:
             elif t is AwPresent and self._burst is not None:
                 self._burst_rdone = True
         # 2. ownership events up to this edge (replayed idle edges included)
-        self._scan(m)
+        if self._ev_idx < len(m.events):
+            self._scan(m)
         # 3. AR/AW of a quiesced channel after t0 (and before a new START)
         if self._watch:
             for x in s.dma:

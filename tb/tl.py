@@ -36,7 +36,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 
-from model.events import parsed_event, parsed_r, parsed_w
+from model.events import parsed_event, parsed_r, parsed_req, parsed_w
 from model.hw import (
     ArHs,
     BeatCols,
@@ -150,9 +150,9 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
                                 t[i + 4] == "1"))
             i += 5
         elif k == "AP" or k == "WP":
-            dma.append(parsed_event(ArPresent if k == "AP" else AwPresent, id=int(t[i + 1], 16),
-                                    addr=int(t[i + 2], 16), len=int(t[i + 3], 16),
-                                    user=int(t[i + 4], 16), size=int(t[i + 5], 16)))
+            dma.append(parsed_req(ArPresent if k == "AP" else AwPresent, int(t[i + 1], 16),
+                                  int(t[i + 2], 16), int(t[i + 3], 16), int(t[i + 4], 16),
+                                  int(t[i + 5], 16)))
             i += 6
         elif k == "AH":
             dma.append(parsed_event(ArHs, id=int(t[i + 1], 16)))
@@ -308,6 +308,9 @@ class LineFeeder:
             t = line.split()
             if len(t) > 2 and t[2] == "Z":
                 e0 = int(t[0], 16)
+                if len(t) == 4 and t[3] == "s":   # one edge, no event (after a B: the pick)
+                    irq_tok = self._beats(e0, t[1], [None], after, callbacks, sb, fast, irq_tok)
+                    continue
                 # the run as columns, where _beats would hand it to on_beats whole
                 cols = run_cols(t) if fast and irq_tok == t[1] and e0 > after else None
                 if cols is not None:
