@@ -327,16 +327,17 @@ class Predictor:
         b = self._burst
         if b is None or self._pick is not None or b.phase not in ("r", "w"):
             return None
-        unsteady, msi_lost = self._unsteady()
+        unsteady, msi_lost, _ = self._unsteady()
         if msi_lost or unsteady - {b.g}:
             return None
         return self._quiet_views()
 
-    def _unsteady(self) -> tuple[frozenset[int], bool]:
+    def _unsteady(self) -> tuple[frozenset[int], bool, bool]:
         """From the channels (kept while ``_gen`` stays, as ``_quiet_views``): those that
         would change at an edge where they have no burst in flight (RUNNING and blocked:
-        it aborts; QUIESCING: it completes), and whether an MSI waits on a channel no
-        longer DELEGATED (it would be cancelled)."""
+        it aborts; QUIESCING: it completes); whether an MSI waits on a channel no longer
+        DELEGATED (it would be cancelled); whether one waits on a channel no longer
+        DELEGATED or fenced (``_pick_edge``: it may not be sent)."""
         memo = self._unsteady_memo
         if memo is not None and memo[0] == self._gen:
             return memo[1]
@@ -345,7 +346,9 @@ class Predictor:
                         or c.state == regs.OWN_QUIESCING)
         lost = any(c.msi is not None and c.state != regs.OWN_DELEGATED
                    for c in self._ch.values())
-        res = (bad, lost)
+        stuck = any(c.msi is not None and (c.state != regs.OWN_DELEGATED or c.unsafe)
+                    for c in self._ch.values())
+        res = (bad, lost, stuck)
         self._unsteady_memo = (self._gen, res)
         return res
 
@@ -461,13 +464,9 @@ class Predictor:
         the MSI up at the commit)."""
         if self._pick is not None:
             return False
-        for c in self._ch.values():
-            if c.state == regs.OWN_QUIESCING:
-                return False
-            if c.msi is not None and (c.state != regs.OWN_DELEGATED or c.unsafe):
-                return False
-            if (c.stop_req or c.unsafe) and c.ch_stat == regs.CH_RUNNING:
-                return False
+        unsteady, _, msi_stuck = self._unsteady()
+        if unsteady or msi_stuck:   # quiescing, RUNNING and blocked, or an MSI it may not send
+            return False
         view, blk, elig = self._quiet_views()
         if any(w.kind == "msi" for w in elig.values()):  # type: ignore[attr-defined]
             return False
@@ -542,7 +541,24 @@ class Predictor:
         c.src = (c.src + step) & MASK64   # _commit: "written", bytes left
         c.dst = (c.dst + step) & MASK64
         c.rem -= step
+        # the channels changed only in what the channel asks the mover for next: the
+        # kept facts carry over, its work computed anew
+        gen = self._gen
         self._gen += 1
+        memo = self._views_memo
+        if memo is not None and memo[0] == gen:
+            view, blk, elig = memo[1]
+            elig = dict(elig)
+            w = self._work(c, None, b.g in blk)
+            if w is None:
+                elig.pop(b.g, None)
+            else:
+                elig[b.g] = w
+            self._views_memo = (self._gen, (view, blk, elig))
+        for name in ("_unsteady_memo", "_drop_memo"):
+            m = getattr(self, name)
+            if m is not None and m[0] == gen:
+                setattr(self, name, (self._gen, m[1]))
         self._irq_memo = None
         self._burst = None
         self._steady = False
