@@ -48,12 +48,12 @@ from model.events import (
     _DMA_TYPES,
     BEAT,
     HOST_OUTCOME_RESP,
-    BeatCols,
     HOST_OUTCOMES,
     ArHs,
     ArPresent,
     AwHs,
     AwPresent,
+    BeatCols,
     BHs,
     EdgeResult,
     HwParams,
@@ -172,11 +172,12 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         #: state, and no transition is due (Predictor._dma_edge)
         self._fresh_at = -1
         self._irq_memo: tuple[bool, int] | None = None
-        #: bumped by every edge whose commit may have changed a channel: the views of
-        #: an edge without accesses (``_quiet_views``) are kept while it stays the same
+        #: bumped by every edge whose commit may have changed a channel (``generation``):
+        #: what depends on the channels only is kept while it stays the same (the views
+        #: of an edge without accesses, the steady check's facts, drop(g, e))
         self._gen = 0
         self._views_memo: tuple[int, tuple] | None = None
-        self._unsteady_memo: tuple[int, tuple[frozenset[int], bool]] | None = None
+        self._unsteady_memo: tuple[int, tuple[frozenset[int], bool, bool]] | None = None
         self._drop_memo: tuple[int, frozenset[int]] | None = None
         #: edges the full engine processed (the rest took the quiet or steady path):
         #: tb/scoreboard.py on_beat skips its observers only after a replay without one

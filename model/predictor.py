@@ -555,10 +555,10 @@ class Predictor:
             else:
                 elig[b.g] = w
             self._views_memo = (self._gen, (view, blk, elig))
-        for name in ("_unsteady_memo", "_drop_memo"):
-            m = getattr(self, name)
-            if m is not None and m[0] == gen:
-                setattr(self, name, (self._gen, m[1]))
+        if self._unsteady_memo is not None and self._unsteady_memo[0] == gen:
+            self._unsteady_memo = (self._gen, self._unsteady_memo[1])
+        if self._drop_memo is not None and self._drop_memo[0] == gen:
+            self._drop_memo = (self._gen, self._drop_memo[1])
         self._irq_memo = None
         self._burst = None
         self._steady = False

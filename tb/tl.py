@@ -39,10 +39,10 @@ from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
 from model.events import parsed_event, parsed_r, parsed_req, parsed_w
 from model.hw import (
     ArHs,
-    BeatCols,
     ArPresent,
     AwHs,
     AwPresent,
+    BeatCols,
     BHs,
     HwModel,
     HwParams,
