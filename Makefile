@@ -30,7 +30,7 @@ SWEEP_SIMS   ?= icarus,verilator   # sweep: simulators (comma list)
 SWEEP_PARAMS ?= default,small      # sweep: parameter sets (comma list; "default" adds the bug builds
                                    # for the planted-bug module)
 FORMAL_JOBS ?= 2          # formal: sby tasks at once (one solver process each)
-BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --rss-only 1000000,10000000
+BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --repeat 5, --rss-only 1000000,10000000
 
 VALID_SIMS := icarus verilator
 SIM    := $(strip $(SIM))

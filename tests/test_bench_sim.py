@@ -83,6 +83,36 @@ def test_ratio_without_pure_row_is_none_and_bad_records_are_refused(tmp_path: Pa
     assert json.loads((tmp_path / "t.json").read_text())["records"][0]["lane"] == "transaction"
 
 
+def test_repeated_rows_report_the_median(tmp_path: Path) -> None:
+    """``--repeat``: each further run of a row joins its runs, the wall time is their
+    median (so is the ratio's), the table shows the spread and bench.json every run;
+    a repeat with another cycle count (another workload) or of another row is refused,
+    and so is ``--repeat 0``."""
+    pure = Record("verilator", "pure", "dma", 1000, 1.0)
+    tl = Record("verilator", "transaction", "dma", 100, 2.0)
+    for w in (0.5, 0.8):
+        pure.again(Record("verilator", "pure", "dma", 1000, w))
+    for w in (1.0, 9.0):
+        tl.again(Record("verilator", "transaction", "dma", 100, w))
+    assert (pure.runs, pure.wall_s) == ([1.0, 0.5, 0.8], 0.8)
+    assert (tl.runs, tl.wall_s) == ([2.0, 1.0, 9.0], 2.0)
+    recs = [pure, tl]
+    bench_sim.add_ratios(recs)
+    assert tl.ratio_to_pure == pytest.approx((100 / 2.0) / (1000 / 0.8))
+    row = bench_sim.format_table(recs).splitlines()[2]
+    assert row.endswith("(median of 3: 1.00-9.00 s)"), row
+    out = tmp_path / "bench.json"
+    bench_sim.write_json(recs, out, {"repeat": 3})
+    doc = json.loads(out.read_text())
+    assert doc["records"][1]["wall_s_runs"] == [2.0, 1.0, 9.0] and doc["records"][1]["wall_s"] == 2.0
+    with pytest.raises(BenchError, match="not the same from run to run"):
+        tl.again(Record("verilator", "transaction", "dma", 101, 1.0))
+    with pytest.raises(ValueError, match="is not a run of"):
+        tl.again(Record("icarus", "transaction", "dma", 100, 1.0))
+    assert tl.runs == [2.0, 1.0, 9.0]   # nothing kept from the refused runs
+    assert bench_sim.main(["--repeat", "0", "--no-rss"]) == 1
+
+
 # ---------------------------------------------------------------- pure harnesses
 
 

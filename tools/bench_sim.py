@@ -41,6 +41,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -94,16 +95,38 @@ class Record:
     cycles: int
     wall_s: float
     ratio_to_pure: float | None = None
+    #: every run's wall time when the row was measured more than once (``--repeat``):
+    #: ``wall_s`` is then their median
+    runs: list[float] = dataclasses.field(default_factory=list)
 
     @property
     def cycles_per_s(self) -> float:
         return self.cycles / self.wall_s if self.wall_s > 0 else 0.0
 
+    def again(self, other: Record) -> None:
+        """Another run of this row (``--repeat``): its wall time joins ``runs`` and
+        ``wall_s`` becomes the median. The cycle count must not change: every workload
+        here is fixed by its seed, so another count means another workload."""
+        if (other.sim, other.lane, other.workload) != (self.sim, self.lane, self.workload):
+            raise ValueError(f"{other} is not a run of {self}")
+        if other.cycles != self.cycles:
+            raise BenchError(f"{self.sim} {self.lane} {self.workload}: {other.cycles} cycles in "
+                             f"a repeat against {self.cycles} in the first run: the workload "
+                             "is not the same from run to run")
+        if not self.runs:
+            self.runs = [self.wall_s]
+        self.runs.append(other.wall_s)
+        self.wall_s = statistics.median(self.runs)
+
     def as_dict(self) -> dict[str, object]:
-        return {"sim": self.sim, "lane": self.lane, "workload": self.workload,
-                "cycles": self.cycles, "wall_s": round(self.wall_s, 3),
-                "cycles_per_s": round(self.cycles_per_s, 1),
-                "ratio_to_pure": None if self.ratio_to_pure is None else round(self.ratio_to_pure, 6)}
+        d: dict[str, object] = {
+            "sim": self.sim, "lane": self.lane, "workload": self.workload,
+            "cycles": self.cycles, "wall_s": round(self.wall_s, 3),
+            "cycles_per_s": round(self.cycles_per_s, 1),
+            "ratio_to_pure": None if self.ratio_to_pure is None else round(self.ratio_to_pure, 6)}
+        if self.runs:
+            d["wall_s_runs"] = [round(w, 3) for w in self.runs]
+        return d
 
 
 def add_ratios(records: Sequence[Record]) -> None:
@@ -126,8 +149,9 @@ def format_table(records: Sequence[Record]) -> str:
     lines = [f"{'simulator':<10} {'lane':<11} {'workload':<9} {'cycles':>10} {'wall s':>8} "
              f"{'cycles/s':>11} {'vs pure':>8}"]
     for r in records:
+        runs = f"  (median of {len(r.runs)}: {min(r.runs):.2f}-{max(r.runs):.2f} s)" if r.runs else ""
         lines.append(f"{r.sim:<10} {r.lane:<11} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
-                     f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}")
+                     f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}{runs}")
     return "\n".join(lines)
 
 
@@ -338,7 +362,8 @@ def do_replay(path: Path) -> dict[str, object]:
 # ------------------------------------------------------------------ main
 
 
-def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = True) -> int:
+def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = True,
+          repeat: int = 1) -> int:
     t_start = time.monotonic()
     runner.setup_tool_env()
     records: list[Record] = []
@@ -362,6 +387,15 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
         for workload in ("register", "dma"):
             print(f"[bench] {sim}: transaction lane (LANE=tl), {workload} workload", flush=True)
             records.append(run_vip(sim, workload, seed, ops, params, lane="tl")[0])
+        # --repeat: the pure harness and the transaction lane again, in turn, so a
+        # machine whose speed moves between runs shows in the spread, not in the ratio
+        rows = {(r.lane, r.workload): r for r in records if r.sim == sim}
+        for k in range(1, repeat):
+            print(f"[bench] {sim}: repeat {k + 1} of {repeat} (pure, transaction lane)", flush=True)
+            rows["pure", "dma"].again(run_pure(sim, exes[sim], PURE_ROUNDS[sim], seed))
+            for workload in ("register", "dma"):
+                rows["transaction", workload].again(
+                    run_vip(sim, workload, seed, ops, params, lane="tl")[0])
     walk: dict[str, object] = {}
     for sim in sims:
         print(f"[bench] {sim}: walk throughput (8 x {WALK_ELEM // 1024} KiB list vs one copy)",
@@ -388,7 +422,8 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
         print(format_rss(rss_infos))
     meta = {"command": "make bench-sim", "seed": seed, "params": params, "cores": os.cpu_count(),
             "ops": ops, "dma_rounds": DMA_ROUNDS, "dma_max_bytes": DMA_MAX,
-            "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "replay": replay_info,
+            "pure_rounds": {s: PURE_ROUNDS[s] for s in sims}, "repeat": repeat,
+            "replay": replay_info,
             "walk_throughput": walk, "load_avg": [round(x, 2) for x in os.getloadavg()],
             "peak_rss": rss_infos if rss else None}
     out = BENCH_DIR / "bench.json"
@@ -430,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-only", metavar="CYCLES",
                     help="only the flat-memory runs, at these comma-separated lengths "
                          "(e.g. 1000000,10000000); merged into bench.json's peak_rss")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run the pure harnesses and the transaction lane N times each, in "
+                         "turn, and report the median wall time (a machine whose speed moves)")
     ap.add_argument("--replay", type=Path, metavar="FILE",
                     help="only replay an edge trace (tb/trace.py) into the predictor")
     args = ap.parse_args(argv)
@@ -449,7 +487,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise BenchError(f"--rss-only {args.rss_only!r}: expected comma-separated "
                                  "cycle counts") from None
             return rss_only(sims, args.seed, "default", lengths)
-        return bench(sims, args.seed, args.ops, "default", rss=not args.no_rss)
+        if args.repeat < 1:
+            raise BenchError(f"--repeat {args.repeat}: expected 1 or more runs")
+        return bench(sims, args.seed, args.ops, "default", rss=not args.no_rss,
+                     repeat=args.repeat)
     except (BenchError, TraceError, runner.RunnerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
