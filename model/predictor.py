@@ -358,9 +358,10 @@ class Predictor:
         each channel's (CH_STAT, blocked) with blocked = STOP requested, quiescing or
         fenced (step 3), the blocked set, and what each channel asks the mover for.
 
-        They depend on the channels only, which change only in ``_commit``: kept while no
-        edge's commit touched a channel (``_gen``), so a burst's pick, read and write
-        share one computation (the callers only ever replace these objects)."""
+        They depend on the channels only, which change only in ``_commit`` and in the B
+        path (``_b_edge``): kept while neither touched a channel (``_gen``), so a burst's
+        pick, read and write share one computation (the callers only ever replace these
+        objects)."""
         memo = self._views_memo
         if memo is not None and memo[0] == self._gen:
             return memo[1]  # type: ignore[return-value]
