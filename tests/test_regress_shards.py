@@ -166,16 +166,14 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
     assert "DD_BENCH_DMA_MAX=4096 " in back3.repro()
     (tmp_path / "manifest.json").write_text(v3)
     # a shard written before the DMA leg (format 1: no dma_rounds anywhere) still loads
-    mf = json.loads((tmp_path / "manifest.json").read_text())
+    mf = _as_format_2(json.loads((tmp_path / "manifest.json").read_text()))
     mf["format"] = 1
     del mf["config"]["dma_rounds"]
-    mf["run_list"] = [{k: v for k, v in d.items() if k not in ("dma_rounds", "dma_max")}
-                      for d in mf["run_list"]
+    mf["run_list"] = [{k: v for k, v in d.items() if k != "dma_rounds"} for d in mf["run_list"]
                       if d["kind"] != "dma"]
     mf["outcomes"] = [o for o in mf["outcomes"] if o["job"]["kind"] != "dma"]
     for o in mf["outcomes"]:
         del o["job"]["dma_rounds"]
-        del o["job"]["dma_max"]
     (tmp_path / "manifest.json").write_text(json.dumps(mf))
     old = regress.load_shard(tmp_path)
     assert old.manifest["config"]["dma_rounds"] == 0 and regress.check_shards([old])
