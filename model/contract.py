@@ -292,7 +292,7 @@ class ContractChecker:
 
     def _r_datas(self, b: _Burst, last_e: int, datas: list[int]) -> bool:
         """``_r_run`` of R beats already known to carry the burst's ID, OKAY and RLAST
-        low (the recorder's columns, tb/tl.py ``run_cols``): their data, the last at
+        low (the recorder's columns, tb/tl.py ``run_pieces``): their data, the last at
         edge ``last_e``."""
         i0 = len(b.rdata)
         m = len(datas)
@@ -320,7 +320,7 @@ class ContractChecker:
     def _w_datas(self, b: _Burst, first_e: int, datas: list[int], strbs: list[int],
                  lasts: list[bool]) -> bool:
         """``_w_run`` of W beats given as columns (their data, WSTRB and WLAST; the
-        recorder's columns, tb/tl.py ``run_cols``), the first at edge ``first_e``."""
+        recorder's columns, tb/tl.py ``run_pieces``), the first at edge ``first_e``."""
         if b.phase != "w" or b.aw_due is None or first_e < b.aw_due:
             return False
         i0 = b.wcount

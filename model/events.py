@@ -290,7 +290,7 @@ def parsed_w(data: int, strb: int, last: bool) -> WBeat:
 
 
 class BeatCols(NamedTuple):
-    """A run of ``n`` beat edges (the tl recorder's beat run, tb/tl.py ``run_cols``) as
+    """A run of ``n`` beat edges (a stretch of the tl recorder's beat run, tb/tl.py ``run_pieces``) as
     columns instead of one event per edge: every edge carries one beat or none (a
     stall), all beats of one kind. ``offs``: each beat's edge, as an offset from the
     run's first; ``datas``: their data. ``kind`` "r": R beats of ID ``rid`` with OKAY,

@@ -256,6 +256,24 @@ class HwModel(Predictor, ContractChecker, MoverRules):
             return 0
         return self._cols_run(e, cols)
 
+    def dma_edge(self, e: int, evs: list[object]) -> bool:
+        """Edge ``e`` (``cycle + 1``) without accesses carrying the DMA events ``evs`` (in
+        the monitor's order) through the event-driven path (``fast_beats``): an AR, or
+        an AW with its first W beat, that starts a burst or its write right after an
+        edge the path took (``Predictor._dma_edge``), or the B that ends a copy burst
+        in the middle of its copy (``Predictor._b_edge``). True when taken, with
+        exactly the answers ``edge(e, dma=evs)`` gives (no access: ``no_access``);
+        False, touching nothing, when the edge needs the engine: then call ``edge``.
+        Why a separate entry: the transaction-level lane's recorder writes such edges
+        inside a beat run (tb/tl.py ``run_pieces``), and its scoreboard judges them
+        without an ``edge`` call's checks of its arguments."""
+        if not self.fast_beats or e != self.cycle + 1:
+            return False
+        return self._dma_edge(e, evs) or self._b_edge(e, evs)
+
+    #: the result of every edge without accesses
+    no_access = _NO_ACCESS
+
     # ---------------------------------------------------- public: self-driving
     def drive(self, loc: LiteAccess | None = None, host: LiteAccess | None = None) -> EdgeResult:
         """One self-driven edge ``cycle+1`` with optional local/host accesses."""

@@ -640,7 +640,7 @@ class Predictor:
         that beat on its own), the beats compared in bulk (``_r_datas``, ``_w_datas``);
         0, having changed nothing but the steady views (``_settle``, as ``_beat_run``),
         where ``_beat_run`` would go one by one: the caller then hands the items over
-        one by one (tb/scoreboard.py ``on_beat_cols``)."""
+        one by one (tb/scoreboard.py ``on_run``)."""
         b = self._burst
         if b is None:
             return 0

@@ -180,6 +180,9 @@ class DelegationScoreboard(Scoreboard):
         showing each as a full EdgeSample was most of the tl lane's Python time
         (README "Where the time goes"); tb/tl.py TlMonitor feeds them here."""
         m = self.model
+        if type(x) is list:   # an event edge of a beat run (tb/tl.py run_items)
+            self._event_edge(edge, irq_loc, irq_host, x)
+            return
         if self._beat_ready(edge):
             if m.beat(edge, x):
                 # steady: the levels of S(edge) are those after the beat
@@ -214,29 +217,60 @@ class DelegationScoreboard(Scoreboard):
         for i in range(k, len(xs)):
             self.on_beat(edge + i, irq_loc, irq_host, xs[i])
 
-    def on_beat_cols(self, edge: int, irq_loc: bool, irq_host: int, cols, items) -> None:
-        """``on_beats`` for a beat run given as columns (``model.events.BeatCols``,
-        tb/tl.py ``run_cols``); ``items()`` builds its items (one event or None per
-        edge) when they are needed. The model takes the run in bulk
-        (``HwModel.beat_cols``) when ``on_beats`` would take it in one step: judging on,
-        no idle edge to replay before it (``on_beats`` replays them), the levels the
-        model's, and no beat observer (they see the items); whatever it leaves goes
-        edge by edge as ``on_beats`` sends it, so the same checks and mismatch lines."""
+    def on_run(self, edge: int, irq_loc: bool, irq_host: int, pieces: list, items) -> None:
+        """``on_beats`` for a beat run given as pieces (tb/tl.py ``run_pieces``: stretches
+        of beat edges as columns, ``model.events.BeatCols``, or as stalls only, None;
+        event edges as the list of their events); ``items()`` builds the run's items
+        (``run_items``) when they are needed. When judging is on, no beat observer
+        listens (they see items) and the model's levels are the run's, each piece goes
+        to the model's event-driven path in one call (``HwModel.beat_cols``,
+        ``HwModel.beats``, ``_event_edge``); whatever the model leaves of a stretch goes
+        on as ``on_beats`` sends it, so the same checks and mismatch lines.
+
+        Why: a copy burst's edges (AR, R beats, AW with its first W beat, W beats, B,
+        the pick after it) come as one recorder line, and each of its event edges had
+        been a line of its own, parsed and judged through the whole of ``on_edge``."""
         m = self.model
-        k = 0
-        if (self.enabled and not self.beat_observers and m.cycle == edge - 1
-                and m.irq_loc() == irq_loc and m.irq_host() == irq_host):
-            k = m.beat_cols(edge, cols)
+        if not self.enabled or self.beat_observers:
+            self.on_beats(edge, irq_loc, irq_host, items())
+            return
+        xs = None
+        for off, n, p in pieces:
+            e = edge + off
+            if type(p) is list:
+                self._event_edge(e, irq_loc, irq_host, p)
+                continue
+            k = 0
+            if m.cycle == e - 1 and m.irq_loc() == irq_loc and m.irq_host() == irq_host:
+                k = m.beats(e, [None] * n) if p is None else m.beat_cols(e, p)
+                if len(m.errors) > self._model_errors_seen:
+                    self._report_model_errors()
+            if k < n:
+                if xs is None:
+                    xs = items()
+                self.on_beats(e + k, irq_loc, irq_host, xs[off + k:off + n])
+
+    def _event_edge(self, edge: int, irq_loc: bool, irq_host: int, evs: list) -> None:
+        """An edge without accesses carrying the DMA events ``evs`` (a beat run's event
+        edge, tb/tl.py ``group_events``), at levels ``irq_loc`` / ``irq_host``: through
+        the model's event-driven path when it takes the edge (``HwModel.dma_edge``), with
+        what ``on_edge`` does for such a sample after the model stepped (the observers,
+        the model's new events and errors); else through ``on_edge``. The same checks,
+        the same mismatch lines either way."""
+        s = EdgeSample(edge=edge, irq_loc=irq_loc, irq_host=irq_host, dma=evs)
+        m = self.model
+        if (self._beat_ready(edge) and m.irq_loc() == irq_loc and m.irq_host() == irq_host
+                and m.dma_edge(edge, evs)):
+            res = m.no_access
+            for obs in self.observers:
+                obs(s, res, m)
+            if len(m.events) > self._events_seen:
+                self._check_unsafe(m.events[self._events_seen:])
+                self._events_seen = len(m.events)
             if len(m.errors) > self._model_errors_seen:
                 self._report_model_errors()
-        if k == cols.n:
             return
-        xs = items()
-        if k == 0:
-            self.on_beats(edge, irq_loc, irq_host, xs)
-            return
-        for i in range(k, len(xs)):
-            self.on_beat(edge + i, irq_loc, irq_host, xs[i])
+        self.on_edge(s)
 
     def _beat_ready(self, edge: int) -> bool:
         """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new,

@@ -193,12 +193,34 @@ def parse_tokens(t: list[str], line: str, irq_host_mask: int) -> EdgeSample:
     return s
 
 
-def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
+#: a beat run's item of an *event edge* -> its fields (the first its kind letter)
+_GROUP_FIELDS = {"a": 6, "v": 9, "b": 2}
+
+
+def group_events(f: list[str]) -> list[object] | None:
+    """The events of a beat run's event-edge item split at ``:`` (``f``, the kind
+    first), in the monitor's order (the order a per-edge line lists them): ``a`` an AR
+    presented and handshaken, ``v`` an AW presented and handshaken with a W beat, ``b``
+    a B with OKAY; None when ``f`` is none of these."""
+    k = f[0]
+    if _GROUP_FIELDS.get(k) != len(f):
+        return None
+    if k == "b":
+        return [parsed_event(BHs, id=int(f[1], 16), resp=0)]
+    i = int(f[1], 16)
+    req = parsed_req(ArPresent if k == "a" else AwPresent, i, int(f[2], 16), int(f[3], 16),
+                     int(f[4], 16), int(f[5], 16))
+    if k == "a":
+        return [req, parsed_event(ArHs, id=i)]
+    return [req, parsed_event(AwHs, id=i), parsed_w(int(f[6], 16), int(f[7], 16), f[8] == "1")]
+
+
+def run_items(t: list[str], line: str) -> list[RBeat | WBeat | list | None]:
     """The items of a beat-run line (``<edge> <irq> Z item...``, tb_dma_deleg_tl.v), one
     per edge from its first: the R beat (OKAY; ``l:`` with RLAST, ``r:`` without) or the
-    W beat of that edge, or None (no event: a VALID waiting, or the edge after a
-    handshake)."""
-    out: list[RBeat | WBeat | None] = []
+    W beat of that edge, None (no event: a VALID waiting, or the edge after a
+    handshake), or the list of events of an event edge (``group_events``)."""
+    out: list[RBeat | WBeat | list | None] = []
     add = out.append
     for tok in t[3:]:
         if tok == "s":
@@ -211,23 +233,39 @@ def run_items(t: list[str], line: str) -> list[RBeat | WBeat | None]:
         elif len(f) == 4 and k == "w":
             add(parsed_w(int(f[1], 16), int(f[2], 16), f[3] == "1"))
         else:
-            raise TlError(f"beat-run item not understood ({tok!r}): {line!r}")
+            evs = group_events(f)
+            if evs is None:
+                raise TlError(f"beat-run item not understood ({tok!r}): {line!r}")
+            add(evs)
     if not out:
         raise TlError(f"beat run without items: {line!r}")
     return out
 
 
-def run_cols(t: list[str]) -> BeatCols | None:
-    """The items of a beat-run line (``run_items``) as columns (``BeatCols``), when its
-    beats are all R beats of one ID (RLAST on its last edge only, if any) or all W
-    beats; else None (then ``run_items`` builds, or refuses, the items one by one)."""
+#: a piece of a beat run (``run_pieces``): (offset of its first edge, edges, what)
+Piece = tuple[int, int, "BeatCols | list | None"]
+
+
+def run_pieces(t: list[str]) -> list[Piece] | None:
+    """The items of a beat-run line (``run_items``) as *pieces*, in edge order: each
+    event edge (``group_events``) a piece of its own, with its events; every stretch of
+    beat edges between them as columns (``BeatCols``: R beats of one ID, RLAST on the
+    stretch's last edge only, a stretch ending there, or W beats), or None when the
+    stretch is stalls only. None for the whole run when a stretch cannot be columns (R
+    and W mixed, two IDs) or an item is malformed: then ``run_items`` builds, or
+    refuses, the items one by one.
+
+    Why: a copy burst is its AR edge, its R beats, its AW edge with the first W beat,
+    its W beats, its B and the edge after it (the mover's pick), and the recorder writes
+    all of them on one line; each piece goes to the model's event-driven path in one
+    call (tb/scoreboard.py ``on_run``), not as one sample per edge."""
     toks = t[3:]
-    n = len(toks)
+    out: list[Piece] = []
+    s0 = 0                   # first edge of the open stretch
     offs: list[int] = []
     datas: list[int] = []
     kind = ""
     rid = ""
-    rlast = False
     strbs: list[int] = []
     lasts: list[bool] = []
     for i, tok in enumerate(toks):
@@ -238,24 +276,40 @@ def run_cols(t: list[str]) -> BeatCols | None:
         if k == "r" or k == "l":
             if kind == "w" or len(f) != 3 or (rid and f[1] != rid):
                 return None
-            if k == "l":
-                if i != n - 1:
-                    return None
-                rlast = True
             kind, rid = "r", f[1]
-            offs.append(i)
+            offs.append(i - s0)
             datas.append(int(f[2], 16))
+            if k == "l":   # the burst's read ends: the stretch too
+                out.append((s0, i + 1 - s0, BeatCols("r", i + 1 - s0, offs, datas,
+                                                     int(rid, 16), True)))
+                s0, offs, datas, kind, rid = i + 1, [], [], "", ""
         elif k == "w" and len(f) == 4 and kind != "r":
             kind = "w"
-            offs.append(i)
+            offs.append(i - s0)
             datas.append(int(f[1], 16))
             strbs.append(int(f[2], 16))
             lasts.append(f[3] == "1")
         else:
-            return None
+            evs = group_events(f)
+            if evs is None:
+                return None
+            if i > s0:
+                out.append(_stretch(s0, i - s0, kind, offs, datas, rid, strbs, lasts))
+            out.append((i, 1, evs))
+            s0, offs, datas, kind, rid, strbs, lasts = i + 1, [], [], "", "", [], []
+    if len(toks) > s0:
+        out.append(_stretch(s0, len(toks) - s0, kind, offs, datas, rid, strbs, lasts))
+    return out
+
+
+def _stretch(s0: int, n: int, kind: str, offs: list[int], datas: list[int], rid: str,
+             strbs: list[int], lasts: list[bool]) -> Piece:
+    """The piece of a stretch of ``n`` beat edges from ``s0`` (``run_pieces``)."""
     if not kind:
-        return None
-    return BeatCols(kind, n, offs, datas, int(rid, 16) if rid else 0, rlast, strbs, lasts)
+        return (s0, n, None)
+    if kind == "r":
+        return (s0, n, BeatCols("r", n, offs, datas, int(rid, 16), False))
+    return (s0, n, BeatCols("w", n, offs, datas, 0, False, strbs, lasts))
 
 
 def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
@@ -272,6 +326,14 @@ def beat_line_item(t: list[str]) -> tuple[bool, RBeat | WBeat | None]:
     return False, None
 
 
+def _dma_of(x: RBeat | WBeat | list | None) -> list:
+    """The DMA events of a beat run's item (``run_items``), as its edge's sample holds
+    them."""
+    if x is None:
+        return []
+    return list(x) if type(x) is list else [x]
+
+
 class LineFeeder:
     """Judges recorder lines: every line becomes an EdgeSample for every callback, but a
     *beat line* (one R beat with OKAY, its burst's last too; one W beat; or no event
@@ -283,19 +345,21 @@ class LineFeeder:
     lines. ``fast=False`` (DD_TL_FAST=0) feeds every line as a sample: the reference
     tests/test_bench_sim.py compares it with, line for line.
 
-    The recorder writes consecutive beat edges as one *beat-run* line (``Z``): on the
-    fast path the whole run goes to the scoreboard, as columns (``run_cols``:
-    ``on_beat_cols``, no event object per beat) when its beats are all R beats of one
-    burst or all W beats, else as items to ``on_beats`` (its first edge as a full
-    sample when the levels of the line before are unknown); otherwise each of its
-    edges becomes the sample its own line would have given."""
+    The recorder writes consecutive beat edges, and the event edges of a burst between
+    them (its AR; its AW with the first W beat; its B), as one *beat-run* line (``Z``):
+    on the fast path the whole run goes to the scoreboard, as pieces (``run_pieces``:
+    ``on_run``; stretches of beats as columns, no event object per beat, and each event
+    edge as its events) when every stretch's beats are R beats of one burst or W
+    beats, else as items to ``on_beats`` (its first edge as a full sample when the
+    levels of the line before are unknown); otherwise each of its edges becomes the
+    sample its own line would have given."""
 
     def __init__(self, irq_host_mask: int, fast: bool = True) -> None:
         self.mask = irq_host_mask
         self.fast = fast
         self.samples = 0       # lines judged (after the reset)
         self.lines = 0         # lines read
-        self.fast_lines = 0    # of the samples, those fed to on_beats
+        self.fast_lines = 0    # of the samples, those fed to on_beats / on_run
         self._irq_tok: str | None = None   # irq token of the last line the scoreboard saw
 
     def feed(self, lines: Iterable[str], after: int, callbacks: list, sb) -> None:
@@ -311,14 +375,15 @@ class LineFeeder:
                 if len(t) == 4 and t[3] == "s":   # one edge, no event (after a B: the pick)
                     irq_tok = self._beats(e0, t[1], [None], after, callbacks, sb, fast, irq_tok)
                     continue
-                # the run as columns, where _beats would hand it to on_beats whole
-                cols = run_cols(t) if fast and irq_tok == t[1] and e0 > after else None
-                if cols is not None:
+                # the run as pieces, where _beats would hand it to on_beats whole
+                pieces = run_pieces(t) if fast and irq_tok == t[1] and e0 > after else None
+                if pieces is not None:
                     irq = int(t[1], 16)
-                    self.samples += cols.n
-                    self.fast_lines += cols.n
-                    sb.on_beat_cols(e0, bool(irq & 1), (irq >> 1) & mask, cols,
-                                    lambda t=t, line=line: run_items(t, line))
+                    n = len(t) - 3
+                    self.samples += n
+                    self.fast_lines += n
+                    sb.on_run(e0, bool(irq & 1), (irq >> 1) & mask, pieces,
+                              lambda t=t, line=line: run_items(t, line))
                     continue
                 irq_tok = self._beats(e0, t[1], run_items(t, line), after,
                                       callbacks, sb, fast, irq_tok)
@@ -356,7 +421,7 @@ class LineFeeder:
             # the levels of the edge before are not the scoreboard's: the first edge is
             # judged as a full sample, as its own line would be
             x = xs.pop(0)
-            sb.on_edge(EdgeSample(edge=e0, irq_loc=il, irq_host=ih, dma=[] if x is None else [x]))
+            sb.on_edge(EdgeSample(edge=e0, irq_loc=il, irq_host=ih, dma=_dma_of(x)))
             e0 += 1
         if fast:
             if xs:
@@ -364,7 +429,7 @@ class LineFeeder:
                 sb.on_beats(e0, il, ih, xs)
             return irq_s
         for i, x in enumerate(xs):
-            s = EdgeSample(edge=e0 + i, irq_loc=il, irq_host=ih, dma=[] if x is None else [x])
+            s = EdgeSample(edge=e0 + i, irq_loc=il, irq_host=ih, dma=_dma_of(x))
             for cb in callbacks:
                 cb(s)
         return irq_s

@@ -218,27 +218,48 @@ def _judge_lines(trace, lines: list[str], fast: bool, *, attach=None):
     return feeder, sb, sb.model
 
 
-def _as_runs(lines: list[str], run_max: int = 5) -> list[str]:
+def _run_item(t: list[str], events: bool) -> str | None:
+    """The beat-run item (tb_dma_deleg_tl.v) of a per-edge line's tokens ``t``, or None
+    when the recorder would not put that edge in a run; its event edges (an AR
+    presented and handshaken, an AW presented and handshaken with a W beat, a B with
+    OKAY, each alone) only when ``events``."""
+    from tb.tl import beat_line_item
+
+    if beat_line_item(t)[0]:
+        return ("s" if len(t) == 2 else f"{'l' if t[6] == '1' else 'r'}:{t[3]}:{t[4]}"
+                if t[2] == "R" else f"w:{t[3]}:{t[4]}:{t[5]}")
+    if not events:
+        return None
+    n = len(t)
+    if n == 10 and t[2] == "AP" and t[8:10] == ["AH", t[3]]:
+        return "a:" + ":".join(t[3:8])
+    if n == 14 and t[2] == "WP" and t[8:11] == ["WH", t[3], "W"]:
+        return "v:" + ":".join(t[3:8] + t[11:14])
+    if n == 5 and t[2] == "B" and t[4] == "0":
+        return f"b:{t[3]}"
+    return None
+
+
+def _as_runs(lines: list[str], run_max: int = 5, events: bool = False) -> list[str]:
     """The per-edge lines with consecutive beat-like edges at equal levels grouped into
     beat-run lines (``Z``), at most ``run_max`` items each: short runs, so that many of
     them start and end, and runs that start where the levels change (the recorder
-    starts none there, but after a reset the feeder does not know the levels before)."""
-    from tb.tl import beat_line_item
-
+    starts none there, but after a reset the feeder does not know the levels before);
+    with ``events``, the event edges join the runs too (``_run_item``)."""
     out: list[str] = []
     run: list[str] = []
     run_end = -2
     for line in lines:
         t = line.split()
         e = int(t[0], 16)
-        if beat_line_item(t)[0]:
+        item = _run_item(t, events)
+        if item is not None:
             if run and (e != run_end + 1 or len(run) - 3 == run_max or t[1] != run[1]):
                 out.append(" ".join(run))
                 run = []
             if not run:
                 run = [t[0], t[1], "Z"]
-            run.append("s" if len(t) == 2 else f"{'l' if t[6] == '1' else 'r'}:{t[3]}:{t[4]}"
-                       if t[2] == "R" else f"w:{t[3]}:{t[4]}:{t[5]}")
+            run.append(item)
             run_end = e
         else:
             if run:
@@ -265,8 +286,10 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     traffic and on copies of it with one R beat (mid-burst or last) or W beat corrupted,
     or a last W beat's WLAST dropped; and so do the
     same lines grouped into beat runs (``Z`` lines, one per run of beat edges, judged as
-    columns by ``on_beat_cols`` / ``HwModel.beat_cols``, by ``on_beats`` /
-    ``HwModel.beats`` in one step, or expanded edge by edge)."""
+    pieces by ``on_run`` / ``HwModel.beat_cols``, by ``on_beats`` /
+    ``HwModel.beats`` in one step, or expanded edge by edge), with and without a
+    burst's event edges (AR, AW with its first W beat, B) in the runs, also with one of
+    those corrupted."""
     from model.hw import BEAT
     from tb.monitor import format_sample
     from tb.tl import beat_line_item
@@ -292,6 +315,15 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
         r, sb_r, m_r = _judge_lines(trace, runs, fast_runs)
         assert r.samples == len(lines) and _verdict(sb_r, m_r) == _verdict(sb_s, m_s)
         assert r.fast_lines == (fast.fast_lines if fast_runs else 0)
+    # and with the event edges in the runs (AR, AW with a W beat, B), short runs and
+    # runs as long as the recorder's
+    for run_max in (5, 64):
+        runs = _as_runs(lines, run_max, events=True)
+        assert all(sum(f" {k}:" in x for x in runs) > 100 for k in "avb"), run_max
+        for fast_runs in (True, False):
+            r, sb_r, m_r = _judge_lines(trace, runs, fast_runs)
+            assert r.samples == len(lines) and _verdict(sb_r, m_r) == _verdict(sb_s, m_s)
+            assert r.fast_lines > (fast.fast_lines if fast_runs else -1)
 
     for kind, last, what in (("R", "0", "R data at"), ("R", "1", "R data at"),
                              ("W", "0", "W data beat"), ("W", "1", "WLAST on beat")):
@@ -315,8 +347,25 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
         s2, sb3, m3 = _judge_lines(trace, bad, False)
         assert _verdict(sb2, m2) == _verdict(sb3, m3)
         assert sb2.mismatches and what in str(sb2.mismatches[0]), (kind, last, sb2.mismatches[:1])
-        f4, sb4, m4 = _judge_lines(trace, _as_runs(bad), True)
-        assert _verdict(sb4, m4) == _verdict(sb3, m3)
+        for ev in (False, True):
+            f4, sb4, m4 = _judge_lines(trace, _as_runs(bad, events=ev), True)
+            assert _verdict(sb4, m4) == _verdict(sb3, m3)
+
+    # an event edge of a run with one field wrong: an AR's address, an AW's first W
+    # beat, a B's ID (an error response to the channel: its interrupt rises); the runs
+    # judge it as the per-edge lines do, with a mismatch
+    for key, k, what in (("AP", 4, "AR"), ("WP", 11, "W data"), ("B", 3, "irq_host levels")):
+        i = next(i for i in range(len(lines) // 2, len(lines))
+                 if lines[i].split()[2:3] == [key] and _run_item(lines[i].split(), True)
+                 and lines[i].split()[1] == lines[i - 1].split()[1])
+        t = lines[i].split()
+        t[k] = f"{int(t[k], 16) ^ (1 << 6):x}"
+        bad = [*lines[:i], " ".join(t), *lines[i + 1:]]
+        s2, sb3, m3 = _judge_lines(trace, bad, False)
+        assert any(what in str(m) for m in sb3.mismatches), (key, sb3.mismatches[:3])
+        for run_max in (5, 64):
+            f4, sb4, m4 = _judge_lines(trace, _as_runs(bad, run_max, events=True), True)
+            assert _verdict(sb4, m4) == _verdict(sb3, m3), key
 
     # an interrupt level the model does not predict, through a stretch of beat edges:
     # a mismatch line per edge, whether the edges come one per line or as runs
@@ -325,8 +374,9 @@ def test_beat_path_judges_as_the_full_samples(dma_trace: Path) -> None:
     bad = [" ".join([t[0], f"{int(t[1], 16) ^ 1:x}", *t[2:]]) if i <= k < i + 6 else x
            for k, x in enumerate(lines) for t in (x.split(),)]
     verdicts = [_verdict(*_judge_lines(trace, b, fast)[1:])
-                for b, fast in ((bad, False), (bad, True), (_as_runs(bad), True))]
-    assert verdicts[0] == verdicts[1] == verdicts[2]
+                for b, fast in ((bad, False), (bad, True), (_as_runs(bad), True),
+                                (_as_runs(bad, 64, events=True), True))]
+    assert verdicts[0] == verdicts[1] == verdicts[2] == verdicts[3]
     assert sum("irq_loc level" in m for m in verdicts[0][0]) == 6, verdicts[0][0][:3]
 
 
@@ -364,6 +414,7 @@ def test_beat_observers_see_what_the_samples_show(dma_trace: Path) -> None:
     assert n_r > 1000 and all(any(k == "rlast" for _, k in log) for log in ref.values())
     assert events(lines, True) == ref
     assert events(_as_runs(lines), True) == ref
+    assert events(_as_runs(lines, 64, events=True), True) == ref
     lost = events(_as_runs(lines), True, beat_observers=False)
     assert sum(k == "r" for log in lost.values() for _, k in log) < n_r // 2
 

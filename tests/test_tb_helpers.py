@@ -114,29 +114,72 @@ def test_format_sample_rejects_an_unknown_event() -> None:
         format_sample(EdgeSample(edge=1, dma=["bogus"]))
 
 
-def test_run_cols_are_the_run_items() -> None:
-    """A beat run as columns (tb/tl.py run_cols) holds exactly what its items hold (R
-    beats with OKAY, W beats, stalls at their offsets); runs whose beats cannot be one
-    column set (R and W mixed, two IDs, RLAST before the last edge, no beat at all) give
-    None, so they go item by item; a malformed item gives None here and a clear error
-    from run_items."""
-    from tb.tl import TlError, run_cols, run_items
+def test_run_pieces_are_the_run_items() -> None:
+    """A beat run as pieces (tb/tl.py run_pieces) holds exactly what its items hold:
+    stretches of beats as columns (R beats with OKAY, W beats, stalls at their
+    offsets; an R stretch ends with RLAST), stalls alone as None, each event edge (AR,
+    AW with a W beat, B) as its events in the monitor's order; runs whose stretches
+    cannot be columns (R and W mixed, two IDs) give None, so they go item by item; a
+    malformed item gives None here and a clear error from run_items."""
+    from model.hw import ArHs, ArPresent, AwHs, AwPresent, BHs, WBeat
+    from tb.tl import TlError, run_items, run_pieces
 
     def both(line: str):
         t = line.split()
-        return run_cols(t), run_items(t, line)
+        return run_pieces(t), run_items(t, line)
 
-    cols, xs = both("10 0 Z s r:8:5 r:8:ff s l:8:1")
-    assert cols is not None and cols.kind == "r" and cols.n == len(xs) == 5
-    assert cols.offs == [i for i, x in enumerate(xs) if x is not None] == [1, 2, 4]
-    assert cols.datas == [x.data for x in xs if x is not None] == [5, 0xFF, 1]
-    assert cols.rid == 8 and cols.rlast and all(x.resp == 0 for x in xs if x is not None)
-    cols, xs = both("10 0 Z w:5:ff:0 s w:7:f:1")
-    assert cols is not None and cols.kind == "w" and (cols.n, cols.offs) == (3, [0, 2])
-    assert (cols.datas, cols.strbs, cols.lasts) == ([5, 7], [0xFF, 0xF], [False, True])
-    assert [x.last for x in xs if x is not None] == cols.lasts
-    for line in ("10 0 Z r:8:5 w:5:ff:0", "10 0 Z w:5:ff:0 r:8:5", "10 0 Z r:8:5 r:9:5",
-                 "10 0 Z l:8:5 s", "10 0 Z s s", "10 0 Z r:8"):
-        assert run_cols(line.split()) is None, line
-    with pytest.raises(TlError, match="not understood"):
-        run_items("10 0 Z r:8".split(), "10 0 Z r:8")
+    def expand(pieces, n):
+        """The items the pieces stand for (None for a stall)."""
+        out = [None] * n
+        for off, k, p in pieces:
+            if type(p) is list:
+                assert k == 1
+                out[off] = p
+            elif p is not None:
+                assert p.n == k
+                for j, o in enumerate(p.offs):
+                    out[off + o] = (p.kind, p.datas[j], p.rid if p.kind == "r" else
+                                    (p.strbs[j], p.lasts[j]))
+        return out
+
+    def same(pieces, xs):
+        for a, x in zip(expand(pieces, len(xs)), xs, strict=True):
+            if x is None or type(x) is list:
+                assert a == x
+            elif type(x) is WBeat:
+                assert a == ("w", x.data, (x.strb, x.last))
+            else:
+                assert a == ("r", x.data, x.id) and x.resp == 0
+
+    ps, xs = both("10 0 Z s r:8:5 r:8:ff s l:8:1")
+    assert ps is not None and len(ps) == 1 and ps[0][:2] == (0, 5) and len(xs) == 5
+    cols = ps[0][2]
+    assert cols.kind == "r" and cols.offs == [1, 2, 4] and cols.rlast and cols.rid == 8
+    same(ps, xs)
+    ps, xs = both("10 0 Z w:5:ff:0 s w:7:f:1")
+    assert ps is not None and ps[0][2].kind == "w" and (ps[0][2].n, ps[0][2].offs) == (3, [0, 2])
+    assert (ps[0][2].datas, ps[0][2].strbs, ps[0][2].lasts) == ([5, 7], [0xFF, 0xF], [False, True])
+    same(ps, xs)
+    # a whole burst: pick, AR, R beats, AW with the first W beat, W beats, B, pick
+    line = ("10 0 Z s a:8:1000:1:2:3 s r:8:5 l:8:6 v:8:2000:1:2:3:5:ff:0 s w:6:ff:1 b:8 s s")
+    ps, xs = both(line)
+    assert ps is not None and [(o, k) for o, k, _ in ps] == [
+        (0, 1), (1, 1), (2, 3), (5, 1), (6, 2), (8, 1), (9, 2)]
+    assert ps[0][2] is None and ps[6][2] is None and ps[2][2].rlast
+    a, v, b = ps[1][2], ps[3][2], ps[5][2]
+    assert [type(x) for x in a] == [ArPresent, ArHs] and (a[0].id, a[0].addr, a[0].len,
+                                                          a[0].user, a[0].size) == (8, 0x1000, 1, 2, 3)
+    assert [type(x) for x in v] == [AwPresent, AwHs, WBeat] and v[2].data == 5 and not v[2].last
+    assert [type(x) for x in b] == [BHs] and (b[0].id, b[0].resp) == (8, 0)
+    same(ps, xs)
+    # RLAST ends a stretch: beats after it start another
+    ps, xs = both("10 0 Z l:8:5 s")
+    assert ps is not None and [(o, k) for o, k, _ in ps] == [(0, 1), (1, 1)] and ps[1][2] is None
+    same(ps, xs)
+    for line in ("10 0 Z r:8:5 w:5:ff:0", "10 0 Z w:5:ff:0 r:8:5", "10 0 Z r:8:5 r:9:5"):
+        assert run_pieces(line.split()) is None and len(run_items(line.split(), line)) == 2
+    for line in ("10 0 Z r:8", "10 0 Z b:8:0", "10 0 Z a:8:1000:1:2", "10 0 Z q:1",
+                 "10 0 Z v:8:2000:1:2:3:5:ff"):
+        assert run_pieces(line.split()) is None, line
+        with pytest.raises(TlError, match="not understood"):
+            run_items(line.split(), line)

@@ -191,16 +191,23 @@ module tb_dma_deleg_tl #(
     reg [15:0] aw;
     reg [35:0] w;
 
-    // Beat runs: consecutive busy edges that carry nothing but one beat of a burst (an
-    // R beat with RRESP OKAY, its burst's last included, or any W beat) or nothing at
-    // all (a VALID waiting, or the edge after a handshake), at the interrupt levels of
-    // the line before, share one line:
+    // Beat runs: consecutive busy edges without an AXI4-Lite handshake, at the interrupt
+    // levels of the line before, that carry nothing but one beat of a burst (an R beat
+    // with RRESP OKAY, its burst's last included, or any W beat), nothing at all (a
+    // VALID waiting, or the edge after a handshake), or one of a burst's *event edges*
+    // (an AR presented and handshaken; an AW presented and handshaken with one W beat;
+    // a B with BRESP OKAY), each alone on m_axi, share one line:
     //   <first edge> <irq> Z <item> ...
     //   item: r:<id>:<data> (RLAST low) | l:<id>:<data> (RLAST high) | w:<data>:<strb>:<last> | s
-    // one item per edge, in edge order (tb/tl.py LineFeeder judges the run in one step,
-    // or expands it into the per-edge lines it stands for). A run ends at any other
-    // edge (busy or not), after RUN_MAX items, at a reset, and at every wake-up (the
-    // negedge block below ends it before the flush), so a wake finds it complete.
+    //       | a:<id>:<addr>:<len>:<user>:<size>                       (AP + AH)
+    //       | v:<id>:<addr>:<len>:<user>:<size>:<data>:<strb>:<last>  (WP + WH + W)
+    //       | b:<id>                                                  (B, OKAY)
+    // one item per edge, in edge order (tb/tl.py LineFeeder judges the run piece by
+    // piece, or expands it into the per-edge lines it stands for), so a clean copy
+    // burst (AR, R beats, AW with the first W beat, W beats, B, the pick after it) is
+    // part of one line. A run ends at any other edge (busy or not), after RUN_MAX
+    // items, at a reset, and at every wake-up (the negedge block below ends it before
+    // the flush), so a wake finds it complete.
     localparam [6:0] RUN_MAX = 7'd64;
     reg [31:0] run_seq = 32'd0;     // runs opened (posedge block)
     reg [31:0] run_pend = 32'd0;    // runs ended by the posedge block
@@ -212,12 +219,19 @@ module tb_dma_deleg_tl #(
     // read in a procedural block is a lookup on Icarus): busy is the monitor's busy-edge
     // rule; beatlike an edge a beat run may take (one beat or none, no request, no B, no
     // error, at the levels of the line before)
+    // (ar_new / aw_new: an AR / AW presented at this edge, the monitor's "presented"
+    // rule; ev_a / ev_v / ev_b: the event edges a run takes)
     wire busy = (mon & MON_ACTIVE) != 32'd0 || mon != prev;
+    wire ar_new = mon[10] && !(prev[10] && !prev[11]);
+    wire aw_new = mon[13] && !(prev[13] && !prev[14]);
+    wire ev_a = ar_new && mon[11] && !mon[12] && !aw_new && !mon[14] && !mon[15] && !mon[16];
+    wire ev_v = aw_new && mon[14] && mon[15] && !ar_new && !mon[11] && !mon[12] && !mon[16];
+    wire ev_b = mon[16] && m_axi_bresp == 2'd0 && !ar_new && !mon[11] && !mon[12]
+        && !aw_new && !mon[14] && !mon[15];
+    wire beat_only = !ar_new && !mon[11] && !aw_new && !mon[14] && !mon[16]
+        && !(mon[12] && mon[15]) && !(mon[12] && m_axi_rresp != 2'd0);
     wire beatlike = !rst && mon[9:0] == 10'd0 && mon[31:23] == line_irq
-        && !(mon[10] && !(prev[10] && !prev[11])) && !mon[11]
-        && !(mon[13] && !(prev[13] && !prev[14])) && !mon[14] && !mon[16]
-        && !(mon[12] && mon[15])
-        && !(mon[12] && m_axi_rresp != 2'd0);
+        && (beat_only || ev_a || ev_v || ev_b);
     wire trunc_due = rec_trunc != rec_trunc_ack;
 
     always @(posedge clk) begin
@@ -245,7 +259,15 @@ module tb_dma_deleg_tl #(
                         run_seq = run_seq + 32'd1;
                         run_len = 7'd0;
                     end
-                    if (mon[12] && m_axi_rlast) $fwrite(fd, " l:%0h:%0h", m_axi_rid, m_axi_rdata);
+                    if (ev_a)
+                        $fwrite(fd, " a:%0h:%0h:%0h:%0h:%0h", m_axi_arid, m_axi_araddr,
+                                m_axi_arlen, m_axi_aruser, m_axi_arsize);
+                    else if (ev_v)
+                        $fwrite(fd, " v:%0h:%0h:%0h:%0h:%0h:%0h:%0h:%0h", m_axi_awid,
+                                m_axi_awaddr, m_axi_awlen, m_axi_awuser, m_axi_awsize,
+                                m_axi_wdata, m_axi_wstrb, m_axi_wlast);
+                    else if (ev_b) $fwrite(fd, " b:%0h", m_axi_bid);
+                    else if (mon[12] && m_axi_rlast) $fwrite(fd, " l:%0h:%0h", m_axi_rid, m_axi_rdata);
                     else if (mon[12]) $fwrite(fd, " r:%0h:%0h", m_axi_rid, m_axi_rdata);
                     else if (mon[15])
                         $fwrite(fd, " w:%0h:%0h:%0h", m_axi_wdata, m_axi_wstrb, m_axi_wlast);
