@@ -45,6 +45,21 @@ _CH_NAMES = {regs.CH_IDLE: "IDLE", regs.CH_RUNNING: "RUNNING",
              regs.CH_ABORTED: "ABORTED", regs.CH_STOPPED: "STOPPED"}
 
 
+class _ReqDesc:
+    """An AR or AW request as a violation line shows it (``id= addr= len= user=``),
+    formatted only when a violation is recorded (``ContractChecker._viol``): every
+    burst's request is checked, almost none is wrong."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x: ArPresent | AwPresent) -> None:
+        self.x = x
+
+    def __str__(self) -> str:
+        x = self.x
+        return f"id={x.id} addr={x.addr:#x} len={x.len} user={x.user}"
+
+
 @dataclass
 class _Burst:
     """The one burst the mover holds, as observed (checker bookkeeping)."""
@@ -76,6 +91,8 @@ class ContractChecker:
 
     def _viol(self, e: int, g: int | None, port: str, what: str, exp: object,
               act: object) -> None:
+        if type(act) is _ReqDesc:
+            act = str(act)
         self.errors.append(Violation(e, g, port, what, exp, act))
 
     def _why_not(self, g: int) -> str:
@@ -94,10 +111,16 @@ class ContractChecker:
     def _dma(self, e: int, evs: list[object]) -> tuple[bool, bool]:
         """Check the DMA events of edge e; returns (read ended, B received)."""
         exp = self._pick if self._pick is not None and self._pick.edge == e - 1 else None
-        aps = [x for x in evs if type(x) is ArPresent]
+        aps: list[ArPresent] = []
+        first_aw = None
+        for x in evs:
+            t = type(x)
+            if t is ArPresent:
+                aps.append(x)
+            elif t is AwPresent and first_aw is None:
+                first_aw = x
         # an AW with no burst in flight is a new write request: an MSI (SPEC 3)
-        new_aw = next((x for x in evs if type(x) is AwPresent), None) \
-            if self._burst is None and not aps else None
+        new_aw = first_aw if self._burst is None and not aps else None
         if len(aps) > 1:
             self._viol(e, None, "ar", "more than one AR presented at one edge", 1, len(aps))
         if aps:
@@ -153,7 +176,7 @@ class ContractChecker:
     def _on_ar(self, e: int, x: ArPresent, exp: _Pick | None) -> None:
         g = x.id
         ch = g if g in self._ch else None
-        desc = f"id={g} addr={x.addr:#x} len={x.len} user={x.user}"
+        desc = _ReqDesc(x)   # formatted only for a violation line
         if self._burst is not None:
             self._viol(e, ch, "ar", "AR presented while a burst is in flight "
                        "(one burst in flight in total)",
@@ -331,12 +354,16 @@ class ContractChecker:
         if datas != want:
             return False
         strb = b.wstrb
-        if strb and any(s != strb for s in strbs):
+        if strb and strbs.count(strb) != m:
             return False
+        # WLAST exactly on the burst's last beat, if the run holds it (lasts are bools)
         last = b.beats - 1 - i0   # index in the run of the burst's last beat
-        if any(w != (k == last) for k, w in enumerate(lasts)):
+        if last < m:
+            if lasts.count(True) != 1 or not lasts[last]:
+                return False
+        elif True in lasts:
             return False
-        full = all(s == 0xFF for s in strbs)
+        full = strbs.count(0xFF) == m
         base = b.aw_addr if b.aw_addr is not None else b.exp_dst
         if base is not None:
             a = base - base % BEAT + BEAT * i0
@@ -351,7 +378,7 @@ class ContractChecker:
 
     def _on_aw(self, e: int, b: _Burst | None, x: AwPresent) -> None:
         ch = x.id if x.id in self._ch else None
-        desc = f"id={x.id} addr={x.addr:#x} len={x.len} user={x.user}"
+        desc = _ReqDesc(x)   # formatted only for a violation line
         if b is None or b.phase != "aw":
             why = ("no burst in flight" if b is None else
                    "the read has not finished" if b.phase == "r" else "AW already presented")

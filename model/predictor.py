@@ -155,6 +155,11 @@ class Predictor:
         """Predicted ``irq_host[NUM_FUNC-1:0]`` in ``S(cycle+1)`` as a bit mask."""
         return self._irq_levels()[1]
 
+    def irq_levels(self) -> tuple[bool, int]:
+        """(``irq_loc()``, ``irq_host()``) in one call (the scoreboard compares both at
+        every piece of a beat run)."""
+        return self._irq_levels()
+
     def _irq_levels(self) -> tuple[bool, int]:
         """(irq_loc, irq_host): the kept levels, computed first if an edge cleared them."""
         m = self._irq_memo
@@ -560,7 +565,8 @@ class Predictor:
             self._unsteady_memo = (self._gen, self._unsteady_memo[1])
         if self._drop_memo is not None and self._drop_memo[0] == gen:
             self._drop_memo = (self._gen, self._drop_memo[1])
-        self._irq_memo = None
+        # the interrupt levels stay (``_irq_memo``): they depend on INT_STAT, INT_SETUP,
+        # the STOP/fence/command-error flags, ownership and OWN_IRQ_EN, none touched here
         self._burst = None
         self._steady = False
         self._fresh_at = -1

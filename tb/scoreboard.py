@@ -235,13 +235,19 @@ class DelegationScoreboard(Scoreboard):
             self.on_beats(edge, irq_loc, irq_host, items())
             return
         xs = None
+        lv = (irq_loc, irq_host)
+        levels = m.irq_levels
         for off, n, p in pieces:
             e = edge + off
+            ready = m.cycle == e - 1 and levels() == lv
             if type(p) is list:
-                self._event_edge(e, irq_loc, irq_host, p)
+                if ready and m.dma_edge(e, p):
+                    self._show(EdgeSample(edge=e, irq_loc=irq_loc, irq_host=irq_host, dma=p))
+                else:
+                    self._event_edge(e, irq_loc, irq_host, p)
                 continue
             k = 0
-            if m.cycle == e - 1 and m.irq_loc() == irq_loc and m.irq_host() == irq_host:
+            if ready:
                 k = m.beats(e, [None] * n) if p is None else m.beat_cols(e, p)
                 if len(m.errors) > self._model_errors_seen:
                     self._report_model_errors()
@@ -259,18 +265,24 @@ class DelegationScoreboard(Scoreboard):
         the same mismatch lines either way."""
         s = EdgeSample(edge=edge, irq_loc=irq_loc, irq_host=irq_host, dma=evs)
         m = self.model
-        if (self._beat_ready(edge) and m.irq_loc() == irq_loc and m.irq_host() == irq_host
+        if (self._beat_ready(edge) and m.irq_levels() == (irq_loc, irq_host)
                 and m.dma_edge(edge, evs)):
-            res = m.no_access
-            for obs in self.observers:
-                obs(s, res, m)
-            if len(m.events) > self._events_seen:
-                self._check_unsafe(m.events[self._events_seen:])
-                self._events_seen = len(m.events)
-            if len(m.errors) > self._model_errors_seen:
-                self._report_model_errors()
+            self._show(s)
             return
         self.on_edge(s)
+
+    def _show(self, s: EdgeSample) -> None:
+        """What ``on_edge`` does after the model stepped an edge without accesses: the
+        observers see the sample, the model's new events and errors are judged."""
+        m = self.model
+        res = m.no_access
+        for obs in self.observers:
+            obs(s, res, m)
+        if len(m.events) > self._events_seen:
+            self._check_unsafe(m.events[self._events_seen:])
+            self._events_seen = len(m.events)
+        if len(m.errors) > self._model_errors_seen:
+            self._report_model_errors()
 
     def _beat_ready(self, edge: int) -> bool:
         """Whether a beat edge ``edge`` may skip the sample: judging on, the edge new,

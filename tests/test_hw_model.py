@@ -1208,3 +1208,18 @@ def test_events_log_and_fast_idle_skip():
     assert hw.cycle == 10_000_000 and hw.events == [OwnEvent(1, 0, "delegate")]
     write_bytes(hw.mem, 0, b"\x01" * 8)
     assert read_u64(hw.mem, 0) == 0x0101010101010101
+
+
+def test_request_violations_name_the_request_as_text():
+    """A violation about an AR or AW names the request as ``id= addr= len= user=``, a
+    string, however the checker keeps it until a violation is recorded."""
+    hw = HwModel()
+    hw.edge(1, dma=[ArPresent(id=0, addr=0x1000, len=3, user=1, size=3)])
+    v = hw.errors[0]
+    assert "not allowed to pick" in v.what and v.port == "ar"
+    assert v.actual == "id=0 addr=0x1000 len=3 user=1" and type(v.actual) is str
+    hw = HwModel()
+    hw.edge(1, dma=[AwPresent(id=8, addr=0x2000, len=1, user=0, size=3)])   # no burst: an MSI
+    hw.edge(2, dma=[ArPresent(id=0, addr=0x1000, len=3, user=1, size=3)])
+    assert any(v.actual == "id=0 addr=0x1000 len=3 user=1" for v in hw.errors
+               if "while a burst is in flight" in v.what), hw.errors
