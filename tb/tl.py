@@ -271,25 +271,35 @@ def run_pieces(t: list[str]) -> list[Piece] | None:
     for i, tok in enumerate(toks):
         if tok == "s":
             continue
-        f = tok.split(":")
-        k = f[0]
+        k = tok[0]
+        # (the fields unpacked: a malformed item raises ValueError, caught below, and
+        # costs nothing when none is)
         if k == "r" or k == "l":
-            if kind == "w" or len(f) != 3 or (rid and f[1] != rid):
+            try:
+                _, r, d = tok.split(":")
+            except ValueError:
                 return None
-            kind, rid = "r", f[1]
+            if kind == "w" or (rid and r != rid):
+                return None
+            kind, rid = "r", r
             offs.append(i - s0)
-            datas.append(int(f[2], 16))
+            datas.append(int(d, 16))
             if k == "l":   # the burst's read ends: the stretch too
                 out.append((s0, i + 1 - s0, BeatCols("r", i + 1 - s0, offs, datas,
                                                      int(rid, 16), True)))
                 s0, offs, datas, kind, rid = i + 1, [], [], "", ""
-        elif k == "w" and len(f) == 4 and kind != "r":
+        elif k == "w" and kind != "r":
+            try:
+                _, d, st, la = tok.split(":")
+            except ValueError:
+                return None
             kind = "w"
             offs.append(i - s0)
-            datas.append(int(f[1], 16))
-            strbs.append(int(f[2], 16))
-            lasts.append(f[3] == "1")
+            datas.append(int(d, 16))
+            strbs.append(int(st, 16))
+            lasts.append(la == "1")
         else:
+            f = tok.split(":")
             evs = group_events(f)
             if evs is None:
                 return None
