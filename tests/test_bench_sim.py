@@ -85,7 +85,8 @@ def test_ratio_without_pure_row_is_none_and_bad_records_are_refused(tmp_path: Pa
 
 def test_repeated_rows_report_the_median(tmp_path: Path) -> None:
     """``--repeat``: each further run of a row joins its runs, the wall time is their
-    median (so is the ratio's), the table shows the spread and bench.json every run;
+    median (so is the ratio's), the ratio paired by round is the median of each round's
+    ratio, the table shows the spread and both ratios, bench.json every run;
     a repeat with another cycle count (another workload) or of another row is refused,
     and so is ``--repeat 0``."""
     pure = Record("verilator", "pure", "dma", 1000, 1.0)
@@ -99,12 +100,21 @@ def test_repeated_rows_report_the_median(tmp_path: Path) -> None:
     recs = [pure, tl]
     bench_sim.add_ratios(recs)
     assert tl.ratio_to_pure == pytest.approx((100 / 2.0) / (1000 / 0.8))
+    # paired by round: 0.05, 0.05 and 0.0089, median 0.05 (the medians' ratio: 0.04)
+    assert tl.ratio_paired == pytest.approx(0.05) and pure.ratio_paired is None
     row = bench_sim.format_table(recs).splitlines()[2]
-    assert row.endswith("(median of 3: 1.00-9.00 s)"), row
+    assert row.endswith("(median of 3: 1.00-9.00 s; paired 1/20.0)"), row
     out = tmp_path / "bench.json"
     bench_sim.write_json(recs, out, {"repeat": 3})
     doc = json.loads(out.read_text())
     assert doc["records"][1]["wall_s_runs"] == [2.0, 1.0, 9.0] and doc["records"][1]["wall_s"] == 2.0
+    assert doc["records"][1]["ratio_paired_median"] == 0.05
+    assert "ratio_paired_median" not in doc["records"][0]
+    # rounds that do not pair up (another number of runs): no paired ratio
+    tl4 = Record("verilator", "transaction", "register", 10, 1.0)
+    tl4.again(Record("verilator", "transaction", "register", 10, 2.0))
+    bench_sim.add_ratios([pure, tl4])
+    assert tl4.ratio_paired is None and tl4.ratio_to_pure is not None
     with pytest.raises(BenchError, match="not the same from run to run"):
         tl.again(Record("verilator", "transaction", "dma", 101, 1.0))
     with pytest.raises(ValueError, match="is not a run of"):

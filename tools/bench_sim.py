@@ -98,6 +98,9 @@ class Record:
     #: every run's wall time when the row was measured more than once (``--repeat``):
     #: ``wall_s`` is then their median
     runs: list[float] = dataclasses.field(default_factory=list)
+    #: with ``runs``: the median over the rounds of the ratio of this row's run to the
+    #: pure harness's run of the same round (``add_ratios``)
+    ratio_paired: float | None = None
 
     @property
     def cycles_per_s(self) -> float:
@@ -126,30 +129,45 @@ class Record:
             "ratio_to_pure": None if self.ratio_to_pure is None else round(self.ratio_to_pure, 6)}
         if self.runs:
             d["wall_s_runs"] = [round(w, 3) for w in self.runs]
+        if self.ratio_paired is not None:
+            d["ratio_paired_median"] = round(self.ratio_paired, 6)
         return d
 
 
 def add_ratios(records: Sequence[Record]) -> None:
-    """ratio_to_pure = cycles/s of the row / cycles/s of the pure row of its simulator."""
-    pure = {r.sim: r.cycles_per_s for r in records if r.lane == "pure"}
+    """ratio_to_pure = cycles/s of the row / cycles/s of the pure row of its simulator.
+    A repeated row (``--repeat``) of a simulator whose pure row has as many runs also
+    gets ratio_paired: the median over the rounds of its run's cycles/s over the pure
+    harness's of the same round. Why: the rounds run one after the other, so a machine
+    whose speed drifts moves both runs of a round alike; the ratio of the medians pairs
+    runs from different moments."""
+    pure = {r.sim: r for r in records if r.lane == "pure"}
     for r in records:
-        base = pure.get(r.sim)
+        p = pure.get(r.sim)
+        base = p.cycles_per_s if p is not None else 0.0
         r.ratio_to_pure = r.cycles_per_s / base if base else None
+        r.ratio_paired = None
+        if p is not None and r is not p and r.runs and len(r.runs) == len(p.runs) \
+                and all(w > 0 for w in (*r.runs, *p.runs)):
+            r.ratio_paired = statistics.median((r.cycles / w) / (p.cycles / pw)
+                                               for w, pw in zip(r.runs, p.runs, strict=True))
 
 
-def _ratio_text(ratio: float | None) -> str:
+def _ratio_text(ratio: float | None, digits: int = 0) -> str:
     if ratio is None:
         return "-"
     if ratio >= 1:
         return f"{ratio:.2f}"
-    return f"1/{1 / ratio:.0f}" if ratio > 0 else "0"
+    return f"1/{1 / ratio:.{digits}f}" if ratio > 0 else "0"
 
 
 def format_table(records: Sequence[Record]) -> str:
     lines = [f"{'simulator':<10} {'lane':<11} {'workload':<9} {'cycles':>10} {'wall s':>8} "
              f"{'cycles/s':>11} {'vs pure':>8}"]
     for r in records:
-        runs = f"  (median of {len(r.runs)}: {min(r.runs):.2f}-{max(r.runs):.2f} s)" if r.runs else ""
+        paired = "" if r.ratio_paired is None else f"; paired {_ratio_text(r.ratio_paired, 1)}"
+        runs = (f"  (median of {len(r.runs)}: {min(r.runs):.2f}-{max(r.runs):.2f} s{paired})"
+                if r.runs else "")
         lines.append(f"{r.sim:<10} {r.lane:<11} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
                      f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}{runs}")
     return "\n".join(lines)
@@ -389,6 +407,7 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
             records.append(run_vip(sim, workload, seed, ops, params, lane="tl")[0])
         # --repeat: the pure harness and the transaction lane again, in turn, so a
         # machine whose speed moves between runs shows in the spread, not in the ratio
+        # (and each round's runs pair up: Record.ratio_paired)
         rows = {(r.lane, r.workload): r for r in records if r.sim == sim}
         for k in range(1, repeat):
             print(f"[bench] {sim}: repeat {k + 1} of {repeat} (pure, transaction lane)", flush=True)
