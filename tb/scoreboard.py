@@ -241,10 +241,14 @@ class DelegationScoreboard(Scoreboard):
             e = edge + off
             ready = m.cycle == e - 1 and levels() == lv
             if type(p) is list:
-                if ready and m.dma_edge(e, p):
-                    self._show(EdgeSample(edge=e, irq_loc=irq_loc, irq_host=irq_host, dma=p))
-                else:
+                if not ready:   # idle edges to replay, or other levels: as a lone edge
                     self._event_edge(e, irq_loc, irq_host, p)
+                    continue
+                s = EdgeSample(edge=e, irq_loc=irq_loc, irq_host=irq_host, dma=p)
+                if m.dma_edge(e, p):
+                    self._show(s)
+                else:           # the model refused it, touching nothing: the engine
+                    self.on_edge(s)
                 continue
             k = 0
             if ready:
