@@ -28,6 +28,8 @@ Contract with the cocotb side (environment of the simulator process; see ``SimCo
 * ``DD_PARAMSET``, ``DD_SIM``, ``DD_WAVES`` (``0``/``1``).
 * ``DD_REPRO``: the ``make sim`` command line that repeats this run (``TEST=`` as selected);
   ``DD_REPRO_BASE``: the same without ``TEST=``, append `` TEST=<name>`` for one test.
+* ``DD_SHARED_TESTS``: the test function names more than one module defines (comma
+  separated), so ``short_test_name`` names a test without parsing every module again.
 """
 
 from __future__ import annotations
@@ -429,6 +431,8 @@ def _tuple_of_str(value: object) -> tuple[str, ...] | None:
     return tuple(str(v) for v in value)  # type: ignore[union-attr]
 
 
+#: runner -> simulation: the test names several modules define (``short_test_name``)
+SHARED_TESTS_ENV = "DD_SHARED_TESTS"
 #: tb_dir -> (the files' (path, mtime, size), their modules): ``discover`` parses each
 #: module once per process while its files stay as they were
 _DISCOVERED: dict[Path, tuple[tuple, tuple[TestModule, ...]]] = {}
@@ -834,18 +838,33 @@ def parse_results(xml_file: Path) -> list[TestResult]:
     return out
 
 
+def shared_test_names(mods: Sequence[TestModule] | None = None) -> list[str]:
+    """The test function names that more than one module defines (sorted)."""
+    seen: dict[str, int] = {}
+    for m in discover() if mods is None else mods:
+        for t in set(m.tests):
+            seen[t] = seen.get(t, 0) + 1
+    return sorted(t for t, n in seen.items() if n > 1)
+
+
 def short_test_name(full: str) -> str:
     """``tb.test_x.test_y/a=1`` -> ``test_y/a=1`` when ``test_y`` is unique among the
     discovered tests, else ``test_x.test_y/a=1``: the shortest ``TEST=`` value that
     selects exactly that test (a parametrized sweep point keeps its ``/name=value``
-    part, so its reproduce line reruns that point alone)."""
+    part, so its reproduce line reruns that point alone). Inside a simulation the
+    runner's ``DD_SHARED_TESTS`` answers (every test prints its reproduce line at start,
+    and parsing all modules took 65 ms of each run); elsewhere ``discover()`` does."""
     head, slash, point = full.partition("/")
     mod, _, fn = head.rpartition(".")
-    try:
-        owners = [m for m in discover() if fn in m.tests]
-    except RunnerError:
-        owners = []
-    name = fn if len(owners) == 1 else f"{mod.rsplit('.', 1)[-1]}.{fn}"
+    env = os.environ.get(SHARED_TESTS_ENV)
+    if env is not None:
+        shared = set(env.split(","))
+    else:
+        try:
+            shared = set(shared_test_names())
+        except RunnerError:
+            shared = {fn}
+    name = f"{mod.rsplit('.', 1)[-1]}.{fn}" if fn in shared else fn
     return name + slash + point
 
 
@@ -930,6 +949,7 @@ def run(
         "DD_LANE": lane,
         "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs, lane),
         "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
+        SHARED_TESTS_ENV: ",".join(shared_test_names()),
         # compiled tb/ and model/ cached under build/ (Makefile), not beside the sources
         "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
         # numpy's OpenBLAS would start a spinning thread per core at import (about

@@ -231,6 +231,26 @@ def test_reproduce_line_keeps_the_sweep_point() -> None:
     assert re.search(flt, full) and not re.search(flt, full.replace("idle", "running"))
 
 
+def test_a_test_name_two_modules_define_keeps_its_module(tmp_path, monkeypatch) -> None:
+    """The runner tells the simulation which names several modules define
+    (DD_SHARED_TESTS, so no run parses every module at start); both answers agree."""
+    for mod in ("test_a", "test_b"):
+        (tmp_path / f"{mod}.py").write_text(
+            "import cocotb\n\n@cocotb.test()\nasync def test_same(dut):\n    pass\n\n"
+            f"@cocotb.test()\nasync def test_only_{mod[-1]}(dut):\n    pass\n")
+    mods = runner.discover(tmp_path)
+    assert runner.shared_test_names(mods) == ["test_same"]
+    monkeypatch.setenv(runner.SHARED_TESTS_ENV, ",".join(runner.shared_test_names(mods)))
+    assert runner.short_test_name("tb.test_b.test_same/x=1") == "test_b.test_same/x=1"
+    assert runner.short_test_name("tb.test_b.test_only_b") == "test_only_b"
+    monkeypatch.setenv(runner.SHARED_TESTS_ENV, "")
+    assert runner.short_test_name("tb.test_b.test_same") == "test_same"
+    monkeypatch.delenv(runner.SHARED_TESTS_ENV)   # outside a simulation: discover()
+    monkeypatch.setattr(runner, "discover", lambda tb_dir=runner.TB_DIR: mods)
+    assert runner.short_test_name("tb.test_a.test_same") == "test_a.test_same"
+    assert runner.short_test_name("tb.test_a.test_only_a") == "test_only_a"
+
+
 def test_unknown_simulator_is_rejected() -> None:
     with pytest.raises(runner.RunnerError, match="valid: icarus, verilator"):
         runner.run("xcelium")
