@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from model import regs
 from model.events import (
     BEAT,
@@ -35,7 +33,7 @@ from model.events import (
     Violation,
     WBeat,
 )
-from model.mem import in_range, read_u64, write_u64
+from model.mem import in_range, read_beats, read_u64, write_beats, write_u64
 from model.walk import ELEM_SIZE, MSI_SIZE
 
 if TYPE_CHECKING:
@@ -189,7 +187,8 @@ class ContractChecker:
                 self._viol(e, g, "ar", "ARUSER is not the owner's function (SPEC 2.4/3)",
                            c.func, x.user)
             end = x.addr + BEAT * (x.len + 1)
-            hit = sorted(a for a in c.desc_reclaimed if a < end and x.addr < a + ELEM_SIZE)
+            hit = c.desc_reclaimed and sorted(
+                a for a in c.desc_reclaimed if a < end and x.addr < a + ELEM_SIZE)
             if hit:
                 self._viol(e, g, "ar", "descriptor memory read after reclaim (element "
                            f"{hit[0]:#x} was fetched during the reclaimed delegation)",
@@ -203,7 +202,7 @@ class ContractChecker:
         elif not legit:
             self._viol(e, ch, "ar", f"AR for the wrong channel (pick at edge {e - 1}: "
                        f"{self._why_not(g)})", f"id={exp.g}", desc)
-        else:
+        elif exp.addr != x.addr or exp.beats - 1 != x.len or exp.user != x.user:
             for name, want, got in (("ARADDR", exp.addr, x.addr),
                                     ("ARLEN", exp.beats - 1, x.len),
                                     ("ARUSER (requester function)", exp.user, x.user)):
@@ -324,7 +323,7 @@ class ContractChecker:
         addr = b.addr + BEAT * i0
         if not in_range(self.mem, addr, BEAT * m):
             return False
-        if np.frombuffer(self.mem[addr:addr + BEAT * m].tobytes(), dtype="<u8").tolist() != datas:
+        if read_beats(self.mem, addr, m) != datas:
             return False
         b.rdata.extend(datas)
         if b.g in self._ch:
@@ -368,7 +367,7 @@ class ContractChecker:
         if base is not None:
             a = base - base % BEAT + BEAT * i0
             if full and in_range(self.mem, a, BEAT * m):
-                self.mem[a:a + BEAT * m] = np.array(want, dtype="<u8").view(np.uint8)
+                write_beats(self.mem, a, want)
             else:
                 for k in range(m):
                     if in_range(self.mem, a + BEAT * k, BEAT):

@@ -17,6 +17,7 @@ order :class:`model.hw.HwModel` processes them), and the logs the model keeps
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import NamedTuple, TypeVar
@@ -100,9 +101,10 @@ class HwParams:
         """Writable bits of every stored register of a channel window."""
         return dict(regs.WIN_WMASK)
 
-    @property
+    @functools.cached_property
     def channels(self) -> tuple[int, ...]:
-        """Global indices of the instantiated channels, ascending."""
+        """Global indices of the instantiated channels, ascending (computed once: the
+        observers ask at every host access)."""
         return tuple(range(self.wr_ch)) + tuple(
             regs.MAX_CH_PER_DIR + n for n in range(self.rd_ch))
 
