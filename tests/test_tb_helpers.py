@@ -183,3 +183,24 @@ def test_run_pieces_are_the_run_items() -> None:
         assert run_pieces(line.split()) is None, line
         with pytest.raises(TlError, match="not understood"):
             run_items(line.split(), line)
+
+
+def test_read_new_reads_to_the_end_in_chunks(tmp_path) -> None:
+    """tb/tl.py read_new (the recorder drain): everything past the position, whether it
+    is shorter than a chunk, exactly a chunk or several, or nothing."""
+    import os
+
+    from tb.tl import read_new
+
+    f = tmp_path / "rec.txt"
+    f.write_bytes(b"")
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        with open(f, "ab", buffering=0) as w:
+            assert read_new(fd, 8) == b""
+            for n in (3, 8, 16, 21, 0, 1):
+                data = bytes(range(n))
+                w.write(data)
+                assert read_new(fd, 8) == data, n
+    finally:
+        os.close(fd)
