@@ -1223,3 +1223,34 @@ def test_request_violations_name_the_request_as_text():
     hw.edge(2, dma=[ArPresent(id=0, addr=0x1000, len=3, user=1, size=3)])
     assert any(v.actual == "id=0 addr=0x1000 len=3 user=1" for v in hw.errors
                if "while a burst is in flight" in v.what), hw.errors
+
+
+def test_beat_helpers_are_little_endian_byte_lanes() -> None:
+    """model/mem.py's beat conversions (struct on the image's buffer) against the bytes
+    themselves: read_u64 / read_beats little-endian, write_u64 only the lanes WSTRB
+    enables, write_beats whole beats; neighbours untouched."""
+    import random
+
+    from model.mem import read_beats, write_beats, write_u64
+
+    rng = random.Random(5)
+    mem = np.frombuffer(bytes(rng.getrandbits(8) for _ in range(256)), dtype=np.uint8).copy()
+    for _ in range(200):
+        addr = 8 * rng.randrange(1, 28)
+        n = rng.randint(1, 3)
+        want = [int.from_bytes(mem[addr + 8 * k:addr + 8 * k + 8].tobytes(), "little")
+                for k in range(n)]
+        assert read_beats(mem, addr, n) == want and read_u64(mem, addr) == want[0]
+        before = mem.copy()
+        data, strb = rng.getrandbits(64), rng.randrange(256)
+        write_u64(mem, addr, data, strb)
+        exp = before.copy()
+        for i in range(8):
+            if strb >> i & 1:
+                exp[addr + i] = data >> (8 * i) & 0xFF
+        assert np.array_equal(mem, exp), (addr, strb)
+        words = [rng.getrandbits(64) for _ in range(n)]
+        write_beats(mem, addr, words)
+        exp[addr:addr + 8 * n] = np.frombuffer(
+            b"".join(w.to_bytes(8, "little") for w in words), dtype=np.uint8)
+        assert np.array_equal(mem, exp)
