@@ -241,14 +241,7 @@ class DelegationScoreboard(Scoreboard):
             e = edge + off
             ready = m.cycle == e - 1 and levels() == lv
             if type(p) is list:
-                if not ready:   # idle edges to replay, or other levels: as a lone edge
-                    self._event_edge(e, irq_loc, irq_host, p)
-                    continue
-                s = EdgeSample(edge=e, irq_loc=irq_loc, irq_host=irq_host, dma=p)
-                if m.dma_edge(e, p):
-                    self._show(s)
-                else:           # the model refused it, touching nothing: the engine
-                    self.on_edge(s)
+                self._event_edge(e, irq_loc, irq_host, p, ready)
                 continue
             k = 0
             if ready:
@@ -260,16 +253,19 @@ class DelegationScoreboard(Scoreboard):
                     xs = items()
                 self.on_beats(e + k, irq_loc, irq_host, xs[off + k:off + n])
 
-    def _event_edge(self, edge: int, irq_loc: bool, irq_host: int, evs: list) -> None:
+    def _event_edge(self, edge: int, irq_loc: bool, irq_host: int, evs: list,
+                    ready: bool = False) -> None:
         """An edge without accesses carrying the DMA events ``evs`` (a beat run's event
         edge, tb/tl.py ``group_events``), at levels ``irq_loc`` / ``irq_host``: through
         the model's event-driven path when it takes the edge (``HwModel.dma_edge``), with
         what ``on_edge`` does for such a sample after the model stepped (the observers,
         the model's new events and errors); else through ``on_edge``. The same checks,
-        the same mismatch lines either way."""
+        the same mismatch lines either way. ``ready``: the caller saw the model at
+        ``edge - 1`` with these levels (``on_run``), so nothing is replayed or compared
+        again."""
         s = EdgeSample(edge=edge, irq_loc=irq_loc, irq_host=irq_host, dma=evs)
         m = self.model
-        if (self._beat_ready(edge) and m.irq_levels() == (irq_loc, irq_host)
+        if ((ready or (self._beat_ready(edge) and m.irq_levels() == (irq_loc, irq_host)))
                 and m.dma_edge(edge, evs)):
             self._show(s)
             return
