@@ -7,6 +7,9 @@
 #     (Verilator compiles its C++ model with them), liblz4-dev + zlib1g-dev (headers for
 #     Verilator's FST waveform writer). As root: `apt-get update` once, then
 #     `apt-get install -y ...`. Not root: prints the command to run and fails.
+#     Optional: ccache (tb/runner.py puts it in front of Verilator's compiler; a build
+#     then takes Verilator's runtime from the cache). Installed the same way as root;
+#     not root: a note, and the builds simply run without it.
 #   * .venv with Python 3.11 (python3.11, else python3 if it is 3.11) and the pinned
 #     Python packages from pyproject.toml ([project] dependencies + the `dev` extra).
 #     A stamp file keyed on the pyproject.toml content makes pip run only when pins change.
@@ -47,6 +50,15 @@ command -v perl >/dev/null 2>&1 || missing+=(perl)
 if ((${#missing[@]})); then
     say "missing Debian packages: ${missing[*]}"
     apt_install "${missing[@]}"
+fi
+if ! command -v ccache >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 && -z ${SETUP_SKIP_APT:-} ]] && command -v apt-get >/dev/null 2>&1; then
+        say "missing optional Debian package: ccache (caches Verilator's C++ compiles)"
+        apt_install ccache || say "note: could not install ccache; Verilator builds run without it"
+    else
+        say "note: ccache not found; Verilator builds run without a compile cache" \
+            "(install it with: apt-get install -y ccache)"
+    fi
 fi
 iv_major=$(iverilog -V 2>/dev/null | sed -n 's/^Icarus Verilog version \([0-9]*\).*/\1/p' | head -1)
 if [[ -n $iv_major && $iv_major -lt 11 ]]; then

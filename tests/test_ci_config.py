@@ -82,4 +82,7 @@ def test_workflows_do_what_the_readme_says() -> None:
     steps = action["runs"]["steps"]
     keys = [s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache")]
     assert keys == ["venv-debian12-${{ hashFiles('pyproject.toml') }}",
-                    "sim-${{ inputs.builds }}-debian12-${{ hashFiles('hdl/**', 'tb/hdl/**') }}"]
+                    "sim-${{ inputs.builds }}-debian12-${{ hashFiles('hdl/**', 'tb/hdl/**') }}",
+                    "ccache-${{ inputs.builds }}-debian12-${{ github.sha }}"]
+    ccache = next(s for s in steps if s.get("with", {}).get("path") == "build/ccache")
+    assert ccache["with"]["restore-keys"] == "ccache-${{ inputs.builds }}-debian12-"

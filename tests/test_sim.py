@@ -222,6 +222,29 @@ def test_build_stamp_follows_the_verilator_config(tmp_path) -> None:
     assert stamp() != first
 
 
+def test_verilator_builds_go_through_ccache_when_installed(monkeypatch, tmp_path) -> None:
+    """A Verilator build's OBJCACHE is ccache when it is on PATH, its folder the user's
+    CCACHE_DIR or build/ccache; nothing when ccache is missing or DD_CCACHE=0; and the
+    build's environment is put back afterwards."""
+    monkeypatch.delenv("CCACHE_DIR", raising=False)
+    monkeypatch.delenv(runner.CCACHE_ENV, raising=False)
+    monkeypatch.setattr(runner.shutil, "which",
+                        lambda exe: "/usr/bin/ccache" if exe == "ccache" else None)
+    assert runner.objcache_env() == {"OBJCACHE": "ccache", "CCACHE_DIR": str(runner.CCACHE_DIR)}
+    monkeypatch.setenv("CCACHE_DIR", str(tmp_path))
+    assert runner.objcache_env()["CCACHE_DIR"] == str(tmp_path)
+    monkeypatch.setenv(runner.CCACHE_ENV, "0")
+    assert runner.objcache_env() == {}
+    monkeypatch.delenv(runner.CCACHE_ENV)
+    monkeypatch.setattr(runner.shutil, "which", lambda exe: None)
+    assert runner.objcache_env() == {}
+    monkeypatch.setenv("DD_T_KEEP", "a")
+    monkeypatch.delenv("DD_T_NEW", raising=False)
+    with runner._env_set({"DD_T_KEEP": "b", "DD_T_NEW": "c"}):
+        assert (os.environ["DD_T_KEEP"], os.environ["DD_T_NEW"]) == ("b", "c")
+    assert os.environ["DD_T_KEEP"] == "a" and "DD_T_NEW" not in os.environ
+
+
 def test_reproduce_line_keeps_the_sweep_point() -> None:
     """A failing sweep point's reproduce line reruns that point alone."""
     full = "tb.test_quiesce.test_quiesce_states/state=idle"
