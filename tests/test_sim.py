@@ -459,3 +459,21 @@ def test_cpu_limit_kills_a_long_run_and_says_so() -> None:
     assert not res.ok and res.timeout == 2, res.report()
     assert "TIMEOUT: the simulator was killed after 2 s of CPU time or 8 s wall clock" \
         in res.report()
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> None:
+    """A simulation rewrites the asserts of the test modules only (runner.REWRITE_FILES;
+    cocotb's own default rewrites numpy and every other module imported after its hook,
+    and loads each through the rewriter's slower path): with a fresh bytecode cache,
+    the test module has a rewritten .pyc, the model and numpy have plain ones only."""
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path))
+    monkeypatch.delenv("COCOTB_REWRITE_ASSERTION_FILES", raising=False)
+    res = runner.run("icarus", "test_reset_values", "default", 1, run_name="rewrite-scope")
+    assert res.ok, res.report()
+    rewritten = {p.name.split(".")[0] for p in tmp_path.rglob("*-pytest-*.pyc")}
+    plain = {p.name.split(".")[0] for p in tmp_path.rglob("*.cpython-311.pyc")}
+    assert "test_directed" in rewritten, sorted(rewritten)
+    assert {"hw", "predictor", "numeric"} <= plain, "model and numpy not imported?"
+    assert not rewritten & {"hw", "predictor", "numeric", "scoreboard"}, sorted(rewritten)
