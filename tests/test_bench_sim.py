@@ -461,6 +461,38 @@ def test_dma_workload_knobs_are_validated(monkeypatch: pytest.MonkeyPatch) -> No
             w.knobs()
 
 
+def test_probe_figures_and_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--probe``: per phase the median round's time per operation, the spread and the
+    cycles per operation; rounds with other cycle counts (not the same operations) or no
+    time are refused, and so are probe sizes the test cannot split into batches of four."""
+    from tb import test_bench_probe as p
+
+    raw = {"wake": {"ops": 10, "wall_s": [0.002, 0.001, 0.003], "cycles": [10, 10, 10]},
+           "read": {"ops": 4, "wall_s": [0.004, 0.002, 0.001], "cycles": [12, 12, 12]}}
+    info = bench_sim.probe_summary("verilator", raw)
+    assert info["phases"]["wake"] == {"ops": 10, "rounds": 3, "us_per_op": 200.0,
+                                      "us_min": 100.0, "us_max": 300.0, "cycles_per_op": 1}
+    assert info["phases"]["read"]["us_per_op"] == 500.0
+    assert info["phases"]["read"]["cycles_per_op"] == 3
+    rows = bench_sim.format_probe([info]).splitlines()
+    assert rows[2] == "| verilator | wake | 200 (100-300) | 1 |", rows
+    bad = copy.deepcopy(raw)
+    bad["read"]["cycles"] = [12, 13, 12]
+    with pytest.raises(BenchError, match="different cycle counts"):
+        bench_sim.probe_summary("icarus", bad)
+    bad = copy.deepcopy(raw)
+    bad["wake"]["wall_s"] = []
+    with pytest.raises(BenchError, match="no usable rounds"):
+        bench_sim.probe_summary("icarus", bad)
+    assert bench_sim.main(["--probe", "6"]) == 1
+    monkeypatch.delenv(p.N_ENV, raising=False)
+    assert p.probe_n() == 100
+    for value, msg in (("6", "multiple of 4"), ("0", "multiple of 4"), ("x", "an integer")):
+        monkeypatch.setenv(p.N_ENV, value)
+        with pytest.raises(ValueError, match=msg):
+            p.probe_n()
+
+
 # ---------------------------------------------------------------- warning filter
 
 

@@ -28,8 +28,14 @@ One invocation (``make bench-sim``) measures, on each simulator:
 It prints one table row per simulator x lane x workload (cycles, wall s, cycles/s, ratio
 to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
 
+``--probe [N]`` runs only the per-access probe (tb/test_bench_probe.py, transaction
+lane): microseconds per Python wake, per local register read, per read in a batch of
+four and per refused host read, the median of five rounds of N each, and the cycles
+each takes; the table, and ``build/bench/probe.json``.
+
     python -m tools.bench_sim [--sims icarus,verilator] [--seed 1] [--ops 3000]
     python -m tools.bench_sim --replay build/sim/icarus-default/runs/bench-dma/dma_trace.pkl
+    python -m tools.bench_sim --probe [200]
 """
 
 from __future__ import annotations
@@ -355,6 +361,73 @@ def format_rss(infos: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ per-access probe
+
+#: operations per phase and round of the probe (tb/test_bench_probe.py DD_PROBE_N)
+PROBE_N = 200
+
+
+def run_probe(sim: str, seed: int, params: str, n: int = PROBE_N) -> dict[str, object]:
+    """tb/test_bench_probe.py on *sim* (transaction lane): per phase, the time per
+    operation (median over the rounds, and the fastest and slowest round) and the
+    cycles per operation."""
+    from tb.test_bench_probe import N_ENV, PROBE_FILE
+
+    res = runner.run(sim, "test_bench_probe", params, seed, log_to_file=True,
+                     run_name="bench-probe", extra_env={N_ENV: str(n)}, lane="tl")
+    f = res.run_dir / PROBE_FILE
+    if not res.ok or not f.is_file():
+        raise BenchError(f"{sim} probe failed:\n{res.report()}")
+    return probe_summary(sim, json.loads(f.read_text()))
+
+
+def probe_summary(sim: str, raw: dict[str, dict]) -> dict[str, object]:
+    """The probe's ``probe.json`` (per phase: ops per round, wall_s and cycles per
+    round) as per-operation figures; BenchError when a phase's rounds disagree on their
+    cycles (each round does the same thing) or have no time."""
+    phases: dict[str, dict[str, float | int]] = {}
+    for name, v in raw.items():
+        ops, walls, cycles = int(v["ops"]), list(v["wall_s"]), list(v["cycles"])
+        if not walls or len(walls) != len(cycles) or ops < 1 or min(walls) <= 0:
+            raise BenchError(f"{sim} probe phase {name}: no usable rounds: {v}")
+        if len(set(cycles)) != 1:
+            raise BenchError(f"{sim} probe phase {name}: rounds took different cycle "
+                             f"counts {cycles}; every round does the same operations")
+        phases[name] = {"ops": ops, "rounds": len(walls),
+                        "us_per_op": round(1e6 * statistics.median(walls) / ops, 1),
+                        "us_min": round(1e6 * min(walls) / ops, 1),
+                        "us_max": round(1e6 * max(walls) / ops, 1),
+                        "cycles_per_op": cycles[0] / ops}
+    return {"sim": sim, "phases": phases}
+
+
+def format_probe(infos: Sequence[dict[str, object]]) -> str:
+    lines = ["| simulator | phase | us per operation (rounds' spread) | cycles per operation |",
+             "|---|---|---:|---:|"]
+    for info in infos:
+        for name, p in info["phases"].items():  # type: ignore[attr-defined]
+            lines.append(f"| {info['sim']} | {name} | {p['us_per_op']:.0f} "
+                         f"({p['us_min']:.0f}-{p['us_max']:.0f}) | {p['cycles_per_op']:g} |")
+    return "\n".join(lines)
+
+
+def probe(sims: Sequence[str], seed: int, params: str, n: int = PROBE_N) -> int:
+    """``--probe``: the probe on each simulator; the table, and build/bench/probe.json."""
+    runner.setup_tool_env()
+    infos = []
+    for sim in sims:
+        runner.build(sim, params, lane="tl")
+        print(f"[bench] {sim}: per-access probe, {n} operations per phase and round",
+              flush=True)
+        infos.append(run_probe(sim, seed, params, n))
+    print(format_probe(infos))
+    out = BENCH_DIR / "probe.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"seed": seed, "n": n, "probe": infos}, indent=2) + "\n")
+    print(f"[bench] wrote {out.relative_to(runner.ROOT)}")
+    return 0
+
+
 # ------------------------------------------------------------------ replay
 
 
@@ -489,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
                          "turn, and report the median wall time (a machine whose speed moves)")
     ap.add_argument("--replay", type=Path, metavar="FILE",
                     help="only replay an edge trace (tb/trace.py) into the predictor")
+    ap.add_argument("--probe", nargs="?", const=PROBE_N, type=int, metavar="N",
+                    help="only the per-access probe (tb/test_bench_probe.py): microseconds "
+                         f"per wake and per register access, N operations per phase and "
+                         f"round (default {PROBE_N})")
     args = ap.parse_args(argv)
     try:
         if args.replay:
@@ -499,6 +576,10 @@ def main(argv: list[str] | None = None) -> int:
             if s not in runner.SIMULATORS:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
         # default parameters only: the pure harnesses and test_bench_dma are built for them
+        if args.probe is not None:
+            if args.probe < 4 or args.probe % 4:
+                raise BenchError(f"--probe {args.probe}: expected a multiple of 4, at least 4")
+            return probe(sims, args.seed, "default", args.probe)
         if args.rss_only:
             try:
                 lengths = [int(x) for x in args.rss_only.split(",") if x.strip()]

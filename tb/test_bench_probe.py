@@ -1,0 +1,100 @@
+"""Per-transaction cost probe of the transaction-level lane: the wall time of one Python
+wake (``tb.cycles(1)``), of one local register read, of a read inside a batch of four
+(one wake for the four) and of a refused host read, each timed inside the test with the
+scoreboard, the model and every checker on.
+
+Why: the ``register`` workloads of ``make bench-sim`` are bound by what each access
+costs in Python (README "Simulation speed"); these are the figures a change to that
+path moves. ``make bench-sim BENCH_ARGS=--probe`` (tools/bench_sim.py ``run_probe``)
+runs this test on both simulators and prints microseconds and cycles per operation.
+
+The phases run in ROUNDS rounds, one after the other within each round, and
+``probe.json`` in the run folder holds each phase's time per round, so a machine whose
+speed moves shows in the spread of the rounds, not between phases. As a test of the
+suite it checks what each phase did: every read answered (OKAY with VERSION's value for
+the local reads, SLVERR for the refused host reads) and the scoreboard clean at the end.
+
+Knob (environment): DD_PROBE_N (default 100) operations per phase and round, a multiple
+of four.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import cocotb
+
+from model import regs
+from tb.env import host_win
+from tb.faults import SLVERR
+from tb.tl import Access, new_tb
+
+PARAM_SETS = ("default",)
+LANES = ("tl",)   # the batch phase uses the transactor queue (TlPort.run)
+
+N_ENV = "DD_PROBE_N"
+ROUNDS = 5
+PROBE_FILE = "probe.json"
+#: the phases in the order each round runs them
+PHASES = ("wake", "read", "read_batch4", "host_refused_read")
+
+
+def probe_n() -> int:
+    """DD_PROBE_N, validated: operations per phase and round."""
+    raw = os.environ.get(N_ENV, "100")
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ValueError(f"{N_ENV}={raw!r}: expected an integer") from None
+    if n < 4 or n % 4:
+        raise ValueError(f"{N_ENV}={n}: expected a multiple of 4, at least 4")
+    return n
+
+
+@cocotb.test()
+async def test_probe(dut):
+    """Time each phase's operations; every one checked, the scoreboard judging all."""
+    n = probe_n()
+    tb = new_tb(dut)
+    await tb.reset()
+    # channel 0's window, as function 0 sees it: refused while the channel is LOCAL
+    refused = host_win(0, 0, regs.CH_STAT)
+    result: dict[str, dict[str, list[float] | int]] = {
+        p: {"ops": n, "wall_s": [], "cycles": []} for p in PHASES}
+
+    async def wake() -> None:
+        for _ in range(n):
+            await tb.cycles(1)
+
+    async def read() -> None:
+        for _ in range(n):
+            r = await tb.loc.read(regs.VERSION)
+            assert (r.resp, r.data) == (0, regs.VERSION_VALUE), r
+
+    async def read_batch4() -> None:
+        for _ in range(n // 4):
+            for r in await tb.loc.run([Access(False, regs.VERSION)] * 4):
+                assert (r.resp, r.data) == (0, regs.VERSION_VALUE), r
+
+    async def host_refused_read() -> None:
+        for _ in range(n):
+            r = await tb.host.read(refused)
+            assert r.resp == SLVERR, r
+
+    bodies = {"wake": wake, "read": read, "read_batch4": read_batch4,
+              "host_refused_read": host_refused_read}
+    for _ in range(ROUNDS):
+        for p in PHASES:
+            c0, t0 = tb.now(), time.perf_counter()
+            await bodies[p]()
+            result[p]["wall_s"].append(time.perf_counter() - t0)   # type: ignore[union-attr]
+            result[p]["cycles"].append(tb.now() - c0)                # type: ignore[union-attr]
+    await tb.finish()
+    assert tb.sb.compared >= ROUNDS * 3 * n, tb.sb.compared
+    Path(PROBE_FILE).write_text(json.dumps(result, indent=1))   # the run folder (cwd)
+    tb.log.info("probe: %s", ", ".join(
+        f"{p} {1e6 * sorted(result[p]['wall_s'])[ROUNDS // 2] / n:.0f} us/op"  # type: ignore[index]
+        for p in PHASES))
