@@ -1,7 +1,8 @@
-"""Per-transaction cost probe of the transaction-level lane: the wall time of one Python
-wake (``tb.cycles(1)``), of one local register read, of a read inside a batch of four
-(one wake for the four) and of a refused host read, each timed inside the test with the
-scoreboard, the model and every checker on.
+"""Per-transaction cost probe of the transaction-level lane: the wall time of one cycle
+with no Python at all (one ``tb.cycles(10 N)``: the simulated HDL's own cost), of one
+Python wake (``tb.cycles(1)``), of one local register read, of a read inside a batch of
+four (one wake for the four) and of a refused host read, each timed inside the test with
+the scoreboard, the model and every checker on.
 
 Why: the ``register`` workloads of ``make bench-sim`` are bound by what each access
 costs in Python (README "Simulation speed"); these are the figures a change to that
@@ -39,7 +40,9 @@ N_ENV = "DD_PROBE_N"
 ROUNDS = 5
 PROBE_FILE = "probe.json"
 #: the phases in the order each round runs them
-PHASES = ("wake", "read", "read_batch4", "host_refused_read")
+PHASES = ("idle_cycle", "wake", "read", "read_batch4", "host_refused_read")
+#: cycles of the idle phase per operation of the others
+IDLE_PER_OP = 10
 
 
 def probe_n() -> int:
@@ -63,7 +66,11 @@ async def test_probe(dut):
     # channel 0's window, as function 0 sees it: refused while the channel is LOCAL
     refused = host_win(0, 0, regs.CH_STAT)
     result: dict[str, dict[str, list[float] | int]] = {
-        p: {"ops": n, "wall_s": [], "cycles": []} for p in PHASES}
+        p: {"ops": n * (IDLE_PER_OP if p == "idle_cycle" else 1), "wall_s": [], "cycles": []}
+        for p in PHASES}
+
+    async def idle_cycle() -> None:
+        await tb.cycles(n * IDLE_PER_OP)
 
     async def wake() -> None:
         for _ in range(n):
@@ -84,7 +91,7 @@ async def test_probe(dut):
             r = await tb.host.read(refused)
             assert r.resp == SLVERR, r
 
-    bodies = {"wake": wake, "read": read, "read_batch4": read_batch4,
+    bodies = {"idle_cycle": idle_cycle, "wake": wake, "read": read, "read_batch4": read_batch4,
               "host_refused_read": host_refused_read}
     for _ in range(ROUNDS):
         for p in PHASES:
@@ -96,5 +103,5 @@ async def test_probe(dut):
     assert tb.sb.compared >= ROUNDS * 3 * n, tb.sb.compared
     Path(PROBE_FILE).write_text(json.dumps(result, indent=1))   # the run folder (cwd)
     tb.log.info("probe: %s", ", ".join(
-        f"{p} {1e6 * sorted(result[p]['wall_s'])[ROUNDS // 2] / n:.0f} us/op"  # type: ignore[index]
+        f"{p} {1e6 * sorted(result[p]['wall_s'])[ROUNDS // 2] / result[p]['ops']:.1f} us/op"  # type: ignore[index,operator]
         for p in PHASES))

@@ -475,7 +475,7 @@ def test_probe_figures_and_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert info["phases"]["read"]["us_per_op"] == 500.0
     assert info["phases"]["read"]["cycles_per_op"] == 3
     rows = bench_sim.format_probe([info]).splitlines()
-    assert rows[2] == "| verilator | wake | 200 (100-300) | 1 |", rows
+    assert rows[2] == "| verilator | wake | 200.0 (100.0-300.0) | 1 |", rows
     bad = copy.deepcopy(raw)
     bad["read"]["cycles"] = [12, 13, 12]
     with pytest.raises(BenchError, match="different cycle counts"):

@@ -29,9 +29,10 @@ It prints one table row per simulator x lane x workload (cycles, wall s, cycles/
 to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
 
 ``--probe [N]`` runs only the per-access probe (tb/test_bench_probe.py, transaction
-lane): microseconds per Python wake, per local register read, per read in a batch of
-four and per refused host read, the median of five rounds of N each, and the cycles
-each takes; the table, and ``build/bench/probe.json``.
+lane): microseconds per cycle with no Python (10 N cycles in one wait), per Python
+wake, per local register read, per read in a batch of four and per refused host read,
+the median of five rounds of N each, and the cycles each takes; the table, and
+``build/bench/probe.json``.
 
     python -m tools.bench_sim [--sims icarus,verilator] [--seed 1] [--ops 3000]
     python -m tools.bench_sim --replay build/sim/icarus-default/runs/bench-dma/dma_trace.pkl
@@ -406,8 +407,8 @@ def format_probe(infos: Sequence[dict[str, object]]) -> str:
              "|---|---|---:|---:|"]
     for info in infos:
         for name, p in info["phases"].items():  # type: ignore[attr-defined]
-            lines.append(f"| {info['sim']} | {name} | {p['us_per_op']:.0f} "
-                         f"({p['us_min']:.0f}-{p['us_max']:.0f}) | {p['cycles_per_op']:g} |")
+            lines.append(f"| {info['sim']} | {name} | {p['us_per_op']:.1f} "
+                         f"({p['us_min']:.1f}-{p['us_max']:.1f}) | {p['cycles_per_op']:g} |")
     return "\n".join(lines)
 
 
@@ -564,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="only replay an edge trace (tb/trace.py) into the predictor")
     ap.add_argument("--probe", nargs="?", const=PROBE_N, type=int, metavar="N",
                     help="only the per-access probe (tb/test_bench_probe.py): microseconds "
-                         f"per wake and per register access, N operations per phase and "
+                         f"per idle cycle, per wake and per register access, N operations per phase and "
                          f"round (default {PROBE_N})")
     args = ap.parse_args(argv)
     try:
