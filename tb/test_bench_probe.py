@@ -1,7 +1,8 @@
 """Per-transaction cost probe of the transaction-level lane: the wall time of one cycle
 with no Python at all (one ``tb.cycles(10 N)``: the simulated HDL's own cost), of one
 Python wake (``tb.cycles(1)``), of one local register read, of a read inside a batch of
-four (one wake for the four) and of a refused host read, each timed inside the test with
+four (one wake for the four), of a local register write (the model's full edge) and of
+a refused host read, each timed inside the test with
 the scoreboard, the model and every checker on.
 
 Why: the ``register`` workloads of ``make bench-sim`` are bound by what each access
@@ -29,7 +30,7 @@ from pathlib import Path
 import cocotb
 
 from model import regs
-from tb.env import host_win
+from tb.env import host_win, loc_win
 from tb.faults import SLVERR
 from tb.tl import Access, new_tb
 
@@ -40,7 +41,7 @@ N_ENV = "DD_PROBE_N"
 ROUNDS = 5
 PROBE_FILE = "probe.json"
 #: the phases in the order each round runs them
-PHASES = ("idle_cycle", "wake", "read", "read_batch4", "host_refused_read")
+PHASES = ("idle_cycle", "wake", "read", "read_batch4", "write", "host_refused_read")
 #: cycles of the idle phase per operation of the others
 IDLE_PER_OP = 10
 
@@ -65,6 +66,7 @@ async def test_probe(dut):
     await tb.reset()
     # channel 0's window, as function 0 sees it: refused while the channel is LOCAL
     refused = host_win(0, 0, regs.CH_STAT)
+    setup = loc_win(0, regs.INT_SETUP)   # channel 0 is LOCAL: the endpoint's write, OKAY
     result: dict[str, dict[str, list[float] | int]] = {
         p: {"ops": n * (IDLE_PER_OP if p == "idle_cycle" else 1), "wall_s": [], "cycles": []}
         for p in PHASES}
@@ -86,13 +88,17 @@ async def test_probe(dut):
             for r in await tb.loc.run([Access(False, regs.VERSION)] * 4):
                 assert (r.resp, r.data) == (0, regs.VERSION_VALUE), r
 
+    async def write() -> None:
+        for _ in range(n):
+            assert await tb.loc.write(setup, 0) == 0
+
     async def host_refused_read() -> None:
         for _ in range(n):
             r = await tb.host.read(refused)
             assert r.resp == SLVERR, r
 
     bodies = {"idle_cycle": idle_cycle, "wake": wake, "read": read, "read_batch4": read_batch4,
-              "host_refused_read": host_refused_read}
+              "write": write, "host_refused_read": host_refused_read}
     for _ in range(ROUNDS):
         for p in PHASES:
             c0, t0 = tb.now(), time.perf_counter()
@@ -100,7 +106,7 @@ async def test_probe(dut):
             result[p]["wall_s"].append(time.perf_counter() - t0)   # type: ignore[union-attr]
             result[p]["cycles"].append(tb.now() - c0)                # type: ignore[union-attr]
     await tb.finish()
-    assert tb.sb.compared >= ROUNDS * 3 * n, tb.sb.compared
+    assert tb.sb.compared >= ROUNDS * 4 * n, tb.sb.compared
     Path(PROBE_FILE).write_text(json.dumps(result, indent=1))   # the run folder (cwd)
     tb.log.info("probe: %s", ", ".join(
         f"{p} {1e6 * sorted(result[p]['wall_s'])[ROUNDS // 2] / result[p]['ops']:.1f} us/op"  # type: ignore[index,operator]

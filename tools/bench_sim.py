@@ -30,9 +30,9 @@ to the pure harness of the same simulator) and writes ``build/bench/bench.json``
 
 ``--probe [N]`` runs only the per-access probe (tb/test_bench_probe.py, transaction
 lane): microseconds per cycle with no Python (10 N cycles in one wait), per Python
-wake, per local register read, per read in a batch of four and per refused host read,
-the median of five rounds of N each, and the cycles each takes; the table, and
-``build/bench/probe.json``.
+wake, per local register read, per read in a batch of four, per local register write
+and per refused host read, the median of five rounds of N each, and the cycles each
+takes; the table, and ``build/bench/probe.json``.
 
     python -m tools.bench_sim [--sims icarus,verilator] [--seed 1] [--ops 3000]
     python -m tools.bench_sim --replay build/sim/icarus-default/runs/bench-dma/dma_trace.pkl
