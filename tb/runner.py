@@ -988,7 +988,7 @@ def run(
         # imported after its hook ("*.py": numpy, hypothesis, scapy, ... too), and a
         # rewritten module loads through marshal.load on a file object, several times
         # slower than a plain .pyc: only the test modules, whose bare asserts it serves
-        # (about 0.13 s of CPU less per simulation; README "Running tests")
+        # (0.08-0.13 s of CPU less per simulation; README "Running tests")
         "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
                                                          REWRITE_FILES),
         # numpy's OpenBLAS would start a spinning thread per core at import (about

@@ -2,8 +2,8 @@
 with no Python at all (one ``tb.cycles(10 N)``: the simulated HDL's own cost), of one
 Python wake (``tb.cycles(1)``), of one local register read, of a read inside a batch of
 four (one wake for the four), of a local register write (the model's full edge) and of
-a refused host read, each timed inside the test with
-the scoreboard, the model and every checker on.
+a refused host read, each timed inside the test with the scoreboard, the model and
+every checker on.
 
 Why: the ``register`` workloads of ``make bench-sim`` are bound by what each access
 costs in Python (README "Simulation speed"); these are the figures a change to that
@@ -13,8 +13,10 @@ runs this test on both simulators and prints microseconds and cycles per operati
 The phases run in ROUNDS rounds, one after the other within each round, and
 ``probe.json`` in the run folder holds each phase's time per round, so a machine whose
 speed moves shows in the spread of the rounds, not between phases. As a test of the
-suite it checks what each phase did: every read answered (OKAY with VERSION's value for
-the local reads, SLVERR for the refused host reads) and the scoreboard clean at the end.
+suite it checks what each phase did: every access answered (the local reads OKAY with
+VERSION's value, the local writes OKAY, the host reads SLVERR), every phase took the
+same cycles in every round (tools/bench_sim.py refuses a probe.json where one did not)
+and the scoreboard is clean at the end.
 
 Knob (environment): DD_PROBE_N (default 100) operations per phase and round, a multiple
 of four.
@@ -107,6 +109,8 @@ async def test_probe(dut):
             result[p]["cycles"].append(tb.now() - c0)                # type: ignore[union-attr]
     await tb.finish()
     assert tb.sb.compared >= ROUNDS * 4 * n, tb.sb.compared
+    for p in PHASES:   # the same operations every round: the same cycles
+        assert len(set(result[p]["cycles"])) == 1, (p, result[p]["cycles"])  # type: ignore[arg-type]
     Path(PROBE_FILE).write_text(json.dumps(result, indent=1))   # the run folder (cwd)
     tb.log.info("probe: %s", ", ".join(
         f"{p} {1e6 * sorted(result[p]['wall_s'])[ROUNDS // 2] / result[p]['ops']:.1f} us/op"  # type: ignore[index,operator]
