@@ -593,6 +593,22 @@ def _clean_cocotb_env(also: Sequence[str] = ()) -> Iterator[None]:
 
 
 @contextmanager
+def _env_set(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` in os.environ for the duration, then put back what was there
+    (cocotb's runner reads the build's make variables and SIM_CMD_PREFIX from it)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
@@ -646,21 +662,6 @@ def objcache_env() -> dict[str, str]:
     if os.environ.get(CCACHE_ENV, "1") == "0" or shutil.which("ccache") is None:
         return {}
     return {"OBJCACHE": "ccache", "CCACHE_DIR": os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)}
-
-
-@contextmanager
-def _env_set(values: Mapping[str, str]) -> Iterator[None]:
-    """Set ``values`` in os.environ for the duration (cocotb's runner runs make with it)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 #: Extra Verilator arguments of a code-coverage build (``cov=True``; tools/regress.py).
@@ -1007,12 +1008,12 @@ def run(
         plus.append(f"+dumpfile_path={waves_file}")
 
     limit = timeout if timeout is not None else float(os.environ.get("DD_SIM_TIMEOUT", DEFAULT_SIM_TIMEOUT))
-    prev_prefix = os.environ.get("SIM_CMD_PREFIX")
+    prefix_env: dict[str, str] = {}
     if limit and shutil.which("timeout"):
         # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
         cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
         wall = int(limit) * (WALL_FACTOR if cpu else 1)
-        os.environ["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
+        prefix_env["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
     sys_path_added = str(ROOT) not in sys.path
     if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
         sys.path.insert(0, str(ROOT))
@@ -1021,7 +1022,7 @@ def run(
     if waves_file:
         waves_file.unlink(missing_ok=True)  # never report a stale waveform
     try:
-        with _clean_cocotb_env(also=[*env, "PYTHONDONTWRITEBYTECODE"]):
+        with _clean_cocotb_env(also=[*env, "PYTHONDONTWRITEBYTECODE"]), _env_set(prefix_env):
             runner.test(
                 test_module=list(modules),
                 hdl_toplevel=LANE_TOPLEVEL[lane],
@@ -1046,10 +1047,6 @@ def run(
         exit_code = int(tail) if tail.lstrip("-").isdigit() else 1
         print(f"[runner] {exc}", file=sys.stderr)
     finally:
-        if prev_prefix is None:
-            os.environ.pop("SIM_CMD_PREFIX", None)
-        else:
-            os.environ["SIM_CMD_PREFIX"] = prev_prefix
         if sys_path_added:
             sys.path.remove(str(ROOT))
     if exit_code == 0 and not results_xml.is_file():
