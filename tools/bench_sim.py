@@ -295,11 +295,20 @@ def run_walk_throughput(sim: str, seed: int, params: str) -> dict[str, object]:
     """Bytes per cycle of a walk of 8 x WALK_ELEM and of one copy of the same bytes."""
     from tb.test_ll import ELEM_ENV, THROUGHPUT_FILE
 
-    res = runner.run(sim, "test_ll.test_walk_throughput", params, seed, log_to_file=True,
-                     run_name="bench-walk", extra_env={ELEM_ENV: str(WALK_ELEM)})
-    f = res.run_dir / THROUGHPUT_FILE
+    return run_for_json(sim, "test_ll.test_walk_throughput", params, seed, "bench-walk",
+                        {ELEM_ENV: str(WALK_ELEM)}, THROUGHPUT_FILE, "walk-throughput test")
+
+
+def run_for_json(sim: str, test: str, params: str, seed: int, run_name: str,
+                 env: dict[str, str], fname: str, what: str,
+                 lane: str | None = None) -> dict:
+    """Run ``test`` and return the JSON file ``fname`` it writes into its run folder;
+    BenchError (naming ``what``) when the test fails or writes nothing."""
+    res = runner.run(sim, test, params, seed, log_to_file=True, run_name=run_name,
+                     extra_env=env, lane=lane)
+    f = res.run_dir / fname
     if not res.ok or not f.is_file():
-        raise BenchError(f"{sim} walk-throughput test failed:\n{res.report()}")
+        raise BenchError(f"{sim} {what} failed:\n{res.report()}")
     return json.loads(f.read_text())
 
 
@@ -374,12 +383,8 @@ def run_probe(sim: str, seed: int, params: str, n: int = PROBE_N) -> dict[str, o
     cycles per operation."""
     from tb.test_bench_probe import N_ENV, PROBE_FILE
 
-    res = runner.run(sim, "test_bench_probe", params, seed, log_to_file=True,
-                     run_name="bench-probe", extra_env={N_ENV: str(n)}, lane="tl")
-    f = res.run_dir / PROBE_FILE
-    if not res.ok or not f.is_file():
-        raise BenchError(f"{sim} probe failed:\n{res.report()}")
-    return probe_summary(sim, json.loads(f.read_text()))
+    return probe_summary(sim, run_for_json(sim, "test_bench_probe", params, seed, "bench-probe",
+                                           {N_ENV: str(n)}, PROBE_FILE, "probe", lane="tl"))
 
 
 def probe_summary(sim: str, raw: dict[str, dict]) -> dict[str, object]:
