@@ -25,8 +25,11 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Debian packages
 apt_updated=
+can_apt() {  # root, apt-get present and SETUP_SKIP_APT unset: this script may install
+    [[ $(id -u) -eq 0 && -z ${SETUP_SKIP_APT:-} ]] && command -v apt-get >/dev/null 2>&1
+}
 apt_install() {  # apt_install PKG...: install as root (apt-get update once), else explain
-    if [[ $(id -u) -eq 0 && -z ${SETUP_SKIP_APT:-} ]] && command -v apt-get >/dev/null 2>&1; then
+    if can_apt; then
         export DEBIAN_FRONTEND=noninteractive
         if [[ -z $apt_updated ]]; then
             say "+ apt-get update"
@@ -52,7 +55,7 @@ if ((${#missing[@]})); then
     apt_install "${missing[@]}"
 fi
 if ! command -v ccache >/dev/null 2>&1; then
-    if [[ $(id -u) -eq 0 && -z ${SETUP_SKIP_APT:-} ]] && command -v apt-get >/dev/null 2>&1; then
+    if can_apt; then
         say "missing optional Debian package: ccache (caches Verilator's C++ compiles)"
         apt_install ccache || say "note: could not install ccache; Verilator builds run without it"
     else
