@@ -211,7 +211,7 @@ class HwModel(Predictor, ContractChecker, MoverRules):
             if loc is None and host is None:
                 if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
                     return _NO_ACCESS
-            elif not ((loc is not None and loc.write) or (host is not None and host.write)):
+            else:
                 res = self._read_edge(e, loc, host, evs)
                 if res is not None:
                     return res

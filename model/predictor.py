@@ -575,15 +575,19 @@ class Predictor:
 
     def _read_edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
                    evs: list[object]) -> EdgeResult | None:
-        """Edge ``e`` whose accesses are reads without an effect (every local read; a host
-        read answered OKAY or DECERR: a refused one counts a violation), with events the
-        event-driven path takes (``_beat_edge``, ``_dma_edge``): the reads judged on
-        ``S(e)`` as ``_edge`` step 1 judges them, then the edge taken as an edge without
-        accesses, and their results returned; else None, touching nothing.
+        """Edge ``e`` whose accesses change no channel (every read; a write refused, or to
+        a register it does not change; a refused host access counts a violation), with
+        events the event-driven path takes (``_beat_edge``, ``_dma_edge``, ``_b_edge``):
+        the accesses judged on ``S(e)`` as ``_edge`` step 1 judges them, the edge taken
+        as an edge without accesses, then the violation counted as ``_edge`` counts it,
+        and their results returned; else None, touching nothing.
 
         Why the same: an access reaches the rest of ``_edge`` only through the effects
-        step 1 collects (``effs``, ``glob``); with none, steps 2-6 do what they do on an
-        edge without it. Why: the host drivers' status polls read during every copy, and
+        step 1 collects (``effs``, ``glob``). With no channel effect (``effs`` empty) and
+        no write of VIOL_COUNT or OWN_IRQ_EN, steps 2-6 do what they do on an edge
+        without it, and ``glob.viol`` reaches only the violation registers, at the end
+        (``_count_violation``). Why: the host drivers' status polls read during every
+        copy, and a host function's accesses to windows it does not own are refused;
         each such edge went through the whole engine (tests/test_hw_fast.py compares)."""
         effs: dict[int, _Eff] = {}
         glob = _Glob()
@@ -592,13 +596,24 @@ class Predictor:
         if not self._no_effect(effs, glob):
             return None
         if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
+            if glob.viol is not None:
+                self._count_violation(glob.viol)
             return EdgeResult(rl, rh)
         return None
 
     @staticmethod
     def _no_effect(effs: dict[int, _Eff], glob: _Glob) -> bool:
-        """Whether ``_edge`` step 1 collected nothing (``_read_edge``)."""
-        return not effs and glob.viol is None and not glob.viol_clear and glob.irq_en is None
+        """Whether ``_edge`` step 1 collected nothing but a violation (``_read_edge``)."""
+        return not effs and not glob.viol_clear and glob.irq_en is None
+
+    def _count_violation(self, viol: tuple[bool, int]) -> None:
+        """A refused host access (write?, address): VIOL_COUNT and VIOL_LAST, at the end of
+        its edge (``_edge``, ``_read_edge``)."""
+        w, a = viol
+        self._viol_count = min(self._viol_count + 1, MASK32)
+        self._viol_last = (regs.VIOL_LAST_VALID_MASK
+                           | (regs.VIOL_LAST_WRITE_MASK if w else 0)
+                           | (a & regs.VIOL_LAST_ADDR_MASK))
 
     def _beat_run(self, e: int, xs: list) -> int:
         """``_beat_edge`` for each of ``xs`` at edges ``e``, ``e + 1``, ...; returns how
@@ -762,11 +777,7 @@ class Predictor:
         if glob.viol_clear:
             self._viol_count = 0
         if glob.viol is not None:
-            w, a = glob.viol
-            self._viol_count = min(self._viol_count + 1, MASK32)
-            self._viol_last = (regs.VIOL_LAST_VALID_MASK
-                               | (regs.VIOL_LAST_WRITE_MASK if w else 0)
-                               | (a & regs.VIOL_LAST_ADDR_MASK))
+            self._count_violation(glob.viol)
         if glob.irq_en is not None:
             self._irq_en = glob.irq_en
         if end is not None:
