@@ -280,8 +280,9 @@ module dd_props #(
                                       : q_idle_v[hg*3 +: 3] + {2'd0, q_idle_v[hg*3 +: 3] != 3'd7};
     end
     // Per-slot verdicts of scrub, fence_start and q_bound, and the interrupt sources, as
-    // wires (the violations block reads them; a loop over the slots there ran at every
-    // change of any of its inputs, a third of a simulated copy's time on Icarus):
+    // wires (the violation wires read them; a loop over the slots in what was one
+    // always @* block ran at every change of any of its inputs, a third of a simulated
+    // copy's time on Icarus):
     //   scrub_v:   the slot became DELEGATED, or LOCAL after QUIESCING, with a window not
     //              all zero;
     //   fence_v:   a START executed at e-1 saw the slot fenced in S(e-1);
@@ -335,74 +336,59 @@ module dd_props #(
     wire [15:0] msi_set = aw_msi ? 16'd1 << awg : 16'd0;
 
     // ------------------------------------------------------------- violations
-    reg [NP-1:0] v;
-    reg [3:0]    v_g [0:NP-1];   // channel (or function) concerned
-    integer      k;
-    always @* begin
-        v = {NP{1'b0}};
-        for (k = 0; k < NP; k = k + 1) v_g[k] = 4'd0;
-        // host_okay / host_read_zero: on every edge the response is presented (not only
-        // at its handshake: a response offered is a response given, and it makes the
-        // property inductive)
-        if (h_bvalid && h_bresp == OKAY && !h_b_ok) begin
-            v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_b_addr[8], h_b_addr[11:9]};
-        end
-        if (h_rvalid && h_rresp == OKAY && !h_r_okq) begin
-            v[P_HOST_OKAY] = 1'b1; v_g[P_HOST_OKAY] = {h_r_addr[8], h_r_addr[11:9]};
-        end
-        if (h_rvalid && h_rresp != OKAY && h_rdata != 32'd0) begin
-            v[P_READ_ZERO] = 1'b1; v_g[P_READ_ZERO] = {h_r_addr[8], h_r_addr[11:9]};
-        end
-        // host_one_txn: an AR accepted beside, or inside, another host transaction
-        if (h_arvalid && h_arready
-            && (h_aw_hs || (h_wvalid && h_wready) || h_awp || h_wp || h_bvalid || h_rvalid)) begin
-            v[P_ONE_TXN] = 1'b1;
-        end
-        // refused_write: the edge after the refusal shows the window unchanged
-        if (rf_pend && !rf_exempt && st_of(rf_g, st) == rf_st
-            && (rf_now[`DD_WDBG_STORE_W-1:0] != rf_store
-                || (!rf_run && rf_now[`DD_WDBG_LLP +: 65] != rf_llp)
-                || (exposed_of(rf_g, own_stat) && !rf_exp)
-                || (rf_now[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING && !rf_run)
-                || (rf_int & ~rf_int_now) != 2'b00)) begin
-            v[P_REFUSED] = 1'b1; v_g[P_REFUSED] = rf_g;
-        end
-        // axi_user
-        if (m_arvalid && id_ok_ar && st_of(arg, st) == `DD_ST_DELEGATED && m_aruser != func_of(arg, func)) begin
-            v[P_USER] = 1'b1; v_g[P_USER] = arg;
-        end
-        // (an MSI is judged on the edge it is first presented: presented before a plain
-        // RECLAIM it completes, SPEC 3, and the channel may be DELEGATED anew, to another
-        // function, while its AW still waits for AWREADY)
-        if (m_awvalid && id_ok_aw && st_of(awg, st) == `DD_ST_DELEGATED && m_awuser != func_of(awg, func)
-            && !(m_awsize == 3'd2 && !aw_new)) begin
-            v[P_USER] = 1'b1; v_g[P_USER] = awg;
-        end
-        if (aw_new && id_ok_aw && !aw_msi && m_awuser != ar_user_tab[awg]) begin
-            v[P_USER] = 1'b1; v_g[P_USER] = awg;
-        end
-        // req_after_t0
-        if (ar_new && id_ok_ar && (st_of(arg, st) == `DD_ST_QUIESCING || unsafe_of(arg, own_stat))) begin
-            v[P_REQ] = 1'b1; v_g[P_REQ] = arg;
-        end
-        if (aw_new && id_ok_aw && (st_of(awg, st) == `DD_ST_QUIESCING || unsafe_of(awg, own_stat))) begin
-            v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
-        end
-        if (aw_msi && st_of(awg, st) != `DD_ST_DELEGATED) begin
-            v[P_REQ] = 1'b1; v_g[P_REQ] = awg;
-        end
-        // aw_size: the size an AW announces against the kind of the mover's burst
-        if (m_awvalid && id_ok_aw && mo_busy && m_awsize != (mo_msi ? 3'd2 : 3'd3)) begin
-            v[P_AW_SIZE] = 1'b1; v_g[P_AW_SIZE] = awg;
-        end
-        // scrub, interrupt sources, fence_start, q_bound: per slot in the wires below
-        if (|scrub_v) begin v[P_SCRUB] = 1'b1; v_g[P_SCRUB] = hi_idx(scrub_v); end
-        if (|fence_v) begin v[P_FENCE_START] = 1'b1; v_g[P_FENCE_START] = hi_idx(fence_v); end
-        if (|qb_v)    begin v[P_Q_BOUND] = 1'b1; v_g[P_Q_BOUND] = hi_idx(qb_v); end
-        if (irq_loc && !(|(own_irq_stat & own_irq_en & exists)) && !(|loc_src_v))
-            v[P_IRQ_LOC] = 1'b1;
-        if (|host_bad) begin v[P_IRQ_HOST] = 1'b1; v_g[P_IRQ_HOST] = hi_idx(host_bad); end
-    end
+    // One continuous assignment per condition rather than one always @* block: a
+    // simulator such as Icarus re-runs such a block whole, reading every input (a lookup
+    // each), at any change of any of them (the m_axi signals move at every beat), where a
+    // continuous assignment is re-evaluated only when one of its own inputs changes. The
+    // channel a message names is worked out by the reporting block, on a violation only.
+    // host_okay / host_read_zero: on every edge the response is presented (not only at
+    // its handshake: a response offered is a response given, and it makes the property
+    // inductive)
+    wire hok_b  = h_bvalid && h_bresp == OKAY && !h_b_ok;
+    wire hok_r  = h_rvalid && h_rresp == OKAY && !h_r_okq;
+    wire rzero  = h_rvalid && h_rresp != OKAY && h_rdata != 32'd0;
+    // host_one_txn: an AR accepted beside, or inside, another host transaction
+    wire one_tx = h_arvalid && h_arready
+                  && (h_aw_hs || (h_wvalid && h_wready) || h_awp || h_wp || h_bvalid || h_rvalid);
+    // refused_write: the edge after the refusal shows the window unchanged
+    wire refd   = rf_pend && !rf_exempt && st[rf_g*2 +: 2] == rf_st
+                  && (rf_now[`DD_WDBG_STORE_W-1:0] != rf_store
+                      || (!rf_run && rf_now[`DD_WDBG_LLP +: 65] != rf_llp)
+                      || (own_stat[rf_g*32 + `DD_OWN_STAT_EXPOSED_LSB] && !rf_exp)
+                      || (rf_now[`DD_WDBG_CH_STAT +: 2] == `DD_CH_RUNNING && !rf_run)
+                      || (rf_int & ~rf_int_now) != 2'b00);
+    // axi_user (an MSI is judged on the edge it is first presented: presented before a
+    // plain RECLAIM it completes, SPEC 3, and the channel may be DELEGATED anew, to
+    // another function, while its AW still waits for AWREADY)
+    wire [1:0] st_ar = st[arg*2 +: 2];
+    wire [1:0] st_aw = st[awg*2 +: 2];
+    wire usr_a  = m_arvalid && id_ok_ar && st_ar == `DD_ST_DELEGATED && m_aruser != func[arg*4 +: 4];
+    wire usr_w  = m_awvalid && id_ok_aw && st_aw == `DD_ST_DELEGATED && m_awuser != func[awg*4 +: 4]
+                  && !(m_awsize == 3'd2 && !aw_new);
+    wire usr_t  = aw_new && id_ok_aw && !aw_msi && m_awuser != ar_user_tab[awg];
+    // req_after_t0
+    wire req_a  = ar_new && id_ok_ar && (st_ar == `DD_ST_QUIESCING
+                                         || own_stat[arg*32 + `DD_OWN_STAT_UNSAFE_LSB]);
+    wire req_w  = aw_new && id_ok_aw && (st_aw == `DD_ST_QUIESCING
+                                         || own_stat[awg*32 + `DD_OWN_STAT_UNSAFE_LSB]);
+    wire req_m  = aw_msi && st_aw != `DD_ST_DELEGATED;
+    // aw_size: the size an AW announces against the kind of the mover's burst
+    wire aw_sz  = m_awvalid && id_ok_aw && mo_busy && m_awsize != (mo_msi ? 3'd2 : 3'd3);
+    // scrub, interrupt sources, fence_start, q_bound: per slot in the wires above
+    wire irql   = irq_loc && !(|(own_irq_stat & own_irq_en & exists)) && !(|loc_src_v);
+    wire [NP-1:0] v;
+    assign v[P_HOST_OKAY]   = hok_b || hok_r;
+    assign v[P_READ_ZERO]   = rzero;
+    assign v[P_REFUSED]     = refd;
+    assign v[P_USER]        = usr_a || usr_w || usr_t;
+    assign v[P_REQ]         = req_a || req_w || req_m;
+    assign v[P_SCRUB]       = |scrub_v;
+    assign v[P_IRQ_LOC]     = irql;
+    assign v[P_IRQ_HOST]    = |host_bad;
+    assign v[P_Q_BOUND]     = |qb_v;
+    assign v[P_ONE_TXN]     = one_tx;
+    assign v[P_FENCE_START] = |fence_v;
+    assign v[P_AW_SIZE]     = aw_sz;
 
     // ------------------------------------------------------------- history
     always @(posedge clk) begin
@@ -549,6 +535,7 @@ module dd_props #(
     // a RUNNING channel has a non-empty remainder and 8-byte aligned addresses and
     // length (START checks them; bursts move whole beats), so every burst it gets is
     // 1..MAX_BURST beats long
+    integer k;
     reg [15:0] run_bad;
     always @* begin
         for (k = 0; k < 16; k = k + 1)
@@ -612,7 +599,7 @@ module dd_props #(
             if (v[P_HOST_OKAY])
                 $sformat(m, "host_okay at edge %0d: host access to %h (executed at edge %0d) answered OKAY, but channel %0d was not DELEGATED to that window's function (or FUNC_NUM spoofing)",
                          edge_n + 64'd1, h_bvalid ? h_b_addr : h_r_addr,
-                         h_bvalid ? h_b_edge : h_r_edge, v_g[P_HOST_OKAY]);
+                         h_bvalid ? h_b_edge : h_r_edge, (hok_r ? {h_r_addr[8], h_r_addr[11:9]} : {h_b_addr[8], h_b_addr[11:9]}));
             else if (v[P_READ_ZERO])
                 $sformat(m, "host_read_zero at edge %0d: refused host read of %h returned data %h, not 0",
                          edge_n + 64'd1, h_r_addr, h_rdata);
@@ -621,32 +608,32 @@ module dd_props #(
                          edge_n + 64'd1, rf_addr, rf_edge, rf_g);
             else if (v[P_USER])
                 $sformat(m, "axi_user at edge %0d: AR/AW of channel %0d carries user %0d/%0d, owner function %0d (or AW differs from its AR)",
-                         edge_n + 64'd1, v_g[P_USER], m_aruser, m_awuser, func_of(v_g[P_USER], func));
+                         edge_n + 64'd1, (usr_w || usr_t ? awg : arg), m_aruser, m_awuser, func_of(usr_w || usr_t ? awg : arg, func));
             else if (v[P_REQ])
                 $sformat(m, "req_after_t0 at edge %0d: new AR/AW presented for channel %0d while it is QUIESCING or fenced (STATE %0d, UNSAFE %0d)",
-                         edge_n + 64'd1, v_g[P_REQ], st_of(v_g[P_REQ], st), unsafe_of(v_g[P_REQ], own_stat));
+                         edge_n + 64'd1, (req_w || req_m ? awg : arg), st_of(req_w || req_m ? awg : arg, st), unsafe_of(req_w || req_m ? awg : arg, own_stat));
             else if (v[P_SCRUB])
                 $sformat(m, "scrub at edge %0d: channel %0d entered STATE %0d with a window that is not all zero",
-                         edge_n + 64'd1, v_g[P_SCRUB], st_of(v_g[P_SCRUB], st));
+                         edge_n + 64'd1, hi_idx(scrub_v), st_of(hi_idx(scrub_v), st));
             else if (v[P_Q_BOUND])
                 $sformat(m, "q_bound at edge %0d: channel %0d still QUIESCING, not RUNNING, %0d edges after its last activity (bound Q_IDLE_MAX=%0d)",
-                         edge_n + 64'd1, v_g[P_Q_BOUND], Q_IDLE_MAX, Q_IDLE_MAX);
+                         edge_n + 64'd1, hi_idx(qb_v), Q_IDLE_MAX, Q_IDLE_MAX);
             else if (v[P_ONE_TXN])
                 $sformat(m, "host_one_txn at edge %0d: host AR handshake (read of %h) while another host transaction was accepted, held or awaiting its response (SPEC 2: one transaction at a time)",
                          edge_n + 64'd1, h_araddr);
             else if (v[P_FENCE_START])
                 $sformat(m, "fence_start at edge %0d: channel %0d became RUNNING although it was fenced (UNSAFE) and idle on the edge before: a fenced channel refuses START",
-                         edge_n + 64'd1, v_g[P_FENCE_START]);
+                         edge_n + 64'd1, hi_idx(fence_v));
             else if (v[P_AW_SIZE])
                 $sformat(m, "aw_size at edge %0d: AW of channel %0d announces AWSIZE=%0d for %0s (SPEC 3: an MSI write is 4 bytes, AWSIZE=2; a copy's data write 8 bytes, AWSIZE=3)",
-                         edge_n + 64'd1, v_g[P_AW_SIZE], m_awsize,
+                         edge_n + 64'd1, awg, m_awsize,
                          mo_msi ? "an MSI write" : "a copy's data write");
             else if (v[P_IRQ_LOC])
                 $sformat(m, "irq_loc_source at edge %0d: irq_loc high without an enabled ownership interrupt or a LOCAL unfenced channel with interrupt status",
                          edge_n + 64'd1);
             else
                 $sformat(m, "irq_host_source at edge %0d: irq_host[%0d] high without a channel DELEGATED to function %0d with interrupt status",
-                         edge_n + 64'd1, v_g[P_IRQ_HOST], v_g[P_IRQ_HOST]);
+                         edge_n + 64'd1, hi_idx(host_bad), hi_idx(host_bad));
             msg        <= m;
             fail_count <= fail_count + 32'd1;
             fail_ev    <= !fail_ev;

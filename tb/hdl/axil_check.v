@@ -65,24 +65,24 @@ module axil_check #(
     localparam AW_HOLD = 0, AW_STABLE = 1, W_HOLD = 2, W_STABLE = 3, AR_HOLD = 4, AR_STABLE = 5,
                B_HOLD = 6, B_STABLE = 7, R_HOLD = 8, R_STABLE = 9, B_UNOWED = 10, R_UNOWED = 11,
                ONE_TXN = 12;
-    reg [NR-1:0] v;
-    always @* begin
-        v = {NR{1'b0}};
-        v[AW_HOLD]   = aw_wait && !awvalid;
-        v[AW_STABLE] = aw_wait && awvalid && {awaddr, awprot} != aw_pq;
-        v[W_HOLD]    = w_wait && !wvalid;
-        v[W_STABLE]  = w_wait && wvalid && {wdata, wstrb} != w_pq;
-        v[AR_HOLD]   = ar_wait && !arvalid;
-        v[AR_STABLE] = ar_wait && arvalid && {araddr, arprot} != ar_pq;
-        v[B_HOLD]    = b_wait && !bvalid;
-        v[B_STABLE]  = b_wait && bvalid && bresp != b_pq;
-        v[R_HOLD]    = r_wait && !rvalid;
-        v[R_STABLE]  = r_wait && rvalid && {rdata, rresp} != r_pq;
-        v[B_UNOWED]  = bvalid && !(aw_got && w_got);
-        v[R_UNOWED]  = rvalid && !ar_got;
-        v[ONE_TXN]   = (ar_hs && (aw_got || w_got || ar_got || aw_hs || w_hs))
-                       || (aw_hs && (aw_got || ar_got)) || (w_hs && (w_got || ar_got));
-    end
+    // The rules as continuous assignments, not an always @* block: Icarus re-runs such
+    // a block whole, reading every signal (a lookup each), whenever any of them changes,
+    // where a continuous assignment is re-evaluated only when one of its own inputs does
+    wire [NR-1:0] v;
+    assign v[AW_HOLD]   = aw_wait && !awvalid;
+    assign v[AW_STABLE] = aw_wait && awvalid && {awaddr, awprot} != aw_pq;
+    assign v[W_HOLD]    = w_wait && !wvalid;
+    assign v[W_STABLE]  = w_wait && wvalid && {wdata, wstrb} != w_pq;
+    assign v[AR_HOLD]   = ar_wait && !arvalid;
+    assign v[AR_STABLE] = ar_wait && arvalid && {araddr, arprot} != ar_pq;
+    assign v[B_HOLD]    = b_wait && !bvalid;
+    assign v[B_STABLE]  = b_wait && bvalid && bresp != b_pq;
+    assign v[R_HOLD]    = r_wait && !rvalid;
+    assign v[R_STABLE]  = r_wait && rvalid && {rdata, rresp} != r_pq;
+    assign v[B_UNOWED]  = bvalid && !(aw_got && w_got);
+    assign v[R_UNOWED]  = rvalid && !ar_got;
+    assign v[ONE_TXN]   = (ar_hs && (aw_got || w_got || ar_got || aw_hs || w_hs))
+                          || (aw_hs && (aw_got || ar_got)) || (w_hs && (w_got || ar_got));
 
     // An edge with every VALID low and nothing waiting changes nothing below (the wait
     // flags stay low, the payloads are read only after a wait, no handshake moves the
