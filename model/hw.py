@@ -207,15 +207,17 @@ class HwModel(Predictor, ContractChecker, MoverRules):
             evs.sort(key=_dma_rank)
         if self.cycle < e - 1:
             self._advance_to(e - 1)
+        if loc is None and host is None:
+            if self.fast_beats and (self._beat_edge(e, evs) or self._dma_edge(e, evs)
+                                    or self._b_edge(e, evs)):
+                return _NO_ACCESS
+            return self._edge(e, None, None, evs)
+        j = self._judge(loc, host)   # once, for whichever path takes the edge
         if self.fast_beats:
-            if loc is None and host is None:
-                if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
-                    return _NO_ACCESS
-            else:
-                res = self._read_edge(e, loc, host, evs)
-                if res is not None:
-                    return res
-        return self._edge(e, loc, host, evs)
+            res = self._read_edge(e, j, evs)
+            if res is not None:
+                return res
+        return self._edge(e, loc, host, evs, j)
 
     @property
     def generation(self) -> int:

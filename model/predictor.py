@@ -139,6 +139,11 @@ class _Glob:
     irq_en: int | None = None
 
 
+#: an edge's accesses judged on S(e) (``Predictor._judge``): the local and host results
+#: and the effects they collected, per channel and global
+Judged = tuple[LiteResult | None, LiteResult | None, dict[int, _Eff], _Glob]
+
+
 
 class Predictor:
     """Register, ownership and interrupt predictor, mixed into :class:`model.hw.HwModel`."""
@@ -573,12 +578,22 @@ class Predictor:
         self.cycle = e
         return True
 
-    def _read_edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
-                   evs: list[object]) -> EdgeResult | None:
+    def _judge(self, loc: LiteAccess | None, host: LiteAccess | None) -> Judged:
+        """``_edge`` step 1: the accesses judged on ``S(e)``, their effects collected,
+        nothing changed (HwModel.edge judges once and hands the result to ``_read_edge``
+        and, when that path does not take the edge, to ``_edge``)."""
+        effs: dict[int, _Eff] = {}
+        glob = _Glob()
+        rl = self._judge_local(loc, effs, glob) if loc is not None else None
+        rh = self._judge_host(host, effs, glob) if host is not None else None
+        return rl, rh, effs, glob
+
+    def _read_edge(self, e: int, j: Judged, evs: list[object]) -> EdgeResult | None:
         """Edge ``e`` whose accesses change no channel (every read; a write refused, or to
         a register it does not change; a refused host access counts a violation), with
         events the event-driven path takes (``_beat_edge``, ``_dma_edge``, ``_b_edge``):
-        the accesses judged on ``S(e)`` as ``_edge`` step 1 judges them, the edge taken
+        the accesses judged on ``S(e)`` as ``_edge`` step 1 judges them (``j``,
+        ``_judge``), the edge taken
         as an edge without accesses, then the violation counted as ``_edge`` counts it,
         and their results returned; else None, touching nothing.
 
@@ -589,10 +604,7 @@ class Predictor:
         (``_count_violation``). Why: the host drivers' status polls read during every
         copy, and a host function's accesses to windows it does not own are refused;
         each such edge went through the whole engine (tests/test_hw_fast.py compares)."""
-        effs: dict[int, _Eff] = {}
-        glob = _Glob()
-        rl = self._judge_local(loc, effs, glob) if loc is not None else None
-        rh = self._judge_host(host, effs, glob) if host is not None else None
+        rl, rh, effs, glob = j
         if not self._no_effect(effs, glob):
             return None
         if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
@@ -706,15 +718,13 @@ class Predictor:
         return k
 
     def _edge(self, e: int, loc: LiteAccess | None, host: LiteAccess | None,
-              evs: list[object]) -> EdgeResult:
+              evs: list[object], j: Judged | None = None) -> EdgeResult:
+        """The engine on edge ``e``; ``j``: its accesses already judged (``_judge``)."""
+        # 1. accesses, judged on S(e)
+        rl, rh, effs, glob = j if j is not None else self._judge(loc, host)
         self._steady = False  # the engine may change anything
         self._fresh_at = -1
         self.engine_edges += 1
-        effs: dict[int, _Eff] = {}
-        glob = _Glob()
-        # 1. accesses, judged on S(e)
-        rl = self._judge_local(loc, effs, glob) if loc is not None else None
-        rh = self._judge_host(host, effs, glob) if host is not None else None
         # 2. DMA events, judged on S(e)
         r_end, b_end = self._dma(e, evs)
         b = self._burst

@@ -46,9 +46,9 @@ class _Twin(HwModel):
         self.b_hits += took
         return took
 
-    def _read_edge(self, e, loc, host, evs):  # type: ignore[no-untyped-def]
+    def _read_edge(self, e, j, evs):  # type: ignore[no-untyped-def]
         viol = self.viol_count, self.viol_last
-        res = super()._read_edge(e, loc, host, evs)
+        res = super()._read_edge(e, j, evs)
         self.read_hits += res is not None
         self.viol_hits += res is not None and (self.viol_count, self.viol_last) != viol
         return res
@@ -266,10 +266,10 @@ class _ForgetsViolation(_Twin):
     """Planted: the access path takes a refused host access but never counts its
     violation (VIOL_COUNT, VIOL_LAST stay)."""
 
-    def _read_edge(self, e, loc, host, evs):  # type: ignore[no-untyped-def]
+    def _read_edge(self, e, j, evs):  # type: ignore[no-untyped-def]
         self._count_violation = lambda viol: None   # shadows the method in this call only
         try:
-            return super()._read_edge(e, loc, host, evs)
+            return super()._read_edge(e, j, evs)
         finally:
             del self._count_violation
 
