@@ -48,6 +48,14 @@ PHASES = ("idle_cycle", "wake", "read", "read_batch4", "write", "host_refused_re
 IDLE_PER_OP = 10
 
 
+def check_n(n: int, what: str) -> int:
+    """``n`` operations per phase and round, refused (ValueError naming ``what``) unless
+    the batch phase can split them into batches of four."""
+    if n < 4 or n % 4:
+        raise ValueError(f"{what}: expected a multiple of 4, at least 4")
+    return n
+
+
 def probe_n() -> int:
     """DD_PROBE_N, validated: operations per phase and round."""
     raw = os.environ.get(N_ENV, "100")
@@ -55,9 +63,7 @@ def probe_n() -> int:
         n = int(raw)
     except ValueError:
         raise ValueError(f"{N_ENV}={raw!r}: expected an integer") from None
-    if n < 4 or n % 4:
-        raise ValueError(f"{N_ENV}={n}: expected a multiple of 4, at least 4")
-    return n
+    return check_n(n, f"{N_ENV}={n}")
 
 
 @cocotb.test()

@@ -583,8 +583,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
         # default parameters only: the pure harnesses and test_bench_dma are built for them
         if args.probe is not None:
-            if args.probe < 4 or args.probe % 4:
-                raise BenchError(f"--probe {args.probe}: expected a multiple of 4, at least 4")
+            from tb.test_bench_probe import check_n
+            try:
+                check_n(args.probe, f"--probe {args.probe}")
+            except ValueError as exc:
+                raise BenchError(str(exc)) from None
             return probe(sims, args.seed, "default", args.probe)
         if args.rss_only:
             try:
