@@ -178,7 +178,8 @@ class DelegationScoreboard(Scoreboard):
 
         Why: inside a copy nearly every edge is such an edge, and building, judging and
         showing each as a full EdgeSample was most of the tl lane's Python time
-        (README "Where the time goes"); tb/tl.py TlMonitor feeds them here."""
+        (docs/performance-log.md "Where the time goes"); tb/tl.py TlMonitor feeds them
+        here."""
         m = self.model
         if type(x) is list:   # an event edge of a beat run (tb/tl.py run_items)
             self._event_edge(edge, irq_loc, irq_host, x)

@@ -85,7 +85,8 @@ module axi4_check #(
     // previous edge: VALID high without READY, and the payload then. The payload is
     // captured on such an edge only (the stable rules compare it on the edge after one
     // alone), and no payload vector is kept as a wire: a simulator would rebuild it at
-    // every W beat (Icarus spent a tenth of a copy's time so, README "Where the time goes")
+    // every W beat (Icarus spent a tenth of a copy's time so, docs/performance-log.md
+    // "Where the time goes")
     reg             ar_wait, aw_wait, w_wait;
     reg [AR_PW-1:0] ar_pq, aw_pq;
     reg [W_PW-1:0]  w_pq;
