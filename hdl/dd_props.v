@@ -132,10 +132,11 @@ module dd_props #(
     output reg  [31:0]              fail_count
 );
     localparam [1:0] OKAY = 2'b00;
-    // One copy of the 6,448-bit window vector for every reader below: on Icarus the
-    // port's net is assembled from the 16 channels' outputs, and each reader of it
-    // rebuilt the whole vector bit by bit at every change of any window register (a
-    // third of the register-heavy random test's time, README "Where the time goes")
+    // One copy of the 6,448-bit window vector for every reader below: on Icarus each
+    // reader of the port's net rebuilt the whole vector bit by bit at every change of
+    // any window register (a third of the register-heavy random test's time then,
+    // docs/performance-log.md "Where the time goes"; dma_deleg.v now drives the net
+    // with one concatenation, not 16 part-selects)
     reg [16*`DD_WDBG_W-1:0] win;
     always @* win = win_i;
     localparam NP = 12;
