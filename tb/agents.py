@@ -62,7 +62,9 @@ class _ChannelProgrammer:
             (regs.DAR_HI, dar >> 32),
             (regs.INT_SETUP, self.int_setup if irq else 0),
         ]
-        return [await self.write(g, off, val) for off, val in seq]
+        # one batch on the transaction lane (TlPort.write_all), one write after another
+        # on the vip lane: the same edges on the bus either way
+        return await self.port().write_all((self.addr(g, off), val) for off, val in seq)
 
     async def start(self, g: int) -> int:
         return await self.write(g, regs.DOORBELL, regs.DOORBELL_START_MASK)

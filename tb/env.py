@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cocotb
@@ -143,6 +144,12 @@ class Port:
             resp = await self._raw_write(addr, data, strb)
         await self._resume()
         return resp
+
+    async def write_all(self, writes: Iterable[tuple[int, int]]) -> list[int]:
+        """Full-word writes ``(addr, data)`` in order, one after the other; their
+        responses (tb/tl.py TlPort.write_all queues them in batches instead, with the
+        same bus timing)."""
+        return [await self.write(a, d) for a, d in writes]
 
     async def _raw_write(self, addr: int, data: int, strb: int) -> int:
         wi = self.m.write_if

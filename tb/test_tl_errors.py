@@ -48,7 +48,9 @@ def assert_names_where(exc: TlError, tb: TlTB) -> None:
 
 @cocotb.test(timeout_time=5, timeout_unit="ms")
 async def test_orders_delays_and_batches(dut):
-    """Every AW/W order and an issue delay reach the DUT; a full queue runs as one batch."""
+    """Every AW/W order and an issue delay reach the DUT; a full queue runs as one batch
+    and wakes Python once, when its last access completes (tb_dma_deleg_tl.v wake_now);
+    TlPort.write_all queues its writes so, in batches of the queue's depth."""
     tb = await setup(dut)
     g = 0
     a = loc_win(g, regs.SAR_LO)
@@ -60,10 +62,18 @@ async def test_orders_delays_and_batches(dut):
     assert tb.sb.last_exec["loc"] >= t0 + 40, (t0, tb.sb.last_exec)
     batch = [Access(True, a, 0x300 + 8 * k) for k in range(tb.loc.depth - 1)]
     batch.append(Access(False, a))
+    w0 = tb.wakes
     rsps = await tb.loc.run(batch)
+    assert tb.wakes - w0 == 1, f"{tb.wakes - w0} wakes for one batch of {len(batch)}"
     assert [r.resp for r in rsps] == [OKAY] * tb.loc.depth
     assert rsps[-1].data == 0x300 + 8 * (tb.loc.depth - 2)
     assert tb.sb.compared == 7 + tb.loc.depth   # every access judged by the scoreboard
+    n = tb.loc.depth + 2                        # two batches: one wake each
+    w0 = tb.wakes
+    assert await tb.loc.write_all((a, 0x400 + 8 * k) for k in range(n)) == [OKAY] * n
+    assert tb.wakes - w0 == 2, f"{tb.wakes - w0} wakes for {n} writes in two batches"
+    assert (await tb.loc.read(a)).data == 0x400 + 8 * (n - 1)
+    assert tb.sb.compared == 7 + tb.loc.depth + n + 1
     await tb.finish()
 
 

@@ -611,7 +611,9 @@ class TlPort:
     """Register access on one AXI4-Lite port through its HDL transactor.
 
     Same API as tb/env.py Port (read -> Rsp, write -> resp) plus ``run`` for a batch of
-    accesses with AW/W order and issue delays. One Python wake per completion.
+    accesses with AW/W order and issue delays. One Python wake per batch: the HDL
+    wakes Python when a completion empties the queue (tb_dma_deleg_tl.v ``wake_now``);
+    a wake for another reason collects the completions made so far.
     """
 
     def __init__(self, tb: TlTB, name: str, handle) -> None:
@@ -719,6 +721,24 @@ class TlPort:
         address of the first (as cocotbext-axi's AxiLiteMaster.write sends them), other
         patterns the whole word at the aligned address, so both lanes drive the same
         AWADDR, WDATA and WSTRB."""
+        return (await self.run([self.write_access(addr, data, strb, order=order,
+                                                  delay=delay)]))[0].resp
+
+    async def write_all(self, writes: Iterable[tuple[int, int]]) -> list[int]:
+        """Full-word writes ``(addr, data)`` in order, queued in batches of the queue's
+        depth (one Python wake per batch); their responses. The bus sees what one
+        ``write`` after another gives (the transactor starts a queued access at the
+        edge after the last one's response, where a write queued at that response's
+        wake starts too), so both lanes drive the same edges (tb/env.py Port.write_all)."""
+        accs = [self.write_access(a, d) for a, d in writes]
+        out: list[int] = []
+        for i in range(0, len(accs), self.depth):
+            out += [r.resp for r in await self.run(accs[i:i + self.depth])]
+        return out
+
+    def write_access(self, addr: int, data: int, strb: int = 0xF, *, order: str = "together",
+                     delay: int = 0) -> Access:
+        """The queued access ``write`` makes of its arguments."""
         lanes = strobe_lanes(strb)
         data &= 0xFFFFFFFF
         a = addr & ~3
@@ -728,8 +748,7 @@ class TlPort:
                 mask |= 0xFF << (8 * i)
             data &= mask
             a += lanes[0]
-        acc = Access(True, a, data, strb, order, delay)
-        return (await self.run([acc]))[0].resp
+        return Access(True, a, data, strb, order, delay)
 
 
 class TlMem:
@@ -958,6 +977,7 @@ class TlTB(TB):
         self._init_poller(dut)
         self.dut.irq_wake.value = 0
         self._dispatcher = None
+        self.wakes = 0   # HDL wake-ups the dispatcher served (wake_any changes)
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
@@ -1201,6 +1221,7 @@ class TlTB(TB):
         edge), never in the simulator's callback order."""
         while True:
             await self._any_trig
+            self.wakes += 1
             self.drain()
             self.mon.rotate()
             self._pv.clear()
@@ -1346,6 +1367,7 @@ class TlTB(TB):
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
+        self.wakes = 0   # HDL wake-ups the dispatcher served (wake_any changes)
         if self._p_live:   # a wait left running stops here, as Python's own stops
             self._cancel_slots(self._p_live)   # with the dispatcher
         self.mon.close()

@@ -331,15 +331,20 @@ module tb_dma_deleg_tl #(
         end
     end
 
-    // The one Python wake-up: at a falling edge with news (a completion, which each
-    // transactor announces by moving `done` up to `rd` at this same edge; the timer; a
-    // memory dump, announced by `dump_ack`; an interrupt line in irq_wake high), flush
-    // the recorder and change wake_any.
+    // The one Python wake-up: at a falling edge with news (a port's batch complete:
+    // each transactor announces a completion by moving `done` up to `rd` at this same
+    // edge, and the one that empties its queue, rd reaching wr, wakes Python; the
+    // timer; a memory dump, announced by `dump_ack`; an interrupt line in irq_wake
+    // high), flush the recorder and change wake_any. Why not every completion: a task
+    // that queued a batch (tb/tl.py TlPort.run, one task per port at a time) resumes
+    // only when all of it is done, so a wake before that judged lines and resumed
+    // nothing.
     // Python (tb/tl.py TlTB._dispatch) then reads what the rising edge settled (rd, rspq,
     // dump_done, cycle) and resumes the waiting tasks in a fixed order, so both
     // simulators run the same stimulus whatever order they fire callbacks in.
     reg [31:0] wake_any = 32'd0;
-    wire wake_now = loc_m.rd != loc_m.done || host_m.rd != host_m.done || cycle >= wake_at
+    wire wake_now = (loc_m.rd != loc_m.done && loc_m.rd == loc_m.wr)
+                    || (host_m.rd != host_m.done && host_m.rd == host_m.wr) || cycle >= wake_at
                     || mem.dump_done != mem.dump_ack || (irq_word & irq_wake) != 0;
     wire p_work = (p_live & (p_fresh | p_due)) != {NSLOT{1'b0}}
                   || loc_m.inj_rd != loc_inj_seen || host_m.inj_rd != host_inj_seen;

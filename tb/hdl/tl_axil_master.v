@@ -2,9 +2,10 @@
 //
 // Why: the VIP lane's cocotbext-axi master wakes Python on every edge of every channel.
 // Here Python writes whole accesses into a command queue (`cmdq`, QDEPTH slots of
-// CMD_W bits, one VPI write), bumps `wr`, and is woken once per completion: `rd` and
-// the response slot change at the B/R handshake edge, `done` follows `rd` at the
-// falling edge after it, which is when tb_dma_deleg_tl.v wakes Python (wake_any).
+// CMD_W bits, one VPI write), bumps `wr`, and is woken once per batch: `rd` and the
+// response slot change at the B/R handshake edge, `done` follows `rd` at the falling
+// edge after it, which is when tb_dma_deleg_tl.v wakes Python (wake_any) if that
+// completion emptied the queue (rd == wr).
 // The access runs at full speed in HDL.
 //
 // Command slot (mirrored by tb/tl.py, CMD_* constants):
