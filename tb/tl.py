@@ -1367,7 +1367,6 @@ class TlTB(TB):
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
-        self.wakes = 0   # HDL wake-ups the dispatcher served (wake_any changes)
         if self._p_live:   # a wait left running stops here, as Python's own stops
             self._cancel_slots(self._p_live)   # with the dispatcher
         self.mon.close()
