@@ -7,15 +7,15 @@ in HDL: AXI4-Lite master transactors (tl_axil_master.v) run queued accesses, the
 memory (tl_axi_mem.v) answers the data mover with seeded backpressure, latency and
 error zones, a status poller runs drivers' completion waits and their status reads
 (TlTB.wait_status), and an event recorder writes per busy edge exactly what
-tb/monitor.py's EdgeSample holds into a file. Python wakes only when an access
-completes, a requested number of cycles has passed, an interrupt line it waits for
-rises, a memory dump is ready or a poller slot stops; every wake first drains the
-recorder into the *same* scoreboard, predictor and checkers as the VIP lane, so every
-rule is judged at its edge with the same code and the same mismatch lines.
+tb/monitor.py's EdgeSample holds into a file. Python wakes only when a port's batch
+of accesses completes, a requested number of cycles has passed, an interrupt line it
+waits for rises, a memory dump is ready or a poller slot stops; every wake first drains
+the recorder into the *same* scoreboard, predictor and checkers as the VIP lane, so
+every rule is judged at its edge with the same code and the same mismatch lines.
 
-What crosses the boundary per access: one write of the command queue, one of its
-count, one `await` of the completion counter, one read of the response slots. Memory
-moves in bulk through files ($readmemh / $writememh).
+What crosses the boundary per access: one write of the command queue and one of its
+count; per batch, one `await` of the wake and one read of the completion counter and
+of the response slots. Memory moves in bulk through files ($readmemh / $writememh).
 
 The bit layouts below mirror the HDL headers (tl_axil_master.v, tl_axi_mem.v,
 tb_dma_deleg_tl.v); queue depth, number of error zones and memory size are read from
