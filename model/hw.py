@@ -208,8 +208,7 @@ class HwModel(Predictor, ContractChecker, MoverRules):
         if self.cycle < e - 1:
             self._advance_to(e - 1)
         if loc is None and host is None:
-            if self.fast_beats and (self._beat_edge(e, evs) or self._dma_edge(e, evs)
-                                    or self._b_edge(e, evs)):
+            if self.fast_beats and self._event_path(e, evs):
                 return _NO_ACCESS
             return self._edge(e, None, None, evs)
         j = self._judge(loc, host)   # once, for whichever path takes the edge

@@ -607,11 +607,19 @@ class Predictor:
         rl, rh, effs, glob = j
         if not self._no_effect(effs, glob):
             return None
-        if self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs):
+        if self._event_path(e, evs):
             if glob.viol is not None:
                 self._count_violation(glob.viol)
             return EdgeResult(rl, rh)
         return None
+
+    def _event_path(self, e: int, evs: list[object]) -> bool:
+        """Edge ``e`` taken as an edge without accesses by the event-driven path (a beat or
+        stall, an AR or AW that starts a burst or its write, a B in the middle of a copy),
+        or False, touching nothing: the one test ``HwModel.edge`` makes for an edge
+        without accesses and ``_read_edge`` for one whose accesses have no effect, so
+        both take the same edges."""
+        return self._beat_edge(e, evs) or self._dma_edge(e, evs) or self._b_edge(e, evs)
 
     @staticmethod
     def _no_effect(effs: dict[int, _Eff], glob: _Glob) -> bool:

@@ -118,7 +118,6 @@ def test_fast_beats_match_the_per_edge_engine(monkeypatch: pytest.MonkeyPatch, s
                                               stall_p: float) -> None:
     hw, twin = _run(monkeypatch, _Twin, seed, stall_p, 4000)
     # the comparison must have exercised the fast path, and the slow one
-    # the comparison must have exercised the fast path, and the slow one
     assert twin.hits > 100 and twin.engine_edges > 500, (hw.fed, twin.hits, twin.engine_edges)
     # ... and the access path, refused host accesses (violations counted) among them
     assert twin.read_hits > 50 and twin.viol_hits > 5, (twin.read_hits, twin.viol_hits)
