@@ -595,6 +595,10 @@ module dd_props #(
         armed = 1'b0; edge_n = 64'd0; fail_ev = 1'b0; fail_count = 32'd0; msg = {MSG_W{1'b0}};
     end
     reg [MSG_W-1:0] m;
+    // the channel an axi_user / req_after_t0 message names: the AW's when the AW side
+    // of the rule fired, else the AR's
+    wire [3:0] usr_g = (usr_w || usr_t) ? awg : arg;
+    wire [3:0] req_g = (req_w || req_m) ? awg : arg;
     always @(posedge clk) begin
         if (chk && v != {NP{1'b0}}) begin
             if (v[P_HOST_OKAY])
@@ -609,10 +613,10 @@ module dd_props #(
                          edge_n + 64'd1, rf_addr, rf_edge, rf_g);
             else if (v[P_USER])
                 $sformat(m, "axi_user at edge %0d: AR/AW of channel %0d carries user %0d/%0d, owner function %0d (or AW differs from its AR)",
-                         edge_n + 64'd1, (usr_w || usr_t ? awg : arg), m_aruser, m_awuser, func_of(usr_w || usr_t ? awg : arg, func));
+                         edge_n + 64'd1, usr_g, m_aruser, m_awuser, func_of(usr_g, func));
             else if (v[P_REQ])
                 $sformat(m, "req_after_t0 at edge %0d: new AR/AW presented for channel %0d while it is QUIESCING or fenced (STATE %0d, UNSAFE %0d)",
-                         edge_n + 64'd1, (req_w || req_m ? awg : arg), st_of(req_w || req_m ? awg : arg, st), unsafe_of(req_w || req_m ? awg : arg, own_stat));
+                         edge_n + 64'd1, req_g, st_of(req_g, st), unsafe_of(req_g, own_stat));
             else if (v[P_SCRUB])
                 $sformat(m, "scrub at edge %0d: channel %0d entered STATE %0d with a window that is not all zero",
                          edge_n + 64'd1, hi_idx(scrub_v), st_of(hi_idx(scrub_v), st));
