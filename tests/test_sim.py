@@ -274,6 +274,27 @@ def test_a_test_name_two_modules_define_keeps_its_module(tmp_path, monkeypatch) 
     assert runner.short_test_name("tb.test_a.test_only_a") == "test_only_a"
 
 
+def test_simulator_check_runs_once_per_set_of_tools(tmp_path, monkeypatch) -> None:
+    """check_simulator asks a simulator for its version once per process, and again when
+    a tool it found changes (another path or a newer file)."""
+    calls = tmp_path / "calls"
+    iverilog = tmp_path / "iverilog"
+    iverilog.write_text(f"#!/bin/sh\necho x >> {calls}\necho 'Icarus Verilog version 98.0'\n")
+    (tmp_path / "vvp").write_text("#!/bin/sh\n")
+    for exe in (iverilog, tmp_path / "vvp"):
+        exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(runner, "_SIM_CHECKED", {})
+    assert runner.check_simulator("icarus") == "Icarus Verilog version 98.0"
+    assert runner.check_simulator("icarus") == "Icarus Verilog version 98.0"
+    assert calls.read_text().count("x") == 1
+    iverilog.write_text(iverilog.read_text().replace("98.0", "99.0"))
+    st = iverilog.stat()
+    os.utime(iverilog, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert runner.check_simulator("icarus") == "Icarus Verilog version 99.0"
+    assert calls.read_text().count("x") == 2
+
+
 def test_unknown_simulator_is_rejected() -> None:
     with pytest.raises(runner.RunnerError, match="valid: icarus, verilator"):
         runner.run("xcelium")
@@ -470,6 +491,7 @@ def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> Non
     the test module has a rewritten .pyc, the model and numpy have plain ones only."""
     monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path))
     monkeypatch.delenv("COCOTB_REWRITE_ASSERTION_FILES", raising=False)
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     res = runner.run("icarus", "test_reset_values", "default", 1, run_name="rewrite-scope")
     assert res.ok, res.report()
     rewritten = {p.name.split(".")[0] for p in tmp_path.rglob("*-pytest-*.pyc")}
@@ -477,3 +499,6 @@ def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> Non
     assert "test_directed" in rewritten, sorted(rewritten)
     assert {"hw", "predictor", "numeric"} <= plain, "model and numpy not imported?"
     assert not rewritten & {"hw", "predictor", "numeric", "scoreboard"}, sorted(rewritten)
+    # and the pytest configuration cocotb builds for it loads no installed plugin
+    # (runner: PYTEST_DISABLE_PLUGIN_AUTOLOAD): xdist is installed
+    assert not list(tmp_path.rglob("xdist/plugin.*.pyc")), "a simulation loaded pytest's plugins"
