@@ -30,7 +30,6 @@ from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, together
 
 PARAM_SETS = ("default",)
-PYTEST_SPLIT = True
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 1000, "timeout_unit": "ms"}
 RESP_NAME = {SLVERR: "SLVERR", DECERR: "DECERR"}

@@ -35,7 +35,6 @@ from tb.qharness import (
 from tb.test_directed import channels
 
 PARAM_SETS = ("default",)
-PYTEST_SPLIT = True
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 3000, "timeout_unit": "ms"}
 

@@ -20,6 +20,7 @@ The cheap tests at the end check the runner itself (no simulator involved).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -44,9 +45,9 @@ def lane_wanted(lane: str, sim: str, pset: str) -> bool:
     return pset == "default" or (pset in runner.BUG_SETS and sim == "icarus")
 
 
-def _cases() -> list:
+def _cases(modules: list[runner.TestModule] = MODULES) -> list:
     cases = []
-    for mod in MODULES:
+    for mod in modules:
         for sim in runner.SIMULATORS:
             if mod.simulators is not None and sim not in mod.simulators:
                 continue
@@ -86,6 +87,20 @@ def test_cocotb(sim: str, pset: str, mod: runner.TestModule, test: str | None, l
 
 
 # ---------------------------------------------------------------- runner self-checks
+
+
+def test_a_split_module_gives_one_case_per_cocotb_test() -> None:
+    """``PYTEST_SPLIT = True``: one pytest case per cocotb test, each selecting its test;
+    otherwise one case per module (no module of tb/ splits today: a simulation's start-up
+    costs more than the parallelism gives on two cores, README "Running simulations")."""
+    mod = runner.TestModule("tb.test_x", runner.ROOT / "tb" / "test_x.py", ("test_a", "test_b"),
+                            param_sets=("default",), simulators=("icarus",))
+    ids = [c.id for c in _cases([mod])]
+    assert ids == ["icarus-default-test_x"]
+    split = dataclasses.replace(mod, split=True)
+    cases = _cases([split])
+    assert [c.id for c in cases] == ["icarus-default-test_x.test_a", "icarus-default-test_x.test_b"]
+    assert [c.values[3] for c in cases] == ["test_a", "test_b"]
 
 
 def test_param_sets_resolve() -> None:
