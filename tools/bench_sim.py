@@ -239,14 +239,19 @@ def build_pure(sim: str) -> Path:
     return exe
 
 
-def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = False) -> Record:
-    """Run the harness; a failed copy check (or any non-PASS ending) raises BenchError."""
+def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = False,
+             copy: int | None = None) -> Record:
+    """Run the harness; a failed copy check (or any non-PASS ending) raises BenchError.
+    ``copy``: bytes per copy (the harness's default, 64 KiB, when None: the benchmark's
+    work; the harness's own test copies less)."""
     if sim == "icarus":
         cmd = ["vvp", "-n", str(exe), f"+rounds={rounds}", f"+seed={seed}"]
         cmd += ["+corrupt"] if corrupt else []
+        cmd += [f"+copy={copy}"] if copy is not None else []
     else:
         cmd = [str(exe), "--rounds", str(rounds), "--seed", str(seed)]
         cmd += ["--corrupt"] if corrupt else []
+        cmd += ["--copy", str(copy)] if copy is not None else []
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=exe.parent, capture_output=True, text=True)
     wall = time.perf_counter() - t0

@@ -9,7 +9,9 @@
 // compares every destination word with its source. A mismatch, a refused
 // access, a burst outside memory or a hang exits with status 1.
 //
-// Usage: bench_pure [--rounds N] [--seed N] [--corrupt]
+// Usage: bench_pure [--rounds N] [--seed N] [--copy BYTES] [--corrupt]
+//   --copy: bytes per copy, a multiple of 8 up to and by default 64 KiB (the
+//   benchmark copies 64 KiB; tests/test_bench_sim.py checks the harness on less)
 //   --corrupt: the memory flips one bit of one written beat; the check must fail
 //   (tests/test_bench_sim.py relies on that).
 // Output: the last line is "bench_pure: PASS cycles=<edges> bytes=<copied>".
@@ -220,7 +222,7 @@ uint32_t win(uint32_t g, uint32_t off) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    uint64_t rounds = 4, seed = 1;
+    uint64_t rounds = 4, seed = 1, copy = kCopyBytes;
     bool corrupt = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -228,14 +230,18 @@ int main(int argc, char** argv) {
             rounds = std::strtoull(argv[++i], nullptr, 0);
         } else if (a == "--seed" && i + 1 < argc) {
             seed = std::strtoull(argv[++i], nullptr, 0);
+        } else if (a == "--copy" && i + 1 < argc) {
+            copy = std::strtoull(argv[++i], nullptr, 0);
         } else if (a == "--corrupt") {
             corrupt = true;
         } else if (a.rfind("+verilator", 0) != 0) {
-            std::fprintf(stderr, "usage: %s [--rounds N] [--seed N] [--corrupt]; bad argument %s\n",
+            std::fprintf(stderr, "usage: %s [--rounds N] [--seed N] [--copy BYTES] [--corrupt]; bad argument %s\n",
                          argv[0], argv[i]);
             return 2;
         }
     }
+    if (copy < 8 || copy > kCopyBytes || copy % 8 != 0)
+        fail("--copy %llu: a copy is a multiple of 8 bytes, 8 to %llu", ull(copy), ull(kCopyBytes));
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->commandArgs(argc, argv);
     Harness h(ctx.get(), corrupt);
@@ -256,7 +262,7 @@ int main(int argc, char** argv) {
     for (uint64_t r = 0; r < rounds; ++r) {
         // fresh source data each round, so a copy that moved nothing fails too
         for (size_t k = 0; k < chans.size(); ++k) {
-            for (uint64_t w = 0; w < kCopyBytes / 8; ++w) {
+            for (uint64_t w = 0; w < copy / 8; ++w) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
@@ -267,7 +273,7 @@ int main(int argc, char** argv) {
             const uint32_t g = chans[k];
             const uint64_t src = k * kRegion, dst = k * kRegion + kCopyBytes;
             h.lite_write(win(g, DD_WIN_CH_EN), 1);
-            h.lite_write(win(g, DD_WIN_XFER_SIZE), kCopyBytes);
+            h.lite_write(win(g, DD_WIN_XFER_SIZE), uint32_t(copy));
             h.lite_write(win(g, DD_WIN_SAR_LO), uint32_t(src));
             h.lite_write(win(g, DD_WIN_SAR_HI), uint32_t(src >> 32));
             h.lite_write(win(g, DD_WIN_DAR_LO), uint32_t(dst));
@@ -288,13 +294,13 @@ int main(int argc, char** argv) {
             h.lite_write(win(g, DD_WIN_INT_CLEAR), DD_INT_CLEAR_STOP_MASK | DD_INT_CLEAR_ABORT_MASK);
             const uint64_t* s = &mem[k * kRegion / 8];
             const uint64_t* d = &mem[(k * kRegion + kCopyBytes) / 8];
-            if (std::memcmp(s, d, kCopyBytes) != 0) {
+            if (std::memcmp(s, d, copy) != 0) {
                 uint64_t w = 0;
                 while (s[w] == d[w]) ++w;
                 fail("round %llu channel %llu: destination word %llu is %#llx, source %#llx", ull(r),
                      ull(g), ull(w), ull(d[w]), ull(s[w]));
             }
-            bytes += kCopyBytes;
+            bytes += copy;
         }
     }
     h.finish();

@@ -11,6 +11,8 @@
 // $fatal (nonzero exit of vvp).
 //
 // Plusargs: +rounds=N (default 4), +seed=N (source data, default 1),
+// +copy=N (bytes per copy, a multiple of 8 up to and by default 64 KiB: the
+// benchmark copies 64 KiB; tests/test_bench_sim.py checks the harness on less),
 // +corrupt (the memory flips one bit of one written beat: the check must fail;
 // tests/test_bench_sim.py relies on that).
 // Output: the last line is "bench_pure: PASS cycles=<edges> bytes=<copied>".
@@ -230,7 +232,7 @@ module bench_pure #(
         end
     endfunction
 
-    integer rounds, seed, r, k, w, errors, polls;
+    integer rounds, seed, copy, r, k, w, errors, polls;
     reg [31:0] st, v;
     reg [63:0] src, dst;
     reg [63:0] bytes_copied = 64'd0;
@@ -238,6 +240,12 @@ module bench_pure #(
     initial begin
         if (!$value$plusargs("rounds=%d", rounds)) rounds = 4;
         if (!$value$plusargs("seed=%d", seed)) seed = 1;
+        if (!$value$plusargs("copy=%d", copy)) copy = COPY_BYTES;
+        if (copy < 8 || copy > COPY_BYTES || copy % 8 != 0) begin
+            $display("bench_pure: FAIL +copy=%0d: a copy is a multiple of 8 bytes, 8 to %0d",
+                     copy, COPY_BYTES);
+            $fatal(1);
+        end
         corrupt = $test$plusargs("corrupt");
         if (NCH * REGION > 8 * MEM_WORDS) begin
             $display("bench_pure: FAIL %0d channels do not fit the 1 MiB memory", NCH);
@@ -253,13 +261,13 @@ module bench_pure #(
         for (r = 0; r < rounds; r = r + 1) begin
             // fresh source data each round, so a copy that moved nothing fails too
             for (k = 0; k < NCH; k = k + 1)
-                for (w = 0; w < COPY_BYTES / 8; w = w + 1)
+                for (w = 0; w < copy / 8; w = w + 1)
                     mem[(k * REGION) / 8 + w] = {$random(seed), $random(seed)};
             for (k = 0; k < NCH; k = k + 1) begin
                 src = k * REGION;
                 dst = k * REGION + COPY_BYTES;
                 lite_write(win(k, `DD_WIN_CH_EN), 32'd1);
-                lite_write(win(k, `DD_WIN_XFER_SIZE), COPY_BYTES);
+                lite_write(win(k, `DD_WIN_XFER_SIZE), copy);
                 lite_write(win(k, `DD_WIN_SAR_LO), src[31:0]);
                 lite_write(win(k, `DD_WIN_SAR_HI), src[63:32]);
                 lite_write(win(k, `DD_WIN_DAR_LO), dst[31:0]);
@@ -285,7 +293,7 @@ module bench_pure #(
                 lite_write(win(k, `DD_WIN_INT_CLEAR),
                            (32'd1 << `DD_INT_CLEAR_STOP_LSB) | (32'd1 << `DD_INT_CLEAR_ABORT_LSB));
                 errors = 0;
-                for (w = 0; w < COPY_BYTES / 8; w = w + 1)
+                for (w = 0; w < copy / 8; w = w + 1)
                     if (mem[(k * REGION + COPY_BYTES) / 8 + w] !== mem[(k * REGION) / 8 + w]) begin
                         if (errors == 0)
                             $display("bench_pure: FAIL round %0d channel %0d: destination word %0d is %h, source %h",
@@ -297,7 +305,7 @@ module bench_pure #(
                     $display("bench_pure: FAIL %0d word(s) differ", errors);
                     $fatal(1);
                 end
-                bytes_copied = bytes_copied + COPY_BYTES;
+                bytes_copied = bytes_copied + copy;
             end
         end
         $display("bench_pure: PASS cycles=%0d bytes=%0d", cycles, bytes_copied);
