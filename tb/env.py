@@ -14,12 +14,12 @@ import os
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Lock, RisingEdge, Timer
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
 from model.addrmap import host_win_addr as host_win  # noqa: F401 - re-exported
 from model.addrmap import loc_win_addr as loc_win  # noqa: F401
@@ -34,6 +34,9 @@ from tb.runner import CLK_PERIOD_NS, SimContext
 from tb.scoreboard import DelegationScoreboard, reproduce_command
 from tb.timing import QuiesceTimer
 from tb.vip_warnings import install as _quiet_vip_deprecations
+
+if TYPE_CHECKING:
+    from cocotbext.axi import AxiLiteMaster, AxiRam
 
 MEM_SIZE = 1 << 20
 #: TB.finish waits FINISH_DRAIN cycles, runs its checks and ends FINISH_TAIL cycles
@@ -221,6 +224,11 @@ class TB:
         if "verilator" in cocotb.SIM_NAME.lower():
             # The wrapper leaves the clock to us under Verilator (see tb_dma_deleg.v).
             cocotb.start_soon(Clock(dut.clk, CLK_PERIOD_NS, "ns").start())
+        # imported here, on the VIP lane only: the transaction-level lane (tb/tl.py)
+        # never uses the bus models, and their import was about 45 ms of every one of
+        # its simulations' start-up
+        from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam  # noqa: PLC0415
+
         self.loc_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_loc"), dut.clk, dut.rst)
         self.host_m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil_host"), dut.clk, dut.rst)
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=self.params.mem_size)

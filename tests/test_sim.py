@@ -517,3 +517,7 @@ def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> Non
     # and the pytest configuration cocotb builds for it loads no installed plugin
     # (runner: PYTEST_DISABLE_PLUGIN_AUTOLOAD): xdist is installed
     assert not list(tmp_path.rglob("xdist/plugin.*.pyc")), "a simulation loaded pytest's plugins"
+    # a transaction-level simulation (the default lane) never imports the VIP lane's
+    # bus models (tb/env.py imports them where the VIP lane builds its TB)
+    assert runner.DEFAULT_LANE == "tl"
+    assert not list(tmp_path.rglob("cocotbext/axi/*.pyc")), "the tl lane imported cocotbext-axi"
