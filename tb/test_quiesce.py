@@ -35,6 +35,7 @@ from tb.qharness import (
 from tb.test_directed import channels
 
 PARAM_SETS = ("default",)
+PYTEST_MARKS = ("slow",)   # its cases take 3-28 s: run first (tests/conftest.py)
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 3000, "timeout_unit": "ms"}
 

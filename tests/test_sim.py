@@ -397,6 +397,7 @@ def _edges(trace: str) -> list[str]:
 @pytest.mark.sim
 @pytest.mark.icarus
 @pytest.mark.verilator
+@pytest.mark.slow  # 9-13 s: run first (tests/conftest.py)
 def test_status_poller_changes_no_edge(sim_seed: int) -> None:
     """The tl lane's status poller (tb/tl.py TlTB.wait_status, tb_dma_deleg_tl.v) runs
     drivers' completion waits and status reads in HDL; the bus must not see it. With
@@ -445,6 +446,7 @@ TL_SKIPPED = ("test_host_read_write_same_edge",)
 @pytest.mark.sim
 @pytest.mark.icarus
 @pytest.mark.verilator
+@pytest.mark.slow  # 9-13 s: run first (tests/conftest.py)
 def test_lanes_equivalent(sim_seed: int) -> None:
     """Lane equivalence (issue 8): the same seeded stimulus on the VIP lane (cocotbext-axi
     bus models, Python per edge) and the transaction-level lane (HDL transactors and
