@@ -36,7 +36,7 @@ from tb.test_directed import channels, split
 from tb.tl import new_tb
 
 PARAM_SETS = ("default",)
-PYTEST_MARKS = ("slow",)   # its cases take 3-28 s: run first (tests/conftest.py)
+PYTEST_MARKS = ("slow",)   # its cases take 3-12 s: run first (tests/conftest.py)
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 TIMEOUT = {"timeout_time": 2000, "timeout_unit": "ms"}
 
