@@ -215,14 +215,15 @@ def setup_tool_env() -> None:
 #: modification time of each): asking ``verilator --version`` starts Perl, about 0.1 s
 #: per simulation, and every simulation of a pytest worker asked again
 _SIM_CHECKED: dict[tuple, str] = {}
+#: the executables each simulator needs on PATH (checked, and keyed on, by check_simulator)
+SIM_TOOLS = {"icarus": ("iverilog", "vvp"), "verilator": ("verilator", "make", "g++", "perl")}
 
 
 def _tool_key(sim: str) -> tuple:
     """What check_simulator's answer for *sim* depends on: each tool's resolved path and
     modification time (None for a missing one: then the check runs and says so)."""
-    exes = ("iverilog", "vvp") if sim == "icarus" else ("verilator", "make", "g++", "perl")
     key: list = [sim, os.environ.get("VERILATOR_ROOT", "")]
-    for exe in exes:
+    for exe in SIM_TOOLS[sim]:
         path = shutil.which(exe)
         key.append((path, os.stat(path).st_mtime_ns if path else None))
     return tuple(key)
@@ -242,7 +243,7 @@ def check_simulator(sim: str) -> str:
 
 def _check_simulator(sim: str) -> str:
     if sim == "icarus":
-        for exe in ("iverilog", "vvp"):
+        for exe in SIM_TOOLS["icarus"]:
             if shutil.which(exe) is None:
                 raise RunnerError(
                     f"'{exe}' not found: Icarus Verilog (>= 11) is required for SIM=icarus. "
@@ -250,7 +251,7 @@ def _check_simulator(sim: str) -> str:
                 )
         out = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
         return out.splitlines()[0] if out else "iverilog (unknown version)"
-    missing = [exe for exe in ("verilator", "make", "g++", "perl") if shutil.which(exe) is None]
+    missing = [exe for exe in SIM_TOOLS["verilator"] if shutil.which(exe) is None]
     if missing:
         hint = []
         if "verilator" in missing:
