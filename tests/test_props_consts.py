@@ -72,11 +72,12 @@ def test_formal_verdicts_require_pass_or_a_counterexample() -> None:
 
 
 def guides_misplaced(tasks: dict[str, formal.Task]) -> list[str]:
-    """Tasks that carry a search guide (DD_GUIDE_*) but are not planted-bug BMCs: a guide
-    is an assumption that removes traces, harmless for "a counterexample exists" but
-    vacuity for a proof or a cover."""
-    return [n for n, t in tasks.items()
-            if n not in runner.BUG_SETS and any(d.startswith("DD_GUIDE") for d in t.defines)]
+    """Tasks that carry a search guide (DD_GUIDE_*, or any define BUG_GUIDE uses, such as
+    DD_FORMAL_QUIET) but are not planted-bug BMCs: a guide is an assumption that removes
+    traces, harmless for "a counterexample exists" but vacuity for a proof or a cover."""
+    guides = {g for gs in formal.BUG_GUIDE.values() for g in gs}
+    return [n for n, t in tasks.items() if n not in runner.BUG_SETS
+            and any(d.startswith("DD_GUIDE") or d in guides for d in t.defines)]
 
 
 def test_formal_search_guides_only_on_planted_bugs() -> None:
@@ -100,3 +101,5 @@ def test_formal_search_guides_only_on_planted_bugs() -> None:
     # the check itself fails on a prove task that carries a guide
     bad = {**tasks, "prove": formal.Task("prove", "prove", 3, ("DD_LEMMAS", "DD_GUIDE_WRITES_ONLY"))}
     assert guides_misplaced(bad) == ["prove"]
+    quiet = {**tasks, "cover": formal.Task("cover", "cover", 9, ("DD_FORMAL_QUIET",))}
+    assert guides_misplaced(quiet) == ["cover"]
