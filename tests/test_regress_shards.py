@@ -2,8 +2,8 @@
 
 The cheap tests check the partition, the SHARD parser and the command-line errors
 without a simulator. ``test_shards_merged_equal_unsharded_run`` runs a real but small
-regression (Icarus, ``small``, 2 seeds at 300 random ops, the directed modules: 4 runs)
-once unsharded and once as 4 shards, merges the shards and compares runs, seeds,
+regression (Icarus, ``small``, 2 seeds at 300 random ops, one directed module: 3 runs)
+once unsharded and once as 3 shards, merges the shards and compares runs, seeds,
 verdicts, simulated cycles, exit status and functional coverage bins; then it shows that
 merging a wrong set of shard folders is refused before anything is written.
 """
@@ -84,6 +84,27 @@ def test_regress_command() -> None:
     assert regress.regress_command(4, 99, cfg, (2, 4)) == "make regress SEEDS=4 SEED=99 SHARD=2/4"
     cmd = regress.regress_command(2, 5, {**cfg, "sims": ["icarus"], "ops": 300}, (1, 3))
     assert cmd.endswith("run --seeds 2 --seed 5 --sims icarus --params default,small --ops 300 --shard 1/3")
+    one = regress.regress_command(2, 5, {**cfg, "directed": ["tb.test_ll"]})
+    none = regress.regress_command(2, 5, {**cfg, "directed": []})
+    assert one.endswith(" --directed tb.test_ll") and none.endswith(" --no-directed")
+    for line, mods in ((one, ["tb.test_ll"]), (none, [])):  # the line parses back to its cfg
+        ns = regress.parser().parse_args(line.split("tools.regress ")[1].split())
+        assert regress.cfg_of(ns) == {**cfg, "directed": mods}
+
+
+def test_directed_modules_option(tmp_path: Path) -> None:
+    """--directed picks directed modules (``tb.`` optional, run in DIRECTED_MODULES order);
+    an unknown one is an error naming the known ones, before any work."""
+    assert regress.parse_directed("test_ll, tb.test_directed") == list(regress.DIRECTED_MODULES)
+    assert regress.parse_directed("") == []
+    jobs = regress.make_jobs([3], ["icarus"], ["small"], directed=["tb.test_ll"], dma_rounds=0)
+    assert [j.module for j in jobs if j.kind == "directed"] == ["tb.test_ll"]
+    with pytest.raises(regress.RegressError, match="unknown directed module.s. test_nope; known: "
+                       + ", ".join(regress.DIRECTED_MODULES)):
+        regress.parse_directed("test_ll,test_nope")
+    p = _tool("run", *SMALL, "--directed", "test_nope", "--out", str(tmp_path / "o"), timeout=120)
+    assert p.returncode == 2 and "unknown directed module(s) test_nope" in p.stderr, p.stdout + p.stderr
+    assert "[runner]" not in p.stdout and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(("shard", "message"), [
@@ -140,8 +161,8 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
     """write_manifest -> load_shard -> check_shards keeps a DMA-heavy run (its rounds, its
     reproduce line, its copy size) without a simulator; a format-2 shard (no copy size:
     64 KiB) and a format-1 shard (no DMA leg) still load."""
-    cfg = {**regress.make_cfg(), "directed": False, "dma_rounds": 3}
-    run_list = regress.make_jobs([11], runner.SIMULATORS, regress.DEFAULT_PARAMS, directed=False,
+    cfg = {**regress.make_cfg(), "directed": [], "dma_rounds": 3}
+    run_list = regress.make_jobs([11], runner.SIMULATORS, regress.DEFAULT_PARAMS, directed=(),
                                  dma_rounds=3)
     dma = [j for j in run_list if j.kind == "dma"]
     assert len(dma) == 1 and dma[0].dma_rounds == 3
@@ -181,14 +202,20 @@ def test_shard_with_a_dma_run_round_trips_through_its_manifest(tmp_path: Path) -
     (tmp_path / "manifest.json").write_text(json.dumps(mf))
     with pytest.raises(regress.RegressError, match="manifest format 9, expected one of 1, 2, 3"):
         regress.load_shard(tmp_path)
+    # a shard written before --directed says true / false: every directed module / none
+    for flag, mods in ((False, []), (True, list(regress.DIRECTED_MODULES))):
+        mf = json.loads(v3)
+        mf["config"]["directed"] = flag
+        (tmp_path / "manifest.json").write_text(json.dumps(mf))
+        assert regress.load_shard(tmp_path).manifest["config"]["directed"] == mods
 
 
 def test_shards_written_in_formats_2_and_3_are_one_regression(tmp_path: Path) -> None:
     """Shards of one regression written by checkouts on either side of manifest format 3
     (format 2 has no dma_max) still make up that regression for check_shards."""
-    cfg = {**regress.make_cfg(), "directed": False, "dma_rounds": 3}
+    cfg = {**regress.make_cfg(), "directed": [], "dma_rounds": 3}
     run_list = regress.make_jobs([11, 12], runner.SIMULATORS, regress.DEFAULT_PARAMS,
-                                 directed=False, dma_rounds=3)
+                                 directed=(), dma_rounds=3)
     for k, part in enumerate(regress.partition(run_list, 2), 1):
         _write_shard(tmp_path / f"s{k}", part, run_list, cfg, (k, 2), n_seeds=2)
     path = tmp_path / "s2" / "manifest.json"
@@ -202,7 +229,7 @@ def test_run_defaults_are_the_make_regress_config() -> None:
     are make_cfg(): the parser takes them from there."""
     assert regress.cfg_of(regress.parser().parse_args(["run"])) == regress.make_cfg()
     ns = regress.parser().parse_args(["run", "--sims", "icarus", "--no-directed", "--dma-rounds", "2"])
-    assert regress.cfg_of(ns) == {**regress.make_cfg(), "sims": ["icarus"], "directed": False,
+    assert regress.cfg_of(ns) == {**regress.make_cfg(), "sims": ["icarus"], "directed": [],
                                   "dma_rounds": 2}
 
 
@@ -231,9 +258,12 @@ def _totals(out: Path) -> str:
 @pytest.mark.icarus
 @pytest.mark.slow
 def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> None:
-    base = ["run", *SMALL, "--seed", str(sim_seed), "--threshold", "100"]
+    # one directed module (tb.test_ll alone took 7 s of the 16 s unsharded run): the
+    # merge sees both kinds of run, random and directed
+    base = ["run", *SMALL, "--seed", str(sim_seed), "--threshold", "100",
+            "--directed", "test_directed"]
     full = _tool(*base, "--out", str(tmp_path / "full"))
-    n = 2 + len(regress.DIRECTED_MODULES)  # runs: 2 random seeds + the directed modules
+    n = 3  # runs: 2 random seeds + tb.test_directed
     assert f"[regress] {n} run(s)" in full.stdout, full.stdout + full.stderr
     shards = [tmp_path / f"s{k}" for k in range(1, n + 1)]
     for k, d in enumerate(shards, 1):

@@ -169,10 +169,12 @@ def random_modules() -> list[str]:
 
 
 def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], *,
-              directed: bool = True, ops: int | None = None, code_cov: bool = True,
-              tag: str = "regress", dma_rounds: int = DMA_ROUNDS_DEFAULT) -> list[Job]:
+              directed: Sequence[str] = DIRECTED_MODULES, ops: int | None = None,
+              code_cov: bool = True, tag: str = "regress",
+              dma_rounds: int = DMA_ROUNDS_DEFAULT) -> list[Job]:
     """The run list: the DMA-heavy leg first (the longest runs start first), then the
-    random tests, then the directed modules; ``dma_rounds=0`` leaves the leg out."""
+    random tests, then the directed modules ``directed`` (of ``DIRECTED_MODULES``, in
+    that order); ``dma_rounds=0`` leaves the leg out."""
     jobs = []
     known = {m.name: m for m in runner.discover()}
     dma = known.get(DMA_MODULE)
@@ -189,7 +191,7 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
                     jobs.append(Job(mod, sim, p, s, "random", ops, code_cov and sim == "verilator", tag))
     if directed and seeds:
         for mod in DIRECTED_MODULES:
-            if mod in known:
+            if mod in directed and mod in known:
                 for sim in sims:
                     for p in params:
                         jobs.append(Job(mod, sim, p, seeds[0], "directed", None,
@@ -587,6 +589,18 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def parse_directed(text: str) -> list[str]:
+    """``--directed``'s comma list -> the modules in ``DIRECTED_MODULES`` order (``tb.``
+    may be left out); an unknown name is a RegressError naming the known ones."""
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    full = [n if n.startswith("tb.") else f"tb.{n}" for n in names]
+    bad = [n for n, f in zip(names, full, strict=True) if f not in DIRECTED_MODULES]
+    if bad:
+        raise RegressError(f"--directed {text}: unknown directed module(s) {', '.join(bad)}; "
+                           f"known: {', '.join(DIRECTED_MODULES)}")
+    return [m for m in DIRECTED_MODULES if m in full]
+
+
 def estimate_s(job: Job) -> float:
     """Expected wall time of *job* (seconds); only the ratios between jobs matter."""
     if job.kind == "directed":
@@ -629,7 +643,8 @@ def make_cfg() -> dict:
     names it (``parser`` takes the defaults of ``run`` from here; ``cfg_of`` maps a
     command line back)."""
     return {"sims": list(runner.SIMULATORS), "params": list(DEFAULT_PARAMS), "ops": None,
-            "directed": True, "code_cov": True, "dma_rounds": DMA_ROUNDS_DEFAULT}
+            "directed": list(DIRECTED_MODULES), "code_cov": True,
+            "dma_rounds": DMA_ROUNDS_DEFAULT}
 
 
 def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] | None = None) -> str:
@@ -641,7 +656,8 @@ def regress_command(n_seeds: int, base: int, cfg: dict, shard: tuple[int, int] |
     cmd = (f".venv/bin/python -m tools.regress run --seeds {n_seeds} --seed {base} "
            f"--sims {','.join(cfg['sims'])} --params {','.join(cfg['params'])}")
     cmd += f" --ops {cfg['ops']}" if cfg["ops"] is not None else ""
-    cmd += "" if cfg["directed"] else " --no-directed"
+    if cfg["directed"] != list(DIRECTED_MODULES):
+        cmd += f" --directed {','.join(cfg['directed'])}" if cfg["directed"] else " --no-directed"
     cmd += "" if cfg["code_cov"] else " --no-code-cov"
     cmd += "" if cfg["dma_rounds"] == DMA_ROUNDS_DEFAULT else f" --dma-rounds {cfg['dma_rounds']}"
     return cmd + (f" --shard {shard[0]}/{shard[1]}" if shard else "")
@@ -720,6 +736,9 @@ def load_shard(path: Path) -> Shard:
                                f"{', '.join(map(str, MANIFEST_FORMATS))}")
         if data["format"] == 1 and isinstance(data.get("config"), dict):
             data["config"].setdefault("dma_rounds", 0)
+        if isinstance(data.get("config"), dict) and type(data["config"].get("directed")) is bool:
+            # written before --directed: true ran every directed module, false none
+            data["config"]["directed"] = list(DIRECTED_MODULES) if data["config"]["directed"] else []
         absent = [k for k in MANIFEST_KEYS if k not in data]
         if absent:
             raise RegressError(f"{mf}: manifest lacks {', '.join(absent)}")
@@ -856,7 +875,8 @@ def cfg_of(ns: argparse.Namespace) -> dict:
     """The manifest's configuration of a ``run`` command line (``make_cfg()`` for its
     defaults)."""
     return {"sims": _csv(ns.sims), "params": _csv(ns.params), "ops": ns.ops,
-            "directed": not ns.no_directed, "code_cov": not ns.no_code_cov,
+            "directed": [] if ns.no_directed else parse_directed(ns.directed),
+            "code_cov": not ns.no_code_cov,
             "dma_rounds": ns.dma_rounds}
 
 
@@ -885,7 +905,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
         print(f"[regress] repeat this shard: {regress_command(ns.seeds, base, cfg, ns.shard)}", flush=True)
     n_dma = sum(j.kind == "dma" for j in jobs)
     print(f"[regress] {len(jobs)} run(s) on {workers} worker(s): modules {random_modules()} "
-          f"(+ directed {list(DIRECTED_MODULES) if not ns.no_directed else []}"
+          f"(+ directed {cfg['directed']}"
           f"{f', + {n_dma} DMA-heavy {DMA_MODULE} at {ns.dma_rounds} round(s)' if n_dma else ''}), "
           f"sims {sims}, params {params}", flush=True)
     out = Path(ns.out) if ns.out else shard_dir(*ns.shard) if ns.shard else OUT
@@ -1150,6 +1170,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--ops", type=int, default=d["ops"], help="DD_RANDOM_OPS (default: the test's)")
     r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
+    r.add_argument("--directed", default=",".join(d["directed"]), metavar="MODULES",
+                   help="the directed modules to run, of "
+                        f"{','.join(DIRECTED_MODULES)} (default: all)")
     r.add_argument("--no-code-cov", action="store_true", help="plain Verilator builds, no coverage.dat")
     r.add_argument("--dma-rounds", type=int, default=d["dma_rounds"],
                    help=f"rounds of the DMA-heavy leg per seed ({DMA_MODULE} on "
