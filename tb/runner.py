@@ -463,6 +463,8 @@ SHARED_TESTS_ENV = "DD_SHARED_TESTS"
 #: the modules whose asserts pytest's rewriting explains in a simulation (cocotb's
 #: COCOTB_REWRITE_ASSERTION_FILES; its default "*.py" rewrites every imported module)
 REWRITE_FILES = "test_*.py"
+#: the simulation's Python entry point (cocotb's PYGPI_USERS): tb/sim_start.py
+SIM_START_ENTRY = "tb.sim_start:start"
 #: tb_dir -> (the files' (path, mtime, size), their modules): ``discover`` parses each
 #: module once per process while its files stay as they were
 _DISCOVERED: dict[Path, tuple[tuple, tuple[TestModule, ...]]] = {}
@@ -1026,6 +1028,9 @@ def run(
         # numpy's OpenBLAS would start a spinning thread per core at import (about
         # 0.07 s of CPU per simulation; nothing here does linear algebra): Makefile
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+        # cocotb's entry points run through tb/sim_start.py, with the garbage collector
+        # off while they import (0.1 s of a short simulation); a user's list is kept
+        "PYGPI_USERS": os.environ.get("PYGPI_USERS", SIM_START_ENTRY),
         **{f"PARAM_{k}": str(v) for k, v in values.items()},
         **(extra_env or {}),
     }

@@ -509,6 +509,7 @@ def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> Non
     monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path))
     monkeypatch.delenv("COCOTB_REWRITE_ASSERTION_FILES", raising=False)
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.delenv("PYGPI_USERS", raising=False)
     res = runner.run("icarus", "test_reset_values", "default", 1, run_name="rewrite-scope")
     assert res.ok, res.report()
     rewritten = {p.name.split(".")[0] for p in tmp_path.rglob("*-pytest-*.pyc")}
@@ -523,3 +524,5 @@ def test_only_test_modules_are_assertion_rewritten(tmp_path, monkeypatch) -> Non
     # bus models (tb/env.py imports them where the VIP lane builds its TB)
     assert runner.DEFAULT_LANE == "tl"
     assert not list(tmp_path.rglob("cocotbext/axi/*.pyc")), "the tl lane imported cocotbext-axi"
+    # cocotb started through tb/sim_start.py (runner: PYGPI_USERS), and the test ran
+    assert list(tmp_path.rglob("tb/sim_start.*.pyc")), "the simulation did not start through tb/sim_start.py"

@@ -1,0 +1,57 @@
+"""tb/sim_start.py, the Python entry point of every simulation (no simulator needed):
+cocotb's own entry points run with the garbage collector off, and the test after them
+with it on, every object of the start-up frozen."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+
+import pytest
+
+from tb import runner, sim_start
+
+
+@pytest.fixture
+def fake_entry(monkeypatch):
+    """pygpi.entry.load_entry replaced by a recorder of what it saw."""
+    seen: list[tuple[bool, str | None]] = []
+
+    def load_entry() -> None:
+        seen.append((gc.isenabled(), sim_start.os.environ.get(sim_start.USERS_ENV)))
+
+    mod = types.ModuleType("pygpi.entry")
+    mod.load_entry = load_entry  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pygpi.entry", mod)
+    yield seen, mod
+    gc.unfreeze()   # the frozen objects of this process go back to the collector
+    gc.enable()
+
+
+def test_cocotb_entry_points_run_with_the_collector_off(fake_entry, monkeypatch) -> None:
+    seen, _ = fake_entry
+    monkeypatch.setenv(sim_start.USERS_ENV, runner.SIM_START_ENTRY)
+    gc.unfreeze()
+    sim_start.start()
+    # cocotb's default list ran (PYGPI_USERS unset), with the collector off
+    assert seen == [(False, None)]
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+
+
+def test_a_failing_entry_point_leaves_the_collector_on(fake_entry, monkeypatch) -> None:
+    _, mod = fake_entry
+
+    def broken() -> None:
+        raise RuntimeError("cocotb could not start")
+
+    mod.load_entry = broken
+    monkeypatch.setenv(sim_start.USERS_ENV, runner.SIM_START_ENTRY)
+    with pytest.raises(RuntimeError, match="could not start"):
+        sim_start.start()
+    assert gc.isenabled()
+
+
+def test_runner_entry_names_this_module() -> None:
+    mod, func = runner.SIM_START_ENTRY.split(":")
+    assert mod == sim_start.__name__ and callable(getattr(sim_start, func))
