@@ -52,6 +52,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from tb import sim_start
+
 ROOT = Path(__file__).resolve().parents[1]
 HDL_DIR = ROOT / "hdl"
 TB_DIR = ROOT / "tb"
@@ -464,7 +466,7 @@ SHARED_TESTS_ENV = "DD_SHARED_TESTS"
 #: COCOTB_REWRITE_ASSERTION_FILES; its default "*.py" rewrites every imported module)
 REWRITE_FILES = "test_*.py"
 #: the simulation's Python entry point (cocotb's PYGPI_USERS): tb/sim_start.py
-SIM_START_ENTRY = "tb.sim_start:start"
+SIM_START_ENTRY = sim_start.ENTRY
 #: tb_dir -> (the files' (path, mtime, size), their modules): ``discover`` parses each
 #: module once per process while its files stay as they were
 _DISCOVERED: dict[Path, tuple[tuple, tuple[TestModule, ...]]] = {}

@@ -22,14 +22,20 @@ import os
 
 #: the environment variable cocotb's pygpi reads its entry points from
 USERS_ENV = "PYGPI_USERS"
+#: this entry point, as tb/runner.py puts it in USERS_ENV
+ENTRY = f"{__name__}:start"
 
 
 def start() -> None:
     """cocotb's default entry points, with the collector off while they import."""
     from pygpi.entry import load_entry
 
-    if os.environ.get(USERS_ENV) == f"{__name__}:start":   # tb/runner.py SIM_START_ENTRY
-        del os.environ[USERS_ENV]   # load_entry then runs cocotb's default list
+    users = os.environ.get(USERS_ENV)
+    if users != ENTRY:
+        # load_entry would read the same list and call this entry again, without end
+        raise RuntimeError(f"{USERS_ENV}={users!r}: {ENTRY} runs cocotb's default entry "
+                           "points itself, so it must be the whole list")
+    del os.environ[USERS_ENV]   # load_entry then runs cocotb's default list
     gc.disable()
     try:
         load_entry()

@@ -1,10 +1,12 @@
 """tb/sim_start.py, the Python entry point of every simulation (no simulator needed):
 cocotb's own entry points run with the garbage collector off, and the test after them
-with it on, every object of the start-up frozen."""
+with it on, every object of the start-up frozen; a PYGPI_USERS it is not the whole of
+is refused."""
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import types
 
@@ -19,7 +21,7 @@ def fake_entry(monkeypatch):
     seen: list[tuple[bool, str | None]] = []
 
     def load_entry() -> None:
-        seen.append((gc.isenabled(), sim_start.os.environ.get(sim_start.USERS_ENV)))
+        seen.append((gc.isenabled(), os.environ.get(sim_start.USERS_ENV)))
 
     mod = types.ModuleType("pygpi.entry")
     mod.load_entry = load_entry  # type: ignore[attr-defined]
@@ -50,6 +52,16 @@ def test_a_failing_entry_point_leaves_the_collector_on(fake_entry, monkeypatch) 
     with pytest.raises(RuntimeError, match="could not start"):
         sim_start.start()
     assert gc.isenabled()
+
+
+def test_another_entry_list_is_refused(fake_entry, monkeypatch) -> None:
+    """A PYGPI_USERS that lists this entry beside others would call it again from
+    load_entry, without end: refused, before anything runs."""
+    seen, _ = fake_entry
+    monkeypatch.setenv(sim_start.USERS_ENV, f"{runner.SIM_START_ENTRY},other.module:entry")
+    with pytest.raises(RuntimeError, match="must be the whole list"):
+        sim_start.start()
+    assert seen == [] and gc.isenabled()
 
 
 def test_runner_entry_names_this_module() -> None:
