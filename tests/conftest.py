@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import random
+import time
 
 import pytest
 
 _ENV = "DD_SESSION_SEED"  # controller -> xdist workers (they inherit the environment)
+#: names this pytest session for its xdist workers (fixtures that record once per session)
+SESSION_ENV = "DD_SESSION_ID"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if seed is None:
         seed = random.SystemRandom().randrange(1, 2**31)
     os.environ[_ENV] = str(seed)
+    os.environ[SESSION_ENV] = f"{os.getpid()}-{time.time_ns()}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -57,3 +61,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 def sim_seed() -> int:
     """The session's simulation seed."""
     return int(os.environ[_ENV])
+
+
+@pytest.fixture(scope="session")
+def session_id() -> str:
+    """A name of this pytest session that all its xdist workers share."""
+    return os.environ[SESSION_ENV]

@@ -147,21 +147,31 @@ def test_pure_harness_checks_its_copies(sim: str) -> None:
 # ---------------------------------------------------------------- trace replay
 
 
-@pytest.fixture(scope="module")
-def dma_trace(sim_seed: int, worker_id: str) -> Path:
-    """A trace recorded by tb/test_bench_dma.py (default size) on Icarus.
-
-    In a run folder of this pytest-xdist worker's own: with ``-n``, the tests that use
-    it may run on two workers, each recording the trace at the same time (one folder
-    was once clobbered so: a setup error of the replay test)."""
+@pytest.fixture(scope="session")
+def dma_trace(sim_seed: int, session_id: str) -> Path:
+    """A trace recorded by tb/test_bench_dma.py (default size) on Icarus, once per pytest
+    session: with ``-n``, the tests that use it run on both workers, and the first to
+    need it records it under a file lock while the other waits, then reads it (each
+    worker recorded its own before: 2.5 s of make test twice). The stamp file names the
+    session and seed the trace was recorded for; a later session records anew."""
     from tb.trace import TRACE_ENV
 
-    res = runner.run("icarus", "test_bench_dma", "default", sim_seed, log_to_file=True,
-                     run_name=f"trace-replay-{worker_id}", extra_env={TRACE_ENV: "1"})
-    if not res.ok:
-        pytest.fail(res.report(), pytrace=False)
-    path = res.run_dir / "dma_trace.pkl"
-    assert path.is_file(), f"DD_TRACE=1 but no trace at {path}"
+    stamp = runner.BUILD_ROOT / "trace-replay.json"
+    want = {"session": session_id, "seed": sim_seed}
+    with runner._locked(stamp.with_suffix(".lock")):
+        if stamp.is_file():
+            got = json.loads(stamp.read_text())
+            path = Path(got.pop("trace"))
+            if got == want and path.is_file():
+                return path
+        stamp.unlink(missing_ok=True)
+        res = runner.run("icarus", "test_bench_dma", "default", sim_seed, log_to_file=True,
+                         run_name="trace-replay", extra_env={TRACE_ENV: "1"})
+        if not res.ok:
+            pytest.fail(res.report(), pytrace=False)
+        path = res.run_dir / "dma_trace.pkl"
+        assert path.is_file(), f"DD_TRACE=1 but no trace at {path}"
+        stamp.write_text(json.dumps({**want, "trace": str(path)}))
     return path
 
 
