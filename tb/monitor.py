@@ -59,6 +59,46 @@ def reader(handle):
     return read
 
 
+def writer(handle):
+    """A fast deposit of integers into one signal: the counterpart of ``reader``.
+
+    ``handle.value = v`` dispatches on the value's type, checks its range and, for a
+    signal wider than 32 bits, formats its binary string at every write; the
+    transaction lane writes its command queues, their counters and its wake time at
+    every access. This keeps cocotb's write scheduling (``_schedule_write``: the write
+    lands at the next ReadWrite phase and the last one of a time step wins, as with
+    ``handle.value = v``) and does the rest once: a value outside ``0 .. 2**width - 1``
+    raises ValueError, as cocotb's does.
+    """
+    from cocotb.handle import _GPISetAction, _schedule_write
+
+    n = len(handle)
+    dep = _GPISetAction.DEPOSIT
+    name = handle._path
+
+    def bad(v: int) -> ValueError:
+        return ValueError(f"{v!r} does not fit the {n}-bit signal {name}")
+
+    if n <= 32:
+        put_int = handle._handle.set_signal_val_int
+
+        def write(v: int) -> None:
+            if v < 0 or v >> n:
+                raise bad(v)
+            _schedule_write(handle, put_int, dep, v)
+
+        return write
+    put_str = handle._handle.set_signal_val_binstr
+    fmt = f"0{n}b"
+
+    def write_wide(v: int) -> None:
+        if v < 0 or v >> n:
+            raise bad(v)
+        _schedule_write(handle, put_str, dep, format(v, fmt))
+
+    return write_wide
+
+
 @dataclass
 class LiteResponse:
     """A B or R handshake observed on one AXI4-Lite port."""

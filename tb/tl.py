@@ -52,7 +52,7 @@ from model.hw import (
 )
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
-from tb.monitor import EdgeSample, LiteResponse, reader
+from tb.monitor import EdgeSample, LiteResponse, reader, writer
 from tb.runner import SimContext
 from tb.scoreboard import current_test_name, reproduce_command
 
@@ -624,6 +624,8 @@ class TlPort:
         self._slots = [0] * self.depth
         self._read_rd = reader(handle.rd)
         self._read_rsp = reader(handle.rspq)
+        self._write_cmdq = writer(handle.cmdq)
+        self._write_wr = writer(handle.wr)
         self.pushed = int(handle.wr.value)
         self.completed = self._read_rd()
         if self.completed != self.pushed:
@@ -662,8 +664,8 @@ class TlPort:
         self._slots[self.pushed % self.depth] = acc.encode()
         self._queued.append(acc)
         self.pushed += 1
-        self.h.cmdq.value = pack(self._slots, CMD_W)
-        self.h.wr.value = self.pushed & 0xFFFFFFFF
+        self._write_cmdq(pack(self._slots, CMD_W))
+        self._write_wr(self.pushed & 0xFFFFFFFF)
         self.tb._ensure_dispatcher()
 
     def _collect(self) -> None:
@@ -966,7 +968,9 @@ class TlTB(TB):
         self.mem = TlMem(self, dut.mem, self.params.mem_size)
         self._faults = TlFaults(self, dut.mem)  # type: ignore[assignment]  # tb.faults
         self.set_backpressure(0.0)
-        self.dut.wake_at.value = ALL_ONES_64
+        self._write_wake_at = writer(dut.wake_at)
+        self._write_irq_wake = writer(dut.irq_wake)
+        self._write_wake_at(ALL_ONES_64)
         self._wake_at = ALL_ONES_64
         self._any_trig = dut.wake_any.value_change
         self._sleepers: dict[int, Event] = {}   # wake edge -> waiters
@@ -975,7 +979,7 @@ class TlTB(TB):
         self._irq_wake = 0
         self._wait_seq = 0
         self._init_poller(dut)
-        self.dut.irq_wake.value = 0
+        self._write_irq_wake(0)
         self._dispatcher = None
         self.wakes = 0   # HDL wake-ups the dispatcher served (wake_any changes)
         self.mon = TlMonitor(self)
@@ -1091,6 +1095,8 @@ class TlTB(TB):
         self._p_free = list(range(n - 1, -1, -1))
         self._p_live: dict[int, _Wait] = {}
         self._p_cancel = [0] * n
+        self._p_write = {name: writer(getattr(dut, name))
+                         for name in ("p_cancel", "p_at0", "p_cfg", "p_arm")}
         self._cancel_slots(range(n))
         self._p_read = {name: reader(getattr(dut, name))
                         for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}
@@ -1100,7 +1106,7 @@ class TlTB(TB):
         """The HDL stops these slots (p_cancel = p_arm): no more reads, no more waits."""
         for s in slots:
             self._p_cancel[s] = self._p_arm[s]
-        self.dut.p_cancel.value = pack(self._p_cancel, 32)
+        self._p_write["p_cancel"](pack(self._p_cancel, 32))
 
     def _pget(self, name: str) -> int:
         v = self._pv.get(name)
@@ -1134,10 +1140,10 @@ class TlTB(TB):
         self._p_at0[s] = t0 + period * m
         self._p_cfg[s] = (line | int(port is self.host) << P_CFG_PORT | period << P_CFG_PERIOD
                           | addr << P_CFG_ADDR | running << P_CFG_MATCH | rounds << P_CFG_ROUNDS)
-        d = self.dut
-        d.p_at0.value = pack(self._p_at0, 64)
-        d.p_cfg.value = pack(self._p_cfg, P_CFG_W)
-        d.p_arm.value = pack(self._p_arm, 32)
+        put = self._p_write
+        put["p_at0"](pack(self._p_at0, 64))
+        put["p_cfg"](pack(self._p_cfg, P_CFG_W))
+        put["p_arm"](pack(self._p_arm, 32))
         w = _Wait(bit, ALL_ONES_64, Event(), self._next_key(), s, port.name)
         self._p_live[s] = w
         self._irq_waits.append(w)
@@ -1247,10 +1253,10 @@ class TlTB(TB):
             at = min(at, w.end)
         if at != self._wake_at:
             self._wake_at = at
-            self.dut.wake_at.value = at
+            self._write_wake_at(at)
         if mask != self._irq_wake:
             self._irq_wake = mask
-            self.dut.irq_wake.value = mask
+            self._write_irq_wake(mask)
 
     # ------------------------------------------------------------ memory and bus
     def set_backpressure(self, level: float, rng: random.Random | None = None) -> None:

@@ -204,3 +204,55 @@ def test_read_new_reads_to_the_end_in_chunks(tmp_path) -> None:
                 assert read_new(fd, 8) == data, n
     finally:
         os.close(fd)
+
+
+class _FakeGpi:
+    """The GPI side of a signal handle that ``writer`` uses."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, object]] = []
+
+    def set_signal_val_int(self, action: int, v: int) -> None:
+        self.calls.append(("int", action, v))
+
+    def set_signal_val_binstr(self, action: int, v: str) -> None:
+        self.calls.append(("binstr", action, v))
+
+
+class _FakeHandle:
+    def __init__(self, width: int) -> None:
+        self._handle = _FakeGpi()
+        self._path = f"tb.sig{width}"
+        self.width = width
+
+    def __len__(self) -> int:
+        return self.width
+
+
+def test_writer_deposits_like_a_value_assignment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tb.monitor.writer goes through cocotb's write scheduling as ``handle.value = v``
+    does (a deposit; a signal wider than 32 bits as its binary string) and refuses a
+    value the signal cannot hold, naming it."""
+    import cocotb.handle
+
+    from tb.monitor import writer
+
+    scheduled = []
+
+    def schedule(handle, func, action, value) -> None:
+        scheduled.append((handle, action))
+        func(action.value, value)
+
+    monkeypatch.setattr(cocotb.handle, "_schedule_write", schedule)
+    narrow, wide = _FakeHandle(32), _FakeHandle(72)
+    w32, w72 = writer(narrow), writer(wide)
+    w32(0xFFFFFFFF)
+    w72(5 << 64 | 3)
+    assert narrow._handle.calls == [("int", 0, 0xFFFFFFFF)]
+    assert wide._handle.calls == [("binstr", 0, f"{5 << 64 | 3:072b}")]
+    assert scheduled == [(narrow, cocotb.handle._GPISetAction.DEPOSIT),
+                         (wide, cocotb.handle._GPISetAction.DEPOSIT)]
+    for w, v in ((w32, 1 << 32), (w32, -1), (w72, 1 << 72), (w72, -5)):
+        with pytest.raises(ValueError, match=r"does not fit the (32|72)-bit signal tb\.sig"):
+            w(v)
+    assert len(scheduled) == 2, "a refused value was scheduled"
