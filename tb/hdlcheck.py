@@ -8,10 +8,12 @@ cycle. Each one exposes the same three signals:
 * ``msg``: a string register naming the first violated property, the edge, the detail;
 * ``fail_count``: how many edges had a violation.
 
-``HdlCheckers`` runs one coroutine per checker that sleeps until ``fail_ev`` changes
-(one wake per violating edge), reads ``msg`` and records a mismatch on port ``prop``
-with the reproduce command; ``check()`` (called by TB.finish) requires that it saw
-exactly ``fail_count`` reports, so a lost wake-up cannot pass silently.
+``HdlCheckers`` runs one coroutine that sleeps until one of the checkers' ``fail_ev``
+changes (the top's ``chk_fail_ev`` vector of all four: one wake per violating edge),
+then, for each checker whose ``fail_count`` moved, reads ``msg`` and records a
+mismatch on port ``prop`` with the reproduce command; ``check()`` (called by
+TB.finish) requires that it saw exactly ``fail_count`` reports, so a lost wake-up
+cannot pass silently.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from tb.scoreboard import DelegationScoreboard, reproduce_command
 
 #: Checker instances, as paths below the simulation top (tb/hdl/tb_dma_deleg.v).
 CHECKER_PATHS: tuple[str, ...] = ("dut.u_props", "u_chk_m", "u_chk_loc", "u_chk_host")
+#: The tops' vector of every checker's ``fail_ev`` (tb/hdl/tb_checkers.vh; bit k:
+#: CHECKER_PATHS[k]): one watched signal instead of one per checker, because Verilator
+#: checks every watched signal for a change at each evaluation of the model.
+EV_VECTOR = "chk_fail_ev"
 
 #: Violations logged per checker (all are recorded and counted).
 MAX_LOGGED = 20
@@ -59,7 +65,7 @@ class HdlCheckers:
     dut: object
     sb: DelegationScoreboard
     log: object
-    paths: tuple[str, ...] = CHECKER_PATHS
+    paths: tuple[str, ...] = field(default=CHECKER_PATHS, init=False)
     violations: list[Violation] = field(default_factory=list)
     #: properties a test provokes on purpose (expect()): recorded, not mismatches
     expected: set[str] = field(default_factory=set)
@@ -78,30 +84,37 @@ class HdlCheckers:
             self._seen[path] = 0
             cnt = h.fail_count.value
             self._base[path] = int(cnt) if cnt.is_resolvable else 0
-            cocotb.start_soon(self._watch(path, h))
+        cocotb.start_soon(self._watch(getattr(self.dut, EV_VECTOR)))
 
     def handle(self, path: str):
         return self._handles[path]
 
-    async def _watch(self, path: str, h) -> None:
+    async def _watch(self, ev) -> None:
+        """Wake at each change of ``ev`` (the vector of the checkers' fail_ev) and report
+        every checker that counted a violation since."""
         while True:
-            await ValueChange(h.fail_ev)
+            await ValueChange(ev)
             await ReadOnly()
-            cnt = h.fail_count.value
-            if not cnt.is_resolvable or int(cnt) - self._base[path] == self._seen[path]:
-                continue  # the initial X -> 0 of fail_ev at time 0, not a report
-            text = decode_msg(h.msg.value)
-            m = _EDGE.search(text)
-            edge = int(m.group(1)) if m else -1
-            v = Violation(path, edge, property_name(text), text)
-            self.violations.append(v)
-            self._seen[path] += 1
-            if v.prop in self.expected:
-                self.log.info("PROPERTY %s (expected by the test)", text)
-                continue
-            self.sb._mismatch(edge, "prop", None, f"{path}: {text}", "property holds", "violated")
-            if self._seen[path] <= MAX_LOGGED:  # a broken invariant may fire on every edge
-                self.log.error("PROPERTY %s; reproduce: %s", text, reproduce_command())
+            for path in self.paths:
+                self._report(path)
+
+    def _report(self, path: str) -> None:
+        h = self._handles[path]
+        cnt = h.fail_count.value
+        if not cnt.is_resolvable or int(cnt) - self._base[path] == self._seen[path]:
+            return  # the initial X -> 0 of fail_ev at time 0, or another checker's edge
+        text = decode_msg(h.msg.value)
+        m = _EDGE.search(text)
+        edge = int(m.group(1)) if m else -1
+        v = Violation(path, edge, property_name(text), text)
+        self.violations.append(v)
+        self._seen[path] += 1
+        if v.prop in self.expected:
+            self.log.info("PROPERTY %s (expected by the test)", text)
+            return
+        self.sb._mismatch(edge, "prop", None, f"{path}: {text}", "property holds", "violated")
+        if self._seen[path] <= MAX_LOGGED:  # a broken invariant may fire on every edge
+            self.log.error("PROPERTY %s; reproduce: %s", text, reproduce_command())
 
     def expect(self, *props: str) -> None:
         """Declare properties the test provokes on purpose (e.g. a misbehaving memory):

@@ -1095,8 +1095,8 @@ class TlTB(TB):
         self._p_free = list(range(n - 1, -1, -1))
         self._p_live: dict[int, _Wait] = {}
         self._p_cancel = [0] * n
-        self._p_write = {name: writer(getattr(dut, name))
-                         for name in ("p_cancel", "p_at0", "p_cfg", "p_arm")}
+        self._p_write = {"p_cancel": writer(dut.p_cancel), "p_at0": writer(dut.p_at0),
+                         "p_cfg": writer(dut.p_cfg), "p_arm": writer(dut.p_arm)}
         self._cancel_slots(range(n))
         self._p_read = {name: reader(getattr(dut, name))
                         for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}

@@ -173,9 +173,13 @@ def test_discover_parses_once_and_sees_changes(tmp_path, monkeypatch) -> None:
     assert names() == [("tbx.test_b", ("test_z",))] and len(parsed) == n
 
 
-#: a VPI write in Python: ``<handle>.NAME.value = ...`` (also ``|=`` and the like), or
-#: ``setattr(<handle>, "value", ...)`` (whose signal the check cannot name: refused)
-_VALUE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\.value\s*[-+|&^]?=(?!=)|(setattr\([^)]*[\"']value[\"'])")
+#: a VPI write in Python: ``<handle>.NAME.value = ...`` (also ``|=`` and the like),
+#: ``setattr(<handle>, "value", ...)`` (whose signal the check cannot name: refused), or
+#: a fast writer made for a signal (tb/monitor.py ``writer(<handle>.NAME)``; of any other
+#: argument the check cannot name the signal: refused)
+_VALUE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\.value\s*[-+|&^]?=(?!=)|(setattr\([^)]*[\"']value[\"'])"
+                          r"|(?<!def )\bwriter\(([^)]*)\)")
+_WRITER_ARG = re.compile(r"[A-Za-z_][\w.]*\.([A-Za-z_]\w*)")
 _VLT_ENTRY = re.compile(r'^public_flat_(rw|rd)\s+-module\s+"(\w+)"\s+-var\s+"(\*|\w+)"', re.M)
 
 
@@ -185,9 +189,21 @@ def unlisted_writes(vlt_text: str, sources: dict[str, str]) -> list[str]:
     variable that a listed module has and another module also has passes, which
     cocotb then refuses on any module without it (no such handle)."""
     rw = {var for kind, _, var in _VLT_ENTRY.findall(vlt_text) if kind == "rw"}
-    via = 'setattr(..., "value")'
-    return [f"{f}: {name or via}" for f, text in sources.items()
-            for name, by_setattr in _VALUE_WRITE.findall(text) if by_setattr or name not in rw]
+    out = []
+    for f, text in sources.items():
+        for name, by_setattr, writer_arg in _VALUE_WRITE.findall(text):
+            if by_setattr:
+                out.append(f'{f}: setattr(..., "value")')
+                continue
+            if writer_arg or not name:
+                m = _WRITER_ARG.fullmatch(writer_arg.strip())
+                if m is None:
+                    out.append(f"{f}: writer({writer_arg})")
+                    continue
+                name = m.group(1)
+            if name not in rw:
+                out.append(f"{f}: {name}")
+    return out
 
 
 def declared(hdl_text: str, var: str) -> bool:
@@ -211,8 +227,12 @@ def test_tl_verilator_config_lists_every_written_signal() -> None:
     assert unlisted_writes(text, sources) == []
     assert unlisted_writes(text, {"x.py": "dut.mem.bp_thr.value = 1\ndut.cycle.value = 5\n"
                                            "dut.irq_word.value |= 1\nsetattr(h, 'value', 3)\n"
-                                           "if dut.rst.value == 1: pass\n"}) == [
-        "x.py: cycle", "x.py: irq_word", 'x.py: setattr(..., "value")']
+                                           "if dut.rst.value == 1: pass\n"
+                                           "w = writer(dut.loc_m.cmdq)\nv = writer(dut.cycle)\n"
+                                           "u = writer(getattr(dut, n))\n"
+                                           "def writer(handle): pass\n"}) == [
+        "x.py: cycle", "x.py: irq_word", 'x.py: setattr(..., "value")', "x.py: cycle",
+        "x.py: writer(getattr(dut, n)"]
     hdl = {p.stem: p.read_text() for p in [*runner.TB_DIR.glob("hdl/*.v"), *runner.HDL_DIR.glob("*.v")]}
     entries = [(m, v) for _, m, v in _VLT_ENTRY.findall(text) if v != "*"]
     assert len(entries) >= 20

@@ -1,6 +1,7 @@
 // The AXI protocol checkers of a simulation top (tb/hdl/axi4_check.v, axil_check.v),
 // reported through tb/hdlcheck.py like the properties of hdl/dd_props.v. Included by
 // both lanes' tops (tb_dma_deleg.v, tb_dma_deleg_tl.v), which name their wires alike.
+    wire chk_ev_m, chk_ev_loc, chk_ev_host;
     axi4_check #(.ID_W(ID_W), .MAX_BURST(MAX_BURST)) u_chk_m (
         .clk(clk), .rst(rst),
         .awid(m_axi_awid), .awaddr(m_axi_awaddr), .awlen(m_axi_awlen), .awsize(m_axi_awsize),
@@ -10,7 +11,7 @@
         .arid(m_axi_arid), .araddr(m_axi_araddr), .arlen(m_axi_arlen), .arsize(m_axi_arsize),
         .arburst(m_axi_arburst), .aruser(m_axi_aruser), .arvalid(m_axi_arvalid), .arready(m_axi_arready),
         .rid(m_axi_rid), .rlast(m_axi_rlast), .rvalid(m_axi_rvalid), .rready(m_axi_rready),
-        .msg(), .fail_ev(), .fail_count()
+        .msg(), .fail_ev(chk_ev_m), .fail_count()
     );
     axil_check u_chk_loc (
         .clk(clk), .rst(rst),
@@ -21,7 +22,7 @@
         .arprot(s_axil_loc_arprot), .arvalid(s_axil_loc_arvalid), .arready(s_axil_loc_arready),
         .rdata(s_axil_loc_rdata), .rresp(s_axil_loc_rresp), .rvalid(s_axil_loc_rvalid),
         .rready(s_axil_loc_rready),
-        .msg(), .fail_ev(), .fail_count()
+        .msg(), .fail_ev(chk_ev_loc), .fail_count()
     );
     axil_check u_chk_host (
         .clk(clk), .rst(rst),
@@ -32,5 +33,14 @@
         .arprot(s_axil_host_arprot), .arvalid(s_axil_host_arvalid), .arready(s_axil_host_arready),
         .rdata(s_axil_host_rdata), .rresp(s_axil_host_rresp), .rvalid(s_axil_host_rvalid),
         .rready(s_axil_host_rready),
-        .msg(), .fail_ev(), .fail_count()
+        .msg(), .fail_ev(chk_ev_host), .fail_count()
     );
+    // Every checker's fail_ev in one vector, bit k toggling with tb/hdlcheck.py
+    // CHECKER_PATHS[k]'s: Python watches this one signal (Verilator checks each watched
+    // signal for a change at every evaluation of the model).
+`ifdef DD_PROPS
+    wire       chk_ev_props = dut.u_props.fail_ev;
+`else
+    wire       chk_ev_props = 1'b0;
+`endif
+    wire [3:0] chk_fail_ev = {chk_ev_host, chk_ev_loc, chk_ev_m, chk_ev_props};
