@@ -68,22 +68,24 @@ def writer(handle):
     every access. This keeps cocotb's write scheduling (``_schedule_write``: the write
     lands at the next ReadWrite phase and the last one of a time step wins, as with
     ``handle.value = v``) and does the rest once: a value outside ``0 .. 2**width - 1``
-    raises ValueError, as cocotb's does.
+    raises ValueError, and a write in the ReadOnly phase RuntimeError, as cocotb's do.
     """
-    from cocotb.handle import _GPISetAction, _schedule_write
+    from cocotb.handle import ReadOnly, _GPISetAction, _schedule_write, current_gpi_trigger
 
     n = len(handle)
     dep = _GPISetAction.DEPOSIT
     name = handle._path
 
-    def bad(v: int) -> ValueError:
-        return ValueError(f"{v!r} does not fit the {n}-bit signal {name}")
+    def bad(v: int) -> Exception:
+        if v < 0 or v >> n:
+            return ValueError(f"{v!r} does not fit the {n}-bit signal {name}")
+        return RuntimeError(f"writing {name} during the ReadOnly phase")
 
     if n <= 32:
         put_int = handle._handle.set_signal_val_int
 
         def write(v: int) -> None:
-            if v < 0 or v >> n:
+            if v < 0 or v >> n or isinstance(current_gpi_trigger(), ReadOnly):
                 raise bad(v)
             _schedule_write(handle, put_int, dep, v)
 
@@ -92,7 +94,7 @@ def writer(handle):
     fmt = f"0{n}b"
 
     def write_wide(v: int) -> None:
-        if v < 0 or v >> n:
+        if v < 0 or v >> n or isinstance(current_gpi_trigger(), ReadOnly):
             raise bad(v)
         _schedule_write(handle, put_str, dep, format(v, fmt))
 

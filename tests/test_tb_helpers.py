@@ -232,7 +232,7 @@ class _FakeHandle:
 def test_writer_deposits_like_a_value_assignment(monkeypatch: pytest.MonkeyPatch) -> None:
     """tb.monitor.writer goes through cocotb's write scheduling as ``handle.value = v``
     does (a deposit; a signal wider than 32 bits as its binary string) and refuses a
-    value the signal cannot hold, naming it."""
+    value the signal cannot hold, and a write in the ReadOnly phase, naming the signal."""
     import cocotb.handle
 
     from tb.monitor import writer
@@ -243,7 +243,13 @@ def test_writer_deposits_like_a_value_assignment(monkeypatch: pytest.MonkeyPatch
         scheduled.append((handle, action))
         func(action.value, value)
 
+    class FakeReadOnly:
+        pass
+
+    phase: list[object] = [object()]
     monkeypatch.setattr(cocotb.handle, "_schedule_write", schedule)
+    monkeypatch.setattr(cocotb.handle, "ReadOnly", FakeReadOnly)
+    monkeypatch.setattr(cocotb.handle, "current_gpi_trigger", lambda: phase[0])
     narrow, wide = _FakeHandle(32), _FakeHandle(72)
     w32, w72 = writer(narrow), writer(wide)
     w32(0xFFFFFFFF)
@@ -255,4 +261,8 @@ def test_writer_deposits_like_a_value_assignment(monkeypatch: pytest.MonkeyPatch
     for w, v in ((w32, 1 << 32), (w32, -1), (w72, 1 << 72), (w72, -5)):
         with pytest.raises(ValueError, match=r"does not fit the (32|72)-bit signal tb\.sig"):
             w(v)
-    assert len(scheduled) == 2, "a refused value was scheduled"
+    phase[0] = FakeReadOnly()
+    for w in (w32, w72):
+        with pytest.raises(RuntimeError, match=r"writing tb\.sig(32|72) during the ReadOnly phase"):
+            w(1)
+    assert len(scheduled) == 2, "a refused write was scheduled"
