@@ -65,7 +65,6 @@ class HdlCheckers:
     dut: object
     sb: DelegationScoreboard
     log: object
-    paths: tuple[str, ...] = field(default=CHECKER_PATHS, init=False)
     violations: list[Violation] = field(default_factory=list)
     #: properties a test provokes on purpose (expect()): recorded, not mismatches
     expected: set[str] = field(default_factory=set)
@@ -76,7 +75,7 @@ class HdlCheckers:
     _handles: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for path in self.paths:
+        for path in CHECKER_PATHS:
             h = self.dut
             for part in path.split("."):
                 h = getattr(h, part)
@@ -95,7 +94,7 @@ class HdlCheckers:
         while True:
             await ValueChange(ev)
             await ReadOnly()
-            for path in self.paths:
+            for path in CHECKER_PATHS:
                 self._report(path)
 
     def _report(self, path: str) -> None:

@@ -81,24 +81,16 @@ def writer(handle):
             return ValueError(f"{v!r} does not fit the {n}-bit signal {name}")
         return RuntimeError(f"writing {name} during the ReadOnly phase")
 
-    if n <= 32:
-        put_int = handle._handle.set_signal_val_int
-
-        def write(v: int) -> None:
-            if v < 0 or v >> n or isinstance(current_gpi_trigger(), ReadOnly):
-                raise bad(v)
-            _schedule_write(handle, put_int, dep, v)
-
-        return write
-    put_str = handle._handle.set_signal_val_binstr
+    wide = n > 32   # cocotb writes a wider signal as its binary string
+    put = handle._handle.set_signal_val_binstr if wide else handle._handle.set_signal_val_int
     fmt = f"0{n}b"
 
-    def write_wide(v: int) -> None:
+    def write(v: int) -> None:
         if v < 0 or v >> n or isinstance(current_gpi_trigger(), ReadOnly):
             raise bad(v)
-        _schedule_write(handle, put_str, dep, format(v, fmt))
+        _schedule_write(handle, put, dep, format(v, fmt) if wide else v)
 
-    return write_wide
+    return write
 
 
 @dataclass
