@@ -29,6 +29,7 @@ DIRS   ?=                 # regress-merge: the shard folders (globs allowed), e.
 SWEEP_SIMS   ?= icarus,verilator   # sweep: simulators (comma list)
 SWEEP_PARAMS ?= default,small      # sweep: parameter sets (comma list; "default" adds the bug builds
                                    # for the planted-bug module)
+SWEEP_LANES  ?=                    # sweep: testbench lanes (comma list, e.g. tl,vip; default LANE, else tl)
 FORMAL_JOBS ?= 2          # formal: sby tasks at once (one solver process each)
 BENCH_ARGS ?=             # bench-sim: more tools/bench_sim.py options, e.g. --no-rss, --repeat 5, --rss-only 1000000,10000000
 
@@ -104,7 +105,8 @@ help:
 	@echo "make regress-merge DIRS='...'   merge shard folders into build/regress (COV_MIN= applied here)"
 	@echo "make soak      long random soak until HOURS=, SEEDS= or CYCLES= (default 10 M per simulator) is used up; stops at the first failure"
 	@echo "make sweep     seed sweep: EVERY cocotb module x SEEDS= seeds (default 30) x SWEEP_SIMS x"
-	@echo "               SWEEP_PARAMS, default lane; per-run reproduce lines -> build/sweep (HOURS= budget)"
+	@echo "               SWEEP_PARAMS x SWEEP_LANES (default LANE, else tl); per-run reproduce lines"
+	@echo "               -> build/sweep (HOURS= budget)"
 	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"
 	@echo "make report    quiesce latency report: full sweeps (DD_SWEEP=full) on both simulators ->"
 	@echo "               build/report/ (JSON, Markdown, PNG); fails on any bound violation (SEED=)"
@@ -233,7 +235,8 @@ soak: setup
 sweep: setup
 	$(TOOLS) $(PY) -m tools.regress sweep --seeds $(or $(strip $(SEEDS)),30) --jobs $(JOBS) \
 		--sims '$(strip $(SWEEP_SIMS))' --params '$(strip $(SWEEP_PARAMS))' $(if $(SEED),--seed $(SEED)) \
-		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(strip $(OUT)),--out '$(strip $(OUT))')
+		$(if $(strip $(HOURS)),--hours $(strip $(HOURS))) $(if $(strip $(OUT)),--out '$(strip $(OUT))') \
+		$(if $(strip $(or $(SWEEP_LANES),$(LANE))),--lanes '$(strip $(or $(SWEEP_LANES),$(LANE)))')
 
 repro-check: setup
 	$(TOOLS) $(PY) -m tools.regress repro-check $(if $(SEED),--seed $(SEED))

@@ -78,6 +78,9 @@ def test_workflows_do_what_the_readme_says() -> None:
     assert set(nightly["on"]["workflow_dispatch"]["inputs"]) >= {"seeds", "hours"}
     assert any("make soak" in s.get("run", "") for s in nightly["jobs"]["soak"]["steps"])
     assert any("make sweep" in s.get("run", "") for s in nightly["jobs"]["sweep"]["steps"])
+    # the VIP lane, the independent reference, is swept too, on a machine of its own
+    assert any("make sweep" in s.get("run", "") and "SWEEP_LANES=vip" in s["run"]
+               for s in nightly["jobs"]["sweep-vip"]["steps"])
     action = yaml.safe_load((ROOT / ".github/actions/setup/action.yml").read_text())
     steps = action["runs"]["steps"]
     keys = [s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache")]

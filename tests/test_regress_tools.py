@@ -59,7 +59,7 @@ def test_summary_table_and_failures() -> None:
     outs = [_outcome("icarus", 1, True), _outcome("icarus", 2, False), _outcome("verilator", 1, True)]
     table = regress.format_table(outs)
     lines = table.splitlines()
-    assert lines[0].split()[:4] == ["test", "sim", "params", "result"]
+    assert lines[0].split()[:5] == ["test", "sim", "params", "lane", "result"]
     assert "FAIL 1/2" in lines[2] and "1,2" in lines[2] and "200" in lines[2]
     assert "PASS" in lines[3]
     assert "3 run(s), 1 failed" in lines[-1]
@@ -298,19 +298,22 @@ def test_workers(jobs: str) -> None:
 # ---------------------------------------------------------------- seed sweep (make sweep)
 
 
-def _sweep_gaps(jobs: list, min_seeds: int) -> list[str]:
-    """(module, simulator, parameter set) combinations that `make sweep` must run and
-    that *jobs* runs on fewer than *min_seeds* seeds, derived from the discovered modules
-    independently of tools/regress.py's own filter."""
+def _sweep_gaps(jobs: list, min_seeds: int, lane: str | None = None) -> list[str]:
+    """(module, simulator, parameter set) combinations that `make sweep` must run on
+    *lane* (default: the default lane) and that *jobs* runs there on fewer than
+    *min_seeds* seeds, derived from the discovered modules independently of
+    tools/regress.py's own filter."""
     from tb import runner
 
+    lane = lane or runner.DEFAULT_LANE
     seeds: dict[tuple[str, str, str], set[int]] = {}
     for j in jobs:
-        seeds.setdefault((j.module, j.sim, j.params), set()).add(j.seed)
+        if runner.check_lane(j.lane) == lane or runner.lane_skips(lane, j.params):
+            seeds.setdefault((j.module, j.sim, j.params), set()).add(j.seed)
     gaps = []
     for m in runner.discover():
-        if runner.DEFAULT_LANE not in m.lanes:
-            continue   # runs on its own lane in `make test` (e.g. test_tl_errors)
+        if lane not in m.lanes:
+            continue   # swept on its own lane (e.g. test_tl_errors on tl only)
         for sim in runner.SIMULATORS:
             if m.simulators is not None and sim not in m.simulators:
                 continue
@@ -353,6 +356,43 @@ def test_sweep_run_list_covers_every_module() -> None:
     mk = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "SWEEP_SIMS   ?= icarus,verilator" in mk and "SWEEP_PARAMS ?= default,small" in mk
     assert "$(or $(strip $(SEEDS)),30)" in mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
+
+
+def test_sweep_lanes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make sweep SWEEP_LANES=vip` (or LANE=vip) sweeps the VIP lane: every module whose
+    LANES admit it, on every simulator and parameter set, with its seeds, and no module
+    that does not (a tl-only module failed there with a RunnerError before); each run
+    names its lane in its reproduce line. Both lanes at once run each module of each
+    lane, and a build both lanes send to the VIP lane (bug_lite_tie) once. A lane that
+    does not exist is refused before anything runs."""
+    from tb import runner
+
+    monkeypatch.delenv("LANE", raising=False)
+    seeds = regress.seed_list(7, regress.SWEEP_SEEDS_MIN)
+    vip = regress.make_sweep_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS, ["vip"])
+    assert _sweep_gaps(vip, 30, "vip") == []
+    assert {runner.check_lane(j.lane) for j in vip} == {"vip"}
+    assert all(j.repro().startswith("LANE=vip ") for j in vip)
+    only_tl = {m.name for m in runner.discover() if "vip" not in m.lanes}
+    assert only_tl and not only_tl & {j.module for j in vip}
+    both = regress.make_sweep_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS, ["tl", "vip"])
+    assert len(both) == len(set(both))
+    tl = regress.make_sweep_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS)
+    assert set(both) == set(vip) | set(tl)
+    assert _sweep_gaps(both, 30) == [] and _sweep_gaps(both, 30, "vip") == []
+    skipped = runner.LANE_SKIPS[runner.DEFAULT_LANE]
+    assert sum(j.params in skipped for j in both) == sum(j.params in skipped for j in vip)
+    # the same run list from LANE=vip, the lane `make sim` takes, with no SWEEP_LANES
+    monkeypatch.setenv("LANE", "vip")
+    assert {(j.module, j.sim, j.params, j.seed) for j in regress.make_sweep_jobs(
+        seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS)} == {
+        (j.module, j.sim, j.params, j.seed) for j in vip}
+    monkeypatch.delenv("LANE")
+    with pytest.raises(runner.RunnerError, match="LANE='gate' is not valid"):
+        regress.make_sweep_jobs(seeds, runner.SIMULATORS, ["default"], ["tl", "gate"])
+    mk = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    rule = mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
+    assert "--lanes '$(strip $(or $(SWEEP_LANES),$(LANE)))'" in rule
 
 
 def test_soak_cycle_budget_per_simulator() -> None:

@@ -78,8 +78,9 @@ DMA_MODULE = "tb.test_bench_dma"
 DMA_SIMS = ("verilator",)
 DMA_ROUNDS_DEFAULT = 10
 DMA_MAX_BYTES = 64 * 1024
-#: Seed sweep (``make sweep``, issue 9 item 7): every cocotb module of the default lane,
-#: at least SWEEP_SEEDS_MIN seeds per simulator and parameter set (tests/test_regress_tools.py
+#: Seed sweep (``make sweep``, issue 9 item 7): every cocotb module of each swept lane
+#: (``SWEEP_LANES``, default the lane ``LANE`` names, else the default lane), at least
+#: SWEEP_SEEDS_MIN seeds per simulator and parameter set (tests/test_regress_tools.py
 #: checks the run list), so a test that hopes for an outcome instead of constructing it
 #: shows up as a failing seed.
 SWEEP_OUT = ROOT / "build" / "sweep"
@@ -199,10 +200,11 @@ def make_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str], 
     return jobs
 
 
-def sweep_modules() -> list[runner.TestModule]:
-    """Every cocotb module that runs on the default lane (tb/runner.py LANES); a module
-    that does not is run by `make test` on its own lane."""
-    return [m for m in runner.discover() if runner.DEFAULT_LANE in m.lanes]
+def sweep_modules(lane: str = runner.DEFAULT_LANE) -> list[runner.TestModule]:
+    """Every cocotb module that runs on *lane* (its LANES literal, tb/runner.py); a module
+    that does not (test_tl_errors on the VIP lane: it drives the tl lane's transactors)
+    is swept on its own lane."""
+    return [m for m in runner.discover() if lane in m.lanes]
 
 
 def sweep_param_sets(mod: runner.TestModule, params: Sequence[str]) -> list[str]:
@@ -218,24 +220,46 @@ def sweep_param_sets(mod: runner.TestModule, params: Sequence[str]) -> list[str]
     return bugs if "default" in params else []
 
 
-def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str]) -> list[Job]:
+def sweep_lanes(lanes: Sequence[str] | None = None) -> list[str]:
+    """The lanes a sweep runs, validated (runner.check_lane), in the order given, each
+    once; none given: the one ``LANE`` names, else the default lane."""
+    out: list[str] = []
+    for ln in lanes or [None]:
+        ln = runner.check_lane(ln)
+        if ln not in out:
+            out.append(ln)
+    return out
+
+
+def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[str],
+                    lanes: Sequence[str] | None = None) -> list[Job]:
     """The sweep's run list: one run (one simulator process, every test of the module)
-    per module x simulator x parameter set x seed. Ordered simulator, parameter set,
-    seed, module, so a sweep cut short by its time budget has whole seeds done on the
-    first simulator and parameter set."""
-    mods = sweep_modules()
-    # a build whose tests all skip on this lane runs on the VIP lane (runner.lane_skips)
-    lane_now = runner.check_lane(None)
+    per lane x module x simulator x parameter set x seed, the modules of each lane
+    (``sweep_modules``; ``lanes``: see ``sweep_lanes``). Ordered simulator, parameter
+    set, seed, lane, module, so a sweep cut short by its time budget has whole seeds done
+    on the first simulator and parameter set. A run names its lane unless it is the one
+    the environment gives (LANE, else the default lane), so its reproduce line says it."""
+    lanes = sweep_lanes(lanes)
+    env_lane = runner.check_lane(None)
+    mods = {ln: sweep_modules(ln) for ln in lanes}
     jobs: list[Job] = []
+    seen: set[Job] = set()
     for sim in sims:
         for p in params:
             for s in seeds:
-                for m in mods:
-                    if m.simulators is not None and sim not in m.simulators:
-                        continue
-                    for ps in sweep_param_sets(m, [p]):
-                        lane = runner.VIP_LANE if runner.lane_skips(lane_now, ps) else None
-                        jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep", lane))
+                for ln in lanes:
+                    for m in mods[ln]:
+                        if m.simulators is not None and sim not in m.simulators:
+                            continue
+                        for ps in sweep_param_sets(m, [p]):
+                            # a build whose tests all skip on this lane runs on the VIP
+                            # lane (runner.lane_skips), once when both lanes are swept
+                            run_lane = runner.VIP_LANE if runner.lane_skips(ln, ps) else ln
+                            job = Job(m.name, sim, ps, s, "sweep", None, False, "sweep",
+                                      None if run_lane == env_lane else run_lane)
+                            if job not in seen:
+                                seen.add(job)
+                                jobs.append(job)
     return jobs
 
 
@@ -311,15 +335,15 @@ def prebuild(jobs: Iterable[Job]) -> None:
 
 
 def summary_rows(outcomes: Sequence[Outcome]) -> list[dict]:
-    """One row per (test module, simulator, parameter set)."""
-    groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
+    """One row per (test module, simulator, parameter set, testbench lane)."""
+    groups: dict[tuple[str, str, str, str], list[Outcome]] = defaultdict(list)
     for o in outcomes:
-        groups[(o.job.short, o.job.sim, o.job.params)].append(o)
+        groups[(o.job.short, o.job.sim, o.job.params, runner.check_lane(o.job.lane))].append(o)
     rows = []
-    for (test, sim, params), os_ in sorted(groups.items()):
+    for (test, sim, params, lane), os_ in sorted(groups.items()):
         fails = [o for o in os_ if not o.ok]
         rows.append({
-            "test": test, "sim": sim, "params": params,
+            "test": test, "sim": sim, "params": params, "lane": lane,
             "result": "PASS" if not fails else f"FAIL {len(fails)}/{len(os_)}",
             "seeds": ",".join(str(o.job.seed) for o in os_),
             "cycles": sum(o.cycles for o in os_),
@@ -330,14 +354,14 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict]:
 
 def format_table(outcomes: Sequence[Outcome], seed_width: int = 36) -> str:
     rows = summary_rows(outcomes)
-    head = ("test", "sim", "params", "result", "seeds", "sim cycles", "wall s")
+    head = ("test", "sim", "params", "lane", "result", "seeds", "sim cycles", "wall s")
     cells = []
     for r in rows:
         seeds = r["seeds"] if len(r["seeds"]) <= seed_width else r["seeds"][: seed_width - 3] + "..."
-        cells.append((r["test"], r["sim"], r["params"], r["result"], seeds, f"{r['cycles']:,}",
-                      f"{r['wall_s']:.1f}"))
+        cells.append((r["test"], r["sim"], r["params"], r["lane"], r["result"], seeds,
+                      f"{r['cycles']:,}", f"{r['wall_s']:.1f}"))
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(head)]
-    right = {5, 6}
+    right = {6, 7}
 
     def fmt(row: Sequence[str]) -> str:
         pairs = enumerate(zip(row, widths, strict=True))
@@ -988,14 +1012,16 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
             raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
     for p in params:
         runner.resolve_params(p)
-    jobs = make_sweep_jobs(seeds, sims, params)
+    lanes = sweep_lanes(_csv(ns.lanes) if ns.lanes else None)
+    jobs = make_sweep_jobs(seeds, sims, params, lanes)
     workers = _workers(ns.jobs)
     budget = ns.hours * 3600 if ns.hours else None
     repeat = (f"make sweep SEEDS={ns.seeds} SEED={base} SWEEP_SIMS={','.join(sims)} "
-              f"SWEEP_PARAMS={','.join(params)}")
+              f"SWEEP_PARAMS={','.join(params)} SWEEP_LANES={','.join(lanes)}")
     print(f"[sweep] base seed {base} -> {len(seeds)} seed(s); {len(jobs)} run(s) of "
           f"{len({j.module for j in jobs})} module(s) on {workers} worker(s), sims {sims}, "
-          f"params {params}" + (f", budget {ns.hours} h" if budget else ""), flush=True)
+          f"params {params}, lanes {lanes}" + (f", budget {ns.hours} h" if budget else ""),
+          flush=True)
     print(f"[sweep] repeat: {repeat}", flush=True)
     out = Path(ns.out) if ns.out else SWEEP_OUT
     _fresh_dir(out)
@@ -1200,6 +1226,9 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--hours", type=float, default=0.0,
                    help="time budget (0: none); runs not started are listed, exit 1")
     w.add_argument("--out", default=None, help=f"output folder (default {SWEEP_OUT.relative_to(ROOT)})")
+    w.add_argument("--lanes", default=None,
+                   help=f"testbench lanes, comma list of {', '.join(runner.LANES)} "
+                        "(default: LANE, else the default lane)")
     c = sub.add_parser("repro-check", help="planted bug: the reproduce command repeats the failure")
     c.add_argument("--seed", type=int, default=None)
     c.add_argument("--sim", default="icarus")
