@@ -104,16 +104,27 @@ def test_seed_list_is_a_function_of_the_base_seed() -> None:
     assert len(set(regress.seed_list(42, 16))) == 16
 
 
-def test_junit(tmp_path: Path) -> None:
+def test_junit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LANE", raising=False)
     path = tmp_path / "junit.xml"
-    regress.write_junit([_outcome("icarus", 1, True), _outcome("icarus", 2, False)], path)
+    vip = _outcome("icarus", 1, True)
+    vip = dataclasses.replace(vip, job=dataclasses.replace(vip.job, lane="vip"))
+    regress.write_junit([_outcome("icarus", 1, True), _outcome("icarus", 2, False), vip], path)
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites" and root.get("failures") == "1"
     cases = list(root.iter("testcase"))
-    assert [c.get("name") for c in cases] == ["test_random[seed=1]", "test_random[seed=2]"]
+    # a run of the VIP lane is its own case (a sweep of both lanes runs every seed twice)
+    assert [c.get("name") for c in cases] == ["test_random[seed=1]", "test_random[seed=2]",
+                                              "test_random[lane=vip,seed=1]"]
     assert cases[1].find("failure") is not None
     props = {p.get("name"): p.get("value") for p in cases[1].iter("property")}
     assert props["seed"] == "2" and props["reproduce"].startswith("make sim SIM=icarus")
+    assert props["lane"] == "tl"
+    props = {p.get("name"): p.get("value") for p in cases[2].iter("property")}
+    assert props["lane"] == "vip" and props["reproduce"].startswith("LANE=vip make sim")
+    # and a row of its own in the summary table
+    rows = regress.format_table([_outcome("icarus", 1, True), vip]).splitlines()[2:4]
+    assert [r.split()[3] for r in rows] == ["tl", "vip"]
 
 
 def test_code_coverage_merge_and_summary(tmp_path: Path) -> None:

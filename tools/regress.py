@@ -407,12 +407,16 @@ def write_junit(outcomes: Sequence[Outcome], path: Path) -> None:
                            time=f"{sum(o.wall_s for o in os_):.3f}")
         for o in os_:
             j = o.job
+            lane = runner.check_lane(j.lane)
+            # a run of another lane than the default names it (a sweep of both lanes
+            # runs each module and seed on each)
+            where = f"seed={j.seed}" if lane == runner.DEFAULT_LANE else f"lane={lane},seed={j.seed}"
             tc = ET.SubElement(ts, "testcase", classname=f"{j.module}.{j.sim}.{j.params}",
-                               name=f"{j.short}[seed={j.seed}]", time=f"{o.wall_s:.3f}")
+                               name=f"{j.short}[{where}]", time=f"{o.wall_s:.3f}")
             props = ET.SubElement(tc, "properties")
-            for k, v in (("simulator", j.sim), ("params", j.params), ("seed", j.seed),
-                         ("kind", j.kind), ("sim_cycles", o.cycles), ("reproduce", j.repro()),
-                         ("run_dir", o.run_dir)):
+            for k, v in (("simulator", j.sim), ("params", j.params), ("lane", lane),
+                         ("seed", j.seed), ("kind", j.kind), ("sim_cycles", o.cycles),
+                         ("reproduce", j.repro()), ("run_dir", o.run_dir)):
                 ET.SubElement(props, "property", name=k, value=str(v))
             if not o.ok:
                 f = ET.SubElement(tc, "failure", message=o.first_mismatch or "run failed")
