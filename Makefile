@@ -104,7 +104,7 @@ help:
 	@echo "               SHARD=k/N: only shard k of N (-> build/regress-shards/shard-k-of-N, OUT=)"
 	@echo "make regress-merge DIRS='...'   merge shard folders into build/regress (COV_MIN= applied here)"
 	@echo "make soak      long random soak until HOURS=, SEEDS= or CYCLES= (default 10 M per simulator) is used up; stops at the first failure"
-	@echo "make sweep     seed sweep: EVERY cocotb module x SEEDS= seeds (default 30) x SWEEP_SIMS x"
+	@echo "make sweep     seed sweep: EVERY cocotb module of each lane x SEEDS= seeds (default 30) x SWEEP_SIMS x"
 	@echo "               SWEEP_PARAMS x SWEEP_LANES (default LANE, else tl); per-run reproduce lines"
 	@echo "               -> build/sweep (HOURS= budget)"
 	@echo "make repro-check   planted bug: the printed reproduce command repeats the same failure"

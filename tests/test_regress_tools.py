@@ -18,6 +18,12 @@ from tb import runner
 from tools import covmerge, regress
 
 
+@pytest.fixture(autouse=True)
+def _no_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lists and reproduce lines here are those of a shell without ``LANE``."""
+    monkeypatch.delenv("LANE", raising=False)
+
+
 def _db(hits_a: dict, hits_b: dict) -> dict:
     def item(h: dict) -> dict:
         cov = sum(1 for v in h.values() if v)
@@ -104,8 +110,7 @@ def test_seed_list_is_a_function_of_the_base_seed() -> None:
     assert len(set(regress.seed_list(42, 16))) == 16
 
 
-def test_junit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LANE", raising=False)
+def test_junit(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
     vip = _outcome("icarus", 1, True)
     vip = dataclasses.replace(vip, job=dataclasses.replace(vip.job, lane="vip"))
@@ -369,16 +374,16 @@ def test_sweep_run_list_covers_every_module() -> None:
     assert "$(or $(strip $(SEEDS)),30)" in mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
 
 
-def test_sweep_lanes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sweep_lanes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """`make sweep SWEEP_LANES=vip` (or LANE=vip) sweeps the VIP lane: every module whose
     LANES admit it, on every simulator and parameter set, with its seeds, and no module
     that does not (a tl-only module failed there with a RunnerError before); each run
     names its lane in its reproduce line. Both lanes at once run each module of each
-    lane, and a build both lanes send to the VIP lane (bug_lite_tie) once. A lane that
-    does not exist is refused before anything runs."""
+    lane, in the order simulator, parameter set, seed, lane, module, and a build both
+    lanes send to the VIP lane (bug_lite_tie) once. A lane that does not exist, or none,
+    is refused before anything runs."""
     from tb import runner
 
-    monkeypatch.delenv("LANE", raising=False)
     seeds = regress.seed_list(7, regress.SWEEP_SEEDS_MIN)
     vip = regress.make_sweep_jobs(seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS, ["vip"])
     assert _sweep_gaps(vip, 30, "vip") == []
@@ -393,14 +398,31 @@ def test_sweep_lanes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _sweep_gaps(both, 30) == [] and _sweep_gaps(both, 30, "vip") == []
     skipped = runner.LANE_SKIPS[runner.DEFAULT_LANE]
     assert sum(j.params in skipped for j in both) == sum(j.params in skipped for j in vip)
+
+    def pos(j: regress.Job) -> tuple:
+        base = "default" if j.params in runner.BUG_SETS else j.params
+        return (runner.SIMULATORS.index(j.sim), regress.DEFAULT_PARAMS.index(base),
+                seeds.index(j.seed), ["tl", "vip"].index(runner.check_lane(j.lane)))
+    assert [pos(j) for j in both if j.params not in skipped] == sorted(
+        pos(j) for j in both if j.params not in skipped)
     # the same run list from LANE=vip, the lane `make sim` takes, with no SWEEP_LANES
     monkeypatch.setenv("LANE", "vip")
     assert {(j.module, j.sim, j.params, j.seed) for j in regress.make_sweep_jobs(
         seeds, runner.SIMULATORS, regress.DEFAULT_PARAMS)} == {
         (j.module, j.sim, j.params, j.seed) for j in vip}
+    # ... and with LANE=vip in the environment, SWEEP_LANES=tl runs name their lane
+    tl_here = regress.make_sweep_jobs(seeds, runner.SIMULATORS, ["default"], ["tl"])
+    assert {j.lane for j in tl_here if j.params not in skipped} == {"tl"}
+    assert all(runner.check_lane(j.lane) == "vip" for j in tl_here if j.params in skipped)
     monkeypatch.delenv("LANE")
-    with pytest.raises(runner.RunnerError, match="LANE='gate' is not valid"):
-        regress.make_sweep_jobs(seeds, runner.SIMULATORS, ["default"], ["tl", "gate"])
+    for bad, what in ((["tl", "gate"], "unknown lane 'gate'"), ([], "names no lane")):
+        with pytest.raises(regress.RegressError, match=what):
+            regress.make_sweep_jobs(seeds, runner.SIMULATORS, ["default"], bad)
+    out = tmp_path / "sweep"
+    for arg in ("tl,gate", ","):
+        assert regress.main(["sweep", "--lanes", arg, "--seeds", "1", "--sims", "icarus",
+                             "--params", "default", "--out", str(out)]) == 2
+    assert not out.exists()
     mk = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     rule = mk.split("\nsweep: setup", 1)[1].split("\n\n", 1)[0]
     assert "--lanes '$(strip $(or $(SWEEP_LANES),$(LANE)))'" in rule

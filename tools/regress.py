@@ -221,13 +221,21 @@ def sweep_param_sets(mod: runner.TestModule, params: Sequence[str]) -> list[str]
 
 
 def sweep_lanes(lanes: Sequence[str] | None = None) -> list[str]:
-    """The lanes a sweep runs, validated (runner.check_lane), in the order given, each
-    once; none given: the one ``LANE`` names, else the default lane."""
+    """The lanes a sweep runs, in the order given, each once; None: the one ``LANE``
+    names, else the default lane. RegressError for a lane that does not exist or an
+    empty list (``--lanes ,``), before anything runs."""
+    if lanes is None:
+        return [runner.check_lane(None)]
     out: list[str] = []
-    for ln in lanes or [None]:
-        ln = runner.check_lane(ln)
+    for ln in lanes:
+        if ln not in runner.LANES:
+            raise RegressError(f"unknown lane {ln!r} in SWEEP_LANES / --lanes; valid: "
+                               f"{', '.join(runner.LANES)}")
         if ln not in out:
             out.append(ln)
+    if not out:
+        raise RegressError("SWEEP_LANES / --lanes names no lane; valid: "
+                           f"{', '.join(runner.LANES)}")
     return out
 
 
@@ -317,8 +325,8 @@ def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
                 if progress:
                     j = o.job
                     print(f"[regress] {len(out):>3}/{n} {'PASS' if o.ok else 'FAIL'} {j.short} "
-                          f"{j.sim}/{j.params} seed={j.seed} {o.cycles} cycles {o.wall_s:.1f} s",
-                          flush=True)
+                          f"{j.sim}/{j.params}/{runner.check_lane(j.lane)} seed={j.seed} "
+                          f"{o.cycles} cycles {o.wall_s:.1f} s", flush=True)
                 if not o.ok and stop_on_fail:
                     stop = True
             if stop:
@@ -383,7 +391,8 @@ def format_failures(outcomes: Sequence[Outcome]) -> str:
         if o.ok:
             continue
         j = o.job
-        lines.append(f"FAILED {j.short} {j.sim}/{j.params} seed={j.seed}")
+        lines.append(f"FAILED {j.short} {j.sim}/{j.params}/{runner.check_lane(j.lane)} "
+                     f"seed={j.seed}")
         if o.first_mismatch:
             lines.append(f"  first mismatch: {o.first_mismatch}")
         elif o.message:
@@ -1016,7 +1025,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
             raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
     for p in params:
         runner.resolve_params(p)
-    lanes = sweep_lanes(_csv(ns.lanes) if ns.lanes else None)
+    lanes = sweep_lanes(_csv(ns.lanes) if ns.lanes is not None else None)
     jobs = make_sweep_jobs(seeds, sims, params, lanes)
     workers = _workers(ns.jobs)
     budget = ns.hours * 3600 if ns.hours else None
