@@ -128,11 +128,16 @@ class Job:
             env.update(DD_BENCH_DMA_ROUNDS=str(self.dma_rounds), DD_BENCH_DMA_MAX=str(size))
         return env
 
+    @property
+    def run_lane(self) -> str:
+        """The lane the run uses: its own, else the one ``LANE`` names, else the default."""
+        return runner.check_lane(self.lane)
+
     def repro(self) -> str:
         knobs = {k: v for k, v in self.env().items()
                  if k != "DD_RANDOM_OPS" or self.ops != RANDOM_OPS_DEFAULT}
         return runner.repro_command(self.sim, self.params, self.seed, self.short, knobs=knobs,
-                                    lane=runner.check_lane(self.lane))
+                                    lane=self.run_lane)
 
 
 @dataclasses.dataclass
@@ -251,7 +256,6 @@ def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[
     env_lane = runner.check_lane(None)
     mods = {ln: sweep_modules(ln) for ln in lanes}
     jobs: list[Job] = []
-    seen: set[Job] = set()
     for sim in sims:
         for p in params:
             for s in seeds:
@@ -262,13 +266,10 @@ def make_sweep_jobs(seeds: Sequence[int], sims: Sequence[str], params: Sequence[
                         for ps in sweep_param_sets(m, [p]):
                             # a build whose tests all skip on this lane runs on the VIP
                             # lane (runner.lane_skips), once when both lanes are swept
-                            run_lane = runner.VIP_LANE if runner.lane_skips(ln, ps) else ln
-                            job = Job(m.name, sim, ps, s, "sweep", None, False, "sweep",
-                                      None if run_lane == env_lane else run_lane)
-                            if job not in seen:
-                                seen.add(job)
-                                jobs.append(job)
-    return jobs
+                            on = runner.VIP_LANE if runner.lane_skips(ln, ps) else ln
+                            jobs.append(Job(m.name, sim, ps, s, "sweep", None, False, "sweep",
+                                            None if on == env_lane else on))
+    return list(dict.fromkeys(jobs))   # each run once, in order
 
 
 # --------------------------------------------------------------------------- running
@@ -325,7 +326,7 @@ def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
                 if progress:
                     j = o.job
                     print(f"[regress] {len(out):>3}/{n} {'PASS' if o.ok else 'FAIL'} {j.short} "
-                          f"{j.sim}/{j.params}/{runner.check_lane(j.lane)} seed={j.seed} "
+                          f"{j.sim}/{j.params}/{j.run_lane} seed={j.seed} "
                           f"{o.cycles} cycles {o.wall_s:.1f} s", flush=True)
                 if not o.ok and stop_on_fail:
                     stop = True
@@ -346,7 +347,7 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict]:
     """One row per (test module, simulator, parameter set, testbench lane)."""
     groups: dict[tuple[str, str, str, str], list[Outcome]] = defaultdict(list)
     for o in outcomes:
-        groups[(o.job.short, o.job.sim, o.job.params, runner.check_lane(o.job.lane))].append(o)
+        groups[(o.job.short, o.job.sim, o.job.params, o.job.run_lane)].append(o)
     rows = []
     for (test, sim, params, lane), os_ in sorted(groups.items()):
         fails = [o for o in os_ if not o.ok]
@@ -391,8 +392,7 @@ def format_failures(outcomes: Sequence[Outcome]) -> str:
         if o.ok:
             continue
         j = o.job
-        lines.append(f"FAILED {j.short} {j.sim}/{j.params}/{runner.check_lane(j.lane)} "
-                     f"seed={j.seed}")
+        lines.append(f"FAILED {j.short} {j.sim}/{j.params}/{j.run_lane} seed={j.seed}")
         if o.first_mismatch:
             lines.append(f"  first mismatch: {o.first_mismatch}")
         elif o.message:
@@ -416,7 +416,7 @@ def write_junit(outcomes: Sequence[Outcome], path: Path) -> None:
                            time=f"{sum(o.wall_s for o in os_):.3f}")
         for o in os_:
             j = o.job
-            lane = runner.check_lane(j.lane)
+            lane = j.run_lane
             # a run of another lane than the default names it (a sweep of both lanes
             # runs each module and seed on each)
             where = f"seed={j.seed}" if lane == runner.DEFAULT_LANE else f"lane={lane},seed={j.seed}"
