@@ -43,6 +43,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -161,7 +162,22 @@ def defines_for(label: str) -> dict[str, int]:
 #: anything outside), so it still hits the limit; a wall-clock backstop of
 #: WALL_FACTOR x the limit catches a process that blocks.
 DEFAULT_SIM_TIMEOUT = 900
+SIM_TIMEOUT_ENV = "DD_SIM_TIMEOUT"
 WALL_FACTOR = 4
+
+
+def sim_timeout() -> float:
+    """``DD_SIM_TIMEOUT`` (default DEFAULT_SIM_TIMEOUT), validated: whole seconds of CPU
+    time, at least 1, or 0 for no limit; anything else is a RunnerError before any work."""
+    raw = os.environ.get(SIM_TIMEOUT_ENV, "").strip() or str(DEFAULT_SIM_TIMEOUT)
+    try:
+        v = int(raw)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise RunnerError(f"{SIM_TIMEOUT_ENV}={raw!r}: expected whole seconds of CPU time "
+                          "(at least 1), or 0 for no limit")
+    return float(v)
 #: Return codes of a simulator killed by the limits: timeout's own (124), SIGKILL and
 #: SIGXCPU as a shell reports them (128 + n) and as Python's subprocess does (-n: timeout
 #: re-raises its child's signal on itself).
@@ -563,6 +579,8 @@ def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[
         if m.name not in modules:
             modules.append(m.name)
         names.append(re.escape(f"{m.name}.{fn}" + (f"/{point}" if slash else "")))
+    if not modules:
+        raise RunnerError(f"TEST={test!r} names no test. Available cocotb tests:\n{_listing(mods)}")
     if not names:
         return modules, None
     # cocotb matches the filter with re.search against "<module>.<test>[/param=..]"
@@ -640,10 +658,16 @@ def _env_set(values: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path, busy: str | None = None) -> Iterator[None]:
+    """An exclusive lock on *path* for the block; *busy*, if given, is printed when another
+    process holds it (then this one waits)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy else 0))
+        except BlockingIOError:
+            print(busy, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -804,6 +828,7 @@ class RunResult:
     timeout: float | None = None  # set when the simulator was killed by the time limit
     knobs: dict[str, str] = dataclasses.field(default_factory=dict)  # STIMULUS_KNOBS of the run
     lane: str = DEFAULT_LANE
+    test: str | None = None  # the TEST the run was given (its reproduce lines name it)
 
     @property
     def failed(self) -> list[TestResult]:
@@ -830,7 +855,7 @@ class RunResult:
                 f"no test results from {self.sim} (simulator exit code {self.sim_exit}); "
                 f"the simulation crashed or no test matched. Results file: {self.results_xml}"
             )
-            lines.append("reproduce: " + self.repro())
+            lines.append("reproduce: " + self.repro(self.test))
         for t in self.failed:
             short = short_test_name(t.name)
             lines.append(f"FAILED {t.name} ({self.sim}, params={self.params}, seed={self.seed})")
@@ -839,15 +864,26 @@ class RunResult:
             lines.append("  reproduce: " + self.repro(short))
             lines.append("  waveform:  " + self.repro(short, waves=True))
         if self.tests and not self.failed and self.sim_exit != 0:
-            lines.append(f"simulator exited with code {self.sim_exit}; reproduce: {self.repro()}")
+            lines.append(f"simulator exited with code {self.sim_exit}; reproduce: "
+                         f"{self.repro(self.test)}")
         if self.log_file:
             lines.append(f"log: {self.log_file}")
         return "\n".join(lines)
 
 
-#: Environment knobs that change a test's stimulus (or, HDL_DIR_ENV, the RTL under test): a
-#: reproduce command must carry them.
-STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP", HDL_DIR_ENV)
+#: tb/test_bench_probe.py's operations per phase, tb/test_ll.py's walk-throughput element
+#: size, and tb/tl.py's recorder rotation threshold, judging path and status poller (named
+#: here, where the reproduce lines are made; those modules import them)
+PROBE_N_ENV = "DD_PROBE_N"
+LL_BENCH_ELEM_ENV = "DD_LL_BENCH_ELEM"
+TL_ROTATE_ENV = "DD_TL_ROTATE_BYTES"
+TL_FAST_ENV = "DD_TL_FAST"
+TL_POLLER_ENV = "DD_TL_POLLER"
+#: Environment knobs that change what a run does (its stimulus, what judges it, its time
+#: limit, or, HDL_DIR_ENV, the RTL under test): a reproduce command must carry them.
+STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP",
+                  PROBE_N_ENV, LL_BENCH_ELEM_ENV, TL_ROTATE_ENV, TL_FAST_ENV, TL_POLLER_ENV,
+                  SIM_TIMEOUT_ENV, HDL_DIR_ENV)
 
 
 def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:
@@ -863,10 +899,11 @@ def repro_command(sim: str, params: str, seed: int, test: str | None = None, wav
     """The one-line `make sim` command of a run; *knobs* (STIMULUS_KNOBS) go in front,
     ``LANE=`` too when the lane is not the default."""
     front = {**({"LANE": lane} if lane != DEFAULT_LANE else {}), **(knobs or {})}
-    cmd = "".join(f"{k}={v} " for k, v in front.items()) + f"make sim SIM={sim}"
+    q = shlex.quote   # a value with a space or a quote stays one word when pasted
+    cmd = "".join(f"{k}={q(v)} " for k, v in front.items()) + f"make sim SIM={sim}"
     if test:
-        cmd += f" TEST={test}"
-    cmd += f" PARAMS={params} SEED={seed}"
+        cmd += f" TEST={q(test)}"
+    cmd += f" PARAMS={q(params)} SEED={seed}"
     if waves:
         cmd += " WAVES=1"
     return cmd
@@ -987,130 +1024,142 @@ def run(
     if off_lane:
         raise RunnerError(f"{', '.join(off_lane)} do(es) not run on LANE={lane} (their LANES "
                           "literal); they still use bus-model internals of another lane")
+    off_params = [m.name for m in discover() if m.name in modules
+                  and m.param_sets is not None and label not in m.param_sets]
+    if off_params:
+        raise RunnerError(f"{', '.join(off_params)} do(es) not run on PARAMS={params} (their "
+                          "PARAM_SETS literal names the parameter sets they are written for)")
+    limit = timeout if timeout is not None else sim_timeout()
     bdir = build(sim, params, waves, cov=cov, lane=lane)
 
     run_dir = bdir / "runs" / (run_name or _run_name(modules, test))
     run_dir.mkdir(parents=True, exist_ok=True)
-    results_xml = run_dir / "results.xml"
-    # A run folder only ever holds this run's outputs: a stale results.xml would turn a
-    # crashed simulation into a pass, stale coverage files would inflate coverage.
-    for stale in [results_xml, run_dir / "coverage.dat", *run_dir.glob("coverage_*.yml"),
-                  *run_dir.glob("quiesce_latency*.jsonl"), *run_dir.glob("*_trace.pkl"),
-                  *run_dir.glob("tl_trace*.txt"),   # tb/tl.py appends within one run
-                  run_dir / "edge_trace.txt"]:      # tb/monitor.py EdgeTrace, the same
-        stale.unlink(missing_ok=True)
-    log_file = run_dir / "sim.log" if log_to_file else None
-    waves_file = run_dir / f"{LANE_TOPLEVEL[lane]}.fst" if waves else None
+    # one run at a time per run folder: two runs of one TEST share it (its recorder and
+    # memory files, results.xml), and a second one would delete and overwrite the
+    # first one's files under it
+    with _locked(run_dir.parent / f".{run_dir.name}.lock",
+                 busy=f"[runner] waiting: another run is using {run_dir}"):
+        results_xml = run_dir / "results.xml"
+        # A run folder only ever holds this run's outputs: a stale results.xml would turn a
+        # crashed simulation into a pass, stale coverage files would inflate coverage.
+        for stale in [results_xml, run_dir / "coverage.dat", *run_dir.glob("coverage_*.yml"),
+                      *run_dir.glob("quiesce_latency*.jsonl"), *run_dir.glob("*_trace.pkl"),
+                      *run_dir.glob("tl_trace*.txt"),   # tb/tl.py appends within one run
+                      run_dir / "edge_trace.txt",       # tb/monitor.py EdgeTrace, the same
+                      run_dir / "sim.log"]:   # an earlier pytest run's, beside new results
+            stale.unlink(missing_ok=True)
+        log_file = run_dir / "sim.log" if log_to_file else None
+        waves_file = run_dir / f"{LANE_TOPLEVEL[lane]}.fst" if waves else None
 
-    knobs = stimulus_knobs(os.environ, extra_env)
-    env = {
-        "DD_SEED": str(seed),
-        "DD_SIM": sim,
-        "DD_PARAMSET": label if params in PARAM_SETS or params in BUG_SETS else params,
-        "DD_BUG": ",".join(defines_for(label)),
-        "DD_PARAMS": json.dumps(values, sort_keys=True),
-        "DD_WAVES": "1" if waves else "0",
-        "DD_LANE": lane,
-        "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs, lane),
-        "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
-        SHARED_TESTS_ENV: ",".join(shared_test_names()),
-        # compiled tb/ and model/ cached under build/ (Makefile), not beside the sources
-        "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
-        # pytest's assertion rewriting, which cocotb applies by default to every module
-        # imported after its hook ("*.py": numpy, hypothesis, scapy, ... too), and a
-        # rewritten module loads through marshal.load on a file object, several times
-        # slower than a plain .pyc: only the test modules, whose bare asserts it serves
-        # (0.08-0.13 s of CPU less per simulation; README "Running tests")
-        "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
-                                                         REWRITE_FILES),
-        # the pytest configuration cocotb builds for that rewriting would load every
-        # installed pytest plugin (xdist, hypothesis, ...) that a simulation never uses:
-        # 57 ms instead of 95 ms for Config.fromdictargs (README "Running tests")
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
-        # numpy's OpenBLAS would start a spinning thread per core at import (about
-        # 0.07 s of CPU per simulation; nothing here does linear algebra): Makefile
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
-        # cocotb's entry points run through tb/sim_start.py, with the garbage collector
-        # off while they import (0.1 s of a short simulation); a user's list is kept
-        "PYGPI_USERS": os.environ.get("PYGPI_USERS", SIM_START_ENTRY),
-        **{f"PARAM_{k}": str(v) for k, v in values.items()},
-        **(extra_env or {}),
-    }
-    test_args: list[str] = []
-    plus = list(plusargs)
-    if cov:  # Verilator writes line/toggle counts here at the end of the run
-        plus.append(f"+verilator+coverage+file+{run_dir / 'coverage.dat'}")
-    if waves and sim == "verilator":
-        test_args += ["--trace-file", str(waves_file)]
-    elif waves:
-        plus.append(f"+dumpfile_path={waves_file}")
+        knobs = stimulus_knobs(os.environ, extra_env)
+        env = {
+            "DD_SEED": str(seed),
+            "DD_SIM": sim,
+            "DD_PARAMSET": label if params in PARAM_SETS or params in BUG_SETS else params,
+            "DD_BUG": ",".join(defines_for(label)),
+            "DD_PARAMS": json.dumps(values, sort_keys=True),
+            "DD_WAVES": "1" if waves else "0",
+            "DD_LANE": lane,
+            "DD_REPRO": repro_command(sim, params, seed, test, waves, knobs, lane),
+            "DD_REPRO_BASE": repro_command(sim, params, seed, knobs=knobs, lane=lane),
+            SHARED_TESTS_ENV: ",".join(shared_test_names()),
+            # compiled tb/ and model/ cached under build/ (Makefile), not beside the sources
+            "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR),
+            # pytest's assertion rewriting, which cocotb applies by default to every module
+            # imported after its hook ("*.py": numpy, hypothesis, scapy, ... too), and a
+            # rewritten module loads through marshal.load on a file object, several times
+            # slower than a plain .pyc: only the test modules, whose bare asserts it serves
+            # (0.08-0.13 s of CPU less per simulation; README "Running tests")
+            "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
+                                                             REWRITE_FILES),
+            # the pytest configuration cocotb builds for that rewriting would load every
+            # installed pytest plugin (xdist, hypothesis, ...) that a simulation never uses:
+            # 57 ms instead of 95 ms for Config.fromdictargs (README "Running tests")
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"),
+            # numpy's OpenBLAS would start a spinning thread per core at import (about
+            # 0.07 s of CPU per simulation; nothing here does linear algebra): Makefile
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+            # cocotb's entry points run through tb/sim_start.py, with the garbage collector
+            # off while they import (0.1 s of a short simulation); a user's list is kept
+            "PYGPI_USERS": os.environ.get("PYGPI_USERS", SIM_START_ENTRY),
+            **{f"PARAM_{k}": str(v) for k, v in values.items()},
+            **(extra_env or {}),
+        }
+        test_args: list[str] = []
+        plus = list(plusargs)
+        if cov:  # Verilator writes line/toggle counts here at the end of the run
+            plus.append(f"+verilator+coverage+file+{run_dir / 'coverage.dat'}")
+        if waves and sim == "verilator":
+            test_args += ["--trace-file", str(waves_file)]
+        elif waves:
+            plus.append(f"+dumpfile_path={waves_file}")
 
-    limit = timeout if timeout is not None else float(os.environ.get("DD_SIM_TIMEOUT", DEFAULT_SIM_TIMEOUT))
-    prefix_env: dict[str, str] = {}
-    if limit and shutil.which("timeout"):
-        # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
-        cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
-        wall = int(limit) * (WALL_FACTOR if cpu else 1)
-        prefix_env["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
-    sys_path_added = str(ROOT) not in sys.path
-    if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
-        sys.path.insert(0, str(ROOT))
-    runner = get_runner(sim)
-    exit_code = 0
-    if waves_file:
-        waves_file.unlink(missing_ok=True)  # never report a stale waveform
-    try:
-        with _clean_cocotb_env(also=[*env, "PYTHONDONTWRITEBYTECODE"]), _env_set(prefix_env):
-            runner.test(
-                test_module=list(modules),
-                hdl_toplevel=LANE_TOPLEVEL[lane],
-                hdl_toplevel_lang="verilog",
-                test_filter=test_filter,
-                seed=seed,
-                extra_env=env,
-                waves=waves,
-                parameters=values,
-                build_dir=bdir,
-                test_dir=run_dir,
-                results_xml=str(results_xml),
-                test_args=test_args,
-                plusargs=plus,
-                log_file=log_file,
-                timescale=TIMESCALE,
-            )
-    except SystemExit as exc:  # cocotb's runner exits on failures when under pytest
-        exit_code = exc.code if isinstance(exc.code, int) else 1
-    except RuntimeError as exc:  # "Command failed with return code: N"
-        tail = str(exc).rsplit(":", 1)[-1].strip()
-        exit_code = int(tail) if tail.lstrip("-").isdigit() else 1
-        print(f"[runner] {exc}", file=sys.stderr)
-    finally:
-        if sys_path_added:
-            sys.path.remove(str(ROOT))
-    if exit_code == 0 and not results_xml.is_file():
-        exit_code = 1
-    timed_out = bool(limit) and exit_code in TIMEOUT_EXITS
-    result = RunResult(
-        sim=sim,
-        params=params,
-        seed=seed,
-        tests=parse_results(results_xml),
-        results_xml=results_xml,
-        run_dir=run_dir,
-        log_file=log_file,
-        waves_file=waves_file if waves_file and waves_file.is_file() else None,
-        sim_exit=exit_code,
-        waves=waves,
-        timeout=limit if timed_out else None,
-        knobs=knobs,
-        lane=lane,
-    )
-    if waves:
-        if result.waves_file:
-            print(f"[runner] waveform: {result.waves_file}", flush=True)
-        else:
-            print(f"[runner] WAVES=1 but no waveform at {waves_file}", flush=True)
-    return result
+        prefix_env: dict[str, str] = {}
+        if limit and shutil.which("timeout"):
+            # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
+            cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
+            wall = int(limit) * (WALL_FACTOR if cpu else 1)
+            prefix_env["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
+        sys_path_added = str(ROOT) not in sys.path
+        if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
+            sys.path.insert(0, str(ROOT))
+        runner = get_runner(sim)
+        exit_code = 0
+        if waves_file:
+            waves_file.unlink(missing_ok=True)  # never report a stale waveform
+        try:
+            with _clean_cocotb_env(also=[*env, "PYTHONDONTWRITEBYTECODE"]), _env_set(prefix_env):
+                runner.test(
+                    test_module=list(modules),
+                    hdl_toplevel=LANE_TOPLEVEL[lane],
+                    hdl_toplevel_lang="verilog",
+                    test_filter=test_filter,
+                    seed=seed,
+                    extra_env=env,
+                    waves=waves,
+                    parameters=values,
+                    build_dir=bdir,
+                    test_dir=run_dir,
+                    results_xml=str(results_xml),
+                    test_args=test_args,
+                    plusargs=plus,
+                    log_file=log_file,
+                    timescale=TIMESCALE,
+                )
+        except SystemExit as exc:  # cocotb's runner exits on failures when under pytest
+            exit_code = exc.code if isinstance(exc.code, int) else 1
+        except RuntimeError as exc:  # "Command failed with return code: N"
+            tail = str(exc).rsplit(":", 1)[-1].strip()
+            exit_code = int(tail) if tail.lstrip("-").isdigit() else 1
+            print(f"[runner] {exc}", file=sys.stderr)
+        finally:
+            if sys_path_added:
+                sys.path.remove(str(ROOT))
+        if exit_code == 0 and not results_xml.is_file():
+            exit_code = 1
+        timed_out = bool(limit) and exit_code in TIMEOUT_EXITS
+        result = RunResult(
+            sim=sim,
+            params=params,
+            seed=seed,
+            tests=parse_results(results_xml),
+            results_xml=results_xml,
+            run_dir=run_dir,
+            log_file=log_file,
+            waves_file=waves_file if waves_file and waves_file.is_file() else None,
+            sim_exit=exit_code,
+            waves=waves,
+            timeout=limit if timed_out else None,
+            knobs=knobs,
+            lane=lane,
+            test=test,
+        )
+        if waves:
+            if result.waves_file:
+                print(f"[runner] waveform: {result.waves_file}", flush=True)
+            else:
+                print(f"[runner] WAVES=1 but no waveform at {waves_file}", flush=True)
+        return result
 
 
 def _run_name(modules: Sequence[str], test: str | None) -> str:

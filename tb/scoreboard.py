@@ -87,6 +87,10 @@ class DelegationScoreboard(Scoreboard):
         self._declared: set[int] = set()  # plain reclaims of this edge that were declared
         self.compared = 0
         self.enabled = True
+        # the edge the test's first reset ended at (attach): mismatch edges count from the
+        # simulation's start, so a test that ran after others in one process shows them
+        # later than its reproduce run (the test alone) does; report() names it
+        self.start_edge: int | None = None
         # edge at which the latest access of each port executed (for same-edge tests)
         self.last_exec: dict[str, int | None] = {"loc": None, "host": None}
         # Observers (coverage, timing checks) see each sample with the model's
@@ -304,6 +308,8 @@ class DelegationScoreboard(Scoreboard):
         self.model = model
         self._model_errors_seen = 0
         self._events_seen = 0
+        if self.start_edge is None:
+            self.start_edge = model.cycle
 
     def expect_unsafe(self, g: int, count: int = 1) -> None:
         """Declare that the next ``count`` plain reclaims of channel g may be UNSAFE (fence
@@ -365,6 +371,10 @@ class DelegationScoreboard(Scoreboard):
         lines += [f"  {mm}" for mm in self.mismatches[: self.MAX_REPORT]]
         if len(self.mismatches) > self.MAX_REPORT:
             lines.append(f"  ... {len(self.mismatches) - self.MAX_REPORT} more")
+        if self.start_edge is not None:
+            lines.append(f"  (edges count from the simulation's start; this test's reset ended "
+                         f"at edge {self.start_edge}: in the reproduce run, the test alone, a "
+                         "mismatch sits as far from that run's own reset edge)")
         lines.append(f"reproduce: {reproduce_command()}")
         lines.append(f"waveform:  {reproduce_command(waves=True)}")
         return "\n".join(lines)

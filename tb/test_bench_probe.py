@@ -34,12 +34,13 @@ import cocotb
 from model import regs
 from tb.env import host_win, loc_win
 from tb.faults import SLVERR
+from tb.runner import PROBE_N_ENV
 from tb.tl import Access, new_tb
 
 PARAM_SETS = ("default",)
 LANES = ("tl",)   # the batch phase uses the transactor queue (TlPort.run)
 
-N_ENV = "DD_PROBE_N"
+N_ENV = PROBE_N_ENV
 ROUNDS = 5
 PROBE_FILE = "probe.json"
 #: the phases in the order each round runs them

@@ -32,6 +32,7 @@ from tb.env import TB, host_win, loc_win
 from tb.faults import DECERR, SLVERR
 from tb.qharness import dump_latency, reclaim_checked, wait_dma_event
 from tb.rtl_backend import rtl_epc
+from tb.runner import LL_BENCH_ELEM_ENV
 from tb.test_directed import channels, split
 from tb.tl import new_tb
 
@@ -649,7 +650,7 @@ async def test_ll_registers_rw_and_scrubbed(dut):
 
 
 THROUGHPUT_FILE = "throughput.json"  # in the run folder; read by tools/bench_sim.py
-ELEM_ENV = "DD_LL_BENCH_ELEM"  # element size of the throughput test (make bench-sim: 4096)
+ELEM_ENV = LL_BENCH_ELEM_ENV  # element size of the throughput test (make bench-sim: 4096)
 
 
 def bench_elem() -> int:

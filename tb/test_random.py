@@ -37,6 +37,7 @@ MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
 FAULT_ZONE = MEM_WINDOW - 0x1000
 FAULTS = ((0x000, SLVERR, "w"), (0x400, DECERR, "w"), (0x800, SLVERR, "r"), (0xC00, DECERR, "r"))
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
+OPS_ENV = "DD_RANDOM_OPS"
 # Linked lists (SPEC 3): each channel's element region and MSI targets sit above the
 # copies' window, so no copy overwrites a list while it is walked.
 LL_BASE = MEM_WINDOW
@@ -203,6 +204,18 @@ class RandomRun:
         self.stats["host_list"] += 1
 
 
+def random_ops() -> int:
+    """DD_RANDOM_OPS (default 1500), validated: a whole number of transactions, at least 1."""
+    raw = os.environ.get(OPS_ENV, "").strip() or "1500"
+    try:
+        ops = int(raw)
+    except ValueError:
+        ops = 0
+    if ops < 1:
+        raise ValueError(f"{OPS_ENV}={raw!r}: expected a whole number of transactions, at least 1")
+    return ops
+
+
 @cocotb.test(timeout_time=2000, timeout_unit="ms")
 async def test_random(dut):
     """Interleaved random traffic from the endpoint and every host function."""
@@ -212,7 +225,7 @@ async def test_random(dut):
     faults = tb.faults
     for off, resp, on in FAULTS:
         faults.add(FAULT_ZONE + off, FAULT_ZONE + off + 0x400, resp, on=on)
-    ops = int(os.environ.get("DD_RANDOM_OPS", "1500"))
+    ops = random_ops()
     run = RandomRun(tb, ops)
     level = tb.rng.choice((0.0, 0.2, 0.5))
     tb.set_backpressure(level)

@@ -53,7 +53,7 @@ from model.hw import (
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.monitor import EdgeSample, LiteResponse, reader, writer
-from tb.runner import SimContext
+from tb.runner import TL_FAST_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
 from tb.scoreboard import current_test_name, reproduce_command
 
 # ---- tl_axil_master.v command / response slots
@@ -92,12 +92,12 @@ REC_ROTATE_BYTES = 1 << 20
 #: environment: another rotation threshold in bytes (tests rotate often to prove that
 #: no line is lost), and "1" to keep a copy of every line drained (REC_TRACE_FILE) for
 #: trace comparisons -- a whole-run file, so only on request
-ROTATE_ENV = "DD_TL_ROTATE_BYTES"
+ROTATE_ENV = TL_ROTATE_ENV
 TRACE_ENV = "DD_TL_TRACE"
-FAST_ENV = "DD_TL_FAST"
+FAST_ENV = TL_FAST_ENV
 #: "0": the status poller stays off (every wait_status step in Python, as before it);
 #: the reference tests/test_sim.py compares the poller's traces with
-POLLER_ENV = "DD_TL_POLLER"
+POLLER_ENV = TL_POLLER_ENV
 # ---- tb_dma_deleg_tl.v status poller: p_cfg fields, p_why values, p_phase values
 P_CFG_W = 96
 P_CFG_PORT, P_CFG_PERIOD, P_CFG_ADDR, P_CFG_MATCH, P_CFG_ROUNDS = 8, 16, 32, 48, 80

@@ -121,6 +121,12 @@ def test_repeated_rows_report_the_median(tmp_path: Path) -> None:
         tl.again(Record("icarus", "transaction", "dma", 100, 1.0))
     assert tl.runs == [2.0, 1.0, 9.0]   # nothing kept from the refused runs
     assert bench_sim.main(["--repeat", "0", "--no-rss"]) == 1
+    # an empty simulator list is refused, before bench.json is touched
+    out = bench_sim.BENCH_DIR / "bench.json"
+    before = out.read_bytes() if out.is_file() else None
+    for sims in (",", " , "):
+        assert bench_sim.main(["--sims", sims, "--no-rss"]) == 1
+    assert (out.read_bytes() if out.is_file() else None) == before
 
 
 # ---------------------------------------------------------------- pure harnesses
@@ -485,6 +491,21 @@ def test_dma_workload_knobs_are_validated(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setenv(name, value)
         with pytest.raises(ValueError, match=msg):
             w.knobs()
+
+
+def test_random_ops_knob_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DD_RANDOM_OPS (the register workload's size) is a whole number, at least 1; 0 or a
+    word is named as the knob's error, not left to look like a testbench failure."""
+    from tb import test_random as w
+
+    monkeypatch.delenv(w.OPS_ENV, raising=False)
+    assert w.random_ops() == 1500
+    monkeypatch.setenv(w.OPS_ENV, "3000")
+    assert w.random_ops() == 3000
+    for bad in ("0", "-1", "abc", "1.5"):
+        monkeypatch.setenv(w.OPS_ENV, bad)
+        with pytest.raises(ValueError, match="DD_RANDOM_OPS=.*at least 1"):
+            w.random_ops()
 
 
 def test_probe_figures_and_knobs(monkeypatch: pytest.MonkeyPatch) -> None:

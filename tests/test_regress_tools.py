@@ -61,6 +61,11 @@ def _outcome(sim: str, seed: int, ok: bool, ns: float = 1000.0) -> regress.Outco
                            first_mismatch="" if ok else "edge 12 port host channel 0: response")
 
 
+def test_covmerge_missing_input_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert covmerge.main([str(tmp_path / "nope.yml"), "-o", str(tmp_path / "o")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
 def test_summary_table_and_failures() -> None:
     outs = [_outcome("icarus", 1, True), _outcome("icarus", 2, False), _outcome("verilator", 1, True)]
     table = regress.format_table(outs)
@@ -308,7 +313,67 @@ def test_tallied_sampling_is_exact() -> None:
 
 @pytest.mark.parametrize("jobs", ["auto", "3"])
 def test_workers(jobs: str) -> None:
-    assert regress._workers(jobs) >= 1
+    assert regress._workers(regress.jobs_arg(jobs)) >= 1
+
+
+@pytest.mark.parametrize("cmd", ["run", "sweep", "soak"])
+@pytest.mark.parametrize("jobs", ["abc", "0", "-2"])
+def test_bad_jobs_is_a_usage_error(cmd: str, jobs: str, tmp_path: Path, capsys) -> None:
+    """JOBS= that is not a number of workers stops before any work with exit 2 (the
+    Makefile's regress then skips formal), not a traceback."""
+    with pytest.raises(SystemExit) as exc:
+        regress.main([cmd, "--jobs", jobs, "--seeds", "1", "--sims", "icarus"])
+    assert exc.value.code == 2 and "expected auto or a number of workers" in capsys.readouterr().err
+
+
+def test_output_folder_is_replaced_only_when_the_tool_made_it(tmp_path: Path) -> None:
+    """OUT= naming a folder this tool did not write (a typo: ``.``, ``docs``) is refused
+    and nothing in it is deleted; a folder it made (its mark, or only its own files with
+    a summary, from before the mark) is replaced; a new or empty one is made."""
+    mine = tmp_path / "mine"
+    regress._fresh_dir(mine)
+    (mine / "summary.txt").write_text("old\n")
+    (mine / "results").mkdir()
+    regress._fresh_dir(mine)
+    assert sorted(x.name for x in mine.iterdir()) == [regress.OUT_MARK]
+    legacy = tmp_path / "legacy"
+    (legacy / "results").mkdir(parents=True)
+    (legacy / "summary.txt").write_text("old\n")
+    regress._fresh_dir(legacy)
+    assert sorted(x.name for x in legacy.iterdir()) == [regress.OUT_MARK]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "microarch.md").write_text("keep me\n")
+    (docs / "summary.txt").write_text("keep me too\n")
+    for out in (docs, tmp_path / "docs" / "microarch.md"):
+        with pytest.raises(regress.RegressError, match="nothing was deleted|not a folder"):
+            regress._fresh_dir(out)
+    assert (docs / "microarch.md").read_text() == "keep me\n" and (docs / "summary.txt").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    regress._fresh_dir(empty)
+    assert (empty / regress.OUT_MARK).is_file()
+    # through the commands, before any simulation
+    assert regress.main(["sweep", "--seeds", "1", "--sims", "icarus", "--params", "default",
+                         "--out", str(docs)]) == 2
+    assert regress.main(["merge", "--out", str(docs), str(mine)]) == 2
+    assert (docs / "microarch.md").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("args", [["--sims", "bogus"], ["--params", "bogus"], ["--sims", ","],
+                                  ["--params", " , "]])
+@pytest.mark.parametrize("cmd", ["run", "sweep", "soak"])
+def test_bad_sims_or_params_refused_before_any_work(cmd: str, args: list[str],
+                                                    tmp_path: Path) -> None:
+    """An unknown or empty simulator or parameter list is exit 2, and the output folder of
+    an earlier run is left as it was (run deleted it before checking; an empty list
+    passed as a sweep of 0 runs)."""
+    out = tmp_path / "out"
+    regress._fresh_dir(out)
+    (out / "summary.txt").write_text("earlier run\n")
+    extra = ["--out", str(out)] if cmd != "soak" else []
+    assert regress.main([cmd, "--seeds", "1", *args, *extra]) == 2
+    assert (out / "summary.txt").read_text() == "earlier run\n"
 
 
 # ---------------------------------------------------------------- seed sweep (make sweep)

@@ -59,3 +59,22 @@ def test_report_fails_on_rtl_mismatch_and_empty(tmp_path: Path) -> None:
     empty = tmp_path / "e"
     empty.mkdir()
     assert report.main([str(empty), "--out", str(tmp_path / "o2"), "--no-plots"]) == 1
+
+
+def test_report_bad_input_and_stale_figures(tmp_path: Path) -> None:
+    """A missing input or a line that is not a sample is a clear error (not a traceback);
+    a report without figures removes an earlier report's figures from its folder."""
+    import pytest
+
+    with pytest.raises(SystemExit, match="no such file or folder"):
+        report.main([str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "r")])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("[1, 2]\n")
+    with pytest.raises(SystemExit, match="not a quiesce sample"):
+        report.main([str(bad), "--out", str(tmp_path / "r")])
+    out = tmp_path / "r"
+    out.mkdir(exist_ok=True)
+    (out / "latency_hist_old.png").write_bytes(b"old")
+    f = _write(tmp_path, [_row("idle", 2, 4)])
+    assert report.main([str(f), "--out", str(out), "--no-plots"]) == 0
+    assert not list(out.glob("latency_*.png"))

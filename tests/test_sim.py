@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -338,6 +339,66 @@ def test_unknown_simulator_is_rejected() -> None:
 def test_repro_command() -> None:
     cmd = runner.repro_command("verilator", "small", 1234, "test_foo", waves=True)
     assert cmd == "make sim SIM=verilator TEST=test_foo PARAMS=small SEED=1234 WAVES=1"
+    # a value with a space stays one word when the line is pasted into a shell
+    cmd = runner.repro_command("icarus", "WR_CH=1, RD_CH=1", 5, knobs={"DD_SWEEP": "a b"})
+    assert cmd == "DD_SWEEP='a b' make sim SIM=icarus PARAMS='WR_CH=1, RD_CH=1' SEED=5"
+    # every knob that changes what a run does is carried (the probe's, the walk
+    # benchmark's, the tl lane's judging path, poller and rotation, the time limit)
+    knobs = {k: "7" for k in ("DD_PROBE_N", "DD_LL_BENCH_ELEM", "DD_TL_ROTATE_BYTES", "DD_TL_FAST",
+                              "DD_TL_POLLER", "DD_SIM_TIMEOUT")}
+    assert runner.stimulus_knobs(knobs) == knobs
+
+
+def test_report_without_results_reproduces_the_given_test(tmp_path: Path) -> None:
+    """A run that brings no test result back (a crash, a timeout, a sweep point that
+    matched nothing) still prints a reproduce line naming its TEST, not one that runs
+    every test."""
+    res = runner.RunResult(sim="icarus", params="default", seed=3, tests=[],
+                           results_xml=tmp_path / "results.xml", run_dir=tmp_path, log_file=None,
+                           waves_file=None, sim_exit=1, test="test_quiesce_states/state=idle")
+    assert ("reproduce: make sim SIM=icarus TEST=test_quiesce_states/state=idle PARAMS=default "
+            "SEED=3") in res.report()
+
+
+def test_bad_run_input_is_refused_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty TEST list, a module outside its parameter sets and a bad DD_SIM_TIMEOUT
+    are RunnerErrors before any build (run() would build first otherwise)."""
+    monkeypatch.setattr(runner, "build", lambda *a, **k: pytest.fail("built"))
+    with pytest.raises(runner.RunnerError, match="names no test"):
+        runner.run("icarus", ",")
+    with pytest.raises(runner.RunnerError, match="PARAM_SETS"):
+        runner.run("icarus", "test_memory_byte_ranges", "small")
+    for bad in ("abc", "-5", "0.5"):
+        monkeypatch.setenv("DD_SIM_TIMEOUT", bad)
+        with pytest.raises(runner.RunnerError, match="DD_SIM_TIMEOUT"):
+            runner.run("icarus", "test_reset_values")
+    monkeypatch.setenv("DD_SIM_TIMEOUT", "0")
+    assert runner.sim_timeout() == 0
+    monkeypatch.delenv("DD_SIM_TIMEOUT")
+    assert runner.sim_timeout() == runner.DEFAULT_SIM_TIMEOUT
+
+
+def test_one_run_at_a_time_per_run_folder(tmp_path: Path, capsys) -> None:
+    """Two runs of one TEST share a run folder: the second waits for the first (saying
+    so) instead of deleting and overwriting its files mid-run."""
+    import threading
+
+    lock = tmp_path / ".run.lock"
+    order: list[str] = []
+    with runner._locked(lock):
+        t = threading.Thread(target=lambda: _second(lock, order))
+        t.start()
+        t.join(0.5)
+        assert t.is_alive() and order == [], "the second run did not wait"
+        order.append("first done")
+    t.join(5)
+    assert order == ["first done", "second"]
+    assert "another run is using" in capsys.readouterr().out
+
+
+def _second(lock: Path, order: list[str]) -> None:
+    with runner._locked(lock, busy="[runner] waiting: another run is using it"):
+        order.append("second")
 
 
 def test_lane_knob() -> None:

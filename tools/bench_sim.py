@@ -583,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
             do_replay(args.replay)
             return 0
         sims = [s.strip() for s in args.sims.split(",") if s.strip()]
+        if not sims:
+            raise BenchError(f"--sims {args.sims!r} names no simulator; valid: "
+                             f"{', '.join(runner.SIMULATORS)}")
         for s in sims:
             if s not in runner.SIMULATORS:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")

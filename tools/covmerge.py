@@ -158,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = ap.parse_args(argv)
     files: list[Path] = []
     for f in ns.files:
+        if not f.exists():
+            print(f"covmerge: {f}: no such file or folder", file=sys.stderr)
+            return 2
         files += sorted(f.rglob("coverage_*.yml")) if f.is_dir() else [f]
     if not files:
         print("covmerge: no coverage files found", file=sys.stderr)

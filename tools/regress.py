@@ -853,11 +853,40 @@ def rebase_coverage_dat(src: Path, dst: Path, old_root: str, new_root: str = str
 def _workers(jobs: str | int | None) -> int:
     if jobs in (None, "", "auto"):
         return os.cpu_count() or 1
-    return max(1, int(jobs))
+    return int(jobs)
+
+
+def jobs_arg(s: str) -> str:
+    """argparse type of ``--jobs`` (JOBS=): ``auto`` or a whole number of workers, at least 1;
+    anything else is a usage error (exit 2) before any work."""
+    if s.strip() in ("", "auto"):
+        return "auto"
+    try:
+        n = int(s)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s!r}: expected auto or a number of workers, at least 1")
+    return str(n)
 
 
 def _csv(s: str) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def sims_params(sims: str, params: str) -> tuple[list[str], list[str]]:
+    """The simulators and parameter sets of comma lists, validated before any work: an
+    unknown one, or an empty list, is a RegressError (exit 2)."""
+    ss, ps = _csv(sims), _csv(params)
+    if not ss or not ps:
+        raise RegressError(f"no {'simulator' if not ss else 'parameter set'} given "
+                           f"({'sims' if not ss else 'params'} {sims if not ss else params!r})")
+    for sim in ss:
+        if sim not in runner.SIMULATORS:
+            raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
+    for p in ps:
+        runner.resolve_params(p)
+    return ss, ps
 
 
 def write_reports(outcomes: Sequence[Outcome], out: Path, *, base: int, threshold: float | None,
@@ -902,10 +931,32 @@ def write_reports(outcomes: Sequence[Outcome], out: Path, *, base: int, threshol
     return rc, report
 
 
+#: written into every output folder this tool makes (``_fresh_dir``)
+OUT_MARK = ".dd-regress-out"
+#: what the tool writes into an output folder: one made before OUT_MARK existed is known
+#: by holding only these, a summary or a shard manifest among them
+OUT_NAMES = frozenset({OUT_MARK, "summary.txt", "junit.xml", "runs.txt", "results", "coverage",
+                       "code_coverage", "manifest.json", "runs"})
+
+
 def _fresh_dir(out: Path) -> None:
+    """An empty output folder at *out*: a folder this tool made before is replaced; any
+    other folder that holds something is refused (RegressError, nothing deleted), so a
+    mistyped ``OUT=`` (``.``, ``docs``, a home folder) never wipes it."""
     if out.exists():
+        if not out.is_dir():
+            raise RegressError(f"output folder {out} exists and is not a folder")
+        names = {p.name for p in out.iterdir()}
+        ours = OUT_MARK in names or (names <= OUT_NAMES and names & {"summary.txt", "manifest.json"})
+        if names and not ours:
+            raise RegressError(
+                f"output folder {out} exists and holds files this tool did not write "
+                f"({', '.join(sorted(names - OUT_NAMES)[:5])}); nothing was deleted: "
+                "name a new or empty folder (OUT= / --out)")
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    (out / OUT_MARK).write_text("written by tools/regress.py: the next run with this output "
+                                "folder replaces it\n")
 
 
 def cfg_of(ns: argparse.Namespace) -> dict:
@@ -924,7 +975,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
     if ns.dma_rounds < 0:
         raise RegressError(f"--dma-rounds {ns.dma_rounds}: must be 0 (no DMA-heavy leg) or more")
     cfg = cfg_of(ns)
-    sims, params = cfg["sims"], cfg["params"]
+    sims, params = sims_params(ns.sims, ns.params)
     run_list = make_jobs(seeds, sims, params, directed=cfg["directed"], ops=cfg["ops"],
                          code_cov=cfg["code_cov"], dma_rounds=cfg["dma_rounds"])
     jobs = run_list
@@ -1019,12 +1070,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
         raise RegressError(f"--seeds {ns.seeds}: at least 1 seed")
     base = ns.seed if ns.seed is not None else runner.new_seed()
     seeds = seed_list(base, ns.seeds)
-    sims, params = _csv(ns.sims), _csv(ns.params)
-    for sim in sims:
-        if sim not in runner.SIMULATORS:
-            raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
-    for p in params:
-        runner.resolve_params(p)
+    sims, params = sims_params(ns.sims, ns.params)
     lanes = sweep_lanes(_csv(ns.lanes) if ns.lanes is not None else None)
     jobs = make_sweep_jobs(seeds, sims, params, lanes)
     workers = _workers(ns.jobs)
@@ -1114,7 +1160,7 @@ def soak_combos(combos: Sequence[tuple[str, str]], cycles: dict[str, int],
 def cmd_soak(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
-    sims, params = _csv(ns.sims), _csv(ns.params)
+    sims, params = sims_params(ns.sims, ns.params)
     if ns.cycles < 0 or ns.seeds < 0 or ns.hours < 0:
         raise RegressError("soak: CYCLES=, SEEDS= and HOURS= must not be negative")
     budget_s = ns.hours * 3600 if ns.hours else None
@@ -1203,7 +1249,8 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
     common.add_argument("--sims", default=",".join(d["sims"]))
     common.add_argument("--params", default=",".join(d["params"]))
-    common.add_argument("--jobs", default="auto", help="worker processes (default: one per core)")
+    common.add_argument("--jobs", type=jobs_arg, default="auto",
+                        help="worker processes (default: one per core)")
     r = sub.add_parser("run", parents=[common], help="the CI regression")
     r.add_argument("--seeds", type=int, default=4, help="seeds per (test, simulator, parameters)")
     r.add_argument("--ops", type=int, default=d["ops"], help="DD_RANDOM_OPS (default: the test's)")

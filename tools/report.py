@@ -39,14 +39,19 @@ from model.timing import Q_IDLE_MAX  # noqa: E402
 def load(paths: list[Path]) -> list[dict]:
     rows = []
     for p in paths:
+        if not p.exists():
+            raise SystemExit(f"{p}: no such file or folder")
         files = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
         for f in files:
             for n, line in enumerate(f.read_text().splitlines(), 1):
                 if line.strip():
                     try:
-                        rows.append(json.loads(line))
+                        row = json.loads(line)
                     except json.JSONDecodeError as e:
                         raise SystemExit(f"{f}:{n}: not JSON: {e}") from e
+                    if not isinstance(row, dict):
+                        raise SystemExit(f"{f}:{n}: not a quiesce sample (a JSON object): {line[:80]}")
+                    rows.append(row)
     return rows
 
 
@@ -217,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                               "violations": viol}, indent=2) + "\n")
     md = args.out / "quiesce_report.md"
     md.write_text(markdown(st, viol, len(rows)))
+    for old in args.out.glob("latency_*.png"):   # an earlier report's figures
+        old.unlink()
     files = [js, md] + ([] if args.no_plots or not rows else plots(rows, args.out))
     print(f"quiesce report: {len(rows)} samples, {len(st)} scenario groups, "
           f"{len(viol)} violation(s)")
