@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from model import regs
@@ -22,6 +22,7 @@ from model.timing import q_cycles_ok
 RUN, IDLE = regs.CH_RUNNING, regs.CH_IDLE
 LOCAL, DELEG, QUIES = regs.OWN_LOCAL, regs.OWN_DELEGATED, regs.OWN_QUIESCING
 MEM = 1 << 14
+DRAIN_EDGES = 1 << 21   # test_random_sequences_keep_invariants: see its drain
 WIN_OFFS = range(0, regs.WIN_SIZE, 4)
 RW = sorted(regs.WIN_WMASK)
 REG_CHOICES = [*RW, regs.DOORBELL, regs.INT_CLEAR, regs.CH_STAT, regs.INT_STAT, 0x40]
@@ -237,6 +238,11 @@ params = st.builds(HwParams, wr_ch=st.integers(1, 3), rd_ch=st.integers(1, 3),
 @given(p=params, lat=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
        p_stall=st.sampled_from([0.0, 0.0, 0.3, 0.7]), p_fault=st.sampled_from([0.0, 0.0, 0.05]),
        ops=st.lists(op, min_size=1, max_size=30))
+# a copy that only ends at the end of memory (the drain bound of 3,000 edges was short)
+@example(p=HwParams(wr_ch=1, rd_ch=1, num_func=1, max_burst=8, mem_size=MEM), lat=1, seed=0,
+         p_stall=0.0, p_fault=0.0,
+         ops=[("loc", True, 0, regs.XFER_SIZE, 0x80000000, 0xF), ("loc", True, 0, regs.CH_EN, 1, 0xF),
+              ("loc", True, 0, regs.DOORBELL, 1, 0xF)])
 def test_random_sequences_keep_invariants(p, lat, seed, p_stall, p_fault, ops):
     hw = HwModel(p, mem_latency=lat)
     rng = random.Random(seed)
@@ -252,8 +258,13 @@ def test_random_sequences_keep_invariants(p, lat, seed, p_stall, p_fault, ops):
         event(ev.kind)
         if ev.kind == "qdone":
             event(f"qdone with q_cycles={hw.q_cycles(ev.g)}")
-    # drain: everything started eventually ends; quiesces complete
-    for _ in range(3000):
+    # drain: everything started eventually ends; quiesces complete. A copy ends at the
+    # end of memory at the latest (DECERR beyond MEM), so each of the at most six
+    # channels moves at most MEM bytes; at the slowest settings drawn (MAX_BURST 2,
+    # latency 4, stall 0.7) six copies of XFER_SIZE 0x80000000 from 0 end (ABORTED, at
+    # the end of memory) after 169,041 edges, so DRAIN_EDGES, twelve times that, is a
+    # bound no draw reaches (3,000 was reachable: one such copy alone needs 4,874)
+    for _ in range(DRAIN_EDGES):
         if all(hw.ch_stat(g) != RUN and hw.own_state(g) != QUIES for g in r.gs):
             break
         r.drive()
