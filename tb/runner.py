@@ -39,6 +39,7 @@ import ast
 import dataclasses
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import random
@@ -685,8 +686,13 @@ def _stamp(
 ) -> str:
     defines = dict(defines or {})
     h = hashlib.sha256()
-    h.update(json.dumps([sim, version, dict(params), list(args), waves, TIMESCALE,
-                         defines]).encode())
+    key = [sim, version, dict(params), list(args), waves, TIMESCALE, defines]
+    if sim == "verilator":
+        # a Verilator build compiles and links cocotb's own harness (verilator.cpp, its
+        # libraries by rpath): another cocotb needs a new build (an Icarus build loads
+        # cocotb's VPI module at run time, so it does not)
+        key.append(importlib.metadata.version("cocotb"))
+    h.update(json.dumps(key).encode())
     deps = list(sources) + [f for d in (hdl_dir(), TB_DIR / "hdl") for pat in ("*.vh", "*.svh")
                             for f in sorted(d.glob(pat))]   # every include file
     deps += [Path(a) for a in args if a.endswith(".vlt")]       # Verilator configurations

@@ -58,9 +58,20 @@ def test_workflows_do_what_the_readme_says() -> None:
     assert {"push", "pull_request", "workflow_dispatch"} <= set(ci["on"])
     assert any("make test" in s.get("run", "") for s in ci["jobs"]["test"]["steps"])
     filters = yaml.safe_load(ci["jobs"]["changes"]["steps"][1]["with"]["filters"])
+    machinery = ["tools/regress.py", "tools/covmerge.py", "Makefile", "scripts/setup.sh",
+                 "pyproject.toml"]   # what runs the regression triggers it too
     assert filters == {"rtl": ["hdl/**", "regs/**", "tb/**", "model/**", "formal/**",
-                               "tools/formal.py"]}
+                               "tools/formal.py", *machinery, ".github/workflows/regress.yml",
+                               ".github/actions/setup/**"]}
+    for path in machinery:
+        assert (ROOT / path).is_file(), path
     assert "changes.outputs.rtl" in ci["jobs"]["regress"]["if"]
+    # every push runs (its own concurrency group); a pull request's newer run replaces
+    # its older one; a branch of this repository is tested once, by its push
+    assert "github.run_id" in ci["concurrency"]["group"]
+    for job in ("test", "changes"):
+        assert "head.repo.full_name != github.repository" in ci["jobs"][job]["if"]
+    assert any(s.get("with", {}).get("path") == "build/pytest.xml" for s in ci["jobs"]["test"]["steps"])
     reusable = "./.github/workflows/regress.yml"
     assert ci["jobs"]["regress"]["uses"] == nightly["jobs"]["regress"]["uses"] == reusable
     shard, merge = regress["jobs"]["shard"], regress["jobs"]["merge"]
@@ -74,6 +85,13 @@ def test_workflows_do_what_the_readme_says() -> None:
     gitlab = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
     assert gitlab["formal"]["script"] == ["make formal"]
     assert gitlab["formal"]["extends"] == gitlab["regress"]["extends"] == ".hdl_changed"
+    changes = gitlab[".hdl_changed"]["rules"][0]["changes"]
+    assert set(machinery) | {".gitlab-ci.yml", "tools/formal.py"} <= set(changes)
+    # a scheduled pipeline runs nightly.yml's jobs
+    for job, cmd in (("sweep", "make sweep"), ("sweep-vip", "SWEEP_LANES=vip"), ("soak", "make soak"),
+                     ("report", "make report")):
+        assert gitlab[job]["extends"] == ".nightly" and any(cmd in x for x in gitlab[job]["script"])
+    assert gitlab[".nightly"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert {"cron"} <= set(nightly["on"]["schedule"][0])
     assert set(nightly["on"]["workflow_dispatch"]["inputs"]) >= {"seeds", "hours"}
     assert any("make soak" in s.get("run", "") for s in nightly["jobs"]["soak"]["steps"])
@@ -85,7 +103,12 @@ def test_workflows_do_what_the_readme_says() -> None:
     steps = action["runs"]["steps"]
     keys = [s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache")]
     assert keys == ["venv-debian12-${{ hashFiles('pyproject.toml') }}",
-                    "sim-${{ inputs.builds }}-debian12-${{ hashFiles('hdl/**', 'tb/hdl/**') }}",
+                    "sim-${{ inputs.builds }}-debian12-${{ hashFiles('hdl/**', 'tb/hdl/**', "
+                    "'pyproject.toml', 'tb/runner.py') }}",
                     "ccache-${{ inputs.builds }}-debian12-${{ github.sha }}"]
+    sim = next(s for s in steps if "build/sim" in str(s.get("with", {}).get("path", "")))
+    assert sim["with"]["restore-keys"] == "sim-${{ inputs.builds }}-debian12-"   # the stamp decides
+    soak = nightly["jobs"]["soak"]["steps"]
+    assert any("at most 5" in s.get("run", "") for s in soak)
     ccache = next(s for s in steps if s.get("with", {}).get("path") == "build/ccache")
     assert ccache["with"]["restore-keys"] == "ccache-${{ inputs.builds }}-debian12-"

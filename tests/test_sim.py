@@ -378,6 +378,22 @@ def test_bad_run_input_is_refused_before_building(monkeypatch: pytest.MonkeyPatc
     assert runner.sim_timeout() == runner.DEFAULT_SIM_TIMEOUT
 
 
+def test_build_stamp_follows_cocotb_on_verilator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Verilator build links cocotb's harness: another cocotb version makes another
+    stamp (a rebuild, never a stale binary); an Icarus build does not depend on it."""
+    import importlib.metadata
+
+    srcs = runner.hdl_sources()
+    stamps = {}
+    for v in ("2.1.0", "2.2.0"):
+        real = importlib.metadata.version
+        monkeypatch.setattr(importlib.metadata, "version",
+                            lambda name, v=v, real=real: v if name == "cocotb" else real(name))
+        stamps[v] = [runner._stamp(sim, "5.0", srcs, {"WR_CH": 2}, [], False)
+                     for sim in ("verilator", "icarus")]
+    assert stamps["2.1.0"][0] != stamps["2.2.0"][0] and stamps["2.1.0"][1] == stamps["2.2.0"][1]
+
+
 def test_one_run_at_a_time_per_run_folder(tmp_path: Path, capsys) -> None:
     """Two runs of one TEST share a run folder: the second waits for the first (saying
     so) instead of deleting and overwriting its files mid-run."""
