@@ -10,13 +10,13 @@ SHELL := /bin/bash
 
 # ---- knobs (command line or environment) ---------------------------------------------
 SIM    ?= icarus          # simulator: icarus | verilator
-TEST   ?=                 # cocotb test: module (test_regs), function, or module.function
+TEST   ?=                 # cocotb test: module (test_directed), function, or module.function
 PARAMS ?= default         # HDL parameter set (see tb/runner.py PARAM_SETS) or K=V,K=V
 SEED   ?=                 # run seed; random (and printed) when empty
 LANE   ?=                 # testbench lane: tl (default, transaction level) | vip (cocotbext-axi)
 WAVES  ?= 0               # 1: write an FST waveform (path printed after the run)
 JOBS   ?= auto            # pytest-xdist workers for `make test`
-MARK   ?=                 # pytest -m expression, e.g. MARK='not soak'
+MARK   ?=                 # pytest -m expression, e.g. MARK='not slow'
 PYTEST_ARGS ?=            # extra pytest arguments, e.g. PYTEST_ARGS='-k regs -x'
 SEEDS  ?=                 # regress: seeds per test x simulator x params (default 4); soak: seed budget
 HOURS  ?=                 # soak: time budget in hours
@@ -85,7 +85,7 @@ help:
 	@echo "make sim       run the cocotb testbench once (SIM=icarus|verilator TEST= PARAMS= SEED= WAVES=1"
 	@echo "               LANE=tl|vip, tl the default)"
 	@echo "make test      whole suite: model tests + every cocotb module on both simulators"
-	@echo "make test-model / test-sim   only the pure-Python tests / only the simulations"
+	@echo "make test-model / test-sim   tests without a cocotb simulation / only the simulations"
 	@echo "make list      list cocotb tests and parameter sets"
 	@echo "make build     only build the simulation model (SIM= PARAMS= WAVES=)"
 	@echo "make lint      verilator --lint-only -Wall on hdl/sources.f, ruff on Python, CI files (lint-ci)"
@@ -166,7 +166,7 @@ regs: setup
 	$(PY) tools/reggen.py
 
 bench-model: setup
-	$(PY) -m model.bench
+	$(PY) -m model.bench --seed $(or $(SEED),1)
 
 # simulated cycles per wall second on both simulators: pure harnesses (tb/hdl/bench_pure.v,
 # tb/cpp/bench_pure.cpp), the cocotb testbench on the register and dma workloads, scoreboard

@@ -1030,11 +1030,6 @@ def run(
     if off_lane:
         raise RunnerError(f"{', '.join(off_lane)} do(es) not run on LANE={lane} (their LANES "
                           "literal); they still use bus-model internals of another lane")
-    off_params = [m.name for m in discover() if m.name in modules
-                  and m.param_sets is not None and label not in m.param_sets]
-    if off_params:
-        raise RunnerError(f"{', '.join(off_params)} do(es) not run on PARAMS={params} (their "
-                          "PARAM_SETS literal names the parameter sets they are written for)")
     limit = timeout if timeout is not None else sim_timeout()
     bdir = build(sim, params, waves, cov=cov, lane=lane)
 

@@ -66,6 +66,18 @@ def test_partition_is_exact_ordered_and_deterministic() -> None:
         regress.partition(jobs, len(jobs) + 1)
 
 
+def test_every_listed_run_is_one_the_runner_accepts() -> None:
+    """No run of the regression's list is one tb/runner.py refuses before building (a
+    module off its LANES): a refused run would fail the regression on correct RTL. (A
+    module's PARAM_SETS only choose where it runs by default: the regression runs the
+    directed test_ll on `small` too, whose cover bins it closes.)"""
+    known = {m.name: m for m in runner.discover()}
+    jobs = _full_run_list() + regress.make_jobs([5], runner.SIMULATORS, ["default", "small", "bug_leak"])
+    for j in jobs:
+        assert runner.check_lane(j.lane) in known[j.module].lanes, j
+    assert any(j.module == "tb.test_ll" and j.params == "small" for j in jobs)
+
+
 def test_partition_balances_expected_time() -> None:
     # heavy and light runs interleaved: dealing them out in turn would put every heavy
     # run on shard 1; balancing by estimate must not
