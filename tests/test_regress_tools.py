@@ -353,10 +353,9 @@ def test_output_folder_is_replaced_only_when_the_tool_made_it(tmp_path: Path) ->
     empty.mkdir()
     regress._fresh_dir(empty)
     assert (empty / regress.OUT_MARK).is_file()
-    # through the commands, before any simulation
+    # through a command, before any simulation
     assert regress.main(["sweep", "--seeds", "1", "--sims", "icarus", "--params", "default",
                          "--out", str(docs)]) == 2
-    assert regress.main(["merge", "--out", str(docs), str(mine)]) == 2
     assert (docs / "microarch.md").read_text() == "keep me\n"
 
 
@@ -365,14 +364,29 @@ def test_output_folder_is_replaced_only_when_the_tool_made_it(tmp_path: Path) ->
 @pytest.mark.parametrize("cmd", ["run", "sweep", "soak"])
 def test_bad_sims_or_params_refused_before_any_work(cmd: str, args: list[str],
                                                     tmp_path: Path) -> None:
-    """An unknown or empty simulator or parameter list is exit 2, and the output folder of
-    an earlier run is left as it was (run deleted it before checking; an empty list
-    passed as a sweep of 0 runs)."""
+    """An unknown or empty simulator or parameter list is exit 2, and (run, sweep: soak
+    writes no output folder) the output folder of an earlier run is left as it was (run
+    deleted it before checking; an empty list passed as a sweep of 0 runs)."""
     out = tmp_path / "out"
     regress._fresh_dir(out)
     (out / "summary.txt").write_text("earlier run\n")
     extra = ["--out", str(out)] if cmd != "soak" else []
     assert regress.main([cmd, "--seeds", "1", *args, *extra]) == 2
+    assert (out / "summary.txt").read_text() == "earlier run\n"
+
+
+@pytest.mark.parametrize("cmd", ["run", "sweep", "soak"])
+def test_bad_sim_timeout_refused_before_any_work(cmd: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DD_SIM_TIMEOUT every run would refuse stops the command before it clears its
+    output folder or builds anything, with exit 2 (so make regress skips formal)."""
+    monkeypatch.setenv("DD_SIM_TIMEOUT", "abc")
+    monkeypatch.setattr(runner, "build", lambda *a, **k: pytest.fail("built"))
+    out = tmp_path / "out"
+    regress._fresh_dir(out)
+    (out / "summary.txt").write_text("earlier run\n")
+    extra = ["--out", str(out)] if cmd != "soak" else []
+    assert regress.main([cmd, "--seeds", "1", "--sims", "icarus", *extra]) == 2
     assert (out / "summary.txt").read_text() == "earlier run\n"
 
 

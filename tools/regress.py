@@ -876,7 +876,9 @@ def _csv(s: str) -> list[str]:
 
 def sims_params(sims: str, params: str) -> tuple[list[str], list[str]]:
     """The simulators and parameter sets of comma lists, validated before any work: an
-    unknown one, or an empty list, is a RegressError (exit 2)."""
+    unknown one, or an empty list, is a RegressError (exit 2); so is a bad DD_SIM_TIMEOUT
+    (a RunnerError, exit 2)."""
+    runner.sim_timeout()   # DD_SIM_TIMEOUT too: every run would refuse it, after the builds
     ss, ps = _csv(sims), _csv(params)
     if not ss or not ps:
         raise RegressError(f"no {'simulator' if not ss else 'parameter set'} given "
