@@ -443,6 +443,34 @@ def test_module_off_its_lanes_is_refused() -> None:
 
 @pytest.mark.sim
 @pytest.mark.icarus
+def test_run_waits_for_another_run_of_its_folder() -> None:
+    """``make sim`` takes its run folder's lock: while another run holds it, a run of the
+    same TEST says it waits and starts nothing (its files would be deleted under the
+    other run); once the lock is free it runs and passes."""
+    import subprocess
+    import sys
+    import time
+
+    sim, test = "icarus", "test_reset_values"
+    bdir = runner.build(sim, "default")
+    lock = bdir / "runs" / f".{runner._run_name(['tb.test_directed'], test)}.lock"
+    with runner._locked(lock):
+        p = subprocess.Popen([sys.executable, "-m", "tb.runner", "--sim", sim, "--test", test,
+                              "--seed", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, cwd=runner.ROOT)
+        out = ""
+        t_end = time.monotonic() + 60
+        while "another run is using" not in out and time.monotonic() < t_end:
+            out += p.stdout.readline()
+        assert "another run is using" in out, out
+        time.sleep(1.0)
+        assert p.poll() is None, "the run did not wait for the lock"
+    rest, _ = p.communicate(timeout=300)
+    assert p.returncode == 0 and "PASS" in rest, out + rest
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
 @pytest.mark.verilator
 def test_tl_lane_same_trace_on_both_simulators() -> None:
     """The transaction-level lane is deterministic across simulators: the register
