@@ -179,6 +179,8 @@ def sim_timeout() -> float:
         raise RunnerError(f"{SIM_TIMEOUT_ENV}={raw!r}: expected whole seconds of CPU time "
                           "(at least 1), or 0 for no limit")
     return float(v)
+
+
 #: Return codes of a simulator killed by the limits: timeout's own (124), SIGKILL and
 #: SIGXCPU as a shell reports them (128 + n) and as Python's subprocess does (-n: timeout
 #: re-raises its child's signal on itself).
