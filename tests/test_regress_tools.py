@@ -349,6 +349,11 @@ def test_output_folder_is_replaced_only_when_the_tool_made_it(tmp_path: Path) ->
         with pytest.raises(regress.RegressError, match="nothing was deleted|not a folder"):
             regress._fresh_dir(out)
     assert (docs / "microarch.md").read_text() == "keep me\n" and (docs / "summary.txt").is_file()
+    half = tmp_path / "half"   # a folder of an older version that ended before its summary
+    (half / "results").mkdir(parents=True)
+    with pytest.raises(regress.RegressError, match="neither this tool's mark"):
+        regress._fresh_dir(half)
+    assert (half / "results").is_dir()
     empty = tmp_path / "empty"
     empty.mkdir()
     regress._fresh_dir(empty)

@@ -951,10 +951,11 @@ def _fresh_dir(out: Path) -> None:
         names = {p.name for p in out.iterdir()}
         ours = OUT_MARK in names or (names <= OUT_NAMES and names & {"summary.txt", "manifest.json"})
         if names and not ours:
-            raise RegressError(
-                f"output folder {out} exists and holds files this tool did not write "
-                f"({', '.join(sorted(names - OUT_NAMES)[:5])}); nothing was deleted: "
-                "name a new or empty folder (OUT= / --out)")
+            foreign = sorted(names - OUT_NAMES)[:5]
+            why = (f"holds files this tool did not write ({', '.join(foreign)})" if foreign else
+                   f"has neither this tool's mark {OUT_MARK} nor a summary.txt or manifest.json")
+            raise RegressError(f"output folder {out} exists and {why}; nothing was deleted: "
+                               "name a new or empty folder (OUT= / --out), or delete it")
         shutil.rmtree(out)
     out.mkdir(parents=True)
     (out / OUT_MARK).write_text("written by tools/regress.py: the next run with this output "
