@@ -880,9 +880,10 @@ def sims_params(sims: str, params: str) -> tuple[list[str], list[str]]:
     (a RunnerError, exit 2)."""
     runner.sim_timeout()   # DD_SIM_TIMEOUT too: every run would refuse it, after the builds
     ss, ps = _csv(sims), _csv(params)
-    if not ss or not ps:
-        raise RegressError(f"no {'simulator' if not ss else 'parameter set'} given "
-                           f"({'sims' if not ss else 'params'} {sims if not ss else params!r})")
+    for what, opt, given, got in (("simulator", "sims", sims, ss),
+                                  ("parameter set", "params", params, ps)):
+        if not got:
+            raise RegressError(f"no {what} given ({opt} {given!r})")
     for sim in ss:
         if sim not in runner.SIMULATORS:
             raise RegressError(f"unknown simulator {sim!r}; valid: {', '.join(runner.SIMULATORS)}")
