@@ -425,14 +425,21 @@ class TB:
             return n, await port.read(addr)
         return n, None
 
+    def fork_judge(self) -> bool:
+        """Judging in a second process is the transaction lane's (tb/tl.py TlTB.fork_judge,
+        DD_TL_JUDGE=fork); this lane judges every edge as it happens: False."""
+        return False
+
     def bus_snapshot(self) -> str:
         """VALID/READY of the AXI4 master and the model's view, for hang reports."""
-        d = self.dut
-        sig = " ".join(f"{n}={d._id('m_axi_' + n, extended=False).value}"
-                       for n in ("arvalid", "arready", "rvalid", "rready", "awvalid", "awready",
-                                 "wvalid", "wready", "bvalid", "bready"))
         busy = [g for g in self.params.channels if self.model.inflight(g)]
-        return f"edge {self.now()}: {sig}; model: bursts in flight for channels {busy}"
+        return f"edge {self.now()}: {self._bus_signals()}; model: bursts in flight for channels {busy}"
+
+    def _bus_signals(self) -> str:
+        d = self.dut
+        return " ".join(f"{n}={d._id('m_axi_' + n, extended=False).value}"
+                        for n in ("arvalid", "arready", "rvalid", "rready", "awvalid", "awready",
+                                  "wvalid", "wready", "bvalid", "bready"))
 
     def now(self) -> int:
         return int(self.dut.cycle.value)

@@ -181,6 +181,17 @@ def sim_timeout() -> float:
     return float(v)
 
 
+def tl_judge(env: Mapping[str, str] | None = None) -> str:
+    """``DD_TL_JUDGE`` (of *env*, else the environment; default ``inline``), validated:
+    ``inline`` or ``fork`` (tb/judge.py); anything else is a RunnerError before any work."""
+    src = os.environ if env is None else env
+    raw = src.get(TL_JUDGE_ENV, "").strip() or "inline"
+    if raw not in TL_JUDGE_MODES:
+        raise RunnerError(f"{TL_JUDGE_ENV}={raw!r}: expected one of {', '.join(TL_JUDGE_MODES)} "
+                          "(where the transaction lane's scoreboard runs)")
+    return raw
+
+
 #: Return codes of a simulator killed by the limits: timeout's own (124), SIGKILL and
 #: SIGXCPU as a shell reports them (128 + n) and as Python's subprocess does (-n: timeout
 #: re-raises its child's signal on itself).
@@ -887,11 +898,14 @@ LL_BENCH_ELEM_ENV = "DD_LL_BENCH_ELEM"
 TL_ROTATE_ENV = "DD_TL_ROTATE_BYTES"
 TL_FAST_ENV = "DD_TL_FAST"
 TL_POLLER_ENV = "DD_TL_POLLER"
+TL_JUDGE_ENV = "DD_TL_JUDGE"
+#: DD_TL_JUDGE values: judge in the simulator process, or in a forked one (tb/judge.py)
+TL_JUDGE_MODES = ("inline", "fork")
 #: Environment knobs that change what a run does (its stimulus, what judges it, its time
 #: limit, or, HDL_DIR_ENV, the RTL under test): a reproduce command must carry them.
 STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP",
                   PROBE_N_ENV, LL_BENCH_ELEM_ENV, TL_ROTATE_ENV, TL_FAST_ENV, TL_POLLER_ENV,
-                  SIM_TIMEOUT_ENV, HDL_DIR_ENV)
+                  TL_JUDGE_ENV, SIM_TIMEOUT_ENV, HDL_DIR_ENV)
 
 
 def stimulus_knobs(*envs: Mapping[str, str] | None) -> dict[str, str]:
@@ -1033,6 +1047,7 @@ def run(
         raise RunnerError(f"{', '.join(off_lane)} do(es) not run on LANE={lane} (their LANES "
                           "literal); they still use bus-model internals of another lane")
     limit = timeout if timeout is not None else sim_timeout()
+    tl_judge({**os.environ, **(extra_env or {})})
     bdir = build(sim, params, waves, cov=cov, lane=lane)
 
     run_dir = bdir / "runs" / (run_name or _run_name(modules, test))

@@ -230,6 +230,7 @@ async def test_random(dut):
     level = tb.rng.choice((0.0, 0.2, 0.5))
     tb.set_backpressure(level)
     tb.log.info("random: %d ops, backpressure %.1f", ops, level)
+    tb.fork_judge()   # DD_TL_JUDGE=fork: the scoreboard in a second process (tb/judge.py)
     tasks = [cocotb.start_soon(run.endpoint())]
     tasks += [cocotb.start_soon(run.host(f)) for f in range(tb.params.num_func)]
     await Combine(*tasks)

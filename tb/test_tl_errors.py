@@ -9,6 +9,7 @@ never in a hang: a queue overflow, a malformed access, a response that never com
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import re
 
@@ -23,7 +24,8 @@ from tb.env import loc_win, own_reg
 from tb.faults import OKAY
 from tb.qharness import delegate
 from tb.rtl_backend import rtl_epc
-from tb.test_directed import channels
+from tb.runner import TL_JUDGE_ENV
+from tb.test_directed import channels, split
 from tb.tl import Access, TlError, TlTB, new_tb
 
 LANES = ("tl",)
@@ -269,3 +271,34 @@ async def test_bad_memory_and_setup_input(dut):
     else:
         raise AssertionError("a TB started over a queued access of an earlier one")
     await other.loc.run([])   # collect it, so the transactor is idle for the next test
+
+
+@cocotb.test(timeout_time=20, timeout_unit="ms")
+async def test_forked_judge(dut):
+    """DD_TL_JUDGE=fork (tb/judge.py), for this test only: after fork_judge, a memory
+    write of the test, a host copy out of it, an UNSAFE reclaim the test declares and
+    its unfencing are judged in the forked process, whose verdict finish takes (a lost
+    message would be a mismatch there: bytes the model never saw, an undeclared
+    UNSAFE); tb.model, a reset and a second fork_judge are clear errors."""
+    tb = await setup(dut)
+    os.environ[TL_JUDGE_ENV] = "fork"
+    try:
+        assert tb.fork_judge(), "DD_TL_JUDGE=fork: no judge process"
+    finally:
+        del os.environ[TL_JUDGE_ENV]
+    await expect_tl_error(tb, "runs in the judge process", getattr, tb.model, "mem")
+    await expect_tl_error(tb, "reset after fork_judge", tb.reset)
+    await expect_tl_error(tb, "already runs", tb.fork_judge)
+    await expect_tl_error(tb, "would never call an observer", tb.sb.observers.append, print)
+    epc, be = rtl_epc(tb)
+    g = channels(tb)[0]
+    tb.write_memory(0x2000, np.arange(256, dtype=np.uint8))
+    chan = await delegate(epc, tb, g, 0)
+    agent = HostAgent(tb, 0)
+    res = await agent.copy(g, 0x2000, 0x3000, 256)
+    assert res.ch_stat == regs.CH_STOPPED, res
+    tb.sb.expect_unsafe(g)   # the host wrote the window: a plain reclaim fences it
+    await apci_epc_reclaim_dma_chan(chan, False)
+    await be.unfence(*split(g))
+    await tb.finish()
+    assert tb.sb.compared > 20 and tb.copies.verified == 1, (tb.sb.compared, tb.copies.verified)

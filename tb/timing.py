@@ -330,7 +330,7 @@ class QuiesceTimer:
         m = self._model
         if m is not self.sb.model:
             return
-        now = int(self.tb.dut.cycle.value)
+        now = self.tb.now()
         if (self._pending or self._rtl_q) and m.cycle < now:
             m.edge(now)  # edges up to `now` were sampled or idle: replay them
             self._scan(m)

@@ -52,8 +52,9 @@ from model.hw import (
 )
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
+from tb.judge import ForkedJudge, judge_mode, relog
 from tb.monitor import EdgeSample, LiteResponse, reader, writer
-from tb.runner import TL_FAST_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
+from tb.runner import TL_FAST_ENV, TL_JUDGE_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
 from tb.scoreboard import current_test_name, reproduce_command
 
 # ---- tl_axil_master.v command / response slots
@@ -545,6 +546,10 @@ class TlMonitor:
         self._tail = data[cut:]
         if self._copy is not None:
             self._copy.write(data[:cut])
+        judge = getattr(self.tb, "judge", None)
+        if judge is not None:   # judged in the forked process (tb/judge.py)
+            self.tb.sb.compared += judge.lines(data[:cut])
+            return
         self.feeder.feed(data[:cut].decode().splitlines(), self.after, self._callbacks,
                          getattr(self.tb, "sb", None))
 
@@ -566,6 +571,9 @@ class TlMonitor:
 
     def close(self) -> None:
         self._closed = True
+        judge = getattr(self.tb, "judge", None)
+        if judge is not None and not judge.ended:
+            judge.close()   # a test that ended before its verdict: the child ends too
         if self._fh is not None:
             self._fh.close()
         if self._copy is not None:
@@ -982,6 +990,7 @@ class TlTB(TB):
         self._write_irq_wake(0)
         self._dispatcher = None
         self.wakes = 0   # HDL wake-ups the dispatcher served (wake_any changes)
+        self.judge: ForkedJudge | None = None   # fork_judge
         self.mon = TlMonitor(self)
         self.loc = TlPort(self, "loc", dut.loc_m)
         self.host = TlPort(self, "host", dut.host_m)
@@ -1011,6 +1020,9 @@ class TlTB(TB):
     async def reset(self, cycles: int = 4) -> None:
         """Synchronous reset, as TB.reset; the recorder's lines up to the last reset edge
         are dropped (they belong to the time before this model)."""
+        if self.judge is not None:
+            raise TlError(f"reset after fork_judge: the judge process's model has no way "
+                          f"back to a reset state ({_where(self)})")
         self.dut.rst.value = 1
         for _ in range(cycles):
             await RisingEdge(self.dut.clk)
@@ -1229,6 +1241,8 @@ class TlTB(TB):
             await self._any_trig
             self.wakes += 1
             self.drain()
+            if self.judge is not None:
+                self.judge.poll()
             self.mon.rotate()
             self._pv.clear()
             self.loc._collect()
@@ -1311,15 +1325,77 @@ class TlTB(TB):
         # edge): the model's image must change at the same edge as the HDL memory, not
         # under the feet of edges it has yet to judge (an element rewritten mid-run)
         self.drain()
-        hi = lo + len(data)
-        self.mem.write(lo, np.asarray(data, dtype=np.uint8))
-        self.model.mem[lo:hi] = data
-        self.copies.memory_written(lo, hi)
+        data = np.asarray(data, dtype=np.uint8)
+        self.mem.write(lo, data)
+        if self.judge is not None:
+            self.judge.control("mem", lo, data.tobytes())
+        else:
+            self._model_memory(lo, data)
+
+    def _model_memory(self, lo: int, data: np.ndarray | bytes) -> None:
+        """The model's side of a memory write (``write_memory``; the judge process's)."""
+        data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
+        self.model.mem[lo:lo + len(data)] = data
+        self.copies.memory_written(lo, lo + len(data))
 
     async def adopt_ram(self, lo: int, hi: int) -> None:  # type: ignore[override]
         """TB.adopt_ram, awaited here: the bytes come from an HDL memory dump."""
-        self.model.mem[lo:hi] = np.frombuffer(await self.mem.read(lo, hi - lo), dtype=np.uint8)
-        self.copies.memory_written(lo, hi)
+        data = await self.mem.read(lo, hi - lo)
+        if self.judge is not None:
+            self.judge.control("mem", lo, bytes(data))
+        else:
+            self._model_memory(lo, bytes(data))
+
+    def fork_judge(self) -> bool:
+        """With DD_TL_JUDGE=fork: judge the rest of the test in a forked process
+        (tb/judge.py), from here on (call it after the set-up, before the traffic);
+        otherwise nothing. True when the judge process runs."""
+        if self.judge is not None:
+            raise TlError(f"fork_judge: the judge process already runs ({_where(self)})")
+        if judge_mode() != "fork":
+            return False
+        if self.edge_trace is not None or self.mon._callbacks != [self.sb.on_edge]:
+            raise TlError(f"fork_judge: another reader of the samples (an edge trace or a "
+                          f"trace recorder) would see nothing in this process ({_where(self)})")
+        self.drain()
+        self.judge = ForkedJudge(self)
+        self.log.info("judging from edge %d on in process %d (%s=fork, tb/judge.py)",
+                      self.now(), self.judge.pid, TL_JUDGE_ENV)
+        self.model = _NoModel(self)  # type: ignore[assignment]
+        judge = self.judge
+        self.timer._rtl_done = lambda g, e: judge.control("rtl_done", g, e)
+        sb = self.sb
+        sb.expect_unsafe = lambda g, count=1: judge.control("unsafe", g, count)  # type: ignore[method-assign]
+        # an observer added now would never be called: the child has the observers
+        sb.observers = _Closed(self, "tb.sb.observers")
+        sb.beat_observers = _Closed(self, "tb.sb.beat_observers")
+        return True
+
+    def bus_snapshot(self) -> str:
+        if self.judge is None:
+            return super().bus_snapshot()
+        return f"edge {self.now()}: {self._bus_signals()}; model: in the judge process"
+
+    async def _judge_verdict(self) -> None:
+        """finish's judging with the judge process: forward the rest, send the memory
+        image, take the verdict into this process's scoreboard and judge as inline."""
+        self.drain()
+        img = await self.image()
+        self.drain()
+        self.checkers.check()
+        judge = self.judge
+        v = judge.verdict(self.now(), img.tobytes())
+        relog(v["log"])   # the MISMATCH lines, as the scoreboard logged them there
+        sb = self.sb
+        # in edge order, as one scoreboard would have found them (this process's own,
+        # the HDL checkers', first at an edge: they are reported as the edge happens)
+        sb.mismatches = sorted(sb.mismatches + v["mismatches"], key=lambda mm: mm.edge)
+        sb.errors += v["errors"] - judge.child_errors   # (the rest came with the wakes)
+        sb.compared = v["compared"]
+        self.mon.feeder.samples = v["samples"]
+        self.mon.feeder.fast_lines = v["fast_lines"]
+        self.copies.verified, self.copies.skipped, self.copies.aborted = v["copies"]
+        sb.check(v["undrained"])
 
     async def image(self) -> np.ndarray:
         """The whole HDL memory; only its watermark [wm_lo, wm_hi) (every byte loaded or
@@ -1352,13 +1428,16 @@ class TlTB(TB):
             if p.pushed != p.completed:
                 raise TlError(f"{p.name} transactor: {p.pushed - p.completed} access(es) "
                               f"never awaited ({_where(self)})")
-        self.cov.export()
-        self.timer.finalize()
-        await self.check_memory()
-        self.checkers.check()
-        if self.edge_trace is not None:
-            self.edge_trace.close()
-        self.sb.check()
+        if self.judge is not None:
+            await self._judge_verdict()
+        else:
+            self.cov.export()
+            self.timer.finalize()
+            await self.check_memory()
+            self.checkers.check()
+            if self.edge_trace is not None:
+                self.edge_trace.close()
+            self.sb.check()
         self.log.info("scoreboard clean: %d responses compared over %d sampled edges "
                       "(%d cycles; %d lines through the beat path)", self.sb.compared,
                       self.mon.samples, self.mon.cycles_seen, self.mon.fast_lines)
@@ -1376,6 +1455,33 @@ class TlTB(TB):
         if self._p_live:   # a wait left running stops here, as Python's own stops
             self._cancel_slots(self._p_live)   # with the dispatcher
         self.mon.close()
+
+
+class _NoModel:
+    """``tb.model`` after ``fork_judge``: the model lives in the judge process."""
+
+    def __init__(self, tb: TlTB) -> None:
+        self._tb = tb
+
+    def __getattr__(self, name: str):
+        raise TlError(f"tb.model.{name}: after fork_judge the model runs in the judge "
+                      f"process (tb/judge.py), not here; {TL_JUDGE_ENV}=inline keeps it "
+                      f"in the test's process ({_where(self._tb)})")
+
+
+class _Closed(list):
+    """The parent's scoreboard observer lists after ``fork_judge``: adding is an error."""
+
+    def __init__(self, tb: TlTB, what: str) -> None:
+        super().__init__()
+        self._tb, self._what = tb, what
+
+    def _refuse(self, *_a) -> None:
+        raise TlError(f"{self._what}: after fork_judge the scoreboard runs in the judge "
+                      f"process, which would never call an observer added here; add it "
+                      f"before fork_judge ({_where(self._tb)})")
+
+    append = extend = insert = __iadd__ = _refuse  # type: ignore[assignment]
 
 
 def new_tb(dut, **kw) -> TB:

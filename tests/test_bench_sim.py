@@ -83,6 +83,28 @@ def test_ratio_without_pure_row_is_none_and_bad_records_are_refused(tmp_path: Pa
     assert json.loads((tmp_path / "t.json").read_text())["records"][0]["lane"] == "transaction"
 
 
+def test_judge_modes_are_rows_of_their_own(tmp_path: Path) -> None:
+    """The transaction lane's two judge modes (DD_TL_JUDGE) are separate rows: a repeat
+    of one is not a run of the other; the table and bench.json name the mode, and each
+    run's simulator CPU seconds are kept."""
+    inline = Record("verilator", "transaction", "register", 100, 1.0, judge="inline",
+                    cpu_runs=[1.5])
+    fork = Record("verilator", "transaction", "register", 100, 0.5, judge="fork",
+                  cpu_runs=[2.0])
+    with pytest.raises(ValueError, match="is not a run of"):
+        inline.again(fork)
+    fork.again(Record("verilator", "transaction", "register", 100, 0.7, judge="fork",
+                      cpu_runs=[2.4]))
+    assert fork.runs == [0.5, 0.7] and fork.cpu_runs == [2.0, 2.4]
+    table = bench_sim.format_table([inline, fork]).splitlines()
+    assert table[1].split()[1] == "transaction" and table[2].split()[1] == "transaction+fork"
+    assert table[2].endswith("[simulator CPU 2.20 s]"), table[2]
+    bench_sim.write_json([inline, fork], tmp_path / "b.json", {})
+    recs = json.loads((tmp_path / "b.json").read_text())["records"]
+    assert [(r["lane"], r["judge"], r["sim_cpu_s_runs"]) for r in recs] == [
+        ("transaction", "inline", [1.5]), ("transaction", "fork", [2.0, 2.4])]
+
+
 def test_repeated_rows_report_the_median(tmp_path: Path) -> None:
     """``--repeat``: each further run of a row joins its runs, the wall time is their
     median (so is the ratio's), the ratio paired by round is the median of each round's

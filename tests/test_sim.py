@@ -481,16 +481,26 @@ def test_tl_lane_same_trace_on_both_simulators() -> None:
     The trace is the copy of every line Python drained (tb/tl.py DD_TL_TRACE). The
     Verilator run also reopens the recorder file every 4 KiB (DD_TL_ROTATE_BYTES), the
     Icarus run at the default 1 MiB (never, for this run): equal traces also show that
-    rotating the file loses and repeats no line."""
-    traces = []
-    for sim, rot in zip(runner.SIMULATORS, (None, 4096), strict=True):
-        env = {"DD_RANDOM_OPS": "3000", "DD_TL_TRACE": "1"}
+    rotating the file loses and repeats no line.
+
+    The Verilator run judges in a forked process (DD_TL_JUDGE=fork, tb/judge.py), the
+    Icarus run in the simulator's: the same trace, then the same verdict lines (responses
+    compared, samples, beat-path lines, the copy checker's counts) and the same coverage
+    file show that judging elsewhere changes neither the stimulus nor a check."""
+    traces, verdicts, covs = [], [], []
+    for sim, rot, judge in zip(runner.SIMULATORS, (None, 4096), ("inline", "fork"), strict=True):
+        env = {"DD_RANDOM_OPS": "3000", "DD_TL_TRACE": "1", "DD_TL_JUDGE": judge}
         if rot is not None:
             env["DD_TL_ROTATE_BYTES"] = str(rot)
         res = runner.run(sim, "test_random", "default", 1, log_to_file=True,
                          run_name="tl-same-trace", extra_env=env, lane="tl")
         if not res.ok:
             pytest.fail(res.report(), pytrace=False)
+        log = res.log_file.read_text()
+        assert ("judging from edge" in log) == (judge == "fork"), f"{sim}: {res.log_file}"
+        verdicts.append(re.findall(r"(scoreboard clean: .*|copy checker: .*)", log))
+        assert len(verdicts[-1]) == 2, f"{sim}: no verdict lines in {res.log_file}"
+        covs.append([p.read_text() for p in sorted(res.run_dir.glob("coverage_*.yml"))])
         trace = (res.run_dir / "tl_trace.txt").read_bytes()
         rec = (res.run_dir / "tl_rec.txt").stat().st_size
         if rot is None:
@@ -501,6 +511,26 @@ def test_tl_lane_same_trace_on_both_simulators() -> None:
         traces.append(trace)
     assert traces[0], "no recorder trace"
     assert traces[0] == traces[1], "the recorder traces of Icarus and Verilator differ"
+    assert verdicts[0] == verdicts[1], f"inline and forked judging differ: {verdicts}"
+    assert covs[0] and covs[0] == covs[1], "inline and forked judging cover differently"
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+def test_forked_judge_catches_a_planted_bug() -> None:
+    """The negative test of DD_TL_JUDGE=fork: the host-write leak build (bug_leak) fails
+    the random test with the scoreboard's own mismatch, found in the judge process (the
+    HDL property checker's line comes from the simulator's), and the reproduce line
+    keeps the mode."""
+    res = runner.run("icarus", "test_random", "bug_leak", 1, log_to_file=True,
+                     run_name="judge-fork-bug", lane="tl",
+                     extra_env={"DD_RANDOM_OPS": "300", "DD_TL_JUDGE": "fork"})
+    rep = res.report()
+    assert not res.ok, rep
+    assert re.search(r"port host channel \d+: response for write 0x[0-9a-f]+ \(judged at "
+                     r"edge \d+\): expected SLVERR, actual OKAY", rep), rep
+    assert "DD_TL_JUDGE=fork make sim SIM=icarus TEST=test_random PARAMS=bug_leak" in rep, rep
+    assert "judging from edge" in res.log_file.read_text(), "no judge process was forked"
 
 
 def _edges(trace: str) -> list[str]:

@@ -14,6 +14,11 @@ One invocation (``make bench-sim``) measures, on each simulator:
   ``register``: tb/test_random.py, seed 1, 3,000 transactions;
   ``dma``: tb/test_bench_dma.py, copies of 4..64 KiB on every channel, delegation, host
   programming and quiesced reclaims in between.
+  The transaction lane runs each workload twice: judged in the simulator's process
+  (``DD_TL_JUDGE=inline``) and in a forked second process (``fork``, tb/judge.py; the
+  row ``transaction+fork``). Each cocotb row also gives the CPU seconds of its whole
+  simulator run (start-up and the judge process included), so what the second core
+  adds shows beside what it saves.
 * the predictor alone replaying the edge trace recorded during the Icarus ``dma`` run
   (tb/trace.py): cycles/s and events/s, and its verdict must equal the live one.
 * the RTL's own throughput in bytes per cycle (a property of the design, not of the
@@ -48,6 +53,7 @@ import json
 import math
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -108,6 +114,17 @@ class Record:
     #: with ``runs``: the median over the rounds of the ratio of this row's run to the
     #: pure harness's run of the same round (``add_ratios``)
     ratio_paired: float | None = None
+    #: the transaction lane's DD_TL_JUDGE: "inline" (the scoreboard in the simulator's
+    #: process) or "fork" (in a second process, tb/judge.py); "" for the other lanes
+    judge: str = ""
+    #: CPU seconds (user + system) of the whole simulator run, start-up and the judge
+    #: process included, per run (the wall time's median run's CPU is not singled out)
+    cpu_runs: list[float] = dataclasses.field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The lane as the table shows it: ``transaction+fork`` for the forked judge."""
+        return f"{self.lane}+fork" if self.judge == "fork" else self.lane
 
     @property
     def cycles_per_s(self) -> float:
@@ -117,16 +134,17 @@ class Record:
         """Another run of this row (``--repeat``): its wall time joins ``runs`` and
         ``wall_s`` becomes the median. The cycle count must not change: every workload
         here is fixed by its seed, so another count means another workload."""
-        if (other.sim, other.lane, other.workload) != (self.sim, self.lane, self.workload):
+        if (other.sim, other.name, other.workload) != (self.sim, self.name, self.workload):
             raise ValueError(f"{other} is not a run of {self}")
         if other.cycles != self.cycles:
-            raise BenchError(f"{self.sim} {self.lane} {self.workload}: {other.cycles} cycles in "
+            raise BenchError(f"{self.sim} {self.name} {self.workload}: {other.cycles} cycles in "
                              f"a repeat against {self.cycles} in the first run: the workload "
                              "is not the same from run to run")
         if not self.runs:
             self.runs = [self.wall_s]
         self.runs.append(other.wall_s)
         self.wall_s = statistics.median(self.runs)
+        self.cpu_runs += other.cpu_runs
 
     def as_dict(self) -> dict[str, object]:
         d: dict[str, object] = {
@@ -138,6 +156,10 @@ class Record:
             d["wall_s_runs"] = [round(w, 3) for w in self.runs]
         if self.ratio_paired is not None:
             d["ratio_paired_median"] = round(self.ratio_paired, 6)
+        if self.judge:
+            d["judge"] = self.judge
+        if self.cpu_runs:
+            d["sim_cpu_s_runs"] = [round(c, 3) for c in self.cpu_runs]
         return d
 
 
@@ -169,14 +191,15 @@ def _ratio_text(ratio: float | None, digits: int = 0) -> str:
 
 
 def format_table(records: Sequence[Record]) -> str:
-    lines = [f"{'simulator':<10} {'lane':<11} {'workload':<9} {'cycles':>10} {'wall s':>8} "
+    lines = [f"{'simulator':<10} {'lane':<16} {'workload':<9} {'cycles':>10} {'wall s':>8} "
              f"{'cycles/s':>11} {'vs pure':>8}"]
     for r in records:
         paired = "" if r.ratio_paired is None else f"; paired {_ratio_text(r.ratio_paired, 1)}"
         runs = (f"  (median of {len(r.runs)}: {min(r.runs):.2f}-{max(r.runs):.2f} s{paired})"
                 if r.runs else "")
-        lines.append(f"{r.sim:<10} {r.lane:<11} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
-                     f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}{runs}")
+        cpu = (f"  [simulator CPU {statistics.median(r.cpu_runs):.2f} s]" if r.cpu_runs else "")
+        lines.append(f"{r.sim:<10} {r.name:<16} {r.workload:<9} {r.cycles:>10} {r.wall_s:>8.2f} "
+                     f"{r.cycles_per_s:>11,.0f} {_ratio_text(r.ratio_to_pure):>8}{runs}{cpu}")
     return "\n".join(lines)
 
 
@@ -268,10 +291,11 @@ def run_pure(sim: str, exe: Path, rounds: int, seed: int = 1, corrupt: bool = Fa
 
 def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
             trace: bool = False, lane: str = "vip", rounds: int = DMA_ROUNDS,
-            run_name: str | None = None,
-            timeout: float | None = None) -> tuple[Record, runner.RunResult]:
+            run_name: str | None = None, timeout: float | None = None,
+            judge: str = "inline") -> tuple[Record, runner.RunResult]:
     """One cocotb workload on *lane* (tb/runner.py LANES); the record names the lane as
-    bench.json does (LANE_NAMES). ``rounds``: rounds per channel of the dma workload."""
+    bench.json does (LANE_NAMES). ``rounds``: rounds per channel of the dma workload;
+    ``judge``: DD_TL_JUDGE of the transaction lane (tb/judge.py)."""
     if workload == "register":
         test, env = "test_random", {"DD_RANDOM_OPS": str(ops)}
     elif workload == "dma":
@@ -280,14 +304,25 @@ def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
     else:
         raise ValueError(f"unknown workload {workload!r}")
     env[TRACE_ENV] = "1" if trace else "0"
+    if lane == "tl":
+        env[runner.TL_JUDGE_ENV] = judge
+    cpu0 = _children_cpu()
     res = runner.run(sim, test, params, seed, log_to_file=True,
                      run_name=run_name or f"bench-{workload}", extra_env=env, lane=lane,
                      timeout=timeout)
+    cpu = _children_cpu() - cpu0
     if not res.ok:
         raise BenchError(f"{sim} {workload} workload (LANE={lane}) failed:\n{res.report()}")
     t = res.tests[0]
     return Record(sim, LANE_NAMES[lane], workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS),
-                  t.real_time_s), res
+                  t.real_time_s, judge=judge if lane == "tl" else "", cpu_runs=[cpu]), res
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (a simulator run, its judge
+    process: the simulator reaps it, and its own time then counts here)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 # ------------------------------------------------------------------ walk throughput
@@ -487,18 +522,22 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
         if record_trace:
             trace_path = res.run_dir / "dma_trace.pkl"
         for workload in ("register", "dma"):
-            print(f"[bench] {sim}: transaction lane (LANE=tl), {workload} workload", flush=True)
-            records.append(run_vip(sim, workload, seed, ops, params, lane="tl")[0])
+            for judge in runner.TL_JUDGE_MODES:
+                print(f"[bench] {sim}: transaction lane (LANE=tl, DD_TL_JUDGE={judge}), "
+                      f"{workload} workload", flush=True)
+                records.append(run_vip(sim, workload, seed, ops, params, lane="tl",
+                                       judge=judge)[0])
         # --repeat: the pure harness and the transaction lane again, in turn, so a
         # machine whose speed moves between runs shows in the spread, not in the ratio
         # (and each round's runs pair up: Record.ratio_paired)
-        rows = {(r.lane, r.workload): r for r in records if r.sim == sim}
+        rows = {(r.name, r.workload): r for r in records if r.sim == sim}
         for k in range(1, repeat):
             print(f"[bench] {sim}: repeat {k + 1} of {repeat} (pure, transaction lane)", flush=True)
             rows["pure", "dma"].again(run_pure(sim, exes[sim], PURE_ROUNDS[sim], seed))
             for workload in ("register", "dma"):
-                rows["transaction", workload].again(
-                    run_vip(sim, workload, seed, ops, params, lane="tl")[0])
+                for judge in runner.TL_JUDGE_MODES:
+                    r = run_vip(sim, workload, seed, ops, params, lane="tl", judge=judge)[0]
+                    rows[r.name, workload].again(r)
     walk: dict[str, object] = {}
     for sim in sims:
         print(f"[bench] {sim}: walk throughput (8 x {WALK_ELEM // 1024} KiB list vs one copy)",
@@ -510,7 +549,7 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
     if rss:
         for sim in sims:
             tl_dma = next(r for r in records if r.sim == sim and r.lane == "transaction"
-                          and r.workload == "dma")
+                          and r.workload == "dma" and r.judge == "inline")
             rss_infos.append(run_rss(sim, seed, params, tl_dma.cycles / DMA_ROUNDS))
     print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
           f"register = test_random {ops} transactions; dma = test_bench_dma {DMA_ROUNDS} round(s) x "

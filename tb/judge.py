@@ -1,0 +1,329 @@
+"""Judging in a second process (LANE=tl, ``DD_TL_JUDGE=fork``): the simulation and the
+test's Python on one core, the scoreboard, the predictor and every observer on the other.
+
+Why: on the transaction-level lane the test's Python wakes per transaction, and judging
+the recorder's lines (parsing them, stepping the predictor, the observers) is about half
+of what a register-heavy run costs (docs/performance-log.md). Nothing the test decides
+depends on the verdict, so judging need not hold the simulation up: it only has to see
+every line in order, with the test's own declarations and memory writes at the points in
+that order where the test made them.
+
+How: ``TlTB.fork_judge()`` (a test calls it after its set-up, before its traffic) forks
+the simulator process. The child is an exact copy of the TB at that moment -- model,
+scoreboard, quiesce timer, copy checker, coverage -- and never touches the simulator
+again: it reads one ordered stream from a pipe, the recorder's complete lines as the
+parent drains them at each wake, and between them the test's messages (``expect_unsafe``,
+memory writes, the RTL's quiesce completions, the end of the test with the HDL memory
+image), and feeds them to the same LineFeeder and scoreboard the inline lane uses. The
+parent keeps what the test itself reads: ``sb.compared`` is counted from the response
+tokens of the lines it forwards (the scoreboard compares exactly one per response on a
+clean run), ``sb.errors`` adds the child's mismatches as the child reports them. At
+``finish`` the parent sends the memory image and waits for the verdict: the child's
+mismatch lines, counters and the copy checker's figures; coverage is exported by the
+child into the same run folder.
+
+What the test gives up: ``tb.model`` (the parent's copy stops at the fork; reading it
+raises), ``tb.reset`` after the fork, mismatch lines as they happen (they come with the
+verdict; a first error still stops a test that polls ``sb.errors``, a few wakes later).
+What it keeps: every check, the same mismatch lines and reproduce commands. The child
+ends when the stream ends (the test finished, failed or the simulator exited).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import traceback
+from typing import Any
+
+import numpy as np
+
+from tb.runner import tl_judge
+
+#: message kinds of the stream: recorder lines (raw bytes), a pickled control tuple
+LINES, CTRL = 0, 1
+#: response tokens of a recorder line (tb_dma_deleg_tl.v): one per AXI4-Lite B or R
+RSP_TOKENS = (b" Lb ", b" Lr ", b" Hb ", b" Hr ")
+
+
+class JudgeError(RuntimeError):
+    """The judge process failed or broke the protocol; the message says how."""
+
+
+def judge_mode() -> str:
+    """DD_TL_JUDGE: ``inline`` (default) or ``fork`` (tb/runner.py ``tl_judge``)."""
+    return tl_judge()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    """n bytes, or None at the end of the stream (a partial message is an error)."""
+    parts = []
+    left = n
+    while left:
+        b = os.read(fd, left)
+        if not b:
+            if left == n:
+                return None
+            raise JudgeError(f"stream ended inside a message ({n - left} of {n} bytes)")
+        parts.append(b)
+        left -= len(b)
+    return b"".join(parts)
+
+
+def send(fd: int, kind: int, payload: bytes) -> None:
+    _write_all(fd, bytes((kind,)) + len(payload).to_bytes(4, "little") + payload)
+
+
+def recv(fd: int) -> tuple[int, bytes] | None:
+    hdr = _read_exact(fd, 5)
+    if hdr is None:
+        return None
+    body = _read_exact(fd, int.from_bytes(hdr[1:], "little"))
+    if body is None:
+        raise JudgeError("stream ended after a message header")
+    return hdr[0], body
+
+
+class _Collect(logging.Handler):
+    """The child's log: records kept for the verdict (logger, level, message), never
+    written to the simulator's output (the child's formatter must not ask the simulator
+    for the time); the parent logs them again (``relog``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+def relog(records: list[tuple[str, int, str]]) -> None:
+    """The judge process's log records, in this process's log (at finish)."""
+    for name, level, msg in records:
+        logging.getLogger(name).log(level, "%s", msg)
+
+
+class ForkedJudge:
+    """The parent's end: forwards lines and messages, counts responses, reads errors."""
+
+    def __init__(self, tb: Any) -> None:
+        self.tb = tb
+        self.forwarded = 0        # bytes of recorder lines sent
+        self.child_errors = 0     # mismatches the child reported so far
+        self.ended = ""           # why nothing more can be sent ("" while it can)
+        self.given = False        # the verdict came: later lines are the test's tail
+        r_cmd, w_cmd = os.pipe()
+        r_res, w_res = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child: judge, then leave without running anything of the parent
+            code = 1
+            try:
+                os.close(w_cmd)
+                os.close(r_res)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                code = _child(tb, r_cmd, w_res)
+            except BaseException:   # noqa: BLE001 - reported to the parent, then exit
+                try:
+                    send(w_res, CTRL, pickle.dumps(("crash", traceback.format_exc())))
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)   # no atexit, no stdio flush of the simulator's buffers
+        os.close(r_cmd)
+        os.close(w_res)
+        # a write to a judge that died must be an error here (BrokenPipeError), not a
+        # SIGPIPE that kills the simulator without a word
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        self.pid = pid
+        self._cmd = w_cmd
+        self._res = r_res
+        os.set_blocking(r_res, False)
+        self._buf = b""
+
+    # ------------------------------------------------------------ parent -> child
+    def _send(self, kind: int, payload: bytes) -> None:
+        if self.ended:
+            raise JudgeError(f"the judge process {self.ended}: nothing more can be judged")
+        try:
+            send(self._cmd, kind, payload)
+        except BrokenPipeError:
+            self.poll()   # a judge that failed said why before it went: raises with that
+            self.ended = "is gone"
+            raise JudgeError(f"the judge process (pid {self.pid}) is gone: "
+                             f"{self._exit_text()}") from None
+
+    def lines(self, data: bytes) -> int:
+        """Forward complete recorder lines; the number of responses they hold. After the
+        verdict (finish's tail) they are dropped: inline, nothing judges them either."""
+        if self.given:
+            return 0
+        self._send(LINES, data)
+        self.forwarded += len(data)
+        n = 0
+        for tok in RSP_TOKENS:
+            n += data.count(tok)
+        return n
+
+    def control(self, *msg: Any) -> None:
+        self._send(CTRL, pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+
+    # ------------------------------------------------------------ child -> parent
+    def _messages(self) -> list[tuple]:
+        """The complete messages received so far (taken out of the buffer)."""
+        out = []
+        while len(self._buf) >= 5:
+            n = int.from_bytes(self._buf[1:5], "little")
+            if len(self._buf) < 5 + n:
+                break
+            out.append(pickle.loads(self._buf[5:5 + n]))
+            self._buf = self._buf[5 + n:]
+        return out
+
+    def poll(self) -> None:
+        """Take what the child said so far (non-blocking): its first mismatch, or the
+        traceback it failed with (raised here)."""
+        if self._res < 0:
+            return
+        try:
+            data = os.read(self._res, 1 << 16)
+        except BlockingIOError:
+            return
+        self._buf += data
+        for msg in self._messages():
+            self._take(msg)
+
+    def _take(self, msg: tuple) -> dict | None:
+        if msg[0] == "errors":
+            # the child's first mismatch: the test's sb.errors counts it at once (the
+            # rest come with the verdict)
+            self.tb.sb.errors += msg[1] - self.child_errors
+            self.child_errors = msg[1]
+            return None
+        if msg[0] == "crash":
+            self.ended = "failed"
+            raise JudgeError(f"the judge process failed:\n{msg[1]}")
+        if msg[0] == "verdict":
+            return msg[1]
+        raise JudgeError(f"judge process: message not understood: {msg[0]!r}")
+
+    def verdict(self, now: int, image: bytes) -> dict:
+        """End of the test: the memory image and the edge; wait for the verdict."""
+        self.control("finish", now, image)
+        os.set_blocking(self._res, True)
+        try:
+            while True:
+                for msg in self._messages():
+                    out = self._take(msg)
+                    if out is not None:
+                        self.given = True
+                        self.ended = "has given its verdict"
+                        return out
+                data = os.read(self._res, 1 << 16)
+                if not data:
+                    self.ended = "ended without a verdict"
+                    raise JudgeError(f"the judge process ended without a verdict: "
+                                     f"{self._exit_text()}")
+                self._buf += data
+        finally:
+            self.close()
+
+    def _exit_text(self) -> str:
+        try:
+            _pid, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "already reaped"
+        if os.WIFSIGNALED(status):
+            return f"killed by signal {os.WTERMSIG(status)}"
+        return f"exit status {os.WEXITSTATUS(status)}"
+
+    def close(self) -> None:
+        """Close the stream (the child ends at its end) and reap the child."""
+        if self._cmd >= 0:
+            os.close(self._cmd)
+            self._cmd = -1
+        if self._res >= 0:
+            os.close(self._res)
+            self._res = -1
+        self.ended = self.ended or "was closed"
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _child(tb: Any, rfd: int, wfd: int) -> int:
+    """The judge loop (runs in the forked child; never calls into the simulator)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    for name in list(logging.root.manager.loggerDict):
+        lg = logging.getLogger(name)
+        for h in list(lg.handlers):
+            lg.removeHandler(h)
+        lg.propagate = True
+    col = _Collect()
+    root.addHandler(col)
+    mon, sb = tb.mon, tb.sb
+    feeder, after, callbacks = mon.feeder, mon.after, mon._callbacks
+    told = sb.errors
+    while True:
+        m = recv(rfd)
+        if m is None:
+            return 0   # the parent ended the test without a verdict: nothing to say
+        kind, body = m
+        if kind == LINES:
+            feeder.feed(body.decode().splitlines(), after, callbacks, sb)
+        else:
+            op, *args = pickle.loads(body)
+            if op == "unsafe":
+                sb.expect_unsafe(*args)
+            elif op == "mem":
+                lo, data = args
+                tb._model_memory(lo, data)
+            elif op == "rtl_done":
+                tb.timer._rtl_done(*args)
+            elif op == "finish":
+                now, image = args
+                send(wfd, CTRL, pickle.dumps(("verdict", _verdict(tb, now, image, col))))
+                return 0
+            else:
+                raise JudgeError(f"judge stream: message not understood: {op!r}")
+        if sb.errors and not told:
+            # the first mismatch only: one small message, so this pipe never fills while
+            # the parent waits to write into the other one
+            told = sb.errors
+            send(wfd, CTRL, pickle.dumps(("errors", told)))
+
+
+def _verdict(tb: Any, now: int, image: bytes, col: _Collect) -> dict:
+    """TlTB.finish's judging part, in the child."""
+    tb.now = lambda: now   # the child's clock stops at the parent's `finish`
+    tb.cov.export()
+    tb.timer.finalize()
+    ram = np.frombuffer(image, dtype=np.uint8)
+    m = tb.model
+    diff = np.flatnonzero(ram != m.mem)
+    if diff.size:
+        a = int(diff[0])
+        tb.sb._mismatch(now, "mem", None, f"memory differs at {diff.size} byte(s), first {a:#x}",
+                        int(m.mem[a]), int(ram[a]))
+    sb, c = tb.sb, tb.copies
+    return {
+        "mismatches": list(sb.mismatches),
+        "errors": sb.errors,
+        "undrained": {k: len(v) for k, v in sb.pending.items() if v},
+        "compared": sb.compared,
+        "samples": tb.mon.feeder.samples,
+        "fast_lines": tb.mon.feeder.fast_lines,
+        "copies": (c.verified, c.skipped, c.aborted),
+        "log": col.records,
+    }
