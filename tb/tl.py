@@ -60,8 +60,8 @@ from tb.scoreboard import current_test_name, reproduce_command
 # ---- tl_axil_master.v command / response slots
 CMD_W = 72
 CMD_DATA, CMD_STRB, CMD_WRITE, CMD_ORDER, CMD_DELAY = 16, 48, 52, 53, 55
-RSP_W = 99
-RSP_DATA, RSP_TMO, RSP_EDGE = 2, 34, 35
+RSP_W = 35
+RSP_DATA, RSP_TMO = 2, 34
 #: AW/W order of a write: both at once, AW first, W first (tl_axil_master.v `order`)
 ORDERS = {"together": 0, "aw_first": 1, "w_first": 2}
 ADDR_BITS = 16       # AXI4-Lite address width of both ports (SPEC 2)
@@ -629,6 +629,9 @@ class TlPort:
         self.name = name
         self.h = handle
         self.depth = len(handle.cmdq) // CMD_W
+        if len(handle.rspq) != self.depth * RSP_W:
+            raise TlError(f"{name} transactor: {len(handle.rspq)}-bit response slots for "
+                          f"{self.depth} x {RSP_W} bits: tb/tl.py and tl_axil_master.v differ")
         self._slots = [0] * self.depth
         self._read_rd = reader(handle.rd)
         self._read_rsp = reader(handle.rspq)
@@ -1112,7 +1115,10 @@ class TlTB(TB):
         self._cancel_slots(range(n))
         self._p_read = {name: reader(getattr(dut, name))
                         for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}
-        self._pv: dict[str, int] = {}   # this wake's reads of them
+        # what was read of them, kept while p_gen stands (the HDL changed none of them)
+        self._pv: dict[str, int] = {}
+        self._p_gen = reader(dut.p_gen)
+        self._p_gen_seen = -1
 
     def _cancel_slots(self, slots: Iterable[int]) -> None:
         """The HDL stops these slots (p_cancel = p_arm): no more reads, no more waits."""
@@ -1244,7 +1250,12 @@ class TlTB(TB):
             if self.judge is not None:
                 self.judge.poll()
             self.mon.rotate()
-            self._pv.clear()
+            # the poller's vectors as read at an earlier wake stay valid while p_gen
+            # stands; with no slot live nothing reads them, and they are read anew
+            gen = self._p_gen() if self._p_live else -1
+            if gen < 0 or gen != self._p_gen_seen:
+                self._pv.clear()
+                self._p_gen_seen = gen
             self.loc._collect()
             if self._p_live:
                 self._poller_reads_done("loc")

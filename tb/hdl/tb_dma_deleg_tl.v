@@ -64,6 +64,9 @@ module tb_dma_deleg_tl #(
     // else wakes Python and rounds are left, the next wait (8 polls from that edge)
     // starts in HDL. Otherwise the slot stops (p_ack = p_arm, p_why 1: a read ended it,
     // 2: its end edge needs Python) and wakes Python, which reads p_reads, p_rsp, p_t0.
+    // p_gen counts the falling edges at which the poller could change any of the
+    // vectors Python reads (p_ack, p_why, p_phase, p_reads, p_rsp, p_t0): while it
+    // stands, Python keeps what it read of them at an earlier wake (tb/tl.py _pget).
     // While a slot waits, Python still watches its line (irq_wake) and takes the wait
     // over when it goes high (p_cancel = p_arm).
     localparam NSLOT = 8;
@@ -81,6 +84,7 @@ module tb_dma_deleg_tl #(
     reg [NSLOT*16-1:0]    p_reads = {NSLOT*16{1'b0}};
     reg [NSLOT*16-1:0]    p_left = {NSLOT*16{1'b0}};
     reg [NSLOT*35-1:0]    p_rsp = {NSLOT*35{1'b0}};
+    reg [31:0]            p_gen = 32'd0;
     reg [31:0] loc_inj_req = 32'd0, host_inj_req = 32'd0;
     reg [15:0] loc_inj_addr = 16'd0, host_inj_addr = 16'd0;
     reg [31:0] loc_inj_seen = 32'd0, host_inj_seen = 32'd0;
@@ -131,7 +135,7 @@ module tb_dma_deleg_tl #(
 
     wire loc_idle, host_idle;
     tl_axil_master loc_m (
-        .clk(clk), .cycle(cycle), .inj_req(loc_inj_req), .inj_addr(loc_inj_addr), .idle(loc_idle),
+        .clk(clk), .inj_req(loc_inj_req), .inj_addr(loc_inj_addr), .idle(loc_idle),
         .awaddr(s_axil_loc_awaddr), .awvalid(s_axil_loc_awvalid), .awready(s_axil_loc_awready),
         .wdata(s_axil_loc_wdata), .wstrb(s_axil_loc_wstrb), .wvalid(s_axil_loc_wvalid),
         .wready(s_axil_loc_wready), .bresp(s_axil_loc_bresp), .bvalid(s_axil_loc_bvalid),
@@ -140,7 +144,7 @@ module tb_dma_deleg_tl #(
         .rvalid(s_axil_loc_rvalid), .rready(s_axil_loc_rready)
     );
     tl_axil_master host_m (
-        .clk(clk), .cycle(cycle), .inj_req(host_inj_req), .inj_addr(host_inj_addr), .idle(host_idle),
+        .clk(clk), .inj_req(host_inj_req), .inj_addr(host_inj_addr), .idle(host_idle),
         .awaddr(s_axil_host_awaddr), .awvalid(s_axil_host_awvalid), .awready(s_axil_host_awready),
         .wdata(s_axil_host_wdata), .wstrb(s_axil_host_wstrb), .wvalid(s_axil_host_wvalid),
         .wready(s_axil_host_wready), .bresp(s_axil_host_bresp), .bvalid(s_axil_host_bvalid),
@@ -389,6 +393,7 @@ module tb_dma_deleg_tl #(
     always @(negedge clk) begin
         p_stop = 1'b0;
         if (p_work) begin
+            p_gen = p_gen + 32'd1;
             for (ps = 0; ps < NSLOT; ps = ps + 1)
                 if (p_live[ps] && p_fresh[ps]) begin   // armed since the last edge
                     p_seen[ps*32 +: 32] = p_arm[ps*32 +: 32];

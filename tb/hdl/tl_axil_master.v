@@ -12,8 +12,9 @@
 //   [15:0] addr  [47:16] data  [51:48] strb  [52] write
 //   [54:53] order (0 AW and W together, 1 AW first, 2 W first)  [70:55] issue delay (cycles)
 // Response slot (mirrored by tb/tl.py, RSP_* constants):
-//   [1:0] resp  [33:2] rdata  [34] timeout (no B/R within TIMEOUT cycles)  [98:35] edge of
-//   the B/R handshake
+//   [1:0] resp  [33:2] rdata  [34] timeout (no B/R within TIMEOUT cycles)
+//   (no more: Python reads the whole vector at every wake with a completion, so every
+//   bit of it is parsed there; the handshake's edge is the recorder's to tell)
 // Injected reads (the status poller of tb_dma_deleg_tl.v): when inj_req moves on, the
 // read of inj_addr runs as soon as the queue is empty; its response goes to inj_rsp
 // ([31:0] rdata, [33:32] resp, [34] timeout) and inj_rd counts it, apart from the
@@ -30,7 +31,6 @@ module tl_axil_master #(
     parameter TIMEOUT = 100000
 ) (
     input  wire        clk,
-    input  wire [63:0] cycle,
     output reg  [15:0] awaddr,
     output reg         awvalid,
     input  wire        awready,
@@ -53,7 +53,7 @@ module tl_axil_master #(
     output wire        idle
 );
     localparam CMD_W = 72;
-    localparam RSP_W = 99;
+    localparam RSP_W = 35;
     localparam QW = $clog2(QDEPTH);
 
     // written by Python (tb/tl.py): the queue slots and the count of pushed commands
@@ -95,7 +95,7 @@ module tl_axil_master #(
                 inj_rsp <= {tmo, resp, data};
                 inj_rd <= inj_rd + 32'd1;
             end else begin
-                rspq[slot*RSP_W +: RSP_W] <= {cycle + 64'd1, tmo, data, resp};
+                rspq[slot*RSP_W +: RSP_W] <= {tmo, data, resp};
                 rd <= rd + 32'd1;
             end
             state <= S_IDLE;
