@@ -34,7 +34,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import Event, FallingEdge, Lock, RisingEdge
+from cocotb.triggers import Event, FallingEdge, RisingEdge
 
 from model.events import parsed_event, parsed_r, parsed_req, parsed_w
 from model.hw import (
@@ -642,7 +642,7 @@ class TlPort:
         if self.completed != self.pushed:
             raise TlError(f"{name} transactor has {self.pushed - self.completed} access(es) "
                           f"of an earlier test still queued ({_where(tb)})")
-        self._lock = Lock()
+        self._lock = _PortLock()
         self._queued: deque[Access] = deque()   # pushed, not yet completed, in order
         self._results: dict[int, Rsp | str] = {}  # completed: response, or watchdog message
         self._ev = Event()                        # set by TlTB._dispatch on completions
@@ -762,6 +762,33 @@ class TlPort:
             data &= mask
             a += lanes[0]
         return Access(True, a, data, strb, order, delay)
+
+
+class _PortLock:
+    """TlPort's one-batch-at-a-time lock: a free lock is taken at once. Why not cocotb's
+    Lock: taking it suspends the task and resumes it through the scheduler even when it
+    is free (cocotb 2.1), one more task resume per access (2,769 in the Verilator
+    ``register`` run's 3,073 wakes). Waiters are served in order, as cocotb's."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: deque[Event] = deque()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def __aenter__(self) -> None:
+        if self._held:
+            ev = Event()
+            self._waiters.append(ev)
+            await ev.wait()   # the releasing task handed the lock over: still held
+        self._held = True
+
+    async def __aexit__(self, *exc) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()
+        else:
+            self._held = False
 
 
 class TlMem:
