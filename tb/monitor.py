@@ -59,6 +59,23 @@ def reader(handle):
     return read
 
 
+def int_reader(handle):
+    """``reader`` for a testbench register of at most 32 bits that its HDL initialises
+    (a counter, a flag word: never X or Z): one integer VPI read (``vpiIntVal``), no
+    binary string to build and parse. An X would read as 0 here, so never for the DUT's
+    or a bus's signals, which ``reader`` reads."""
+    n = len(handle)
+    if n > 32:
+        raise ValueError(f"{handle._path} has {n} bits: int_reader reads at most 32")
+    get = handle._handle.get_signal_val_long
+    mask = (1 << n) - 1   # the VPI integer is signed
+
+    def read() -> int:
+        return get() & mask
+
+    return read
+
+
 def writer(handle):
     """A fast deposit of integers into one signal: the counterpart of ``reader``.
 

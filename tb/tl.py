@@ -53,7 +53,7 @@ from model.hw import (
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.judge import ForkedJudge, judge_mode, relog
-from tb.monitor import EdgeSample, LiteResponse, reader, writer
+from tb.monitor import EdgeSample, LiteResponse, int_reader, reader, writer
 from tb.runner import TL_FAST_ENV, TL_JUDGE_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
 from tb.scoreboard import current_test_name, reproduce_command
 
@@ -495,7 +495,7 @@ class TlMonitor:
         self._copy = open(REC_TRACE_FILE, "ab") if os.environ.get(TRACE_ENV) == "1" else None  # noqa: SIM115
         self.rotations = 0
         self._h = tb.dut
-        self._trunc_ack = reader(tb.dut.rec_trunc_ack)
+        self._trunc_ack = int_reader(tb.dut.rec_trunc_ack)
         # a truncation an earlier test asked for may still be due at the next edge
         self._trunc_req = int(tb.dut.rec_trunc.value)
         self._trunc_due = self._trunc_req != self._trunc_ack()
@@ -633,7 +633,7 @@ class TlPort:
             raise TlError(f"{name} transactor: {len(handle.rspq)}-bit response slots for "
                           f"{self.depth} x {RSP_W} bits: tb/tl.py and tl_axil_master.v differ")
         self._slots = [0] * self.depth
-        self._read_rd = reader(handle.rd)
+        self._read_rd = int_reader(handle.rd)
         self._read_rsp = reader(handle.rspq)
         self._write_cmdq = writer(handle.cmdq)
         self._write_wr = writer(handle.wr)
@@ -806,13 +806,13 @@ class TlMem:
         self.size = size
         self.patch_cap = int(handle.patch_cap.value)
         self._load_req = int(handle.load_req.value)
-        self._load_done = reader(handle.load_done)
+        self._load_done = int_reader(handle.load_done)
         # the bytes of the load not yet applied, over the whole memory, and which are set
         self._pend = np.zeros(0, dtype=np.uint8)
         self._pmask = np.zeros(0, dtype=bool)
         self._plo = self._phi = 0
         self._dump_req = int(handle.dump_req.value)
-        self._dump_done = reader(handle.dump_done)
+        self._dump_done = int_reader(handle.dump_done)
         self._ev = Event()   # set by TlTB._dispatch when the requested dump is written
         # a new TB starts from zeroed memory, as the VIP lane's new AxiRam does
         handle.clear_req.value = (int(handle.clear_req.value) + 1) & 0xFFFFFFFF
@@ -1002,7 +1002,7 @@ class TlTB(TB):
         # not TB.__init__: that builds the cocotbext-axi models this lane replaces
         self._begin(dut, params, model_cls, ", lane tl")
         self._cycle = reader(dut.cycle)
-        self._irq_word = reader(dut.irq_word)
+        self._irq_word = int_reader(dut.irq_word)
         self.mem = TlMem(self, dut.mem, self.params.mem_size)
         self._faults = TlFaults(self, dut.mem)  # type: ignore[assignment]  # tb.faults
         self.set_backpressure(0.0)
@@ -1144,7 +1144,7 @@ class TlTB(TB):
                         for name in ("p_ack", "p_why", "p_phase", "p_reads", "p_rsp", "p_t0")}
         # what was read of them, kept while p_gen stands (the HDL changed none of them)
         self._pv: dict[str, int] = {}
-        self._p_gen = reader(dut.p_gen)
+        self._p_gen = int_reader(dut.p_gen)
         self._p_gen_seen = -1
 
     def _cancel_slots(self, slots: Iterable[int]) -> None:

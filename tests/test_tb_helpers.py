@@ -266,3 +266,22 @@ def test_writer_deposits_like_a_value_assignment(monkeypatch: pytest.MonkeyPatch
         with pytest.raises(RuntimeError, match=r"writing tb\.sig(32|72) during the ReadOnly phase"):
             w(1)
     assert len(scheduled) == 2, "a refused write was scheduled"
+
+
+def test_int_reader_reads_unsigned_and_only_narrow_registers() -> None:
+    """tb/monitor.py int_reader: VPI's integer is signed, the registers it reads are not
+    (a 32-bit counter past 2**31 reads as such); a register wider than 32 bits is refused."""
+    from types import SimpleNamespace
+
+    from tb.monitor import int_reader
+
+    class Handle(SimpleNamespace):
+        def __len__(self) -> int:
+            return self.n
+
+    h = Handle(n=32, _path="top.rd", _handle=SimpleNamespace(get_signal_val_long=lambda: -2))
+    assert int_reader(h)() == 0xFFFF_FFFE
+    h3 = Handle(n=3, _path="top.irq_word", _handle=SimpleNamespace(get_signal_val_long=lambda: 5))
+    assert int_reader(h3)() == 5
+    with pytest.raises(ValueError, match="top.cycle has 64 bits: int_reader reads at most 32"):
+        int_reader(Handle(n=64, _path="top.cycle", _handle=None))
