@@ -17,16 +17,24 @@ memory writes, the RTL's quiesce completions, the end of the test with the HDL m
 image), and feeds them to the same LineFeeder and scoreboard the inline lane uses. The
 parent keeps what the test itself reads: ``sb.compared`` is counted from the response
 tokens of the lines it forwards (the scoreboard compares exactly one per response on a
-clean run), ``sb.errors`` adds the child's mismatches as the child reports them. At
-``finish`` the parent sends the memory image and waits for the verdict: the child's
-mismatch lines, counters and the copy checker's figures; coverage is exported by the
-child into the same run folder.
+clean run), ``sb.errors`` adds the child's mismatches as the child reports them. The
+child writes its log lines (the MISMATCH lines among them) straight into the
+simulator's output as it judges, stamped with the time of the edge it judges (it may
+not ask the simulator), so a test that fails before ``finish`` still shows them. At
+``finish`` the parent has the child run the end-of-test checks of the quiesce timer and
+export the coverage at the edge inline judging does, then sends the memory image and
+waits for the verdict: the child's mismatches (those since the fork), counters and the
+copy checker's figures.
 
 What the test gives up: ``tb.model`` (the parent's copy stops at the fork; reading it
-raises), ``tb.reset`` after the fork, mismatch lines as they happen (they come with the
-verdict; a first error still stops a test that polls ``sb.errors``, a few wakes later).
-What it keeps: every check, the same mismatch lines and reproduce commands. The child
-ends when the stream ends (the test finished, failed or the simulator exited).
+raises), ``tb.reset`` after the fork, observers or monitor callbacks added after it
+(refused), and the parent's copies of the scoreboard's, timer's, copy checker's and
+coverage's state, which stop at the fork (the figures ``finish`` logs come from the
+child); a first error stops a test that polls ``sb.errors`` a few wakes later than
+inline. What it keeps: every check, the same mismatch lines and reproduce commands. The
+child ends when the stream ends (the test finished, failed or the simulator exited);
+the parent's ``close`` reaps it, and kills one that does not end within
+``CLOSE_WAIT_S``. Each process has the runner's CPU limit (``DD_SIM_TIMEOUT``) of its own.
 """
 
 from __future__ import annotations
@@ -36,17 +44,23 @@ import mmap
 import os
 import pickle
 import signal
+import time
 import traceback
 from typing import Any
 
 import numpy as np
 
-from tb.runner import tl_judge
+from tb.runner import CLK_PERIOD_NS, tl_judge
 
 #: message kinds of the stream: recorder lines (raw bytes), a pickled control tuple
 LINES, CTRL = 0, 1
 #: response tokens of a recorder line (tb_dma_deleg_tl.v): one per AXI4-Lite B or R
 RSP_TOKENS = (b" Lb ", b" Lr ", b" Hb ", b" Hr ")
+#: the longest crash text the child sends: well inside a pipe's 64 KiB, so its write
+#: never waits for the parent (which reads only once the shared byte moved)
+CRASH_TEXT_MAX = 16 * 1024
+#: seconds ``close`` waits for a child that has not given its verdict, then kills it
+CLOSE_WAIT_S = 10.0
 
 
 class JudgeError(RuntimeError):
@@ -94,23 +108,34 @@ def recv(fd: int) -> tuple[int, bytes] | None:
     return hdr[0], body
 
 
-class _Collect(logging.Handler):
-    """The child's log: records kept for the verdict (logger, level, message), never
-    written to the simulator's output (the child's formatter must not ask the simulator
-    for the time); the parent logs them again (``relog``)."""
+class _LiveLog(logging.Handler):
+    """The child's log: each record written at once to the simulator's output (fd 1, one
+    ``os.write`` per line), in cocotb's layout, its logger named with ``[judge]``, the
+    time that of the last edge the model stepped (the edge being judged, or the one
+    before it): cocotb's own formatter would ask the simulator for the time, which the
+    child may not do."""
 
-    def __init__(self) -> None:
+    def __init__(self, tb: Any, fd: int = 1) -> None:
         super().__init__()
-        self.records: list[tuple[str, int, str]] = []
+        self.tb, self.fd = tb, fd
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
+        try:
+            t = self.tb.model.cycle * CLK_PERIOD_NS
+            line = f"{t:>9.2f}ns {record.levelname:<8} {record.name + '[judge]':<34} " \
+                   f"{record.getMessage()}\n"
+            _write_all(self.fd, line.encode(errors="replace"))
+        except Exception:   # noqa: BLE001 - logging must not end the judging
+            self.handleError(record)
 
 
-def relog(records: list[tuple[str, int, str]]) -> None:
-    """The judge process's log records, in this process's log (at finish)."""
-    for name, level, msg in records:
-        logging.getLogger(name).log(level, "%s", msg)
+def _crash_text() -> str:
+    """The traceback being handled, its head and tail when it is long (CRASH_TEXT_MAX)."""
+    text = traceback.format_exc()
+    if len(text) > CRASH_TEXT_MAX:
+        half = CRASH_TEXT_MAX // 2
+        text = f"{text[:half]}\n[... {len(text) - 2 * half} characters ...]\n{text[-half:]}"
+    return text
 
 
 class ForkedJudge:
@@ -139,7 +164,7 @@ class ForkedJudge:
                 code = _child(tb, r_cmd, w_res, self._said)
             except BaseException:   # noqa: BLE001 - reported to the parent, then exit
                 try:
-                    _tell(w_res, self._said, ("crash", traceback.format_exc()))
+                    _tell(w_res, self._said, ("crash", _crash_text()))
                 except OSError:
                     pass
             finally:
@@ -157,6 +182,8 @@ class ForkedJudge:
 
     # ------------------------------------------------------------ parent -> child
     def _send(self, kind: int, payload: bytes) -> None:
+        if self.given:
+            return   # finish's tail: inline, nothing that comes now changes the verdict
         if self.ended:
             raise JudgeError(f"the judge process {self.ended}: nothing more can be judged")
         try:
@@ -169,8 +196,9 @@ class ForkedJudge:
 
     def lines(self, data: bytes) -> int:
         """Forward complete recorder lines; the number of responses they hold. After the
-        verdict (finish's tail) they are dropped: inline, nothing judges them either."""
-        if self.given:
+        verdict (finish's tail) they are dropped: inline they are judged, but nothing
+        judged then changes the verdict."""
+        if self.given or not data:
             return 0
         self._send(LINES, data)
         self.forwarded += len(data)
@@ -217,14 +245,16 @@ class ForkedJudge:
             return None
         if msg[0] == "crash":
             self.ended = "failed"
+            self.close()   # it has exited: reap it, close the pipes
             raise JudgeError(f"the judge process failed:\n{msg[1]}")
         if msg[0] == "verdict":
             return msg[1]
         raise JudgeError(f"judge process: message not understood: {msg[0]!r}")
 
-    def verdict(self, now: int, image: bytes) -> dict:
-        """End of the test: the memory image and the edge; wait for the verdict."""
-        self.control("finish", now, image)
+    def verdict(self, edge: int, image: bytes) -> dict:
+        """End of the test (after ``finalize``): the memory image dumped at ``edge``; wait
+        for the verdict."""
+        self.control("finish", edge, image)
         os.set_blocking(self._res, True)
         try:
             while True:
@@ -253,19 +283,27 @@ class ForkedJudge:
         return f"exit status {os.WEXITSTATUS(status)}"
 
     def close(self) -> None:
-        """Close the stream (the child ends at its end) and reap the child."""
+        """Close the stream (the child ends at its end) and reap the child; one that has
+        not ended within CLOSE_WAIT_S is killed. Safe to call again."""
         if self._cmd >= 0:
             os.close(self._cmd)
             self._cmd = -1
         if self._res >= 0:
             os.close(self._res)
             self._res = -1
+        if not self._said.closed:
             self._said.close()
         self.ended = self.ended or "was closed"
+        deadline = time.monotonic() + CLOSE_WAIT_S
         try:
-            os.waitpid(self.pid, 0)
+            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.005)
         except ChildProcessError:
-            pass
+            pass   # reaped already
 
 
 def _tell(wfd: int, said: mmap.mmap, msg: tuple) -> None:
@@ -284,11 +322,13 @@ def _child(tb: Any, rfd: int, wfd: int, said: mmap.mmap) -> int:
         for h in list(lg.handlers):
             lg.removeHandler(h)
         lg.propagate = True
-    col = _Collect()
-    root.addHandler(col)
+    root.addHandler(_LiveLog(tb))
     mon, sb = tb.mon, tb.sb
     feeder, after, callbacks = mon.feeder, mon.after, mon._callbacks
-    told = sb.errors
+    # what the scoreboard held at the fork is the parent's too: the verdict and the
+    # early error report count only what the child found
+    n0, e0 = len(sb.mismatches), sb.errors
+    told = finalized = False
     while True:
         m = recv(rfd)
         if m is None:
@@ -301,43 +341,49 @@ def _child(tb: Any, rfd: int, wfd: int, said: mmap.mmap) -> int:
             if op == "unsafe":
                 sb.expect_unsafe(*args)
             elif op == "mem":
-                lo, data = args
-                tb._model_memory(lo, data)
+                tb._model_memory(*args)
             elif op == "rtl_done":
                 tb.timer._rtl_done(*args)
+            elif op == "finalize":
+                (now,) = args
+                tb.now = lambda now=now: now   # the child's clock: the parent's edge
+                tb.cov.export()
+                tb.timer.finalize()
+                finalized = True
             elif op == "finish":
-                now, image = args
-                _tell(wfd, said, ("verdict", _verdict(tb, now, image, col)))
+                if not finalized:
+                    raise JudgeError("judge stream: finish before finalize")
+                edge, image = args
+                _tell(wfd, said, ("verdict", _verdict(tb, edge, image, n0, e0)))
                 return 0
             else:
                 raise JudgeError(f"judge stream: message not understood: {op!r}")
-        if sb.errors and not told:
+        if not told and sb.errors > e0:
             # the first mismatch only: one small message, so this pipe never fills while
             # the parent waits to write into the other one
-            told = sb.errors
-            _tell(wfd, said, ("errors", told))
+            told = True
+            _tell(wfd, said, ("errors", sb.errors - e0))
 
 
-def _verdict(tb: Any, now: int, image: bytes, col: _Collect) -> dict:
-    """TlTB.finish's judging part, in the child."""
-    tb.now = lambda: now   # the child's clock stops at the parent's `finish`
-    tb.cov.export()
-    tb.timer.finalize()
+def _verdict(tb: Any, edge: int, image: bytes, n0: int, e0: int) -> dict:
+    """TlTB.finish's judging after the memory dump (at ``edge``), in the child: the image
+    compared, the scoreboard's findings since the fork (``n0`` mismatches and ``e0``
+    errors before it)."""
     ram = np.frombuffer(image, dtype=np.uint8)
     m = tb.model
     diff = np.flatnonzero(ram != m.mem)
     if diff.size:
         a = int(diff[0])
-        tb.sb._mismatch(now, "mem", None, f"memory differs at {diff.size} byte(s), first {a:#x}",
+        tb.sb._mismatch(edge, "mem", None,
+                        f"memory differs at {diff.size} byte(s), first {a:#x}",
                         int(m.mem[a]), int(ram[a]))
     sb, c = tb.sb, tb.copies
     return {
-        "mismatches": list(sb.mismatches),
-        "errors": sb.errors,
+        "mismatches": sb.mismatches[n0:],
+        "errors": sb.errors - e0,
         "undrained": {k: len(v) for k, v in sb.pending.items() if v},
         "compared": sb.compared,
         "samples": tb.mon.feeder.samples,
         "fast_lines": tb.mon.feeder.fast_lines,
         "copies": (c.verified, c.skipped, c.aborted),
-        "log": col.records,
     }

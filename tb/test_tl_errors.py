@@ -281,15 +281,20 @@ async def test_forked_judge(dut):
     message would be a mismatch there: bytes the model never saw, an undeclared
     UNSAFE); tb.model, a reset and a second fork_judge are clear errors."""
     tb = await setup(dut)
+    before = os.environ.get(TL_JUDGE_ENV)
     os.environ[TL_JUDGE_ENV] = "fork"
     try:
         assert tb.fork_judge(), "DD_TL_JUDGE=fork: no judge process"
     finally:
-        del os.environ[TL_JUDGE_ENV]
+        if before is None:
+            del os.environ[TL_JUDGE_ENV]
+        else:
+            os.environ[TL_JUDGE_ENV] = before
     await expect_tl_error(tb, "runs in the judge process", getattr, tb.model, "mem")
     await expect_tl_error(tb, "reset after fork_judge", tb.reset)
     await expect_tl_error(tb, "already runs", tb.fork_judge)
     await expect_tl_error(tb, "would never call an observer", tb.sb.observers.append, print)
+    await expect_tl_error(tb, "would never call it", tb.mon.add_callback, print)
     epc, be = rtl_epc(tb)
     g = channels(tb)[0]
     tb.write_memory(0x2000, np.arange(256, dtype=np.uint8))
@@ -302,3 +307,33 @@ async def test_forked_judge(dut):
     await be.unfence(*split(g))
     await tb.finish()
     assert tb.sb.compared > 20 and tb.copies.verified == 1, (tb.sb.compared, tb.copies.verified)
+
+
+@cocotb.test(timeout_time=5, timeout_unit="ms")
+async def test_port_lock_survives_a_cancelled_waiter(dut):
+    """TlPort's lock (tb/tl.py _PortLock): a task cancelled while it waits for the lock
+    leaves the queue, so the port is not wedged and the next waiter gets it (one
+    cancelled after the hand-over: tests/test_tb_helpers.py)."""
+    from cocotb.triggers import Timer
+
+    from tb.tl import _PortLock
+    lock = _PortLock()
+    log: list[str] = []
+
+    async def holder(t: int) -> None:
+        async with lock:
+            await Timer(t, "ns")
+
+    async def waiter(name: str) -> None:
+        async with lock:
+            log.append(name)
+
+    cocotb.start_soon(holder(100))
+    await Timer(1, "ns")
+    b = cocotb.start_soon(waiter("b"))
+    c = cocotb.start_soon(waiter("c"))
+    await Timer(1, "ns")
+    b.cancel()                               # waiting: leaves the queue
+    await Timer(200, "ns")
+    assert log == ["c"] and not lock.locked(), (log, lock.locked())
+    del c

@@ -52,7 +52,7 @@ from model.hw import (
 )
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
-from tb.judge import ForkedJudge, judge_mode, relog
+from tb.judge import ForkedJudge, judge_mode
 from tb.monitor import EdgeSample, LiteResponse, int_reader, reader, writer
 from tb.runner import TL_FAST_ENV, TL_JUDGE_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
 from tb.scoreboard import current_test_name, reproduce_command
@@ -517,6 +517,9 @@ class TlMonitor:
         return self.tb.now() - self._t0
 
     def add_callback(self, fn) -> None:
+        if getattr(self.tb, "judge", None) is not None:
+            raise TlError(f"add_callback after fork_judge: the samples are judged in the judge "
+                          f"process, which would never call it ({_where(self.tb)})")
         self._callbacks.append(fn)
 
     def reset(self) -> None:
@@ -572,8 +575,8 @@ class TlMonitor:
     def close(self) -> None:
         self._closed = True
         judge = getattr(self.tb, "judge", None)
-        if judge is not None and not judge.ended:
-            judge.close()   # a test that ended before its verdict: the child ends too
+        if judge is not None:
+            judge.close()   # (again) a test that ended before its verdict: the child ends too
         if self._fh is not None:
             self._fh.close()
         if self._copy is not None:
@@ -781,10 +784,20 @@ class _PortLock:
         if self._held:
             ev = Event()
             self._waiters.append(ev)
-            await ev.wait()   # the releasing task handed the lock over: still held
+            try:
+                await ev.wait()   # the releasing task handed the lock over: still held
+            except BaseException:   # cancelled while waiting: never to hold it
+                if ev.is_set():
+                    self._release()   # it was handed over already: on to the next
+                else:
+                    self._waiters.remove(ev)
+                raise
         self._held = True
 
     async def __aexit__(self, *exc) -> None:
+        self._release()
+
+    def _release(self) -> None:
         if self._waiters:
             self._waiters.popleft().set()
         else:
@@ -1403,7 +1416,12 @@ class TlTB(TB):
         judge = self.judge
         self.timer._rtl_done = lambda g, e: judge.control("rtl_done", g, e)
         sb = self.sb
-        sb.expect_unsafe = lambda g, count=1: judge.control("unsafe", g, count)  # type: ignore[method-assign]
+
+        def expect_unsafe(g: int, count: int = 1) -> None:
+            if count < 1:   # refused here, where the test made the call, as inline
+                raise ValueError(f"count must be >= 1, got {count}")
+            judge.control("unsafe", g, count)
+        sb.expect_unsafe = expect_unsafe  # type: ignore[method-assign]
         # an observer added now would never be called: the child has the observers
         sb.observers = _Closed(self, "tb.sb.observers")
         sb.beat_observers = _Closed(self, "tb.sb.beat_observers")
@@ -1415,15 +1433,16 @@ class TlTB(TB):
         return f"edge {self.now()}: {self._bus_signals()}; model: in the judge process"
 
     async def _judge_verdict(self) -> None:
-        """finish's judging with the judge process: forward the rest, send the memory
-        image, take the verdict into this process's scoreboard and judge as inline."""
+        """finish's judging with the judge process, in inline's order: the coverage and
+        the quiesce timer's end checks at this edge, the memory image, the HDL checkers,
+        then the verdict, taken into this process's scoreboard and judged as inline."""
         self.drain()
+        judge = self.judge
+        judge.control("finalize", self.now())
         img = await self.image()
         self.drain()
         self.checkers.check()
-        judge = self.judge
         v = judge.verdict(self.now(), img.tobytes())
-        relog(v["log"])   # the MISMATCH lines, as the scoreboard logged them there
         sb = self.sb
         # in edge order, as one scoreboard would have found them (this process's own,
         # the HDL checkers', first at an edge: they are reported as the edge happens)

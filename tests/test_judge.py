@@ -8,6 +8,7 @@ caught) are in tests/test_sim.py; here: the protocol, its verdicts and its failu
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from types import SimpleNamespace
@@ -16,8 +17,9 @@ import numpy as np
 import pytest
 
 from model.hw import HwModel, HwParams
+from tb import judge as judge_mod
 from tb import runner
-from tb.judge import RSP_TOKENS, ForkedJudge, JudgeError
+from tb.judge import CRASH_TEXT_MAX, RSP_TOKENS, ForkedJudge, JudgeError
 from tb.monitor import EdgeSample
 from tb.scoreboard import DelegationScoreboard
 from tb.tl import LineFeeder
@@ -43,7 +45,7 @@ class _Stub:
         self.rtl.append((g, e))
 
 
-def fake_tb(feed_error: Exception | None = None) -> SimpleNamespace:
+def fake_tb(feed_error: Exception | None = None, feed_hangs: bool = False) -> SimpleNamespace:
     p = HwParams()
     model = HwModel(p, mem=np.zeros(p.mem_size, dtype=np.uint8))
     model.fast_beats = True
@@ -51,8 +53,10 @@ def fake_tb(feed_error: Exception | None = None) -> SimpleNamespace:
     sb = DelegationScoreboard(SimpleNamespace(_name="judge-test"), model, None, 1)
     sb.attach(model)
     feeder = LineFeeder((1 << p.num_func) - 1)
-    if feed_error is not None:
+    if feed_error is not None or feed_hangs:
         def feed(*_a, **_k):
+            if feed_hangs:
+                time.sleep(3600)
             raise feed_error
         feeder.feed = feed
     stub = _Stub()
@@ -63,6 +67,14 @@ def fake_tb(feed_error: Exception | None = None) -> SimpleNamespace:
         model.mem[lo:lo + len(data)] = np.frombuffer(data, dtype=np.uint8)
     tb._model_memory = model_memory
     return tb
+
+
+def end(j: ForkedJudge, tb: SimpleNamespace, img: np.ndarray | None = None) -> dict:
+    """finish's two messages: the end checks at edge 7, the image; the verdict."""
+    j.control("finalize", 7)
+    if img is None:
+        img = np.zeros(tb.model.params.mem_size, dtype=np.uint8)
+    return j.verdict(7, img.tobytes())
 
 
 def host_read_lines(model: HwModel, data_wrong: bool = False) -> bytes:
@@ -82,7 +94,7 @@ def test_a_clean_stream_gives_a_clean_verdict() -> None:
         j.control("rtl_done", 8, 6)
         img = np.zeros(tb.model.params.mem_size, dtype=np.uint8)
         img[0x100:0x103] = (1, 2, 3)
-        v = j.verdict(7, img.tobytes())
+        v = end(j, tb, img)
     finally:
         j.close()
     assert v["mismatches"] == [] and v["errors"] == 0 and v["undrained"] == {}, v
@@ -91,31 +103,62 @@ def test_a_clean_stream_gives_a_clean_verdict() -> None:
     assert tb.sb.compared == 0 and tb.timer.rtl == [] and tb.cov.exported == 0
 
 
-def test_mismatches_come_back_with_their_lines_and_count_at_once() -> None:
+def test_mismatches_are_logged_at_once_and_come_back(capfd: pytest.CaptureFixture) -> None:
     """A wrong read data and a memory image that differs: both mismatches in the
-    verdict, as the scoreboard logged them; the first reaches the parent's sb.errors
-    before the verdict (a test that stops on errors stops)."""
+    verdict; the first reaches the parent's sb.errors before the verdict (a test that
+    stops on errors stops), and its MISMATCH line is in the output as the child judged
+    it, before any verdict (a test that fails before finish still shows it)."""
     tb = fake_tb()
     j = ForkedJudge(tb)
     try:
         j.lines(host_read_lines(tb.model, data_wrong=True))
         j.control("mem", 0, b"")   # a message after the lines: the child has judged them
-        for _ in range(500):   # up to 5 s for the child to judge two lines
-            j.poll()
-            if tb.sb.errors:
-                break
-            time.sleep(0.01)
-        assert tb.sb.errors == 1, "the child's first mismatch never reached sb.errors"
+        wait_errors(j, tb, 1)
+        assert tb.sb.errors == 1
+        out = capfd.readouterr().out
+        assert re.search(r"ns ERROR +\S+\[judge\] +MISMATCH edge 6 port host channel 8: "
+                         r"read data for read 0x0122", out), out
         img = np.zeros(tb.model.params.mem_size, dtype=np.uint8)
         img[7] = 9
-        v = j.verdict(7, img.tobytes())
+        v = end(j, tb, img)
     finally:
         j.close()
     whats = [m.what for m in v["mismatches"]]
     assert len(whats) == 2 and whats[0].startswith("read data for read 0x0122"), whats
     assert whats[1] == "memory differs at 1 byte(s), first 0x7", whats
     assert v["errors"] == 2
-    assert any("MISMATCH" in msg for _n, _lv, msg in v["log"]), v["log"]
+
+
+def wait_errors(j: ForkedJudge, tb: SimpleNamespace, n: int) -> None:
+    for _ in range(500):   # up to 5 s for the child to judge what it was sent
+        j.poll()
+        if tb.sb.errors >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"sb.errors {tb.sb.errors}, not {n}: the child's report never came")
+
+
+def test_mismatches_before_the_fork_are_not_the_childs() -> None:
+    """The scoreboard's findings before the fork stay the parent's: the verdict holds
+    only what the child found (the parent would list and count them twice), and the
+    child's own first mismatch is still reported at once."""
+    tb = fake_tb()
+    tb.sb._mismatch(3, "host", 8, "found before the fork", 1, 2)
+    j = ForkedJudge(tb)
+    try:
+        j.lines(host_read_lines(tb.model))
+        j.control("mem", 0, b"")
+        time.sleep(0.2)
+        j.poll()
+        assert tb.sb.errors == 1, "the child reported a mismatch it did not find"
+        j.lines(host_read_lines(tb.model, data_wrong=True).replace(b"5 0", b"8 0")
+                .replace(b"6 0", b"9 0"))
+        wait_errors(j, tb, 2)
+        v = end(j, tb)
+    finally:
+        j.close()
+    assert [m.what[:24] for m in v["mismatches"]] == ["read data for read 0x012"], v
+    assert v["errors"] == 1 and tb.sb.errors == 2, (v, tb.sb.errors)
 
 
 def test_a_response_never_judged_is_undrained() -> None:
@@ -123,7 +166,7 @@ def test_a_response_never_judged_is_undrained() -> None:
     j = ForkedJudge(tb)
     try:
         j.lines(f"5 0 HR {ADDR:x}\n".encode())
-        v = j.verdict(7, np.zeros(tb.model.params.mem_size, dtype=np.uint8).tobytes())
+        v = end(j, tb)
     finally:
         j.close()
     assert v["undrained"] == {"host": 1}, v
@@ -134,8 +177,51 @@ def test_a_failing_judge_is_a_clear_error_with_its_traceback() -> None:
     j = ForkedJudge(tb)
     j.lines(b"5 0 zz\n")
     with pytest.raises(JudgeError, match=r"(?s)judge process failed.*recorder line not understood"):
-        j.verdict(7, b"")
+        end(j, tb)
     assert j.ended == "failed"
+    assert_reaped(j)
+
+
+def assert_reaped(j: ForkedJudge) -> None:
+    """The child is gone and reaped, the pipes closed."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(j.pid, os.WNOHANG)
+    assert j._cmd == -1 and j._res == -1
+
+
+def test_a_long_crash_text_is_cut_and_cannot_block_the_pipes() -> None:
+    """A failure whose text is longer than a pipe holds: the child sends its head and
+    tail (CRASH_TEXT_MAX), which the pipe takes without the parent reading, so the
+    parent's next line or its verdict gets the error instead of both waiting for ever."""
+    tb = fake_tb(feed_error=ValueError("x" * 110_000))
+    j = ForkedJudge(tb)
+    old = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the judge's pipes blocked"))
+    signal.alarm(20)
+    try:
+        with pytest.raises(JudgeError) as info:
+            for _ in range(10_000):   # fills the stream pipe if the child stops reading
+                j.lines(b"5 0 zz\n" * 100)
+            end(j, tb)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    text = str(info.value)
+    assert "characters ...]" in text and len(text) < CRASH_TEXT_MAX + 200, len(text)
+    assert_reaped(j)
+
+
+def test_close_kills_a_judge_that_does_not_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A judge stuck in its work is killed by close after CLOSE_WAIT_S, so a test that
+    ended early does not hang the next one's start."""
+    monkeypatch.setattr(judge_mod, "CLOSE_WAIT_S", 0.3)
+    tb = fake_tb(feed_hangs=True)
+    j = ForkedJudge(tb)
+    j.lines(b"5 0\n")
+    t0 = time.monotonic()
+    j.close()
+    assert time.monotonic() - t0 < 5
+    assert_reaped(j)
+    j.close()   # again: nothing left to do
 
 
 def test_a_killed_judge_is_a_clear_error() -> None:
@@ -145,16 +231,23 @@ def test_a_killed_judge_is_a_clear_error() -> None:
     with pytest.raises(JudgeError, match="killed by signal 9"):
         # the stream may take the lines before the pipe notices; the verdict cannot come
         j.lines(b"5 0\n")
-        j.verdict(7, b"")
+        end(j, tb)
 
 
 def test_nothing_is_sent_after_the_verdict() -> None:
+    """finish's tail: lines and messages (an RTL quiesce completion, say) are dropped,
+    not errors: inline, nothing that comes then changes the verdict either. Before the
+    verdict, a stream that ends is an error."""
     tb = fake_tb()
     j = ForkedJudge(tb)
-    j.verdict(7, np.zeros(tb.model.params.mem_size, dtype=np.uint8).tobytes())
-    assert j.lines(b"8 0 Hr 0 0\n") == 0   # finish's tail: dropped, as inline
-    with pytest.raises(JudgeError, match="has given its verdict: nothing more"):
-        j.control("unsafe", 8, 1)
+    end(j, tb)
+    assert j.lines(b"8 0 Hr 0 0\n") == 0
+    j.control("rtl_done", 8, 9)
+    assert_reaped(j)
+    k = ForkedJudge(fake_tb())
+    k.close()
+    with pytest.raises(JudgeError, match="was closed: nothing more can be judged"):
+        k.control("unsafe", 8, 1)
 
 
 def test_response_tokens_are_the_recorders() -> None:

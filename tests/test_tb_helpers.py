@@ -285,3 +285,31 @@ def test_int_reader_reads_unsigned_and_only_narrow_registers() -> None:
     assert int_reader(h3)() == 5
     with pytest.raises(ValueError, match="top.cycle has 64 bits: int_reader reads at most 32"):
         int_reader(Handle(n=64, _path="top.cycle", _handle=None))
+
+
+def test_port_lock_passes_on_a_hand_over_its_waiter_never_took() -> None:
+    """tb/tl.py _PortLock: a waiter cancelled after the lock was handed to it but before
+    it resumed passes the lock on to the next waiter (else the port stays locked for
+    ever); the coroutines are driven by hand, as cocotb's scheduler would."""
+    from tb.tl import _PortLock
+
+    lock = _PortLock()
+    first = lock.__aenter__()
+    with pytest.raises(StopIteration):
+        first.send(None)                 # free: taken at once, no suspension
+    assert lock.locked()
+    d, e = lock.__aenter__(), lock.__aenter__()
+    d.send(None)                         # both wait
+    e.send(None)
+    rel = lock.__aexit__(None, None, None)
+    with pytest.raises(StopIteration):
+        rel.send(None)                   # handed to d
+    with pytest.raises(asyncio.CancelledError):
+        d.throw(asyncio.CancelledError())   # d is cancelled before it resumes
+    with pytest.raises(StopIteration):
+        e.send(None)                     # e was handed the lock in turn
+    assert lock.locked()
+    rel = lock.__aexit__(None, None, None)
+    with pytest.raises(StopIteration):
+        rel.send(None)
+    assert not lock.locked()
