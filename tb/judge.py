@@ -143,7 +143,6 @@ class ForkedJudge:
 
     def __init__(self, tb: Any) -> None:
         self.tb = tb
-        self.forwarded = 0        # bytes of recorder lines sent
         self.child_errors = 0     # mismatches the child reported so far
         self.ended = ""           # why nothing more can be sent ("" while it can)
         self.given = False        # the verdict came: later lines are the test's tail
@@ -201,7 +200,6 @@ class ForkedJudge:
         if self.given or not data:
             return 0
         self._send(LINES, data)
-        self.forwarded += len(data)
         n = 0
         for tok in RSP_TOKENS:
             n += data.count(tok)
