@@ -39,6 +39,7 @@ the parent's ``close`` reaps it, and kills one that does not end within
 
 from __future__ import annotations
 
+import atexit
 import logging
 import mmap
 import os
@@ -56,9 +57,10 @@ from tb.runner import CLK_PERIOD_NS, tl_judge
 LINES, CTRL = 0, 1
 #: response tokens of a recorder line (tb_dma_deleg_tl.v): one per AXI4-Lite B or R
 RSP_TOKENS = (b" Lb ", b" Lr ", b" Hb ", b" Hr ")
-#: the longest crash text the child sends: well inside a pipe's 64 KiB, so its write
-#: never waits for the parent (which reads only once the shared byte moved)
-CRASH_TEXT_MAX = 16 * 1024
+#: the longest crash text the child sends, in characters (at most 4 bytes each in UTF-8):
+#: well inside a pipe's 64 KiB, so its write never waits for the parent (which reads
+#: only once the shared byte moved)
+CRASH_TEXT_MAX = 8 * 1024
 #: seconds ``close`` waits for a child that has not given its verdict, then kills it
 CLOSE_WAIT_S = 10.0
 
@@ -115,13 +117,13 @@ class _LiveLog(logging.Handler):
     before it): cocotb's own formatter would ask the simulator for the time, which the
     child may not do."""
 
-    def __init__(self, tb: Any, fd: int = 1) -> None:
+    def __init__(self, model: Any, fd: int = 1) -> None:
         super().__init__()
-        self.tb, self.fd = tb, fd
+        self.model, self.fd = model, fd
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            t = self.tb.model.cycle * CLK_PERIOD_NS
+            t = self.model.cycle * CLK_PERIOD_NS
             line = f"{t:>9.2f}ns {record.levelname:<8} {record.name + '[judge]':<34} " \
                    f"{record.getMessage()}\n"
             _write_all(self.fd, line.encode(errors="replace"))
@@ -160,6 +162,8 @@ class ForkedJudge:
                 os.close(w_cmd)
                 os.close(r_res)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+                # a write to a closed output or to a parent gone is an error, never death
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
                 code = _child(tb, r_cmd, w_res, self._said)
             except BaseException:   # noqa: BLE001 - reported to the parent, then exit
                 try:
@@ -178,6 +182,9 @@ class ForkedJudge:
         self._res = r_res
         os.set_blocking(r_res, False)
         self._buf = b""
+        self.status: int | None = None   # the child's wait status, once reaped
+        # a test that fails before finish, the simulation's last, is closed at exit
+        atexit.register(self.close)
 
     # ------------------------------------------------------------ parent -> child
     def _send(self, kind: int, payload: bytes) -> None:
@@ -252,6 +259,9 @@ class ForkedJudge:
     def verdict(self, edge: int, image: bytes) -> dict:
         """End of the test (after ``finalize``): the memory image dumped at ``edge``; wait
         for the verdict."""
+        if self.given:
+            raise JudgeError("the judge process has given its verdict already: one finish "
+                             "per test")
         self.control("finish", edge, image)
         os.set_blocking(self._res, True)
         try:
@@ -272,36 +282,52 @@ class ForkedJudge:
             self.close()
 
     def _exit_text(self) -> str:
-        try:
-            _pid, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
+        self._reap(wait=True)
+        st = self.status
+        if st is None:
             return "already reaped"
-        if os.WIFSIGNALED(status):
-            return f"killed by signal {os.WTERMSIG(status)}"
-        return f"exit status {os.WEXITSTATUS(status)}"
+        if os.WIFSIGNALED(st):
+            return f"killed by signal {os.WTERMSIG(st)}"
+        return f"exit status {os.WEXITSTATUS(st)}"
+
+    def _reap(self, wait: bool) -> bool:
+        """Reap the child if it ended (``wait``: wait for it); True once reaped."""
+        if self.status is not None:
+            return True
+        try:
+            pid, st = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:
+            return True   # reaped elsewhere
+        if pid == 0:
+            return False
+        self.status = st
+        return True
 
     def close(self) -> None:
-        """Close the stream (the child ends at its end) and reap the child; one that has
-        not ended within CLOSE_WAIT_S is killed. Safe to call again."""
+        """Close the stream (the child judges what is left of it, then ends) and reap the
+        child, its answer pipe open meanwhile; one that has not ended within CLOSE_WAIT_S
+        is killed, and the log says so. Safe to call again."""
         if self._cmd >= 0:
             os.close(self._cmd)
             self._cmd = -1
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while not self._reap(wait=False):
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                self._reap(wait=True)
+                logging.getLogger("cocotb.tb").warning(
+                    "judge process %d killed: it had not ended %.0f s after its stream "
+                    "closed, so what it had not judged yet is not judged (tb/judge.py)",
+                    self.pid, CLOSE_WAIT_S)
+                break
+            time.sleep(0.005)
         if self._res >= 0:
             os.close(self._res)
             self._res = -1
         if not self._said.closed:
             self._said.close()
         self.ended = self.ended or "was closed"
-        deadline = time.monotonic() + CLOSE_WAIT_S
-        try:
-            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-                if time.monotonic() > deadline:
-                    os.kill(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-                    break
-                time.sleep(0.005)
-        except ChildProcessError:
-            pass   # reaped already
+        atexit.unregister(self.close)
 
 
 def _tell(wfd: int, said: mmap.mmap, msg: tuple) -> None:
@@ -320,7 +346,7 @@ def _child(tb: Any, rfd: int, wfd: int, said: mmap.mmap) -> int:
         for h in list(lg.handlers):
             lg.removeHandler(h)
         lg.propagate = True
-    root.addHandler(_LiveLog(tb))
+    root.addHandler(_LiveLog(tb.model))
     mon, sb = tb.mon, tb.sb
     feeder, after, callbacks = mon.feeder, mon.after, mon._callbacks
     # what the scoreboard held at the fork is the parent's too: the verdict and the
@@ -360,7 +386,10 @@ def _child(tb: Any, rfd: int, wfd: int, said: mmap.mmap) -> int:
             # the first mismatch only: one small message, so this pipe never fills while
             # the parent waits to write into the other one
             told = True
-            _tell(wfd, said, ("errors", sb.errors - e0))
+            try:
+                _tell(wfd, said, ("errors", sb.errors - e0))
+            except OSError:
+                pass   # the parent no longer listens (its test ended): judge on, logging
 
 
 def _verdict(tb: Any, edge: int, image: bytes, n0: int, e0: int) -> dict:

@@ -45,7 +45,8 @@ class _Stub:
         self.rtl.append((g, e))
 
 
-def fake_tb(feed_error: Exception | None = None, feed_hangs: bool = False) -> SimpleNamespace:
+def fake_tb(feed_error: Exception | None = None, feed_hangs: bool = False,
+            feed_delay: float = 0.0) -> SimpleNamespace:
     p = HwParams()
     model = HwModel(p, mem=np.zeros(p.mem_size, dtype=np.uint8))
     model.fast_beats = True
@@ -59,6 +60,13 @@ def fake_tb(feed_error: Exception | None = None, feed_hangs: bool = False) -> Si
                 time.sleep(3600)
             raise feed_error
         feeder.feed = feed
+    elif feed_delay:
+        real = feeder.feed
+
+        def slow_feed(*a, **k):
+            time.sleep(feed_delay)
+            real(*a, **k)
+        feeder.feed = slow_feed
     stub = _Stub()
     tb = SimpleNamespace(model=model, sb=sb, timer=stub, cov=stub, copies=stub,
                          mon=SimpleNamespace(feeder=feeder, after=4, _callbacks=[sb.on_edge]))
@@ -186,7 +194,7 @@ def assert_reaped(j: ForkedJudge) -> None:
     """The child is gone and reaped, the pipes closed."""
     with pytest.raises(ChildProcessError):
         os.waitpid(j.pid, os.WNOHANG)
-    assert j._cmd == -1 and j._res == -1
+    assert j._cmd == -1 and j._res == -1 and j.status is not None
 
 
 def test_a_long_crash_text_is_cut_and_cannot_block_the_pipes() -> None:
@@ -210,7 +218,25 @@ def test_a_long_crash_text_is_cut_and_cannot_block_the_pipes() -> None:
     assert_reaped(j)
 
 
-def test_close_kills_a_judge_that_does_not_end(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_close_lets_the_judge_finish_its_stream(capfd: pytest.CaptureFixture) -> None:
+    """A test that ends before finish closes its judge with lines not judged yet: the
+    judge still judges them and logs every mismatch, though nobody reads its answers
+    any more, and ends cleanly (it had died at its first mismatch, writing to the
+    closed answer pipe)."""
+    tb = fake_tb(feed_delay=0.2)
+    j = ForkedJudge(tb)
+    for k in range(3):
+        lines = host_read_lines(tb.model, data_wrong=True)
+        j.lines(lines.replace(b"5 0", f"{5 + 3 * k:x} 0".encode())
+                .replace(b"6 0", f"{6 + 3 * k:x} 0".encode()))
+    j.close()
+    out = capfd.readouterr().out
+    assert out.count("MISMATCH") == 3, out
+    assert j.status is not None and os.WIFEXITED(j.status) and os.WEXITSTATUS(j.status) == 0
+
+
+def test_close_kills_a_judge_that_does_not_end(monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
     """A judge stuck in its work is killed by close after CLOSE_WAIT_S, so a test that
     ended early does not hang the next one's start."""
     monkeypatch.setattr(judge_mod, "CLOSE_WAIT_S", 0.3)
@@ -221,6 +247,8 @@ def test_close_kills_a_judge_that_does_not_end(monkeypatch: pytest.MonkeyPatch) 
     j.close()
     assert time.monotonic() - t0 < 5
     assert_reaped(j)
+    assert os.WIFSIGNALED(j.status) and os.WTERMSIG(j.status) == signal.SIGKILL
+    assert f"judge process {j.pid} killed" in caplog.text, caplog.text
     j.close()   # again: nothing left to do
 
 
@@ -244,6 +272,8 @@ def test_nothing_is_sent_after_the_verdict() -> None:
     assert j.lines(b"8 0 Hr 0 0\n") == 0
     j.control("rtl_done", 8, 9)
     assert_reaped(j)
+    with pytest.raises(JudgeError, match="given its verdict already: one finish per test"):
+        end(j, tb)
     k = ForkedJudge(fake_tb())
     k.close()
     with pytest.raises(JudgeError, match="was closed: nothing more can be judged"):
