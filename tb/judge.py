@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from tb.runner import CLK_PERIOD_NS, tl_judge
+from tb.runner import CLK_PERIOD_NS
 
 #: message kinds of the stream: recorder lines (raw bytes), a pickled control tuple
 LINES, CTRL = 0, 1
@@ -67,11 +67,6 @@ CLOSE_WAIT_S = 10.0
 
 class JudgeError(RuntimeError):
     """The judge process failed or broke the protocol; the message says how."""
-
-
-def judge_mode() -> str:
-    """DD_TL_JUDGE: ``inline`` (default) or ``fork`` (tb/runner.py ``tl_judge``)."""
-    return tl_judge()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -52,9 +52,16 @@ from model.hw import (
 )
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
-from tb.judge import ForkedJudge, judge_mode
+from tb.judge import ForkedJudge
 from tb.monitor import EdgeSample, LiteResponse, int_reader, reader, writer
-from tb.runner import TL_FAST_ENV, TL_JUDGE_ENV, TL_POLLER_ENV, TL_ROTATE_ENV, SimContext
+from tb.runner import (
+    TL_FAST_ENV,
+    TL_JUDGE_ENV,
+    TL_POLLER_ENV,
+    TL_ROTATE_ENV,
+    SimContext,
+    tl_judge,
+)
 from tb.scoreboard import current_test_name, reproduce_command
 
 # ---- tl_axil_master.v command / response slots
@@ -1378,24 +1385,21 @@ class TlTB(TB):
         self.drain()
         data = np.asarray(data, dtype=np.uint8)
         self.mem.write(lo, data)
-        if self.judge is not None:
-            self.judge.control("mem", lo, data.tobytes())
-        else:
-            self._model_memory(lo, data)
+        self._model_memory(lo, data.tobytes())
 
-    def _model_memory(self, lo: int, data: np.ndarray | bytes) -> None:
-        """The model's side of a memory write (``write_memory``; the judge process's)."""
-        data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
-        self.model.mem[lo:lo + len(data)] = data
+    def _model_memory(self, lo: int, data: bytes) -> None:
+        """The model's side of a memory write (``write_memory``, ``adopt_ram``): sent to
+        the judge process when there is one (which applies it here, its copy of the TB
+        having no judge)."""
+        if self.judge is not None:
+            self.judge.control("mem", lo, data)
+            return
+        self.model.mem[lo:lo + len(data)] = np.frombuffer(data, dtype=np.uint8)
         self.copies.memory_written(lo, lo + len(data))
 
     async def adopt_ram(self, lo: int, hi: int) -> None:  # type: ignore[override]
         """TB.adopt_ram, awaited here: the bytes come from an HDL memory dump."""
-        data = await self.mem.read(lo, hi - lo)
-        if self.judge is not None:
-            self.judge.control("mem", lo, bytes(data))
-        else:
-            self._model_memory(lo, bytes(data))
+        self._model_memory(lo, bytes(await self.mem.read(lo, hi - lo)))
 
     def fork_judge(self) -> bool:
         """With DD_TL_JUDGE=fork: judge the rest of the test in a forked process
@@ -1403,7 +1407,7 @@ class TlTB(TB):
         otherwise nothing. True when the judge process runs."""
         if self.judge is not None:
             raise TlError(f"fork_judge: the judge process already runs ({_where(self)})")
-        if judge_mode() != "fork":
+        if tl_judge() != "fork":
             return False
         if self.edge_trace is not None or self.mon._callbacks != [self.sb.on_edge]:
             raise TlError(f"fork_judge: another reader of the samples (an edge trace or a "
