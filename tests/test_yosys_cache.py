@@ -8,6 +8,7 @@ keeps the most recently used steps."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,7 +28,10 @@ named = [ln.split()[1] for ln in body if ln.startswith("write_rtlil ")]
 out = pathlib.Path(named[-1]) if named else script.parent / "design.il"
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text(hashlib.sha256(src + "\\n".join(body).encode()).hexdigest() + "\\n")
-(script.parent / "design.log").write_text("log of " + os.getcwd() + "\\n")
+log = pathlib.Path(sys.argv[sys.argv.index("-ql") + 1]) if "-ql" in sys.argv else None
+log = log or script.parent / "design.log"
+log.parent.mkdir(parents=True, exist_ok=True)
+log.write_text("log of " + os.getcwd() + "\\n")
 extra = os.environ.get("FAKE_EXTRA")
 if extra:
     pathlib.Path(extra).write_text("a file the script does not name\\n")
@@ -160,6 +164,15 @@ def test_a_step_that_can_read_outside_its_folders_is_never_kept(
     assert runs(tmp_path) == 2
     assert yosys_cache.NOT_KEPT in capfd.readouterr().err
     assert not any((tmp_path / "cache").glob("[0-9a-f]*"))
+
+
+def test_a_log_outside_the_steps_folders_is_never_kept(fake, tmp_path, monkeypatch):
+    """A hit could not write it back: the step runs every time."""
+    for name in ("a", "b"):
+        monkeypatch.chdir(work(tmp_path, name))
+        assert yosys_cache.main(["-ql", "../../logs/step.log", ARGS[-1]], yosys=str(fake)) == 0
+        shutil.rmtree(tmp_path / "logs")   # (an existing log's folder would enter the key)
+    assert runs(tmp_path) == 2
 
 
 def test_a_file_the_script_does_not_name_is_never_kept(fake, tmp_path, monkeypatch, capfd):

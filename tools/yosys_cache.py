@@ -107,7 +107,7 @@ def _digests(folders: list[Path]) -> dict[Path, bytes]:
 def _key_content(p: Path) -> bytes:
     data = p.read_bytes()
     if p.suffix == ".ys":   # sby's header line, only as the first line
-        first, nl, rest = data.partition(b"\n")
+        first, _, rest = data.partition(b"\n")
         if _SBY_HEADER.match(first):
             data = rest
     return data
@@ -197,6 +197,8 @@ def _check(args: list[str], cwd: Path, folders: list[Path]) -> tuple[set[Path], 
     if script is None:
         return set(), [f"arguments {' '.join(args)!r} are not sby's (-q, -l/-ql LOG, a .ys)"]
     outputs = {(cwd / lg).resolve() for lg in logs}
+    if any(o.parent not in folders for o in outputs):
+        return set(), [f"a log {' '.join(logs)!r} outside the step's folders"]
     try:
         text = _key_content((cwd / script).resolve()).decode()
     except (OSError, UnicodeDecodeError):
