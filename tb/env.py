@@ -447,11 +447,16 @@ class TB:
     # --------------------------------------------------------------- checks
     def check_memory(self) -> None:
         """AxiRam must equal the model's memory image byte for byte."""
-        ram = np.frombuffer(self.ram.read(0, self.params.mem_size), dtype=np.uint8)
+        self.compare_memory(np.frombuffer(self.ram.read(0, self.params.mem_size), dtype=np.uint8),
+                            self.now())
+
+    def compare_memory(self, ram: np.ndarray, edge: int) -> None:
+        """The bus memory's image ``ram`` (read at ``edge``) against the model's: a
+        mismatch names the first byte that differs and how many do."""
         diff = np.flatnonzero(ram != self.model.mem)
         if diff.size:
             a = int(diff[0])
-            self.sb._mismatch(self.now(), "mem", None,
+            self.sb._mismatch(edge, "mem", None,
                               f"memory differs at {diff.size} byte(s), first {a:#x}",
                               int(self.model.mem[a]), int(ram[a]))
 

@@ -391,19 +391,12 @@ def _verdict(tb: Any, edge: int, image: bytes, n0: int, e0: int) -> dict:
     """TlTB.finish's judging after the memory dump (at ``edge``), in the child: the image
     compared, the scoreboard's findings since the fork (``n0`` mismatches and ``e0``
     errors before it)."""
-    ram = np.frombuffer(image, dtype=np.uint8)
-    m = tb.model
-    diff = np.flatnonzero(ram != m.mem)
-    if diff.size:
-        a = int(diff[0])
-        tb.sb._mismatch(edge, "mem", None,
-                        f"memory differs at {diff.size} byte(s), first {a:#x}",
-                        int(m.mem[a]), int(ram[a]))
+    tb.compare_memory(np.frombuffer(image, dtype=np.uint8), edge)
     sb, c = tb.sb, tb.copies
     return {
         "mismatches": sb.mismatches[n0:],
         "errors": sb.errors - e0,
-        "undrained": {k: len(v) for k, v in sb.pending.items() if v},
+        "undrained": sb.undrained(),
         "compared": sb.compared,
         "samples": tb.mon.feeder.samples,
         "fast_lines": tb.mon.feeder.fast_lines,

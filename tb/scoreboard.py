@@ -379,11 +379,15 @@ class DelegationScoreboard(Scoreboard):
         lines.append(f"waveform:  {reproduce_command(waves=True)}")
         return "\n".join(lines)
 
+    def undrained(self) -> dict[str, int]:
+        """Expected responses not yet seen, per port (none left at a clean end)."""
+        return {k: len(v) for k, v in self.pending.items() if v}
+
     def check(self, undrained: dict[str, int] | None = None) -> None:
         """End-of-test verdict: zero mismatches and every response drained (``undrained``:
         the expected responses left per port, when another process judged: tb/judge.py)."""
         if undrained is None:
-            undrained = {k: len(v) for k, v in self.pending.items() if v}
+            undrained = self.undrained()
         if self.mismatches or undrained:
             msg = self.report()
             if undrained:

@@ -1472,13 +1472,7 @@ class TlTB(TB):
 
     async def check_memory(self) -> None:  # type: ignore[override]
         """HDL memory must equal the model's memory image byte for byte."""
-        ram = await self.image()
-        diff = np.flatnonzero(ram != self.model.mem)
-        if diff.size:
-            a = int(diff[0])
-            self.sb._mismatch(self.now(), "mem", None,
-                              f"memory differs at {diff.size} byte(s), first {a:#x}",
-                              int(self.model.mem[a]), int(ram[a]))
+        self.compare_memory(await self.image(), self.now())
 
     async def finish(self) -> None:
         """End of test, as TB.finish: drain, then require a clean scoreboard; ends at

@@ -113,13 +113,15 @@ def _key_content(p: Path) -> bytes:
     return data
 
 
-def key_of(args: list[str], cwd: Path, files: list[Path], tool: str) -> str:
+def key_of(args: list[str], cwd: Path, digests: dict[Path, bytes], tool: str) -> str:
+    """The step's key from the digests of its folders' files (``_digests``); a script's
+    is taken again without sby's header line."""
     h = hashlib.sha256(json.dumps([tool, args]).encode())
-    for p in sorted(files):
+    for p in sorted(digests):
         if p.suffix == ".log":   # the steps' logs are outputs only, never read
             continue
         h.update(os.path.relpath(p, cwd).encode() + b"\0")
-        h.update(hashlib.sha256(_key_content(p)).digest())
+        h.update(hashlib.sha256(_key_content(p)).digest() if p.suffix == ".ys" else digests[p])
     return h.hexdigest()
 
 
@@ -320,7 +322,7 @@ def main(args: list[str], yosys: str = YOSYS) -> int:
     folders = _folders(args, cwd)
     before = _digests(folders)
     named, why = _check(args, cwd, folders)
-    key = key_of(args, cwd, list(before), tool)
+    key = key_of(args, cwd, before, tool)
     entry = root / key
     try:
         got = _restore(entry, cwd) if not why and entry.is_dir() else None
