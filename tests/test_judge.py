@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import time
-from types import SimpleNamespace
+from types import MethodType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from model.hw import HwModel, HwParams
 from tb import judge as judge_mod
 from tb import runner
+from tb.env import TB
 from tb.judge import CRASH_TEXT_MAX, RSP_TOKENS, ForkedJudge, JudgeError
 from tb.monitor import EdgeSample
 from tb.scoreboard import DelegationScoreboard
@@ -74,6 +75,7 @@ def fake_tb(feed_error: Exception | None = None, feed_hangs: bool = False,
     def model_memory(lo, data):
         model.mem[lo:lo + len(data)] = np.frombuffer(data, dtype=np.uint8)
     tb._model_memory = model_memory
+    tb.compare_memory = MethodType(TB.compare_memory, tb)   # the lanes' own compare
     return tb
 
 
