@@ -61,6 +61,9 @@ RSP_TOKENS = (b" Lb ", b" Lr ", b" Hb ", b" Hr ")
 #: well inside a pipe's 64 KiB, so its write never waits for the parent (which reads
 #: only once the shared byte moved)
 CRASH_TEXT_MAX = 8 * 1024
+#: how the simulator's log says a judge process was forked (tb/tl.py fork_judge; tests and
+#: tools/bench_sim.py look for it)
+FORKED_LINE = "judging from edge"
 #: seconds ``close`` waits for a child that has not given its verdict, then kills it
 CLOSE_WAIT_S = 10.0
 

@@ -52,7 +52,7 @@ from model.hw import (
 )
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
-from tb.judge import ForkedJudge
+from tb.judge import FORKED_LINE, ForkedJudge
 from tb.monitor import EdgeSample, LiteResponse, int_reader, reader, writer
 from tb.runner import (
     TL_FAST_ENV,
@@ -1414,8 +1414,8 @@ class TlTB(TB):
                           f"trace recorder) would see nothing in this process ({_where(self)})")
         self.drain()
         self.judge = ForkedJudge(self)
-        self.log.info("judging from edge %d on in process %d (%s=fork, tb/judge.py)",
-                      self.now(), self.judge.pid, TL_JUDGE_ENV)
+        self.log.info("%s %d on in process %d (%s=fork, tb/judge.py)",
+                      FORKED_LINE, self.now(), self.judge.pid, TL_JUDGE_ENV)
         self.model = _NoModel(self)  # type: ignore[assignment]
         judge = self.judge
         self.timer._rtl_done = lambda g, e: judge.control("rtl_done", g, e)

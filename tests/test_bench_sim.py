@@ -31,11 +31,50 @@ def test_peak_rss_must_stay_flat() -> None:
     assert info["flat"] is True and info["growth"] == pytest.approx(0.10)
     assert "growth +10.0%" in bench_sim.format_rss([info])
     runs[1]["peak_rss_kib"] = 1_000 * (100 + bench_sim.RSS_FLAT_LIMIT_PCT)
-    with pytest.raises(BenchError, match="peak RSS grew by 20.0%"):
+    with pytest.raises(BenchError, match="peak RSS judged inline grew by 20.0%"):
         bench_sim.rss_summary("icarus", runs)
     runs[0]["peak_rss_kib"] = 0
     with pytest.raises(BenchError, match="must be positive"):
         bench_sim.rss_summary("icarus", runs)
+    # each judging mode is its own entry, named as the table names its lane
+    runs[0]["peak_rss_kib"] = 100_000
+    runs[1]["peak_rss_kib"] = 90_000
+    forked = bench_sim.rss_summary("verilator", runs, "fork")
+    assert forked["judge"] == "fork" and forked["flat"] is True
+    assert bench_sim.format_rss([forked]).startswith("peak RSS verilator transaction+fork dma: ")
+    runs[1]["peak_rss_kib"] = 130_000
+    with pytest.raises(BenchError, match="peak RSS judged fork grew by 30.0%"):
+        bench_sim.rss_summary("verilator", runs, "fork")
+
+
+def test_flat_memory_runs_every_judging_mode(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    """run_rss_all measures each mode of RSS_JUDGES at each length, with DD_TL_JUDGE set
+    to it; a run asked to fork whose log shows no judge process fails the benchmark (a
+    figure of the inline judge would pass for the forked one's)."""
+    calls: list[tuple[str, str]] = []
+    forks = {"fork": True}
+
+    def fake_run(sim, test, params, seed, *, log_to_file, run_name, extra_env, lane, timeout):
+        judge = extra_env[runner.TL_JUDGE_ENV]
+        calls.append((judge, extra_env["DD_BENCH_DMA_ROUNDS"]))
+        d = tmp_path / run_name
+        d.mkdir()
+        (d / bench_sim.RSS_FILE).write_text("1000\n")
+        log = d / "sim.log"
+        log.write_text(f"{bench_sim.FORKED_LINE} 7 on in process 1\n"
+                       if judge == "fork" and forks["fork"] else "no fork\n")
+        return runner.RunResult(sim, params, seed, [runner.TestResult("t", True, sim_time_ns=1e6,
+                                                                      real_time_s=1.0)],
+                                d / "results.xml", d, log, None, 0)
+
+    monkeypatch.setattr(bench_sim.runner, "run", fake_run)
+    infos = bench_sim.run_rss_all("verilator", 1, "default", 100_000.0, [1_000_000, 10_000_000])
+    assert [i["judge"] for i in infos] == list(bench_sim.RSS_JUDGES) == ["inline", "fork"]
+    assert calls == [("inline", "10"), ("inline", "100"), ("fork", "10"), ("fork", "100")]
+    forks["fork"] = False
+    with pytest.raises(BenchError, match="no judge process was forked"):
+        bench_sim.run_rss("verilator", 1, "default", 100_000.0, [1, 2], judge="fork")
 
 
 

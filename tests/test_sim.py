@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tb import runner
+from tb.judge import FORKED_LINE
 
 MODULES = runner.discover()
 
@@ -497,7 +498,7 @@ def test_tl_lane_same_trace_on_both_simulators() -> None:
         if not res.ok:
             pytest.fail(res.report(), pytrace=False)
         log = res.log_file.read_text()
-        assert ("judging from edge" in log) == (judge == "fork"), f"{sim}: {res.log_file}"
+        assert (FORKED_LINE in log) == (judge == "fork"), f"{sim}: {res.log_file}"
         verdicts.append(re.findall(r"(scoreboard clean: .*|copy checker: .*)", log))
         assert len(verdicts[-1]) == 2, f"{sim}: no verdict lines in {res.log_file}"
         covs.append([p.read_text() for p in sorted(res.run_dir.glob("coverage_*.yml"))])
@@ -530,7 +531,7 @@ def test_forked_judge_catches_a_planted_bug() -> None:
     assert re.search(r"port host channel \d+: response for write 0x[0-9a-f]+ \(judged at "
                      r"edge \d+\): expected SLVERR, actual OKAY", rep), rep
     assert "DD_TL_JUDGE=fork make sim SIM=icarus TEST=test_random PARAMS=bug_leak" in rep, rep
-    assert "judging from edge" in res.log_file.read_text(), "no judge process was forked"
+    assert FORKED_LINE in res.log_file.read_text(), "no judge process was forked"
 
 
 def _edges(trace: str) -> list[str]:

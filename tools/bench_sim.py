@@ -26,9 +26,11 @@ One invocation (``make bench-sim``) measures, on each simulator:
   the same 32 KiB, zero added memory latency (tb/test_ll.py ``test_walk_throughput``,
   vip lane, scoreboard on).
 * flat memory: the transaction lane's ``dma`` workload lengthened to about 1 M and
-  10 M cycles (rounds derived from the measured cycles per round), the simulator
-  process's peak RSS of each (tb/test_bench_dma.py writes it); the two must differ by
-  less than RSS_FLAT_LIMIT, else the benchmark fails.
+  10 M cycles (rounds derived from the measured cycles per round), judged in the
+  simulator's process and in a forked one (RSS_JUDGES), the peak RSS of each run
+  (tb/test_bench_dma.py writes it: the simulator process's, and with the judge forked
+  the larger of it and the judge process's); the two lengths must differ by less than
+  RSS_FLAT_LIMIT in each judging mode, else the benchmark fails.
 
 It prints one table row per simulator x lane x workload (cycles, wall s, cycles/s, ratio
 to the pure harness of the same simulator) and writes ``build/bench/bench.json``.
@@ -62,6 +64,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tb import runner
+from tb.judge import FORKED_LINE
 from tb.test_bench_dma import RSS_FILE
 from tb.trace import TRACE_ENV, TraceError, load, replay
 
@@ -85,6 +88,9 @@ RSS_FLAT_LIMIT_PCT = 20
 RSS_FLAT_LIMIT = RSS_FLAT_LIMIT_PCT / 100
 #: wall-clock limit of one flat-memory run (the 10 M-cycle Icarus run takes minutes)
 RSS_TIMEOUT_S = 4 * 3600
+#: the judging modes (DD_TL_JUDGE) whose memory must stay flat: the speed targets are
+#: met with the judge forked, whose process keeps the scoreboard and the model
+RSS_JUDGES = ("inline", "fork")
 
 _PASS = re.compile(r"^bench_pure: PASS cycles=(\d+) bytes=(\d+)$", re.M)
 
@@ -313,6 +319,9 @@ def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
     cpu = _children_cpu() - cpu0
     if not res.ok:
         raise BenchError(f"{sim} {workload} workload (LANE={lane}) failed:\n{res.report()}")
+    if lane == "tl" and judge == "fork" and FORKED_LINE not in res.log_file.read_text():
+        raise BenchError(f"{sim} {workload} workload: {runner.TL_JUDGE_ENV}=fork, but no judge "
+                         f"process was forked (no {FORKED_LINE!r} line in {res.log_file})")
     t = res.tests[0]
     return Record(sim, LANE_NAMES[lane], workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS),
                   t.real_time_s, judge=judge if lane == "tl" else "", cpu_runs=[cpu]), res
@@ -369,36 +378,46 @@ def check_lengths(lengths: Sequence[int]) -> None:
 
 
 def run_rss(sim: str, seed: int, params: str, cycles_per_round: float,
-            lengths: Sequence[int] = RSS_CYCLES) -> dict[str, object]:
-    """The tl dma workload at each of ``lengths`` (cycles, default RSS_CYCLES): cycles,
-    wall s, peak RSS (KiB) of the simulator process; BenchError when the RSS grows by
-    RSS_FLAT_LIMIT or more from the first to the last."""
+            lengths: Sequence[int] = RSS_CYCLES, judge: str = "inline") -> dict[str, object]:
+    """The tl dma workload at each of ``lengths`` (cycles, default RSS_CYCLES), judged as
+    ``judge`` says (DD_TL_JUDGE): cycles, wall s, peak RSS (KiB) of the run (with the
+    judge forked, the larger of the simulator's and the judge process's); BenchError
+    when the RSS grows by RSS_FLAT_LIMIT or more from the first to the last."""
     check_lengths(lengths)
     runs = []
     for target in lengths:
         rounds = max(1, math.ceil(target / cycles_per_round))
-        print(f"[bench] {sim}: transaction lane, dma workload, {rounds} rounds "
+        print(f"[bench] {sim}: transaction lane, dma workload judged {judge}, {rounds} rounds "
               f"(about {target:,} cycles) for the peak RSS", flush=True)
         rec, res = run_vip(sim, "dma", seed, 0, params, lane="tl", rounds=rounds,
-                           run_name=f"bench-rss-{target}", timeout=RSS_TIMEOUT_S)
+                           run_name=f"bench-rss-{judge}-{target}", timeout=RSS_TIMEOUT_S,
+                           judge=judge)
         kib = int((res.run_dir / RSS_FILE).read_text())
         runs.append({"rounds": rounds, "cycles": rec.cycles, "wall_s": round(rec.wall_s, 3),
                      "peak_rss_kib": kib})
-    return rss_summary(sim, runs)
+    return rss_summary(sim, runs, judge)
 
 
-def rss_summary(sim: str, runs: list[dict[str, int | float]]) -> dict[str, object]:
-    """bench.json's peak_rss entry of one simulator; BenchError when not flat."""
+def rss_summary(sim: str, runs: list[dict[str, int | float]],
+                judge: str = "inline") -> dict[str, object]:
+    """bench.json's peak_rss entry of one simulator and judging mode; BenchError when
+    not flat."""
     first, last = int(runs[0]["peak_rss_kib"]), int(runs[-1]["peak_rss_kib"])
     growth = rss_growth(first, last)
-    info = {"sim": sim, "lane": "transaction", "workload": "dma", "runs": runs,
-            "growth": round(growth, 4),
+    info = {"sim": sim, "lane": "transaction", "judge": judge, "workload": "dma",
+            "runs": runs, "growth": round(growth, 4),
             "flat": 100 * last < (100 + RSS_FLAT_LIMIT_PCT) * first}  # exact, no float edge
     if not info["flat"]:
-        raise BenchError(f"{sim}: simulator peak RSS grew by {growth:.1%} from "
+        raise BenchError(f"{sim}: peak RSS judged {judge} grew by {growth:.1%} from "
                          f"{runs[0]['cycles']:,} to {runs[-1]['cycles']:,} cycles "
                          f"(limit {RSS_FLAT_LIMIT:.0%}): {runs}")
     return info
+
+
+def run_rss_all(sim: str, seed: int, params: str, cycles_per_round: float,
+                lengths: Sequence[int] = RSS_CYCLES) -> list[dict[str, object]]:
+    """``run_rss`` in every judging mode of RSS_JUDGES."""
+    return [run_rss(sim, seed, params, cycles_per_round, lengths, judge) for judge in RSS_JUDGES]
 
 
 def format_rss(infos: Sequence[dict[str, object]]) -> str:
@@ -406,7 +425,8 @@ def format_rss(infos: Sequence[dict[str, object]]) -> str:
     for info in infos:
         parts = [f"{r['cycles']:,} cycles {r['peak_rss_kib'] / 1024:.1f} MiB ({r['wall_s']:.0f} s)"
                  for r in info["runs"]]  # type: ignore[attr-defined]
-        lines.append(f"peak RSS {info['sim']} transaction dma: " + ", ".join(parts)
+        lane = "transaction+fork" if info.get("judge") == "fork" else "transaction"
+        lines.append(f"peak RSS {info['sim']} {lane} dma: " + ", ".join(parts)
                      + f"; growth {info['growth']:+.1%}")
     return "\n".join(lines)
 
@@ -550,7 +570,7 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
         for sim in sims:
             tl_dma = next(r for r in records if r.sim == sim and r.lane == "transaction"
                           and r.workload == "dma" and r.judge == "inline")
-            rss_infos.append(run_rss(sim, seed, params, tl_dma.cycles / DMA_ROUNDS))
+            rss_infos += run_rss_all(sim, seed, params, tl_dma.cycles / DMA_ROUNDS)
     print(f"\nmake bench-sim: seed {seed}, params {params}, {os.cpu_count()} cores; "
           f"register = test_random {ops} transactions; dma = test_bench_dma {DMA_ROUNDS} round(s) x "
           f"2 copies of 4..{DMA_MAX // 1024} KiB per channel; pure = 64 KiB copies; "
@@ -575,8 +595,9 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
 
 
 def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) -> int:
-    """The flat-memory runs alone (cycles per round from a DMA_ROUNDS tl dma run), merged
-    into bench.json's ``peak_rss`` by simulator (the file's other figures are kept)."""
+    """The flat-memory runs alone (cycles per round from a DMA_ROUNDS tl dma run), in
+    every judging mode, merged into bench.json's ``peak_rss`` by simulator (the file's
+    other figures are kept)."""
     check_lengths(lengths)
     runner.setup_tool_env()
     infos = []
@@ -585,7 +606,7 @@ def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) ->
         print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
               "cycles per round", flush=True)
         rec = run_vip(sim, "dma", seed, 0, params, lane="tl", run_name="bench-rss-calibrate")[0]
-        infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths))
+        infos += run_rss_all(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths)
     print(format_rss(infos))
     out = BENCH_DIR / "bench.json"
     data = json.loads(out.read_text()) if out.is_file() else {"records": []}
