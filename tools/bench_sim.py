@@ -92,6 +92,11 @@ RSS_TIMEOUT_S = 4 * 3600
 #: met with the judge forked, whose process keeps the scoreboard and the model
 RSS_JUDGES = ("inline", "fork")
 
+def lane_label(lane: str, judge: str) -> str:
+    """A lane as the tables name it: ``transaction+fork`` when judged in a forked process."""
+    return f"{lane}+fork" if judge == "fork" else lane
+
+
 _PASS = re.compile(r"^bench_pure: PASS cycles=(\d+) bytes=(\d+)$", re.M)
 
 
@@ -130,7 +135,7 @@ class Record:
     @property
     def name(self) -> str:
         """The lane as the table shows it: ``transaction+fork`` for the forked judge."""
-        return f"{self.lane}+fork" if self.judge == "fork" else self.lane
+        return lane_label(self.lane, self.judge)
 
     @property
     def cycles_per_s(self) -> float:
@@ -425,7 +430,7 @@ def format_rss(infos: Sequence[dict[str, object]]) -> str:
     for info in infos:
         parts = [f"{r['cycles']:,} cycles {r['peak_rss_kib'] / 1024:.1f} MiB ({r['wall_s']:.0f} s)"
                  for r in info["runs"]]  # type: ignore[attr-defined]
-        lane = "transaction+fork" if info.get("judge") == "fork" else "transaction"
+        lane = lane_label("transaction", str(info.get("judge", "inline")))
         lines.append(f"peak RSS {info['sim']} {lane} dma: " + ", ".join(parts)
                      + f"; growth {info['growth']:+.1%}")
     return "\n".join(lines)
