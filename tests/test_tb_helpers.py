@@ -206,6 +206,40 @@ def test_read_new_reads_to_the_end_in_chunks(tmp_path) -> None:
         os.close(fd)
 
 
+def test_parse_dump_reads_both_simulators_layouts() -> None:
+    """tb/tl.py parse_dump (the tl lane's memory dumps): the words of Icarus's layout (an
+    address comment every 16 words) and Verilator's (none), with ``@`` and empty lines
+    skipped and no newline at the end, in memory order (least significant byte of each
+    word first); a dump with a word too many or missing, a short or long word or a
+    non-hex digit is refused, naming what."""
+    import random
+
+    from tb.tl import WORD, parse_dump
+
+    rng = random.Random(7)
+    words = [rng.getrandbits(8 * WORD) for _ in range(40)]
+    want = b"".join(w.to_bytes(WORD, "little") for w in words)
+    lines = [f"{w:016x}" for w in words]
+    icarus = "".join((f"// 0x{i:08x}\n" if i % 16 == 0 else "") + ln + "\n"
+                     for i, ln in enumerate(lines))
+    verilator = "\n".join(lines) + "\n"
+    odd = "@0\n\n" + "\n".join(lines[:20]) + "\n\n@14\n" + "\n".join(lines[20:])  # no final \n
+    for text in (icarus, verilator, odd):
+        assert parse_dump(text.encode(), len(words)) == want
+    assert parse_dump(b"00000000000000ff", 1) == bytes([0xFF]) + bytes(WORD - 1)
+    for text, n, why in ((verilator, 41, "40 words, expected 41"),
+                         (verilator, 39, "40 words, expected 39"),
+                         (verilator.replace(lines[3], lines[3][1:]), 40, "word 3 has 15 characters"),
+                         (verilator.replace(lines[5], lines[5] + "0"), 40, "word 5 has 17 characters"),
+                         (verilator.replace(lines[6], "x" + lines[6][1:]), 40, "not 16 hexadecimal"),
+                         (verilator.replace(lines[7], "/" + lines[7][1:]), 40, "not 16 hexadecimal"),
+                         (verilator.replace(lines[8], "00 00" + lines[8][5:]), 40, "not 16 hexadecimal"),
+                         (verilator.replace(lines[9], "00\t0" + lines[9][4:]), 40, "not 16 hexadecimal"),
+                         ("", 1, "0 words, expected 1")):
+        with pytest.raises(ValueError, match=why):
+            parse_dump(text.encode(), n)
+
+
 class _FakeGpi:
     """The GPI side of a signal handle that ``writer`` uses."""
 
