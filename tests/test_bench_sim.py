@@ -47,19 +47,14 @@ def test_peak_rss_must_stay_flat() -> None:
         bench_sim.rss_summary("verilator", runs, "fork")
 
 
-def test_flat_memory_runs_every_judging_mode(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
-    """run_rss_all measures each mode of RSS_JUDGES at each length, with DD_TL_JUDGE set
-    to it; a run asked to fork whose log shows no judge process fails the benchmark (a
-    figure of the inline judge would pass for the forked one's)."""
-    calls: list[tuple[str, str]] = []
-    forks = {"fork": True}
-
+def _fake_rss_run(tmp_path: Path, calls: list[tuple[str, str]], forks: dict[str, bool]):
+    """A stand-in for runner.run of the flat-memory runs: 100,000 cycles, a peak RSS of
+    1,000 KiB, and the fork's log line when the run asked to fork and ``forks["fork"]``."""
     def fake_run(sim, test, params, seed, *, log_to_file, run_name, extra_env, lane, timeout):
         judge = extra_env[runner.TL_JUDGE_ENV]
         calls.append((judge, extra_env["DD_BENCH_DMA_ROUNDS"]))
-        d = tmp_path / run_name
-        d.mkdir()
+        d = tmp_path / sim / f"{len(calls)}-{run_name}"
+        d.mkdir(parents=True)
         (d / bench_sim.RSS_FILE).write_text("1000\n")
         log = d / "sim.log"
         log.write_text(f"{bench_sim.FORKED_LINE} 7 on in process 1\n"
@@ -67,8 +62,46 @@ def test_flat_memory_runs_every_judging_mode(monkeypatch: pytest.MonkeyPatch,
         return runner.RunResult(sim, params, seed, [runner.TestResult("t", True, sim_time_ns=1e6,
                                                                       real_time_s=1.0)],
                                 d / "results.xml", d, log, None, 0)
+    return fake_run
 
-    monkeypatch.setattr(bench_sim.runner, "run", fake_run)
+
+def test_rss_only_keeps_each_figure_as_it_is_measured(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    """``--rss-only`` merges each judging mode's entry into bench.json when it ends: a
+    fork run that fails keeps the inline figure just measured, drops the simulator's
+    entries of an earlier run, and keeps the other simulator's (an entry from before
+    the judging modes is marked ``judge: inline``)."""
+    forks = {"fork": False}
+    monkeypatch.setattr(bench_sim.runner, "run", _fake_rss_run(tmp_path, [], forks))
+    monkeypatch.setattr(bench_sim.runner, "setup_tool_env", lambda: None)
+    monkeypatch.setattr(bench_sim.runner, "build", lambda *a, **k: None)
+    monkeypatch.setattr(bench_sim, "BENCH_DIR", tmp_path / "bench")
+    out = tmp_path / "bench" / "bench.json"
+    out.parent.mkdir()
+    old = {"lane": "transaction", "workload": "dma", "runs": [], "growth": 0.0, "flat": True}
+    out.write_text(json.dumps({"records": [{"sim": "icarus"}],
+                               "peak_rss": [{"sim": "icarus", **old}, {"sim": "verilator", **old}]}))
+    with pytest.raises(BenchError, match="no judge process was forked"):
+        bench_sim.rss_only(["verilator"], 1, "default", [1_000_000, 2_000_000])
+    data = json.loads(out.read_text())
+    assert data["records"] == [{"sim": "icarus"}]
+    assert [(i["sim"], i["judge"]) for i in data["peak_rss"]] == [("icarus", "inline"),
+                                                                  ("verilator", "inline")]
+    assert [r["cycles"] for r in data["peak_rss"][1]["runs"]] == [100_000, 100_000]
+    forks["fork"] = True   # both modes measured: both entries, the earlier ones replaced
+    bench_sim.rss_only(["verilator"], 1, "default", [1_000_000, 2_000_000])
+    assert [(i["sim"], i["judge"]) for i in json.loads(out.read_text())["peak_rss"]] == [
+        ("icarus", "inline"), ("verilator", "inline"), ("verilator", "fork")]
+
+
+def test_flat_memory_runs_every_judging_mode(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    """run_rss_all measures each mode of RSS_JUDGES at each length, with DD_TL_JUDGE set
+    to it; a run asked to fork whose log shows no judge process fails the benchmark (a
+    figure of the inline judge would pass for the forked one's)."""
+    calls: list[tuple[str, str]] = []
+    forks = {"fork": True}
+    monkeypatch.setattr(bench_sim.runner, "run", _fake_rss_run(tmp_path, calls, forks))
     infos = bench_sim.run_rss_all("verilator", 1, "default", 100_000.0, [1_000_000, 10_000_000])
     assert [i["judge"] for i in infos] == list(bench_sim.RSS_JUDGES) == ["inline", "fork"]
     assert calls == [("inline", "10"), ("inline", "100"), ("fork", "10"), ("fork", "100")]

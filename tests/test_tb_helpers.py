@@ -211,7 +211,7 @@ def test_parse_dump_reads_both_simulators_layouts() -> None:
     address comment every 16 words) and Verilator's (none), with ``@`` and empty lines
     skipped and no newline at the end, in memory order (least significant byte of each
     word first); a dump with a word too many or missing, a short or long word or a
-    non-hex digit is refused, naming what."""
+    non-hex digit or a blank is refused, naming the word."""
     import random
 
     from tb.tl import WORD, parse_dump
@@ -224,17 +224,22 @@ def test_parse_dump_reads_both_simulators_layouts() -> None:
                      for i, ln in enumerate(lines))
     verilator = "\n".join(lines) + "\n"
     odd = "@0\n\n" + "\n".join(lines[:20]) + "\n\n@14\n" + "\n".join(lines[20:])  # no final \n
-    for text in (icarus, verilator, odd):
+    for text in (icarus, verilator, odd, verilator + "// 0x00000028"):   # a comment, no newline
         assert parse_dump(text.encode(), len(words)) == want
     assert parse_dump(b"00000000000000ff", 1) == bytes([0xFF]) + bytes(WORD - 1)
     for text, n, why in ((verilator, 41, "40 words, expected 41"),
                          (verilator, 39, "40 words, expected 39"),
                          (verilator.replace(lines[3], lines[3][1:]), 40, "word 3 has 15 characters"),
                          (verilator.replace(lines[5], lines[5] + "0"), 40, "word 5 has 17 characters"),
-                         (verilator.replace(lines[6], "x" + lines[6][1:]), 40, "not 16 hexadecimal"),
-                         (verilator.replace(lines[7], "/" + lines[7][1:]), 40, "not 16 hexadecimal"),
-                         (verilator.replace(lines[8], "00 00" + lines[8][5:]), 40, "not 16 hexadecimal"),
-                         (verilator.replace(lines[9], "00\t0" + lines[9][4:]), 40, "not 16 hexadecimal"),
+                         (verilator.replace(lines[6], "x" + lines[6][1:]), 40, "word 6 is not 16 hex"),
+                         (verilator.replace(lines[7], "/" + lines[7][1:]), 40, "word 7 is not 16 hex"),
+                         (verilator.replace(lines[8], "00 00" + lines[8][5:]), 40, "word 8 is not 16 hex"),
+                         (verilator.replace(lines[9], "00\t0" + lines[9][4:]), 40, "word 9 is not 16 hex"),
+                         # blanks that leave an even count of digits: still not a word
+                         (verilator.replace(lines[10], lines[10][:8] + "  " + lines[10][8:14]), 40,
+                          "word 10 is not 16 hex"),
+                         (verilator.replace(lines[11], lines[11] + "\r"), 40, "word 11 has 17"),
+                         (verilator + "/\n", 40, "41 words"),       # a lone "/" is no comment
                          ("", 1, "0 words, expected 1")):
         with pytest.raises(ValueError, match=why):
             parse_dump(text.encode(), n)

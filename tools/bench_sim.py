@@ -324,9 +324,11 @@ def run_vip(sim: str, workload: str, seed: int, ops: int, params: str,
     cpu = _children_cpu() - cpu0
     if not res.ok:
         raise BenchError(f"{sim} {workload} workload (LANE={lane}) failed:\n{res.report()}")
-    if lane == "tl" and judge == "fork" and FORKED_LINE not in res.log_file.read_text():
+    if lane == "tl" and judge == "fork" and \
+            FORKED_LINE not in res.log_file.read_text(errors="replace"):
         raise BenchError(f"{sim} {workload} workload: {runner.TL_JUDGE_ENV}=fork, but no judge "
-                         f"process was forked (no {FORKED_LINE!r} line in {res.log_file})")
+                         f"process was forked (no {FORKED_LINE!r} line in {res.log_file}; it "
+                         "is logged at INFO, which a COCOTB_LOG_LEVEL above it hides)")
     t = res.tests[0]
     return Record(sim, LANE_NAMES[lane], workload, round(t.sim_time_ns / runner.CLK_PERIOD_NS),
                   t.real_time_s, judge=judge if lane == "tl" else "", cpu_runs=[cpu]), res
@@ -601,8 +603,8 @@ def bench(sims: Sequence[str], seed: int, ops: int, params: str, rss: bool = Tru
 
 def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) -> int:
     """The flat-memory runs alone (cycles per round from a DMA_ROUNDS tl dma run), in
-    every judging mode, merged into bench.json's ``peak_rss`` by simulator (the file's
-    other figures are kept)."""
+    every judging mode, each merged into bench.json's ``peak_rss`` as it ends
+    (``merge_rss``)."""
     check_lengths(lengths)
     runner.setup_tool_env()
     infos = []
@@ -611,16 +613,29 @@ def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) ->
         print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
               "cycles per round", flush=True)
         rec = run_vip(sim, "dma", seed, 0, params, lane="tl", run_name="bench-rss-calibrate")[0]
-        infos += run_rss_all(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths)
+        for k, judge in enumerate(RSS_JUDGES):
+            infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths, judge))
+            merge_rss(infos[-1], replace_sim=k == 0)
     print(format_rss(infos))
+    return 0
+
+
+def merge_rss(info: dict[str, object], replace_sim: bool) -> None:
+    """Put one ``peak_rss`` entry into bench.json as soon as it is measured (a later run
+    that fails, hours on, loses nothing measured before it); ``replace_sim``: first drop
+    every entry of its simulator (an earlier run's; one without ``judge`` was judged
+    inline and says so from now on). The file's other figures are kept."""
     out = BENCH_DIR / "bench.json"
     data = json.loads(out.read_text()) if out.is_file() else {"records": []}
-    kept = [i for i in data.get("peak_rss") or [] if i.get("sim") not in sims]
-    data["peak_rss"] = kept + infos
+    entries = [i for i in data.get("peak_rss") or []
+               if not (replace_sim and i.get("sim") == info["sim"])]
+    for i in entries:
+        i.setdefault("judge", "inline")
+    data["peak_rss"] = [*entries, info]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"[bench] merged the peak RSS figures into {out.relative_to(runner.ROOT)}")
-    return 0
+    print(f"[bench] merged the peak RSS of {info['sim']} judged {info['judge']} into "
+          f"{out.relative_to(runner.ROOT) if out.is_relative_to(runner.ROOT) else out}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
