@@ -92,6 +92,7 @@ RSS_TIMEOUT_S = 4 * 3600
 #: met with the judge forked, whose process keeps the scoreboard and the model
 RSS_JUDGES = ("inline", "fork")
 
+
 def lane_label(lane: str, judge: str) -> str:
     """A lane as the tables name it: ``transaction+fork`` when judged in a forked process."""
     return f"{lane}+fork" if judge == "fork" else lane
