@@ -60,7 +60,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tb import runner
@@ -423,9 +423,17 @@ def rss_summary(sim: str, runs: list[dict[str, int | float]],
 
 
 def run_rss_all(sim: str, seed: int, params: str, cycles_per_round: float,
-                lengths: Sequence[int] = RSS_CYCLES) -> list[dict[str, object]]:
-    """``run_rss`` in every judging mode of RSS_JUDGES."""
-    return [run_rss(sim, seed, params, cycles_per_round, lengths, judge) for judge in RSS_JUDGES]
+                lengths: Sequence[int] = RSS_CYCLES,
+                each: Callable[[dict[str, object], bool], None] | None = None,
+                ) -> list[dict[str, object]]:
+    """``run_rss`` in every judging mode of RSS_JUDGES; ``each(entry, first)`` is called
+    with each mode's entry as soon as it is measured (``first``: the simulator's first)."""
+    infos: list[dict[str, object]] = []
+    for judge in RSS_JUDGES:
+        infos.append(run_rss(sim, seed, params, cycles_per_round, lengths, judge))
+        if each is not None:
+            each(infos[-1], len(infos) == 1)
+    return infos
 
 
 def format_rss(infos: Sequence[dict[str, object]]) -> str:
@@ -614,9 +622,7 @@ def rss_only(sims: Sequence[str], seed: int, params: str, lengths: list[int]) ->
         print(f"[bench] {sim}: transaction lane, dma workload ({DMA_ROUNDS} rounds) for the "
               "cycles per round", flush=True)
         rec = run_vip(sim, "dma", seed, 0, params, lane="tl", run_name="bench-rss-calibrate")[0]
-        for k, judge in enumerate(RSS_JUDGES):
-            infos.append(run_rss(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths, judge))
-            merge_rss(infos[-1], replace_sim=k == 0)
+        infos += run_rss_all(sim, seed, params, rec.cycles / DMA_ROUNDS, lengths, each=merge_rss)
     print(format_rss(infos))
     return 0
 
