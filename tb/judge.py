@@ -94,18 +94,44 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(parts)
 
 
+#: a message's header: its kind (one byte), then its payload's length (four bytes,
+#: little-endian); the payload follows. ``send`` writes it, ``recv`` (a blocking stream)
+#: and ``split_messages`` (a buffer filled by non-blocking reads) read it.
+HDR = 5
+
+
+def _header(hdr: bytes) -> tuple[int, int]:
+    """(kind, payload length) of a message header."""
+    return hdr[0], int.from_bytes(hdr[1:HDR], "little")
+
+
 def send(fd: int, kind: int, payload: bytes) -> None:
-    _write_all(fd, bytes((kind,)) + len(payload).to_bytes(4, "little") + payload)
+    _write_all(fd, bytes((kind,)) + len(payload).to_bytes(HDR - 1, "little") + payload)
 
 
 def recv(fd: int) -> tuple[int, bytes] | None:
-    hdr = _read_exact(fd, 5)
+    hdr = _read_exact(fd, HDR)
     if hdr is None:
         return None
-    body = _read_exact(fd, int.from_bytes(hdr[1:], "little"))
+    kind, n = _header(hdr)
+    body = _read_exact(fd, n)
     if body is None:
         raise JudgeError("stream ended after a message header")
-    return hdr[0], body
+    return kind, body
+
+
+def split_messages(buf: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete messages at the head of ``buf`` as (kind, payload), and the bytes
+    after them (a message not complete yet)."""
+    out = []
+    pos = 0
+    while len(buf) - pos >= HDR:
+        kind, n = _header(buf[pos:pos + HDR])
+        if len(buf) - pos - HDR < n:
+            break
+        out.append((kind, buf[pos + HDR:pos + HDR + n]))
+        pos += HDR + n
+    return out, buf[pos:]
 
 
 class _LiveLog(logging.Handler):
@@ -216,13 +242,12 @@ class ForkedJudge:
     # ------------------------------------------------------------ child -> parent
     def _messages(self) -> list[tuple]:
         """The complete messages received so far (taken out of the buffer)."""
+        msgs, self._buf = split_messages(self._buf)
         out = []
-        while len(self._buf) >= 5:
-            n = int.from_bytes(self._buf[1:5], "little")
-            if len(self._buf) < 5 + n:
-                break
-            out.append(pickle.loads(self._buf[5:5 + n]))
-            self._buf = self._buf[5 + n:]
+        for kind, body in msgs:
+            if kind != CTRL:   # the child sends nothing else (_tell)
+                raise JudgeError(f"judge answer: message kind {kind} not understood")
+            out.append(pickle.loads(body))
         return out
 
     def poll(self) -> None:

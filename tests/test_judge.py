@@ -298,3 +298,56 @@ def test_an_unknown_mode_is_refused_before_any_work() -> None:
         runner.tl_judge({"DD_TL_JUDGE": "threads"})
     assert runner.tl_judge({}) == "inline"
     assert runner.tl_judge({"DD_TL_JUDGE": " fork "}) == "fork"
+
+
+def test_framing_reads_back_what_send_wrote_however_it_arrives() -> None:
+    """``send``'s framing, read back by both readers: ``recv`` from a blocking stream and
+    ``split_messages`` from a buffer that non-blocking reads fill a piece at a time (the
+    parent's side): cut at every byte, the same messages in order, a message never taken
+    before it is whole. A stream that ends inside a message is an error, never a short
+    message."""
+    msgs = [(judge_mod.LINES, b"5 0 LR 10\n6 0 Lr 0 0\n"), (judge_mod.CTRL, b""),
+            (judge_mod.CTRL, bytes(range(256)) * 3)]
+    r, w = os.pipe()
+    try:
+        for kind, body in msgs:
+            judge_mod.send(w, kind, body)
+        os.close(w)
+        w = -1
+        assert [judge_mod.recv(r) for _ in msgs] == msgs
+        assert judge_mod.recv(r) is None   # the stream's end, between messages
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    wire = b"".join(bytes((k,)) + len(b).to_bytes(4, "little") + b for k, b in msgs)
+    for cut in range(len(wire) + 1):
+        got, rest = judge_mod.split_messages(wire[:cut])
+        whole = [m for m in msgs if sum(5 + len(b) for _, b in msgs[:msgs.index(m) + 1]) <= cut]
+        assert got == whole, cut
+        more, rest = judge_mod.split_messages(rest + wire[cut:])
+        assert got + more == msgs and rest == b"", cut
+    r, w = os.pipe()
+    try:
+        os.write(w, wire[:7])   # a header and two bytes of the first payload
+        os.close(w)
+        w = -1
+        n = len(msgs[0][1])
+        with pytest.raises(JudgeError, match=rf"stream ended inside a message \(2 of {n} bytes\)"):
+            judge_mod.recv(r)
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def test_an_answer_of_another_kind_is_refused() -> None:
+    """The child answers with pickled control messages only (``_tell``): anything else in
+    the parent's buffer is a protocol error, not a message unpickled at random."""
+    j = ForkedJudge(fake_tb())
+    try:
+        j._buf = bytes((judge_mod.LINES,)) + (3).to_bytes(4, "little") + b"abc"
+        with pytest.raises(JudgeError, match="message kind 0 not understood"):
+            j._messages()
+    finally:
+        j.close()
