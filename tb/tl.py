@@ -357,23 +357,37 @@ def _dma_of(x: RBeat | WBeat | list | None) -> list:
     return list(x) if type(x) is list else [x]
 
 
-def parse_dump(raw: bytes, nwords: int) -> bytes:
-    """The words of a ``$writememh`` dump of tl_axi_mem.v (``MEM_OUT_FILE``), in memory
-    order: one word per line, exactly ``2 * WORD`` hex digits (no blanks, lines ended by
-    LF, as both simulators write them), most significant byte first; empty lines and
-    lines starting ``//`` (Icarus writes an address comment every 16 words) or ``@`` are
-    not words. ValueError, saying what and which word, unless there are exactly
-    ``nwords`` such words. In numpy, over the whole file at once: about 3 ms for a dump
-    of 475 KB of memory (a 1 MB file), where a parse per line took 18-19 ms."""
+def parse_dump(raw: bytes, nwords: int, first: int = 0) -> bytes:
+    """The words of a ``$writememh`` dump of tl_axi_mem.v (``MEM_OUT_FILE``) from word
+    address ``first`` on, in memory order: one word per line, exactly ``2 * WORD`` hex
+    digits (no blanks, lines ended by LF, as both simulators write them), most
+    significant byte first; empty lines and lines starting ``//`` (Icarus writes an
+    address comment every 16 words) are not words, nor is an ``@`` address line, which
+    must name the address of the word after it (neither simulator writes one today: a
+    dump that jumps is refused, never read as contiguous). ValueError, saying what and
+    which word, unless there are exactly ``nwords`` words. In numpy, over the whole
+    file at once: about 3 ms for a dump of 475 KB of memory (a 1 MB file), where a
+    parse per line took 18-19 ms."""
     a = np.frombuffer(raw if raw.endswith(b"\n") else raw + b"\n", dtype=np.uint8)
     ends = np.flatnonzero(a == _NL)
     starts = np.concatenate(([0], ends[:-1] + 1))
     lens = ends - starts
     nxt = np.minimum(starts + 1, a.size - 1)   # the second character (only read when lens > 1)
-    skip = (lens == 0) | (a[starts] == _AT) | ((lens > 1) & (a[starts] == _SLASH) & (a[nxt] == _SLASH))
-    first, n = starts[~skip], lens[~skip]
-    if first.size != nwords:
-        raise ValueError(f"{first.size} words, expected {nwords}")
+    at = (lens > 0) & (a[starts] == _AT)
+    skip = (lens == 0) | at | ((lens > 1) & (a[starts] == _SLASH) & (a[nxt] == _SLASH))
+    n = lens[~skip]
+    if n.size != nwords:
+        raise ValueError(f"{n.size} words, expected {nwords}")
+    for i in np.flatnonzero(at).tolist():   # a handful at most: each checked in Python
+        k = int(np.count_nonzero(~skip[:i]))   # the words before it
+        text = a[starts[i] + 1:ends[i]].tobytes().decode("ascii", "replace")
+        try:
+            addr = int(text, 16)
+        except ValueError:
+            addr = -1
+        if addr != first + k:
+            raise ValueError(f"address line @{text} before word {k}: expected "
+                             f"@{first + k:x} (the words are contiguous from {first:#x})")
     bad = np.flatnonzero(n != 2 * WORD)
     if bad.size:
         raise ValueError(f"word {int(bad[0])} has {int(n[bad[0]])} characters, not {2 * WORD}")
@@ -967,7 +981,7 @@ class TlMem:
             await self._ev.wait()
         w0, w1 = lo // WORD, (lo + n - 1) // WORD
         try:
-            words = parse_dump(Path(MEM_OUT_FILE).read_bytes(), w1 - w0 + 1)
+            words = parse_dump(Path(MEM_OUT_FILE).read_bytes(), w1 - w0 + 1, w0)
         except ValueError as exc:
             raise TlError(f"memory dump of [{lo:#x}, {lo + n:#x}) is not {w1 - w0 + 1} "
                           f"{8 * WORD}-bit words: {exc} ({_where(self.tb)})") from None

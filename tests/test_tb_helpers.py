@@ -208,10 +208,11 @@ def test_read_new_reads_to_the_end_in_chunks(tmp_path) -> None:
 
 def test_parse_dump_reads_both_simulators_layouts() -> None:
     """tb/tl.py parse_dump (the tl lane's memory dumps): the words of Icarus's layout (an
-    address comment every 16 words) and Verilator's (none), with ``@`` and empty lines
-    skipped and no newline at the end, in memory order (least significant byte of each
-    word first); a dump with a word too many or missing, a short or long word or a
-    non-hex digit or a blank is refused, naming the word."""
+    address comment every 16 words) and Verilator's (none), with empty lines and ``@``
+    lines that name the next word's address skipped and no newline at the end, in memory
+    order (least significant byte of each word first); a dump with a word too many or
+    missing, a short or long word, a non-hex digit, a blank or an ``@`` line that jumps
+    is refused, naming the word."""
     import random
 
     from tb.tl import WORD, parse_dump
@@ -227,6 +228,15 @@ def test_parse_dump_reads_both_simulators_layouts() -> None:
     for text in (icarus, verilator, odd, verilator + "// 0x00000028"):   # a comment, no newline
         assert parse_dump(text.encode(), len(words)) == want
     assert parse_dump(b"00000000000000ff", 1) == bytes([0xFF]) + bytes(WORD - 1)
+    # the dump of a range from word 0x100 on (TlMem.read): its @ lines count from there
+    assert parse_dump(("@100\n" + verilator + "@128\n").encode(), len(words), 0x100) == want
+    for text, first, why in ((odd.replace("@14", "@15"), 0, "@15 before word 20: expected @14"),
+                             (odd, 0x100, "@0 before word 0: expected @100"),
+                             ("@x\n" + verilator, 0, "@x before word 0: expected @0"),
+                             ("@\n" + verilator, 0, "@ before word 0: expected @0"),
+                             (verilator + "@29\n", 0, "@29 before word 40: expected @28")):
+        with pytest.raises(ValueError, match=why):
+            parse_dump(text.encode(), len(words), first)
     for text, n, why in ((verilator, 41, "40 words, expected 41"),
                          (verilator, 39, "40 words, expected 39"),
                          (verilator.replace(lines[3], lines[3][1:]), 40, "word 3 has 15 characters"),
