@@ -25,6 +25,7 @@ from tb.faults import OKAY
 from tb.qharness import delegate
 from tb.rtl_backend import rtl_epc
 from tb.runner import TL_JUDGE_ENV
+from tb.scoreboard import reproduce_command
 from tb.test_directed import channels, split
 from tb.tl import Access, TlError, TlTB, new_tb
 
@@ -43,9 +44,12 @@ def assert_names_where(exc: TlError, tb: TlTB) -> None:
     """The message must say which test, at which edge, with which seed, and how to rerun."""
     msg = str(exc)
     assert "test tb.test_tl_errors." in msg and "edge " in msg and "seed" in msg, msg
-    # (the tl lane is the default: no LANE=; a tree other than hdl/, e.g. a mutant of
-    # `make mutate`, adds its DD_HDL_DIR=)
-    assert re.search(r"reproduce: (DD_HDL_DIR=\S+ )?make sim SIM=", msg), msg
+    # this run's own command, whatever knobs it runs with: the tl lane is the default (no
+    # LANE=); a knob of the run comes before `make sim`, as the user sets it (a tree other
+    # than hdl/, e.g. a mutant of `make mutate`: DD_HDL_DIR=; `DD_TL_JUDGE=fork make
+    # sweep`: DD_TL_JUDGE=fork; a regex that knew only DD_HDL_DIR failed that sweep)
+    assert f"reproduce: {reproduce_command()}" in msg, msg
+    assert re.search(r"reproduce: ([A-Z][A-Z0-9_]*=\S+ )*make sim SIM=", msg), msg
 
 
 @cocotb.test(timeout_time=5, timeout_unit="ms")
