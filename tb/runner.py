@@ -901,6 +901,14 @@ TL_POLLER_ENV = "DD_TL_POLLER"
 TL_JUDGE_ENV = "DD_TL_JUDGE"
 #: DD_TL_JUDGE values: judge in the simulator process, or in a forked one (tb/judge.py)
 TL_JUDGE_MODES = ("inline", "fork")
+#: The tl lane's files in the run folder (tb/tl.py; the HDL names them too: the recorder
+#: in tb_dma_deleg_tl.v, the memory's load, patch and dump in tl_axi_mem.v). A run
+#: starts without them (``run``): the HDL creates the recorder and the dumps anew
+#: instead of truncating a file of an earlier run (tb/tl.py ``rewrite`` says why).
+TL_REC_FILE = "tl_rec.txt"
+TL_MEM_IN_FILE = "tl_mem_in.hex"
+TL_MEM_PATCH_FILE = "tl_mem_patch.hex"
+TL_MEM_OUT_FILE = "tl_mem_out.hex"
 #: Environment knobs that change what a run does (its stimulus, what judges it, its time
 #: limit, or, HDL_DIR_ENV, the RTL under test): a reproduce command must carry them.
 STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP",
@@ -1064,6 +1072,8 @@ def run(
                       *run_dir.glob("quiesce_latency*.jsonl"), *run_dir.glob("*_trace.pkl"),
                       *run_dir.glob("tl_trace*.txt"),   # tb/tl.py appends within one run
                       run_dir / "edge_trace.txt",       # tb/monitor.py EdgeTrace, the same
+                      *(run_dir / f for f in (TL_REC_FILE, TL_MEM_IN_FILE, TL_MEM_PATCH_FILE,
+                                              TL_MEM_OUT_FILE)),
                       run_dir / "sim.log"]:   # an earlier pytest run's, beside new results
             stale.unlink(missing_ok=True)
         log_file = run_dir / "sim.log" if log_to_file else None

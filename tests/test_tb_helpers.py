@@ -206,6 +206,54 @@ def test_read_new_reads_to_the_end_in_chunks(tmp_path) -> None:
         os.close(fd)
 
 
+def test_rewrite_leaves_exactly_the_new_bytes_without_truncating(tmp_path, monkeypatch) -> None:
+    """tb/tl.py ``rewrite`` (the tl lane's memory load files): the file holds exactly the
+    chunks afterwards, whether it was absent, longer, shorter or the chunks are empty,
+    and it is never opened with O_TRUNC (ext4 writes a file truncated to zero out at its
+    close: about 2 ms a load on the CI-like machine, README "What a file costs")."""
+    import os
+
+    from tb import tl
+
+    flags = []
+    real_open = os.open
+
+    def spy_open(path, fl, *a):
+        flags.append(fl)
+        return real_open(path, fl, *a)
+
+    monkeypatch.setattr(tl.os, "open", spy_open)
+    f = tmp_path / "x.hex"
+    for chunks in ([b"@0\n", b"0123456789abcdef\n" * 40], [b"@3\n0000000000000001\n"],
+                   [b"", b"ab", b"", b"cd\n"], [], [b"z" * 100_000]):
+        tl.rewrite(str(f), chunks)
+        assert f.read_bytes() == b"".join(chunks)
+    assert flags and not any(fl & os.O_TRUNC for fl in flags), flags
+    # a write that takes part of a chunk (allowed of pwrite) is carried on, not lost
+    real_pwrite = os.pwrite
+    monkeypatch.setattr(tl.os, "pwrite", lambda fd, b, off: real_pwrite(fd, bytes(b)[:7], off))
+    tl.rewrite(str(f), [b"0123456789abcdef\n" * 3, b"@10\n"])
+    assert f.read_bytes() == b"0123456789abcdef\n" * 3 + b"@10\n"
+
+
+def test_the_tl_lanes_files_are_the_ones_the_hdl_opens() -> None:
+    """The tl lane's file names live in tb/runner.py (which clears them before a run) and
+    tb/tl.py takes them from there; the HDL names them as literals: the same names, each
+    file the HDL opens being one of them."""
+    import re
+
+    from tb import runner, tl
+
+    names = {runner.TL_REC_FILE, runner.TL_MEM_IN_FILE, runner.TL_MEM_PATCH_FILE,
+             runner.TL_MEM_OUT_FILE}
+    assert {tl.REC_FILE, tl.MEM_IN_FILE, tl.MEM_PATCH_FILE, tl.MEM_OUT_FILE} == names
+    hdl = runner.TB_DIR / "hdl"
+    opened = set()
+    for f in ("tb_dma_deleg_tl.v", "tl_axi_mem.v"):
+        opened |= set(re.findall(r'\$(?:fopen|readmemh|writememh)\("([^"]+)"', (hdl / f).read_text()))
+    assert opened == names, opened
+
+
 def test_parse_dump_reads_both_simulators_layouts() -> None:
     """tb/tl.py parse_dump (the tl lane's memory dumps): the words of Icarus's layout (an
     address comment every 16 words) and Verilator's (none), with empty lines and ``@``
