@@ -46,6 +46,7 @@ import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -1123,11 +1124,9 @@ def run(
             plus.append(f"+dumpfile_path={waves_file}")
 
         prefix_env: dict[str, str] = {}
-        if limit and shutil.which("timeout"):
-            # cocotb's runner has no timeout; a hung simulation must not hang `make test`.
-            cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
-            wall = int(limit) * (WALL_FACTOR if cpu else 1)
-            prefix_env["SIM_CMD_PREFIX"] = f"timeout -k 10 {wall} {cpu}".rstrip()
+        prefix = sim_cmd_prefix(limit)
+        if prefix:
+            prefix_env["SIM_CMD_PREFIX"] = prefix
         sys_path_added = str(ROOT) not in sys.path
         if sys_path_added:  # cocotb exports sys.path as PYTHONPATH: make `tb.*`/`model.*` importable
             sys.path.insert(0, str(ROOT))
@@ -1188,6 +1187,56 @@ def run(
             else:
                 print(f"[runner] WAVES=1 but no waveform at {waves_file}", flush=True)
         return result
+
+
+#: Kills a process when the one that started it ends (util-linux ``setpriv``: the
+#: parent-death signal, kept across exec): an interrupted run never leaves a simulator
+#: behind, still writing its run folder.
+DIE_WITH_PARENT = "setpriv --pdeathsig KILL"
+
+
+def sim_cmd_prefix(limit: float | None) -> str:
+    """cocotb's SIM_CMD_PREFIX for a run: its limits (cocotb's runner has none; a hung
+    simulation must not hang `make test`) and its ties to this process.
+
+    ``timeout`` runs the simulator in a process group of its own, so a Ctrl-C at the
+    terminal reaches Python only, and Python's ``subprocess`` then kills ``timeout``
+    (SIGKILL, which it cannot pass on): without the parent-death signal the simulator
+    went on alone, up to its time limit, and a re-run of the test in the same folder saw
+    its recorder lines as mismatches. With it, the end of this process (Ctrl-C, SIGTERM, a
+    regression worker killed) ends ``timeout``, and the end of ``timeout`` the
+    simulator."""
+    die = DIE_WITH_PARENT + " " if shutil.which("setpriv") else ""
+    if not (limit and shutil.which("timeout")):
+        return die.rstrip()
+    cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
+    wall = int(limit) * (WALL_FACTOR if cpu else 1)
+    return f"{die}timeout -k 10 {wall} {die}{cpu}".rstrip()
+
+
+def cli(main_fn, argv: Sequence[str] | None = None) -> int:
+    """A command-line entry point (``python -m tb.runner``, ``tools.regress``,
+    ``tools.bench_sim``): SIGTERM ends it as Ctrl-C does, and either is one line and exit
+    status 130 (143 for SIGTERM), not a traceback. The simulations it started end with it
+    (``sim_cmd_prefix``)."""
+    def on_term(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return main_fn(argv)
+    except KeyboardInterrupt:
+        print("\n[interrupted] stopped; the simulations it started were stopped too",
+              file=sys.stderr, flush=True)
+        return 130
+    except _Terminated:
+        print("[terminated] stopped by SIGTERM; the simulations it started were stopped too",
+              file=sys.stderr, flush=True)
+        return 143
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is (cli), so its clean-up runs as for Ctrl-C."""
 
 
 def _run_name(modules: Sequence[str], test: str | None) -> str:
@@ -1375,4 +1424,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

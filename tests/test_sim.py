@@ -640,6 +640,78 @@ def test_lanes_equivalent(sim_seed: int) -> None:
     assert traces[runner.SIMULATORS[0], "vip"] == traces[runner.SIMULATORS[1], "vip"]
 
 
+def _procs_in(folder: Path) -> list[str]:
+    """The processes whose working directory is *folder* (a simulator runs in its run
+    folder), as "pid args"."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if Path(os.readlink(d / "cwd")) == folder:
+                    args = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    out.append(f"{d.name} {args}")
+            except OSError:
+                pass   # gone meanwhile, or not ours to read
+    return out
+
+
+@pytest.mark.sim
+@pytest.mark.icarus
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_leaves_no_simulator_behind(how: str, tmp_path: Path) -> None:
+    """Ctrl-C at the terminal (SIGINT to the whole process group) or a SIGTERM to the
+    Python process ends the run and the simulator with it (tb/runner.py
+    ``sim_cmd_prefix``: ``timeout`` runs it in a process group of its own, where Ctrl-C
+    never reaches it, and Python's clean-up kills ``timeout`` only): a simulator left
+    running went on writing its run folder, and a re-run of the test there reported its
+    lines as mismatches. The entry point says so in one line, exit status 130 / 143
+    (``runner.cli``), not a traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name = f"interrupted-{how}"
+    run_dir = runner.build_dir_for("icarus", "default", False) / "runs" / name
+    code = ("import sys; from tb import runner; sys.exit(runner.cli(lambda argv: runner.run("
+            f"'icarus', 'test_random', 'default', 5, log_to_file=True, run_name={name!r}, "
+            "extra_env={'DD_RANDOM_OPS': '2000000'}) and 0))")
+
+    def own_group() -> None:   # as a shell's foreground job: its own group, SIGINT default
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    err = tmp_path / "stderr.txt"
+    with err.open("w") as fh:
+        p = subprocess.Popen([sys.executable, "-c", code], cwd=runner.ROOT, stdout=fh,
+                             stderr=fh, preexec_fn=own_group)
+    try:
+        deadline = time.monotonic() + 120
+        while not _procs_in(run_dir.resolve()):
+            assert p.poll() is None and time.monotonic() < deadline, (
+                f"the simulator never started: {err.read_text()[-2000:]}")
+            time.sleep(0.2)
+        time.sleep(1.0)   # inside the simulation
+        if how == "SIGINT":
+            os.killpg(p.pid, signal.SIGINT)
+        else:
+            p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while (left := _procs_in(run_dir.resolve())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for line in left:   # never leave them to the rest of the session
+        os.kill(int(line.split()[0]), signal.SIGKILL)
+    assert not left, f"{how}: still running in {run_dir}: {left}"
+    text = err.read_text()
+    want = "[interrupted]" if how == "SIGINT" else "[terminated]"
+    assert rc == (130 if how == "SIGINT" else 143), (rc, text[-2000:])
+    assert want in text and "Traceback" not in text, text[-2000:]
+
+
 @pytest.mark.sim
 @pytest.mark.icarus
 def test_cpu_limit_kills_a_long_run_and_says_so() -> None:

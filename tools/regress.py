@@ -308,31 +308,56 @@ def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
     running: dict = {}
     n = len(jobs)
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        stop = False
-        while pending or running:
-            while pending and not stop and len(running) < max(1, workers):
-                if deadline is not None and time.monotonic() >= deadline:
-                    stop = True
-                    break
-                job = pending.pop(0)
-                running[pool.submit(run_job, job)] = job
-            if not running:
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                running.pop(fut)
-                o = fut.result()
-                out.append(o)
-                if progress:
-                    j = o.job
-                    print(f"[regress] {len(out):>3}/{n} {'PASS' if o.ok else 'FAIL'} {j.short} "
-                          f"{j.sim}/{j.params}/{j.run_lane} seed={j.seed} "
-                          f"{o.cycles} cycles {o.wall_s:.1f} s", flush=True)
-                if not o.ok and stop_on_fail:
-                    stop = True
-            if stop:
-                pending.clear()
+        try:
+            _run_pool_loop(pool, pending, running, out, n, workers, stop_on_fail, deadline,
+                           progress)
+        except BaseException:   # Ctrl-C, SIGTERM (runner.cli): no worker finishes its run
+            _stop_workers(pool)
+            raise
     return out
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now (their simulators end with them: runner.sim_cmd_prefix)
+    instead of waiting for each to finish the run it holds."""
+    terminate = getattr(pool, "terminate_workers", None)   # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # 3.11: the same by hand (the worker processes, taken before shutdown forgets them)
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.kill()
+
+
+def _run_pool_loop(pool, pending: list, running: dict, out: list, n: int, workers: int,
+                   stop_on_fail: bool, deadline: float | None, progress: bool) -> None:
+    """run_pool's submitting and collecting, until every job ran or it stopped."""
+    stop = False
+    while pending or running:
+        while pending and not stop and len(running) < max(1, workers):
+            if deadline is not None and time.monotonic() >= deadline:
+                stop = True
+                break
+            job = pending.pop(0)
+            running[pool.submit(run_job, job)] = job
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in done:
+            running.pop(fut)
+            o = fut.result()
+            out.append(o)
+            if progress:
+                j = o.job
+                print(f"[regress] {len(out):>3}/{n} {'PASS' if o.ok else 'FAIL'} {j.short} "
+                      f"{j.sim}/{j.params}/{j.run_lane} seed={j.seed} "
+                      f"{o.cycles} cycles {o.wall_s:.1f} s", flush=True)
+            if not o.ok and stop_on_fail:
+                stop = True
+        if stop:
+            pending.clear()
 
 
 def prebuild(jobs: Iterable[Job]) -> None:
@@ -1311,4 +1336,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner.cli(main))
