@@ -50,6 +50,16 @@ endif
 ifeq ($(filter $(SIM),$(VALID_SIMS)),)
 $(error SIM='$(SIM)' is not valid; valid values: $(VALID_SIMS))
 endif
+# WAVES=2 or WAVES=on once meant no waveform, silently (empty: none)
+VALID_WAVES := 0 1 yes no true false
+ifneq ($(WAVES),)
+ifneq ($(words $(WAVES)),1)
+$(error WAVES='$(WAVES)' is not valid; valid values: $(VALID_WAVES))
+endif
+ifeq ($(filter $(WAVES),$(VALID_WAVES)),)
+$(error WAVES='$(WAVES)' is not valid; valid values: $(VALID_WAVES))
+endif
+endif
 
 VENV := .venv
 PY   := $(VENV)/bin/python

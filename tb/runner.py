@@ -876,6 +876,7 @@ class RunResult:
                 f"the simulation crashed or no test matched. Results file: {self.results_xml}"
             )
             lines.append("reproduce: " + self.repro(self.test))
+            lines.append("waveform:  " + self.repro(self.test, waves=True))
         for t in self.failed:
             short = short_test_name(t.name)
             lines.append(f"FAILED {t.name} ({self.sim}, params={self.params}, seed={self.seed})")
@@ -886,6 +887,7 @@ class RunResult:
         if self.tests and not self.failed and self.sim_exit != 0:
             lines.append(f"simulator exited with code {self.sim_exit}; reproduce: "
                          f"{self.repro(self.test)}")
+            lines.append("waveform:  " + self.repro(self.test, waves=True))
         if self.log_file:
             lines.append(f"log: {self.log_file}")
         return "\n".join(lines)
@@ -1212,6 +1214,19 @@ def sim_cmd_prefix(limit: float | None) -> str:
     cpu = f"prlimit --cpu={int(limit)}:{int(limit) + 10} " if shutil.which("prlimit") else ""
     wall = int(limit) * (WALL_FACTOR if cpu else 1)
     return f"{die}timeout -k 10 {wall} {die}{cpu}".rstrip()
+
+
+def count_arg(s: str) -> int:
+    """argparse type of a count that must be a whole number, at least 1 (a regression's
+    SEEDS=, OPS= of the random test): anything else is a usage error (exit 2) before any
+    work, never a run list of nothing that wipes the last report."""
+    try:
+        n = int(s)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s!r}: expected a whole number, at least 1")
+    return n
 
 
 def cli(main_fn, argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -264,6 +265,22 @@ def _totals(out: Path) -> str:
     """'N run(s), F failed, C simulated cycles' of summary.txt (without wall times)."""
     line = next(ln for ln in (out / "summary.txt").read_text().splitlines() if " run(s), " in ln)
     return line.split(" simulated cycles")[0]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[]", "unreadable manifest (TypeError: a JSON list, not an object)"),
+    ("7", "unreadable manifest (TypeError: a JSON int, not an object)"),
+    ("{", "unreadable manifest (JSONDecodeError"),
+    ('{"format": 99}', "manifest format 99, expected one of")])
+def test_a_manifest_that_is_no_manifest_is_refused(tmp_path: Path, text: str, says: str) -> None:
+    """``merge`` of a folder whose manifest.json is not a regression's: a clear error
+    (exit 2), never a traceback (a JSON list once raised AttributeError); a file named as a
+    shard folder is said to be a file."""
+    (tmp_path / regress.MANIFEST).write_text(text)
+    with pytest.raises(regress.RegressError, match=re.escape(says)):
+        regress.load_shard(tmp_path)
+    with pytest.raises(regress.RegressError, match="is a file, not a folder"):
+        regress.load_shard(tmp_path / regress.MANIFEST)
 
 
 @pytest.mark.sim

@@ -5,6 +5,7 @@ code-coverage handling (tools/regress.py), and tb/coverage.py's decoders."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -64,6 +65,28 @@ def _outcome(sim: str, seed: int, ok: bool, ns: float = 1000.0) -> regress.Outco
 def test_covmerge_missing_input_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert covmerge.main([str(tmp_path / "nope.yml"), "-o", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "hold no cover bins"),
+    ("{}\n", "hold no cover bins"),
+    ("a: 1\n", "not a cocotb-coverage database"),
+    ("root:x:0:0:root:/root:/bin/bash\n", "not a cocotb-coverage database"),
+    ("a: [1, 2\n", "not a readable YAML file"),
+    (b"\xff\xfe\x00binary", "not a readable YAML file"),
+    ("dd.x:\n  bins:_hits: [1, 2]\n", "is not a mapping of bins to hit counts"),
+    ("dd.x:\n  bins:_hits: {a: many}\n", "is not a mapping of bins to hit counts")])
+def test_covmerge_refuses_what_is_no_coverage(tmp_path: Path, capsys, text, says) -> None:
+    """Input that holds no coverage or is not a coverage database: exit 2 with a line
+    naming the file, nothing written. Before, an empty file passed a 100 % threshold
+    (0 of 0 bins) and the others stopped in a traceback."""
+    f = tmp_path / "coverage_x.yml"
+    f.write_bytes(text if isinstance(text, bytes) else text.encode())
+    out = tmp_path / "o"
+    assert covmerge.main([str(f), "-o", str(out), "--threshold", "100"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.startswith("covmerge: "), err
+    assert not out.exists()
 
 
 def test_summary_table_and_failures() -> None:
@@ -529,8 +552,40 @@ def test_soak_cycle_budget_per_simulator() -> None:
         per[o.job.sim] += o.cycles
     assert f"icarus {per['icarus']:,}, verilator {per['verilator']:,}" in fig, fig
     assert regress.sim_cycles(outs) == per
-    for bad in (["--cycles", "-1"], ["--seeds", "-2"], ["--hours", "-1"]):
+    for bad in (["--cycles", "-1"], ["--seeds", "-2"]):
         assert regress.main(["soak", "--sims", "icarus", *bad]) == 2
+
+
+@pytest.mark.parametrize(("cmd", "arg", "value", "says"), [
+    ("run", "--seeds", "0", "expected a whole number, at least 1"),
+    ("run", "--seeds", "-1", "expected a whole number, at least 1"),
+    ("run", "--ops", "0", "expected a whole number, at least 1"),
+    ("soak", "--ops", "x", "expected a whole number, at least 1"),
+    ("sweep", "--hours", "-1", "expected a number of hours, 0 or more"),
+    ("sweep", "--hours", "nan", "expected a number of hours, 0 or more"),
+    ("soak", "--hours", "inf", "expected a number of hours, 0 or more"),
+    ("soak", "--hours", "-1", "expected a number of hours, 0 or more")])
+def test_a_budget_of_nothing_is_a_usage_error(cmd: str, arg: str, value: str, says: str,
+                                               capsys) -> None:
+    """SEEDS=0 on a regression, a negative, ``nan`` or ``inf`` HOURS=: refused with exit 2
+    before any work. Before, ``make regress SEEDS=0`` replaced the last report with an
+    empty one, failed with exit 1 and so went on to `make formal`; a sweep with HOURS=-1
+    ran nothing and replaced its summary; HOURS=nan never ended."""
+    with pytest.raises(SystemExit) as exc:
+        regress.main([cmd, arg, value, "--sims", "icarus"])
+    assert exc.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_make_refuses_a_waves_value_it_would_ignore() -> None:
+    """WAVES= takes 0/1/yes/no/true/false (or nothing): WAVES=2 once gave no waveform and no
+    word; now make stops before anything runs, as for SIM=."""
+    def dry(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", "-n", "sim", "TEST=test_reset_values", *args],
+                              cwd=regress.ROOT, capture_output=True, text=True, timeout=60)
+    for bad in ("WAVES=2", "WAVES=on", "WAVES=1 1", "SIM=xcelium"):
+        p = dry(bad)
+        assert p.returncode != 0 and "is not valid; valid values:" in p.stderr, (bad, p.stderr)
+    assert "--waves" in dry("WAVES=1").stdout and "--waves" not in dry("WAVES=0").stdout
 
 
 def test_sweep_bad_input_is_refused() -> None:

@@ -56,9 +56,17 @@ def test_report_fails_on_bound_violation(tmp_path: Path, capsys) -> None:
 def test_report_fails_on_rtl_mismatch_and_empty(tmp_path: Path) -> None:
     f = _write(tmp_path, [_row("state:idle", 2, 4, q_rtl=3)])
     assert report.main([str(f), "--out", str(tmp_path / "o"), "--no-plots"]) == 1
+    # no sample at all: refused before anything is written, an earlier report kept
+    import pytest
+
     empty = tmp_path / "e"
     empty.mkdir()
-    assert report.main([str(empty), "--out", str(tmp_path / "o2"), "--no-plots"]) == 1
+    before = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()}
+    for out in (tmp_path / "o2", tmp_path / "o"):
+        with pytest.raises(SystemExit, match="no quiesce samples found in .*: nothing written"):
+            report.main([str(empty), "--out", str(out), "--no-plots"])
+    assert not (tmp_path / "o2").exists()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()} == before
 
 
 def test_report_bad_input_and_stale_figures(tmp_path: Path) -> None:

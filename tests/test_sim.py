@@ -105,6 +105,24 @@ def test_a_split_module_gives_one_case_per_cocotb_test() -> None:
     assert [c.values[3] for c in cases] == ["test_a", "test_b"]
 
 
+def test_every_failure_report_gives_a_waveform_command(tmp_path: Path) -> None:
+    """A run that failed in any way says how to rerun it with a waveform (WAVES=1): a
+    failed test, a simulation with no results (a crash, a timeout, no test matched) and one
+    whose tests passed but whose simulator exited nonzero. Before, only the failed-test
+    report had the line, though a crash or a hang is where a waveform helps most."""
+    def result(tests: list, sim_exit: int) -> runner.RunResult:
+        return runner.RunResult(sim="icarus", params="default", seed=3, tests=tests,
+                                results_xml=tmp_path / "results.xml", run_dir=tmp_path,
+                                log_file=None, waves_file=None, sim_exit=sim_exit,
+                                test="test_random")
+    passed = runner.TestResult("tb.test_random.test_random", True, False, "", 1.0, 0.1)
+    failed = dataclasses.replace(passed, ok=False, message="boom")
+    for res in (result([], 1), result([], 0), result([passed], -9), result([failed], 0)):
+        assert not res.ok
+        rep = res.report()
+        assert "WAVES=1" in rep and "waveform:" in rep, rep
+
+
 def test_param_sets_resolve() -> None:
     for name in runner.PARAM_SETS:
         label, values = runner.resolve_params(name)

@@ -649,7 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", default=",".join(runner.SIMULATORS))
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--ops", type=int, default=3000, help="register workload: DD_RANDOM_OPS")
+    ap.add_argument("--ops", type=runner.count_arg, default=3000,
+                    help="register workload: DD_RANDOM_OPS")
     ap.add_argument("--no-rss", action="store_true",
                     help="skip the 1 M / 10 M-cycle flat-memory runs (quick measurements)")
     ap.add_argument("--rss-only", metavar="CYCLES",

@@ -11,9 +11,10 @@ Each cocotb test writes ``coverage_<test>.yml`` into its run folder (``TB.finish
   bins hit / bins defined, percentage, and the bins never hit).
 
 Usage: ``python -m tools.covmerge -o build/regress/coverage FILE.yml... [--threshold 100]``
-(exit 1 below the threshold). Percentages are recomputed here from the bins (a bin
-counts when hit at least ``at_least`` times), so they do not depend on how the merge
-propagated parent totals.
+(exit 1 below the threshold; exit 2, nothing written, for a missing file, input with no
+cover bins at all, or a file that is not a coverage database). Percentages are
+recomputed here from the bins (a bin counts when hit at least ``at_least`` times), so they
+do not depend on how the merge propagated parent totals.
 """
 
 from __future__ import annotations
@@ -72,6 +73,38 @@ class CovReport:
     def roots(self, depth: int = 2) -> list[str]:
         """Item-name prefixes at *depth* (``dd.default``, ``dd.small``), sorted."""
         return sorted({".".join(i.name.split(".")[:depth]) for i in self.items})
+
+
+class CovError(ValueError):
+    """An input that is not a cocotb-coverage YAML database; the message names it."""
+
+
+def read_db(path: Path) -> dict:
+    """The cocotb-coverage database in ``path``, checked: a mapping of cover item names to
+    their attributes, each item's bins (``BINS_KEY``) a mapping of bin to hit count.
+    CovError otherwise, naming the file, before anything is merged or written (a file of
+    something else once stopped the merge with a traceback inside cocotb-coverage)."""
+    try:
+        db = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CovError(f"{path}: not a readable YAML file ({type(exc).__name__})") from None
+    if db is None:   # an empty file: no cover item
+        db = {}
+    if not isinstance(db, dict) or not all(isinstance(v, dict) for v in db.values()):
+        raise CovError(f"{path}: not a cocotb-coverage database (a mapping of cover item "
+                       "names to their attributes)")
+    for name, attrs in db.items():
+        bins = attrs.get(BINS_KEY)
+        if bins is None:
+            continue
+        try:
+            ok = isinstance(bins, dict) and all(int(v) >= 0 for v in bins.values())
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise CovError(f"{path}: cover item {name!r}: its {BINS_KEY} is not a mapping of "
+                           "bins to hit counts")
+    return db
 
 
 def load(db: Mapping[str, Mapping]) -> CovReport:
@@ -164,6 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         files += sorted(f.rglob("coverage_*.yml")) if f.is_dir() else [f]
     if not files:
         print("covmerge: no coverage files found", file=sys.stderr)
+        return 2
+    try:
+        items = sum(len(load(read_db(f)).items) for f in files)
+    except CovError as exc:
+        print(f"covmerge: {exc}", file=sys.stderr)
+        return 2
+    if not items:   # 0 of 0 bins is no coverage, not 100 %: never a PASS
+        print(f"covmerge: the {len(files)} file(s) hold no cover bins", file=sys.stderr)
         return 2
     rep, text = merge_and_report(files, ns.out, ns.threshold)
     print(text)

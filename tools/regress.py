@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import random
 import re
@@ -787,12 +788,15 @@ class Shard:
 
 def load_shard(path: Path) -> Shard:
     if not path.is_dir():
-        raise RegressError(f"shard folder {path} does not exist")
+        raise RegressError(f"shard folder {path} " + ("is a file, not a folder" if path.exists()
+                                                      else "does not exist"))
     mf = path / MANIFEST
     if not mf.is_file():
         raise RegressError(f"{path} has no {MANIFEST}: not a shard folder, or its shard did not finish")
     try:
         data = json.loads(mf.read_text())
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
         if data.get("format") not in MANIFEST_FORMATS:
             raise RegressError(f"{mf}: manifest format {data.get('format')!r}, expected one of "
                                f"{', '.join(map(str, MANIFEST_FORMATS))}")
@@ -821,7 +825,7 @@ def load_shard(path: Path) -> Shard:
                 raise RegressError(f"{path} is incomplete: the files of run {job.run_name} "
                                    f"({job.sim}/{job.params}) are missing from {row['run_dir']}")
             outcomes.append(Outcome(job, **row))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RegressError(f"{mf}: unreadable manifest ({type(exc).__name__}: {exc})") from None
     return Shard(path, data, outcomes)
 
@@ -879,6 +883,21 @@ def _workers(jobs: str | int | None) -> int:
     if jobs in (None, "", "auto"):
         return os.cpu_count() or 1
     return int(jobs)
+
+
+def hours_arg(s: str) -> float:
+    """argparse type of ``--hours`` (HOURS=): a finite number of hours, 0 or more (0: no
+    time budget); a negative, ``nan`` or ``inf`` budget is a usage error (exit 2) before
+    any work (a negative one ran nothing and replaced the last report; ``nan`` never
+    ended)."""
+    try:
+        h = float(s)
+    except ValueError:
+        h = -1.0
+    if not math.isfinite(h) or h < 0:
+        raise argparse.ArgumentTypeError(f"{s!r}: expected a number of hours, 0 or more "
+                                         "(0: no time budget)")
+    return h
 
 
 def jobs_arg(s: str) -> str:
@@ -1281,8 +1300,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--jobs", type=jobs_arg, default="auto",
                         help="worker processes (default: one per core)")
     r = sub.add_parser("run", parents=[common], help="the CI regression")
-    r.add_argument("--seeds", type=int, default=4, help="seeds per (test, simulator, parameters)")
-    r.add_argument("--ops", type=int, default=d["ops"], help="DD_RANDOM_OPS (default: the test's)")
+    r.add_argument("--seeds", type=runner.count_arg, default=4,
+                   help="seeds per (test, simulator, parameters)")
+    r.add_argument("--ops", type=runner.count_arg, default=d["ops"],
+                   help="DD_RANDOM_OPS (default: the test's)")
     r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
     r.add_argument("--directed", default=",".join(d["directed"]), metavar="MODULES",
@@ -1302,17 +1323,17 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
     m.add_argument("--out", default=str(OUT))
     s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
-    s.add_argument("--hours", type=float, default=0.0, help="time budget (0: none)")
+    s.add_argument("--hours", type=hours_arg, default=0.0, help="time budget (0: none)")
     s.add_argument("--seeds", type=int, default=0, help="seed budget (0: none)")
     s.add_argument("--cycles", type=int, default=0,
                    help=f"simulated cycles per simulator (0: none; no budget at all: "
                         f"{SOAK_CYCLES_DEFAULT:,})")
-    s.add_argument("--ops", type=int, default=20000, help="DD_RANDOM_OPS per run")
+    s.add_argument("--ops", type=runner.count_arg, default=20000, help="DD_RANDOM_OPS per run")
     w = sub.add_parser("sweep", parents=[common],
                        help="seed sweep: every cocotb module x simulator x parameters x seed")
     w.add_argument("--seeds", type=int, default=SWEEP_SEEDS_MIN,
                    help=f"seeds per simulator x parameter set (default {SWEEP_SEEDS_MIN})")
-    w.add_argument("--hours", type=float, default=0.0,
+    w.add_argument("--hours", type=hours_arg, default=0.0,
                    help="time budget (0: none); runs not started are listed, exit 1")
     w.add_argument("--out", default=None, help=f"output folder (default {SWEEP_OUT.relative_to(ROOT)})")
     w.add_argument("--lanes", default=None,

@@ -212,11 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args(argv)
     rows = load(args.inputs)
+    if not rows:   # checked before writing: an earlier report in --out is kept
+        raise SystemExit("no quiesce samples found in " + ", ".join(map(str, args.inputs))
+                         + f": nothing written to {args.out}")
     args.out.mkdir(parents=True, exist_ok=True)
     st = stats(rows)
     viol = violations(rows)
-    if not rows:
-        viol.append("no quiesce samples found in " + ", ".join(map(str, args.inputs)))
     js = args.out / "quiesce_report.json"
     js.write_text(json.dumps({"q_idle_max": Q_IDLE_MAX, "samples": len(rows), "scenarios": st,
                               "violations": viol}, indent=2) + "\n")
