@@ -25,7 +25,9 @@ Decisions where Python is looser than C (documented so tests can pin them):
 * Reclaim: ``quiesce`` must be a ``bool`` (EINVAL otherwise, checked first, even
   for ``chan=None``). ``chan`` must be ``None`` or a :class:`DmaChan` (EINVAL
   otherwise). A dead handle (already reclaimed) raises :class:`StaleDmaChanError`
-  (an :class:`EpcError` with errno EINVAL) without calling the backend.
+  (an :class:`EpcError` with errno EINVAL) without calling the backend. A handle
+  whose ``epc`` is ``None`` dies without a backend call, as the kernel's reclaim
+  frees a handle whose ``epc`` is NULL.
 * The handle dies when reclaim starts (as the C ``kfree`` always happens): if the
   backend's reclaim raises (e.g. a quiesce timeout), the exception propagates and
   the handle is dead anyway.
@@ -35,6 +37,7 @@ Decisions where Python is looser than C (documented so tests can pin them):
 
 from __future__ import annotations
 
+import contextlib
 import errno as _errno
 import inspect
 import os
@@ -204,8 +207,14 @@ def _kill(chan: DmaChan) -> Callable[..., Any] | None:
     if not chan.alive:
         raise StaleDmaChanError()
     chan.alive = False
-    backend = chan.epc.backend
+    backend = None if chan.epc is None else chan.epc.backend
     return None if backend is None else getattr(backend, "reclaim_dma_chan", None)
+
+
+def _lock_of(chan: DmaChan) -> Any:
+    """The lock a reclaim holds: its EPC's, none for a handle without an EPC (the kernel's
+    reclaim then calls no backend and only frees the handle; so does this one)."""
+    return contextlib.nullcontext() if chan.epc is None else chan.epc.lock
 
 
 # --------------------------------------------------------------------------
@@ -228,7 +237,7 @@ def pci_epc_reclaim_dma_chan(chan: DmaChan | None, quiesce: bool) -> None:
     ch = _check_reclaim(chan, quiesce)
     if ch is None:
         return
-    with ch.epc.lock:
+    with _lock_of(ch):
         reclaim = _kill(ch)
         if reclaim is not None:
             reclaim(ch.epc, ch.func_no, ch.vfunc_no, ch.data, quiesce)
@@ -278,7 +287,7 @@ async def apci_epc_reclaim_dma_chan(chan: DmaChan | None, quiesce: bool) -> None
     ch = _check_reclaim(chan, quiesce)
     if ch is None:
         return
-    async with _ALock(ch.epc.lock):
+    async with _ALock(_lock_of(ch)):
         reclaim = _kill(ch)
         if reclaim is not None:
             await _maybe_await(reclaim(ch.epc, ch.func_no, ch.vfunc_no, ch.data, quiesce))

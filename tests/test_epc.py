@@ -356,6 +356,24 @@ def test_reclaim_none_does_nothing(q, twin):
     assert hw.own_state(g) == regs.OWN_LOCAL and be.port.accesses > seen[0]
 
 
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_handle_without_an_epc_is_freed_without_a_backend_call(twin: str) -> None:
+    """The kernel's reclaim skips the backend when the handle's ``epc`` is NULL and frees
+    the handle all the same (the seed patch: ``if (epc && epc->ops && ...)``): here the
+    handle dies, nothing is called, and reusing it is the stale-handle error, never an
+    AttributeError."""
+    chan = DmaChan(epc=None, func_no=0, vfunc_no=0, data=None)   # type: ignore[arg-type]
+    def reclaim() -> None:
+        if twin == "sync":
+            pci_epc_reclaim_dma_chan(chan, True)
+        else:
+            asyncio.run(apci_epc_reclaim_dma_chan(chan, True))
+    reclaim()
+    assert not chan.alive
+    with pytest.raises(StaleDmaChanError):
+        reclaim()
+
+
 def test_double_reclaim_is_detected_without_backend_call():
     be = FakeBackend()
     chan = pci_epc_delegate_dma_chan(Epc(be), 0, 0, EP, 0)
