@@ -43,23 +43,13 @@ LANE   := $(strip $(LANE))
 JOBS   := $(strip $(JOBS))
 MARK   := $(strip $(MARK))
 
-# Checked before anything else runs.
-ifneq ($(words $(SIM)),1)
-$(error SIM='$(SIM)' is not valid; valid values: $(VALID_SIMS))
-endif
-ifeq ($(filter $(SIM),$(VALID_SIMS)),)
-$(error SIM='$(SIM)' is not valid; valid values: $(VALID_SIMS))
-endif
-# WAVES=2 or WAVES=on once meant no waveform, silently (empty: none)
+# Checked before anything else runs: $(call one_of,NAME,VALID) stops unless $(NAME) is
+# one word of VALID. WAVES=2 or WAVES=on once meant no waveform, silently (empty: none).
+one_of = $(if $(and $(filter 1,$(words $($(1)))),$(filter $($(1)),$(2))),,\
+  $(error $(1)='$($(1))' is not valid; valid values: $(2)))
 VALID_WAVES := 0 1 yes no true false
-ifneq ($(WAVES),)
-ifneq ($(words $(WAVES)),1)
-$(error WAVES='$(WAVES)' is not valid; valid values: $(VALID_WAVES))
-endif
-ifeq ($(filter $(WAVES),$(VALID_WAVES)),)
-$(error WAVES='$(WAVES)' is not valid; valid values: $(VALID_WAVES))
-endif
-endif
+$(call one_of,SIM,$(VALID_SIMS))
+$(if $(WAVES),$(call one_of,WAVES,$(VALID_WAVES)))
 
 VENV := .venv
 PY   := $(VENV)/bin/python

@@ -906,12 +906,10 @@ def jobs_arg(s: str) -> str:
     if s.strip() in ("", "auto"):
         return "auto"
     try:
-        n = int(s)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s!r}: expected auto or a number of workers, at least 1")
-    return str(n)
+        return str(runner.count_arg(s))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{s!r}: expected auto or a number of workers, "
+                                         "at least 1") from None
 
 
 def _csv(s: str) -> list[str]:
