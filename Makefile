@@ -209,14 +209,14 @@ mutate: setup
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.
 # Unsharded, it then runs `make formal` too (REGRESS_FORMAL=0: not); sharded CI runs
 # `make formal` as its own job beside the shards. Exit status: non-zero if either fails
-# (bad input to the regression, exit 2, skips formal).
+# (bad input to the regression, exit 2, and an interrupted one, 128 + signal, skip formal).
 REGRESS_FORMAL ?= 1
 regress: setup
 	rc=0; $(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
 		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(strip $(SHARD)),--shard '$(strip $(SHARD))') \
 		$(if $(strip $(OUT)),--out '$(strip $(OUT))') || rc=$$?; \
 	$(if $(or $(strip $(SHARD)),$(filter 0 no false,$(strip $(REGRESS_FORMAL)))),, \
-	  if [ $$rc -ne 2 ]; then echo "[regress] formal: make formal (REGRESS_FORMAL=0 skips it)"; \
+	  if [ $$rc -ne 2 ] && [ $$rc -lt 128 ]; then echo "[regress] formal: make formal (REGRESS_FORMAL=0 skips it)"; \
 	  $(FORMAL_CMD) || rc=$$((rc ? rc : 1)); fi;) \
 	exit $$rc
 

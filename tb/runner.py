@@ -1231,9 +1231,11 @@ def count_arg(s: str) -> int:
 
 def cli(main_fn, argv: Sequence[str] | None = None) -> int:
     """A command-line entry point (``python -m tb.runner``, ``tools.regress``,
-    ``tools.bench_sim``): SIGTERM ends it as Ctrl-C does, and either is one line and exit
-    status 130 (143 for SIGTERM), not a traceback. The simulations it started end with it
-    (``sim_cmd_prefix``)."""
+    ``tools.bench_sim``): SIGTERM ends it as Ctrl-C does, and either is one line, not a
+    traceback. The simulations it started end with it (``sim_cmd_prefix``). The process
+    then ends by the signal itself (a shell sees 130 / 143): a recipe or script that runs
+    it stops there, as it would for any interrupted command, instead of taking a plain
+    exit status and going on (`make regress` would have started `make formal`)."""
     def on_term(signum, frame):  # noqa: ARG001 - signal handler signature
         raise _Terminated
 
@@ -1243,11 +1245,20 @@ def cli(main_fn, argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n[interrupted] stopped; the simulations it started were stopped too",
               file=sys.stderr, flush=True)
-        return 130
+        return _die_by(signal.SIGINT)
     except _Terminated:
         print("[terminated] stopped by SIGTERM; the simulations it started were stopped too",
               file=sys.stderr, flush=True)
-        return 143
+        return _die_by(signal.SIGTERM)
+
+
+def _die_by(sig: signal.Signals) -> int:
+    """End this process by ``sig``'s default action (after the clean-up that ran); the
+    shell's status for it if the signal is blocked and the process lives on."""
+    sys.stdout.flush()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    return 128 + sig
 
 
 class _Terminated(BaseException):

@@ -75,7 +75,10 @@ def test_covmerge_missing_input_is_a_clear_error(tmp_path: Path, capsys) -> None
     ("a: [1, 2\n", "not a readable YAML file"),
     (b"\xff\xfe\x00binary", "not a readable YAML file"),
     ("dd.x:\n  bins:_hits: [1, 2]\n", "is not a mapping of bins to hit counts"),
-    ("dd.x:\n  bins:_hits: {a: many}\n", "is not a mapping of bins to hit counts")])
+    ("dd.x:\n  bins:_hits: {a: many}\n", "is not a mapping of bins to hit counts"),
+    ("dd.x:\n  at_least: x\n  bins:_hits: {a: 1}\n", "not a hit count of 1 or more"),
+    ("dd.x:\n  at_least: 0\n  bins:_hits: {a: 1}\n", "not a hit count of 1 or more"),
+    ("1:\n  bins:_hits: {a: 1}\n", "not a cocotb-coverage database")])
 def test_covmerge_refuses_what_is_no_coverage(tmp_path: Path, capsys, text, says) -> None:
     """Input that holds no coverage or is not a coverage database: exit 2 with a line
     naming the file, nothing written. Before, an empty file passed a 100 % threshold

@@ -90,7 +90,8 @@ def read_db(path: Path) -> dict:
         raise CovError(f"{path}: not a readable YAML file ({type(exc).__name__})") from None
     if db is None:   # an empty file: no cover item
         db = {}
-    if not isinstance(db, dict) or not all(isinstance(v, dict) for v in db.values()):
+    if not isinstance(db, dict) or not all(isinstance(k, str) and isinstance(v, dict)
+                                           for k, v in db.items()):
         raise CovError(f"{path}: not a cocotb-coverage database (a mapping of cover item "
                        "names to their attributes)")
     for name, attrs in db.items():
@@ -104,6 +105,13 @@ def read_db(path: Path) -> dict:
         if not ok:
             raise CovError(f"{path}: cover item {name!r}: its {BINS_KEY} is not a mapping of "
                            "bins to hit counts")
+        try:
+            least = int(attrs.get("at_least", 1))
+        except (TypeError, ValueError):
+            least = 0
+        if least < 1:
+            raise CovError(f"{path}: cover item {name!r}: at_least {attrs['at_least']!r} is "
+                           "not a hit count of 1 or more")
     return db
 
 

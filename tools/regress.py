@@ -45,6 +45,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -308,7 +309,7 @@ def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
     pending = list(jobs)
     running: dict = {}
     n = len(jobs)
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_worker_init) as pool:
         try:
             _run_pool_loop(pool, pending, running, out, n, workers, stop_on_fail, deadline,
                            progress)
@@ -316,6 +317,12 @@ def run_pool(jobs: Sequence[Job], workers: int, *, stop_on_fail: bool = False,
             _stop_workers(pool)
             raise
     return out
+
+
+def _worker_init() -> None:
+    """A worker leaves Ctrl-C to the main process, which ends the workers
+    (``_stop_workers``): an idle worker's KeyboardInterrupt was a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
