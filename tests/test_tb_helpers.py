@@ -45,9 +45,12 @@ def test_until_awaits_an_async_condition() -> None:
 
 
 def test_until_raises_with_what_cycles_edge_seed_and_reproduce() -> None:
+    """(the reproduce command carries the knobs set in the environment first, e.g.
+    DD_SIM_TIMEOUT= for a slow machine: the check allows them)"""
     tb = FakeTB()
     with pytest.raises(TimeoutError, match=r"until: irq_loc high not true after 40 cycles "
-                                           r"\(edge 40, seed 42\); reproduce: make sim "):
+                                           r"\(edge 40, seed 42\); reproduce: "
+                                           r"([A-Z][A-Z0-9_]*=\S+ )*make sim "):
         asyncio.run(until(tb, lambda: False, "irq_loc high", cycles=40, step=4))
 
 
