@@ -1214,8 +1214,8 @@ def cmd_soak(ns: argparse.Namespace) -> int:
     runner.setup_tool_env()
     base = ns.seed if ns.seed is not None else runner.new_seed()
     sims, params = sims_params(ns.sims, ns.params)
-    if ns.cycles < 0 or ns.seeds < 0 or ns.hours < 0:
-        raise RegressError("soak: CYCLES=, SEEDS= and HOURS= must not be negative")
+    if ns.cycles < 0 or ns.seeds < 0:   # (HOURS= is checked by its argparse type, hours_arg)
+        raise RegressError("soak: CYCLES= and SEEDS= must not be negative")
     budget_s = ns.hours * 3600 if ns.hours else None
     budget_c = ns.cycles or (None if budget_s or ns.seeds else SOAK_CYCLES_DEFAULT)
     max_seeds = ns.seeds or None
