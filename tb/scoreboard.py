@@ -10,15 +10,54 @@ usual `result` (drained queues, zero errors) holds at the end of every test.
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from collections import deque
 from dataclasses import dataclass
-
-from cocotb_bus.scoreboard import Scoreboard
 
 from model.addrmap import channel_of
 from model.hw import HwModel, LiteResult
 from tb.monitor import EdgeMonitor, EdgeSample, LiteResponse
 from tb.runner import SimContext, short_test_name
+
+
+def _import_scoreboard_base() -> type:
+    """cocotb-bus's ``Scoreboard``, imported without loading scapy.
+
+    ``cocotb_bus.scoreboard`` imports ``hexdump`` and ``hexdiff`` from ``scapy.utils``
+    at its top, and calls them only to print a failed comparison of byte strings or a
+    transaction left in a queue. Importing ``scapy.utils`` loads scapy's data tables:
+    40-90 ms of every simulator start (README "Running tests"). While the module
+    is imported, ``scapy.utils`` is a stand-in whose two functions import the real one
+    at their first call and call it; afterwards the stand-in leaves ``sys.modules``, so
+    any other import of ``scapy.utils`` gets scapy's own."""
+    if "cocotb_bus.scoreboard" in sys.modules or "scapy.utils" in sys.modules:
+        return importlib.import_module("cocotb_bus.scoreboard").Scoreboard
+    stand_in = types.ModuleType("scapy.utils", "stand-in: tb/scoreboard.py _import_scoreboard_base")
+
+    def real() -> types.ModuleType:
+        if sys.modules.get("scapy.utils") is stand_in:
+            del sys.modules["scapy.utils"]
+        return importlib.import_module("scapy.utils")
+
+    def hexdump(*args, **kwargs):
+        return real().hexdump(*args, **kwargs)
+
+    def hexdiff(*args, **kwargs):
+        return real().hexdiff(*args, **kwargs)
+
+    stand_in.hexdump, stand_in.hexdiff = hexdump, hexdiff
+    sys.modules["scapy.utils"] = stand_in
+    try:
+        return importlib.import_module("cocotb_bus.scoreboard").Scoreboard
+    finally:
+        if sys.modules.get("scapy.utils") is stand_in:
+            del sys.modules["scapy.utils"]
+
+
+Scoreboard = _import_scoreboard_base()
+
 
 RESP_NAMES = {0: "OKAY", 1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
 

@@ -6,8 +6,9 @@ test modules) with Python's cyclic garbage collector off, then moves every objec
 they made into the permanent generation (``gc.freeze``) and turns the collector on
 again before the simulation runs.
 
-Why: importing cocotb, pytest (for its assertion rewriting), numpy, scapy (through
-cocotb-bus) and the testbench leaves about 53,000 objects the collector tracks, and it
+Why: importing cocotb, pytest (for its assertion rewriting), numpy, cocotb-bus and
+the testbench (scapy too, before tb/scoreboard.py left it out) leaves about 53,000
+objects the collector tracks, and it
 ran full passes over them while they were being made: about 0.1 s of the 0.6 s of CPU
 a short simulation took (README "Running tests"). Those objects live as
 long as the process, so no collection could have freed them; frozen, the collections

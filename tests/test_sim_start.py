@@ -67,3 +67,36 @@ def test_another_entry_list_is_refused(fake_entry, monkeypatch) -> None:
 def test_runner_entry_names_this_module() -> None:
     mod, func = runner.SIM_START_ENTRY.split(":")
     assert mod == sim_start.__name__ and callable(getattr(sim_start, func))
+
+
+def test_the_scoreboard_base_comes_without_scapy() -> None:
+    """tb/scoreboard.py imports cocotb-bus's Scoreboard without scapy's data tables
+    (40-90 ms of each simulator start): ``scapy.utils`` is a stand-in while
+    ``cocotb_bus.scoreboard`` imports, whose hexdump and hexdiff load scapy at their
+    first call and give what scapy's give; afterwards ``scapy.utils`` is scapy's own."""
+    import subprocess
+
+    code = """
+import io, sys, contextlib
+import tb.scoreboard
+import cocotb_bus.scoreboard as cbs
+assert cbs.Scoreboard is tb.scoreboard.Scoreboard
+loaded = sorted(m for m in sys.modules if m == "scapy" or m.startswith("scapy."))
+assert not loaded, f"imported with the scoreboard: {loaded}"
+assert "scapy.utils" not in sys.modules
+got = cbs.hexdump(b"delegation\\x00\\xff", dump=True)
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    cbs.hexdiff(b"abc", b"abd")
+import scapy.utils as real
+assert sys.modules["scapy.utils"] is real and real.hexdump is not cbs.hexdump
+assert got == real.hexdump(b"delegation\\x00\\xff", dump=True) and "64 65 6C" in got, got
+ref = io.StringIO()
+with contextlib.redirect_stdout(ref):
+    real.hexdiff(b"abc", b"abd")
+assert out.getvalue() == ref.getvalue() and out.getvalue(), (out.getvalue(), ref.getvalue())
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], cwd=runner.ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stdout + p.stderr
