@@ -245,13 +245,13 @@ repro-check: setup
 # tests on both simulators, then tools/report.py; never part of `make test`.
 REPORT_DIR := build/report
 .PHONY: report
+REPORT_TESTS := test_quiesce,test_faults,test_ll.test_reclaim_each_walk_phase
+REPORT_RUN = DD_SWEEP=full $(TOOLS) $(PY) -m tb.runner --sim $$s --test $(REPORT_TESTS) --seed $(or $(SEED),1)
 report: setup
+	@# bad input (SEED=abc, a malformed DD_ knob) stops here, before the last report is removed
+	set -e; for s in $(VALID_SIMS); do $(REPORT_RUN) --check; done
 	rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)/raw
-	set -e; for s in $(VALID_SIMS); do \
-		DD_SWEEP=full DD_REPORT_DIR='$(CURDIR)/$(REPORT_DIR)/raw/'$$s $(TOOLS) $(PY) -m tb.runner \
-			--sim $$s --test test_quiesce,test_faults,test_ll.test_reclaim_each_walk_phase \
-			--seed $(or $(SEED),1) --log-file; \
-	done
+	set -e; for s in $(VALID_SIMS); do DD_REPORT_DIR='$(CURDIR)/$(REPORT_DIR)/raw/'$$s $(REPORT_RUN) --log-file; done
 	$(PY) tools/report.py $(REPORT_DIR)/raw --out $(REPORT_DIR)
 
 clean:

@@ -70,6 +70,7 @@ from model.hw import (
     Resp,
     byte_mask,
 )
+from tb import knobs
 from tb.scoreboard import current_test_name
 
 ROOT_NAME = "dd"
@@ -337,7 +338,7 @@ class Coverage:
         self._ll_seen = (0, 0)  # walk_events / msi_log entries already sampled
         self._ll_phase: str | None = None  # walk phase of the OWN_CMD target at S(e)
         # DD_FCOV=0 switches sampling and export off (overhead measurements, debugging)
-        self.enabled = os.environ.get("DD_FCOV", "1") != "0"
+        self.enabled = knobs.flag(knobs.FCOV_ENV)
         if self.enabled:
             tb.sb.observers.append(self.observe)
 

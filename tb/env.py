@@ -25,6 +25,7 @@ from model.addrmap import host_win_addr as host_win  # noqa: F401 - re-exported
 from model.addrmap import loc_win_addr as loc_win  # noqa: F401
 from model.addrmap import own_addr as own_reg  # noqa: F401
 from model.hw import HwModel, HwParams
+from tb import knobs
 from tb.coverage import Coverage
 from tb.faults import MemFaults
 from tb.hdlcheck import HdlCheckers
@@ -270,7 +271,7 @@ class TB:
         # HDL property and protocol checkers report into the scoreboard (tb/hdlcheck.py)
         self.checkers = HdlCheckers(self.dut, self.sb, self.log)
         # every judged sample in one lane-neutral format, on request (tb/monitor.py)
-        self.edge_trace = EdgeTrace() if os.environ.get(EDGE_TRACE_ENV) == "1" else None
+        self.edge_trace = EdgeTrace() if knobs.flag(EDGE_TRACE_ENV) else None
         if self.edge_trace is not None:
             self.mon.add_callback(self.edge_trace.write)
 

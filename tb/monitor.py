@@ -26,6 +26,7 @@ from model.hw import (
     RBeat,
     WBeat,
 )
+from tb import knobs
 
 # Bit layout of tb_dma_deleg.mon (mirrors the Verilog concatenation).
 MON_LOC = 0  # +0 aw_hs, +1 w_hs, +2 ar_hs, +3 b_hs, +4 r_hs
@@ -310,7 +311,7 @@ def format_sample(s: EdgeSample) -> str:
 #: Environment knob: "1" makes both lanes write every sample the scoreboard judges, in
 #: ``format_sample``'s format, to EDGE_TRACE_FILE in the run folder (a whole-run file,
 #: on request only): tests/test_sim.py's lane-equivalence test compares them.
-EDGE_TRACE_ENV = "DD_EDGE_TRACE"
+EDGE_TRACE_ENV = knobs.EDGE_TRACE_ENV
 EDGE_TRACE_FILE = "edge_trace.txt"
 
 

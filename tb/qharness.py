@@ -18,6 +18,7 @@ from pathlib import Path
 from model import addrmap, regs
 from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
 from model.hw import BEAT, ArHs, AwHs, BHs, RBeat, burst_beats
+from tb import knobs
 from tb.agents import HostAgent
 from tb.env import TB
 from tb.rtl_backend import rtl_epc
@@ -27,9 +28,7 @@ from tb.tl import new_tb
 SRC_END = 0x40000
 DST_BASE = 0x40000
 DST_SLOT = 0x11000
-SWEEP = os.environ.get("DD_SWEEP", "reduced").strip().lower() or "reduced"
-if SWEEP not in ("reduced", "full"):
-    raise ValueError(f"DD_SWEEP={SWEEP!r}: valid values are reduced, full")
+SWEEP = knobs.sweep()   # DD_SWEEP, validated (tb/knobs.py)
 FULL = SWEEP == "full"
 REPORT_FILE = "quiesce_latency.jsonl"
 

@@ -55,7 +55,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tb import sim_start
+from tb import knobs, sim_start
 
 ROOT = Path(__file__).resolve().parents[1]
 HDL_DIR = ROOT / "hdl"
@@ -168,10 +168,12 @@ SIM_TIMEOUT_ENV = "DD_SIM_TIMEOUT"
 WALL_FACTOR = 4
 
 
-def sim_timeout() -> float:
-    """``DD_SIM_TIMEOUT`` (default DEFAULT_SIM_TIMEOUT), validated: whole seconds of CPU
-    time, at least 1, or 0 for no limit; anything else is a RunnerError before any work."""
-    raw = os.environ.get(SIM_TIMEOUT_ENV, "").strip() or str(DEFAULT_SIM_TIMEOUT)
+def sim_timeout(env: Mapping[str, str] | None = None) -> float:
+    """``DD_SIM_TIMEOUT`` (of *env*, else the environment; default DEFAULT_SIM_TIMEOUT),
+    validated: whole seconds of CPU time, at least 1, or 0 for no limit; anything else
+    is a RunnerError before any work."""
+    raw = (os.environ if env is None else env).get(SIM_TIMEOUT_ENV, "").strip() or \
+        str(DEFAULT_SIM_TIMEOUT)
     try:
         v = int(raw)
     except ValueError:
@@ -191,6 +193,26 @@ def tl_judge(env: Mapping[str, str] | None = None) -> str:
         raise RunnerError(f"{TL_JUDGE_ENV}={raw!r}: expected one of {', '.join(TL_JUDGE_MODES)} "
                           "(where the transaction lane's scoreboard runs)")
     return raw
+
+
+def check_knobs(env: Mapping[str, str] | None = None) -> None:
+    """Every environment knob of a simulation in *env* (default: the environment), checked
+    before a run builds or writes anything: the rules of tb/knobs.py (the stimulus sizes,
+    the flags), ``DD_TL_JUDGE``, ``DD_SIM_TIMEOUT`` and ``DD_HDL_DIR``. A RunnerError
+    names every malformed one."""
+    src = os.environ if env is None else env
+    bad = []
+    try:
+        knobs.check(src)
+    except knobs.KnobError as exc:
+        bad.append(str(exc))
+    for rule in (tl_judge, sim_timeout, hdl_dir):
+        try:
+            rule(src)
+        except RunnerError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise RunnerError("\n".join(bad))
 
 
 #: Return codes of a simulator killed by the limits: timeout's own (124), SIGKILL and
@@ -339,9 +361,10 @@ def _filelist(listing: Path, base: Path) -> list[Path]:
 HDL_DIR_ENV = "DD_HDL_DIR"
 
 
-def hdl_dir() -> Path:
-    """The RTL tree of this process: ``DD_HDL_DIR`` when set (checked), else ``hdl/``."""
-    alt = os.environ.get(HDL_DIR_ENV, "").strip()
+def hdl_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The RTL tree of this process (of *env*, else the environment): ``DD_HDL_DIR`` when
+    set (checked), else ``hdl/``."""
+    alt = (os.environ if env is None else env).get(HDL_DIR_ENV, "").strip()
     if not alt:
         return HDL_DIR
     path = Path(alt).resolve()
@@ -725,7 +748,7 @@ def build_dir_for(sim: str, label: str, waves: bool, cov: bool = False,
 #: ccache's folder for the Verilator builds' C++ compiles (unless CCACHE_DIR is set).
 CCACHE_DIR = ROOT / "build" / "ccache"
 #: environment: ``0`` builds without ccache even when it is installed.
-CCACHE_ENV = "DD_CCACHE"
+CCACHE_ENV = knobs.CCACHE_ENV
 
 
 def objcache_env() -> dict[str, str]:
@@ -734,7 +757,7 @@ def objcache_env() -> dict[str, str]:
     (``verilated*.cpp``) and cocotb's harness, the same in every build of one checkout,
     so every build after the first takes them from the cache (the design's own units hit
     only when they are the same). Empty when ccache is missing or ``DD_CCACHE=0``."""
-    if os.environ.get(CCACHE_ENV, "1") == "0" or shutil.which("ccache") is None:
+    if not knobs.flag(CCACHE_ENV) or shutil.which("ccache") is None:
         return {}
     return {"OBJCACHE": "ccache", "CCACHE_DIR": os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)}
 
@@ -896,11 +919,11 @@ class RunResult:
 #: tb/test_bench_probe.py's operations per phase, tb/test_ll.py's walk-throughput element
 #: size, and tb/tl.py's recorder rotation threshold, judging path and status poller (named
 #: here, where the reproduce lines are made; those modules import them)
-PROBE_N_ENV = "DD_PROBE_N"
-LL_BENCH_ELEM_ENV = "DD_LL_BENCH_ELEM"
-TL_ROTATE_ENV = "DD_TL_ROTATE_BYTES"
-TL_FAST_ENV = "DD_TL_FAST"
-TL_POLLER_ENV = "DD_TL_POLLER"
+PROBE_N_ENV = knobs.PROBE_N_ENV
+LL_BENCH_ELEM_ENV = knobs.LL_BENCH_ELEM_ENV
+TL_ROTATE_ENV = knobs.TL_ROTATE_ENV
+TL_FAST_ENV = knobs.TL_FAST_ENV
+TL_POLLER_ENV = knobs.TL_POLLER_ENV
 TL_JUDGE_ENV = "DD_TL_JUDGE"
 #: DD_TL_JUDGE values: judge in the simulator process, or in a forked one (tb/judge.py)
 TL_JUDGE_MODES = ("inline", "fork")
@@ -914,7 +937,8 @@ TL_MEM_PATCH_FILE = "tl_mem_patch.hex"
 TL_MEM_OUT_FILE = "tl_mem_out.hex"
 #: Environment knobs that change what a run does (its stimulus, what judges it, its time
 #: limit, or, HDL_DIR_ENV, the RTL under test): a reproduce command must carry them.
-STIMULUS_KNOBS = ("DD_RANDOM_OPS", "DD_BENCH_DMA_ROUNDS", "DD_BENCH_DMA_MAX", "DD_SWEEP",
+STIMULUS_KNOBS = (knobs.RANDOM_OPS_ENV, knobs.BENCH_DMA_ROUNDS_ENV, knobs.BENCH_DMA_MAX_ENV,
+                  knobs.SWEEP_ENV,
                   PROBE_N_ENV, LL_BENCH_ELEM_ENV, TL_ROTATE_ENV, TL_FAST_ENV, TL_POLLER_ENV,
                   TL_JUDGE_ENV, SIM_TIMEOUT_ENV, HDL_DIR_ENV)
 
@@ -1058,7 +1082,7 @@ def run(
         raise RunnerError(f"{', '.join(off_lane)} do(es) not run on LANE={lane} (their LANES "
                           "literal); they still use bus-model internals of another lane")
     limit = timeout if timeout is not None else sim_timeout()
-    tl_judge({**os.environ, **(extra_env or {})})
+    check_knobs({**os.environ, **(extra_env or {})})
     bdir = build(sim, params, waves, cov=cov, lane=lane)
 
     run_dir = bdir / "runs" / (run_name or _run_name(modules, test))
@@ -1395,6 +1419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--build-only", action="store_true", help="only build the model")
     ap.add_argument("--lint", action="store_true", help="verilator --lint-only -Wall on hdl/")
     ap.add_argument("--versions", action="store_true", help="print tool versions and paths")
+    ap.add_argument("--check", action="store_true",
+                    help="check the arguments and the environment knobs, run nothing "
+                         "(exit 0: a run would start; make report runs it first)")
     ap.add_argument(
         "--log-file",
         action="store_true",
@@ -1425,6 +1452,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             build(ns.sim, ns.params, ns.waves, lane=lane)
             return 0
         select(ns.test)  # unknown TEST -> error before building
+        check_knobs()
+        if ns.check:
+            print(f"[runner] SIM={ns.sim} PARAMS={ns.params} TEST={ns.test or '(all)'}: "
+                  "arguments and knobs valid", flush=True)
+            return 0
         seed = new_seed() if ns.seed is None else ns.seed
         print(
             f"[runner] SIM={ns.sim} PARAMS={ns.params} SEED={seed}{' TEST=' + ns.test if ns.test else ''}"

@@ -19,7 +19,6 @@ sets 64 KiB. DD_TRACE=1 records the monitor's edge trace into the run folder
 
 from __future__ import annotations
 
-import os
 import resource
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from cocotb.triggers import gather
 
 from model import regs
 from model.epc import apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
+from tb import knobs as tb_knobs
 from tb.agents import HostAgent
 from tb.env import TB
 from tb.rtl_backend import rtl_epc
@@ -38,12 +38,12 @@ from tb.trace import TraceRecorder
 PARAM_SETS = ("default",)
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
 
-MIN_COPY = 4 * 1024
-MAX_COPY = 64 * 1024          # the workload's upper bound; a region holds one copy
+MIN_COPY = tb_knobs.BENCH_DMA_MIN_COPY
+MAX_COPY = tb_knobs.BENCH_DMA_MAX_COPY   # the workload's upper bound; a region holds one copy
 REGION = 2 * MAX_COPY         # per channel: source half, destination half
 COPIES_PER_ROUND = 2
-ROUNDS_ENV = "DD_BENCH_DMA_ROUNDS"
-MAX_ENV = "DD_BENCH_DMA_MAX"
+ROUNDS_ENV = tb_knobs.BENCH_DMA_ROUNDS_ENV
+MAX_ENV = tb_knobs.BENCH_DMA_MAX_ENV
 TRACE_FILE = "dma_trace.pkl"
 #: written at the end of the test (run folder): the simulator process's peak resident
 #: set in KiB (cocotb runs inside it), for the flat-memory figure of make bench-sim
@@ -51,17 +51,8 @@ RSS_FILE = "peak_rss_kib.txt"
 
 
 def knobs() -> tuple[int, int]:
-    """(rounds, largest copy in bytes) from the environment, validated."""
-    try:
-        rounds = int(os.environ.get(ROUNDS_ENV, "1"))
-        top = int(os.environ.get(MAX_ENV, str(8 * 1024)), 0)
-    except ValueError as exc:
-        raise ValueError(f"{ROUNDS_ENV} / {MAX_ENV} must be integers: {exc}") from None
-    if rounds < 1:
-        raise ValueError(f"{ROUNDS_ENV}={rounds}: need at least one round")
-    if not (MIN_COPY <= top <= MAX_COPY and top % 8 == 0):
-        raise ValueError(f"{MAX_ENV}={top}: must be a multiple of 8 in [{MIN_COPY}, {MAX_COPY}]")
-    return rounds, top
+    """(rounds, largest copy in bytes) from the environment, validated (tb/knobs.py)."""
+    return tb_knobs.bench_dma()
 
 
 async def channel_worker(tb: TB, epc, g: int, base: int, rounds: int, top: int, stats: dict) -> None:

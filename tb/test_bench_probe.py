@@ -25,22 +25,21 @@ of four.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import cocotb
 
 from model import regs
+from tb import knobs
 from tb.env import host_win, loc_win
 from tb.faults import SLVERR
-from tb.runner import PROBE_N_ENV
 from tb.tl import Access, new_tb
 
 PARAM_SETS = ("default",)
 LANES = ("tl",)   # the batch phase uses the transactor queue (TlPort.run)
 
-N_ENV = PROBE_N_ENV
+N_ENV = knobs.PROBE_N_ENV
 ROUNDS = 5
 PROBE_FILE = "probe.json"
 #: the phases in the order each round runs them
@@ -49,22 +48,9 @@ PHASES = ("idle_cycle", "wake", "read", "read_batch4", "write", "host_refused_re
 IDLE_PER_OP = 10
 
 
-def check_n(n: int, what: str) -> int:
-    """``n`` operations per phase and round, refused (ValueError naming ``what``) unless
-    the batch phase can split them into batches of four."""
-    if n < 4 or n % 4:
-        raise ValueError(f"{what}: expected a multiple of 4, at least 4")
-    return n
-
-
 def probe_n() -> int:
     """DD_PROBE_N, validated: operations per phase and round."""
-    raw = os.environ.get(N_ENV, "100")
-    try:
-        n = int(raw)
-    except ValueError:
-        raise ValueError(f"{N_ENV}={raw!r}: expected an integer") from None
-    return check_n(n, f"{N_ENV}={n}")
+    return knobs.probe_n()
 
 
 @cocotb.test()

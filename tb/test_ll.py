@@ -15,7 +15,6 @@ destinations with its sources.
 from __future__ import annotations
 
 import json
-import os
 
 import cocotb
 import numpy as np
@@ -28,11 +27,11 @@ from model.hw import ArHs, ArPresent, AwHs, AwPresent, BHs
 from model.llclient import Block, HostLlClient, IrqStatus, LlRegion, LocalLlClient, MsiConfig
 from model.timing import Q_IDLE_MAX
 from model.walk import ELEM_SIZE, encode_data, encode_link
+from tb import knobs
 from tb.env import TB, host_win, loc_win
 from tb.faults import DECERR, SLVERR
 from tb.qharness import dump_latency, reclaim_checked, wait_dma_event
 from tb.rtl_backend import rtl_epc
-from tb.runner import LL_BENCH_ELEM_ENV
 from tb.test_directed import channels, split
 from tb.tl import new_tb
 
@@ -650,19 +649,13 @@ async def test_ll_registers_rw_and_scrubbed(dut):
 
 
 THROUGHPUT_FILE = "throughput.json"  # in the run folder; read by tools/bench_sim.py
-ELEM_ENV = LL_BENCH_ELEM_ENV  # element size of the throughput test (make bench-sim: 4096)
+ELEM_ENV = knobs.LL_BENCH_ELEM_ENV  # element size of the throughput test (make bench-sim: 4096)
 
 
 def bench_elem() -> int:
     """Element size of test_walk_throughput: $DD_LL_BENCH_ELEM bytes (default 1 KiB, to
     keep make test short), a multiple of 8 in [8, 4096]."""
-    try:
-        v = int(os.environ.get(ELEM_ENV, "1024"), 0)
-    except ValueError:
-        raise ValueError(f"{ELEM_ENV} must be an integer") from None
-    if not (8 <= v <= 0x1000 and v % 8 == 0):
-        raise ValueError(f"{ELEM_ENV}={v}: must be a multiple of 8 in [8, 4096]")
-    return v
+    return knobs.ll_bench_elem()
 
 
 async def _bytes_per_cycle(tb: TB, g: int, start, nbytes: int) -> float:

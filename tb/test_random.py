@@ -10,7 +10,6 @@ start); a failure prints the reproduce command.
 
 from __future__ import annotations
 
-import os
 import random
 
 import cocotb
@@ -20,6 +19,7 @@ from model import regs
 from model.backend import BusError, run_async
 from model.epc import EpcError, apci_epc_delegate_dma_chan, apci_epc_reclaim_dma_chan
 from model.llclient import Block, HostLlClient, LlRegion, MsiConfig
+from tb import knobs
 from tb.agents import HostAgent, LocalDma
 from tb.env import TB, host_win, loc_win, own_reg
 from tb.faults import DECERR, SLVERR
@@ -37,7 +37,7 @@ MEM_WINDOW = 0x40000  # copies stay inside [0, MEM_WINDOW)
 FAULT_ZONE = MEM_WINDOW - 0x1000
 FAULTS = ((0x000, SLVERR, "w"), (0x400, DECERR, "w"), (0x800, SLVERR, "r"), (0xC00, DECERR, "r"))
 LANES = ("vip", "tl")   # testbench lanes this module runs on (tb/runner.py LANES)
-OPS_ENV = "DD_RANDOM_OPS"
+OPS_ENV = knobs.RANDOM_OPS_ENV
 # Linked lists (SPEC 3): each channel's element region and MSI targets sit above the
 # copies' window, so no copy overwrites a list while it is walked.
 LL_BASE = MEM_WINDOW
@@ -205,15 +205,8 @@ class RandomRun:
 
 
 def random_ops() -> int:
-    """DD_RANDOM_OPS (default 1500), validated: a whole number of transactions, at least 1."""
-    raw = os.environ.get(OPS_ENV, "").strip() or "1500"
-    try:
-        ops = int(raw)
-    except ValueError:
-        ops = 0
-    if ops < 1:
-        raise ValueError(f"{OPS_ENV}={raw!r}: expected a whole number of transactions, at least 1")
-    return ops
+    """DD_RANDOM_OPS (default 1500), validated (tb/knobs.py)."""
+    return knobs.random_ops()
 
 
 @cocotb.test(timeout_time=2000, timeout_unit="ms")

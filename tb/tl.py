@@ -50,6 +50,7 @@ from model.hw import (
     RBeat,
     WBeat,
 )
+from tb import knobs
 from tb.env import FINISH_DRAIN, FINISH_TAIL, TB, Rsp, check_poll_args, strobe_lanes
 from tb.faults import PROTOCOL_FAULTS, check_fault
 from tb.judge import FORKED_LINE, ForkedJudge
@@ -100,12 +101,12 @@ MEM_OUT_FILE = TL_MEM_OUT_FILE
 ALL_ONES_64 = (1 << 64) - 1
 #: the recorder file is reopened empty once Python has read this much of it (at a wake,
 #: with nothing left unread), so it stays bounded however long the run is
-REC_ROTATE_BYTES = 1 << 20
+REC_ROTATE_BYTES = knobs.REC_ROTATE_BYTES
 #: environment: another rotation threshold in bytes (tests rotate often to prove that
 #: no line is lost), and "1" to keep a copy of every line drained (REC_TRACE_FILE) for
 #: trace comparisons -- a whole-run file, so only on request
 ROTATE_ENV = TL_ROTATE_ENV
-TRACE_ENV = "DD_TL_TRACE"
+TRACE_ENV = knobs.TL_TRACE_ENV
 FAST_ENV = TL_FAST_ENV
 #: "0": the status poller stays off (every wait_status step in Python, as before it);
 #: the reference tests/test_sim.py compares the poller's traces with
@@ -566,14 +567,11 @@ class TlMonitor:
         #: DD_TL_FAST=0 feeds every line as a full sample (on_edge): the reference the
         #: beat path is compared with, and a debugging aid
         self.feeder = LineFeeder((1 << tb.params.num_func) - 1,
-                                 fast=os.environ.get(FAST_ENV, "1") != "0")
+                                 fast=knobs.flag(FAST_ENV))
         self._t0 = tb.now()
         #: read position beyond which ``rotate`` truncates the file (tests lower it)
-        raw = os.environ.get(ROTATE_ENV, str(REC_ROTATE_BYTES))
-        if not raw.isdigit():
-            raise TlError(f"{ROTATE_ENV}={raw!r} must be a byte count (a non-negative integer)")
-        self.rotate_bytes = int(raw)
-        self._copy = open(REC_TRACE_FILE, "ab") if os.environ.get(TRACE_ENV) == "1" else None  # noqa: SIM115
+        self.rotate_bytes = knobs.rotate_bytes()
+        self._copy = open(REC_TRACE_FILE, "ab") if knobs.flag(TRACE_ENV) else None  # noqa: SIM115
         self.rotations = 0
         self._h = tb.dut
         self._trunc_ack = int_reader(tb.dut.rec_trunc_ack)
@@ -1218,7 +1216,7 @@ class TlTB(TB):
     def _init_poller(self, dut) -> None:
         """The HDL status poller's slots (tb_dma_deleg_tl.v): a new TB cancels any an
         earlier test left."""
-        self.poller_on = os.environ.get(POLLER_ENV, "1") != "0"
+        self.poller_on = knobs.flag(POLLER_ENV)
         self.poller_waits = 0    # waits handed to the HDL
         self.poller_reads = 0    # status reads it injected and completed
         self.poller_stops = {"read": 0, "end": 0, "irq": 0}   # how its waits came back

@@ -14,7 +14,6 @@ test into the run folder, so it is meant for benchmark-sized runs, not soaks.
 
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from model.hw import HwModel, HwParams
+from tb import knobs
 from tb.monitor import EdgeSample
 from tb.scoreboard import DelegationScoreboard, Mismatch
 
@@ -32,7 +32,7 @@ from tb.scoreboard import DelegationScoreboard, Mismatch
 #: would be judged as AWSIZE mismatches), so an older trace is refused by load().
 TRACE_FORMAT = 2
 #: Environment knob: "1" makes TraceRecorder.enabled() true.
-TRACE_ENV = "DD_TRACE"
+TRACE_ENV = knobs.TRACE_ENV
 
 
 class TraceError(Exception):
@@ -83,7 +83,7 @@ class TraceRecorder:
 
     @staticmethod
     def enabled() -> bool:
-        return os.environ.get(TRACE_ENV, "0") == "1"
+        return knobs.flag(TRACE_ENV)
 
     def save(self, path: Path, test: str) -> Trace:
         """Pickle the trace to *path*; the live verdict is read from the scoreboard now."""

@@ -579,7 +579,7 @@ def test_dma_workload_knobs_are_validated(monkeypatch: pytest.MonkeyPatch) -> No
     for name, value, msg in ((w.MAX_ENV, str(128 * 1024), "multiple of 8 in"),
                              (w.MAX_ENV, "4097", "multiple of 8 in"),
                              (w.ROUNDS_ENV, "0", "at least one round"),
-                             (w.ROUNDS_ENV, "x", "must be integers")):
+                             (w.ROUNDS_ENV, "x", "an integer number of rounds")):
         monkeypatch.setenv(w.MAX_ENV, str(64 * 1024))
         monkeypatch.setenv(w.ROUNDS_ENV, "1")
         monkeypatch.setenv(name, value)

@@ -679,9 +679,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise runner.RunnerError(f"unknown simulator {s!r}; valid: {', '.join(runner.SIMULATORS)}")
         # default parameters only: the pure harnesses and test_bench_dma are built for them
         if args.probe is not None:
-            from tb.test_bench_probe import check_n
+            from tb.knobs import check_probe_n
             try:
-                check_n(args.probe, f"--probe {args.probe}")
+                check_probe_n(args.probe, f"--probe {args.probe}")
             except ValueError as exc:
                 raise BenchError(str(exc)) from None
             return probe(sims, args.seed, "default", args.probe)

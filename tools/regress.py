@@ -925,9 +925,11 @@ def _csv(s: str) -> list[str]:
 
 def sims_params(sims: str, params: str) -> tuple[list[str], list[str]]:
     """The simulators and parameter sets of comma lists, validated before any work: an
-    unknown one, or an empty list, is a RegressError (exit 2); so is a bad DD_SIM_TIMEOUT
-    (a RunnerError, exit 2)."""
-    runner.sim_timeout()   # DD_SIM_TIMEOUT too: every run would refuse it, after the builds
+    unknown one, or an empty list, is a RegressError (exit 2); so is a malformed knob of
+    the environment (``runner.check_knobs``: DD_SIM_TIMEOUT, DD_TL_JUDGE, the stimulus
+    sizes, the flags; a RunnerError, exit 2), which every run would refuse or fail on,
+    after the output folder was cleared."""
+    runner.check_knobs()
     ss, ps = _csv(sims), _csv(params)
     for what, opt, given, got in (("simulator", "sims", sims, ss),
                                   ("parameter set", "params", params, ps)):
