@@ -44,12 +44,18 @@ JOBS   := $(strip $(JOBS))
 MARK   := $(strip $(MARK))
 
 # Checked before anything else runs: $(call one_of,NAME,VALID) stops unless $(NAME) is
-# one word of VALID. WAVES=2 or WAVES=on once meant no waveform, silently (empty: none).
+# one word of VALID. WAVES=2 once meant no waveform, silently (empty: none).
 one_of = $(if $(and $(filter 1,$(words $($(1)))),$(filter $($(1)),$(2))),,\
   $(error $(1)='$($(1))' is not valid; valid values: $(2)))
-VALID_WAVES := 0 1 yes no true false
+# the yes/no knobs' values (as tb/knobs.py takes its flags': 1/0, yes/no, true/false, on/off)
+YES := 1 yes true on
+NO  := 0 no false off
+VALID_FLAGS := $(NO) $(YES)
 $(call one_of,SIM,$(VALID_SIMS))
-$(if $(WAVES),$(call one_of,WAVES,$(VALID_WAVES)))
+$(if $(WAVES),$(call one_of,WAVES,$(VALID_FLAGS)))
+# the other yes/no knobs (MUTATE_KEEP=on once kept nothing, REGRESS_FORMAL=off still ran
+# make formal): the same values
+$(foreach k,MUTATE_KEEP MUTATE_HINTS REGRESS_FORMAL,$(if $(strip $($(k))),$(call one_of,$(k),$(VALID_FLAGS))))
 
 VENV := .venv
 PY   := $(VENV)/bin/python
@@ -76,7 +82,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 SIM_FLAGS := --sim $(SIM) --params '$(PARAMS)' \
 	$(if $(TEST),--test '$(TEST)') $(if $(SEED),--seed $(SEED)) $(if $(LANE),--lane '$(LANE)') \
-	$(if $(filter 1 yes true,$(WAVES)),--waves)
+	$(if $(filter $(YES),$(WAVES)),--waves)
 
 .PHONY: help setup versions sim build list test test-model test-sim lint lint-hdl lint-py \
 	fmt regs bench-model bench-sim clean distclean regress regress-merge soak sweep repro-check lint-ci
@@ -202,8 +208,8 @@ MUTATE_HINTS ?=
 mutate: setup
 	$(TOOLS) $(PY) -m tools.mutate --jobs $(strip $(MUTATE_JOBS)) $(if $(SEED),--seed $(SEED)) \
 		$(if $(strip $(MUTANTS)),--mutants '$(strip $(MUTANTS))') \
-		$(if $(filter 1 yes true,$(strip $(MUTATE_KEEP))),--keep) \
-		$(if $(filter 0 no false,$(strip $(MUTATE_HINTS))),--no-hints)
+		$(if $(filter $(YES),$(strip $(MUTATE_KEEP))),--keep) \
+		$(if $(filter $(NO),$(strip $(MUTATE_HINTS))),--no-hints)
 
 # CI regression (tools/regress.py): never part of `make test`. SHARD=k/N runs part k of
 # the same run list; regress-merge turns the shard folders into the unsharded outputs.
@@ -215,7 +221,7 @@ regress: setup
 	rc=0; $(TOOLS) $(PY) -m tools.regress run --seeds $(or $(strip $(SEEDS)),4) --threshold $(strip $(COV_MIN)) \
 		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(strip $(SHARD)),--shard '$(strip $(SHARD))') \
 		$(if $(strip $(OUT)),--out '$(strip $(OUT))') || rc=$$?; \
-	$(if $(or $(strip $(SHARD)),$(filter 0 no false,$(strip $(REGRESS_FORMAL)))),, \
+	$(if $(or $(strip $(SHARD)),$(filter $(NO),$(strip $(REGRESS_FORMAL)))),, \
 	  if [ $$rc -ne 2 ] && [ $$rc -lt 128 ]; then echo "[regress] formal: make formal (REGRESS_FORMAL=0 skips it)"; \
 	  $(FORMAL_CMD) || rc=$$((rc ? rc : 1)); fi;) \
 	exit $$rc

@@ -445,6 +445,8 @@ def resolve_params(spec: str) -> tuple[str, dict[str, int]]:
         name = name.strip().upper()
         if name not in DEFAULT_PARAMS:
             raise RunnerError(f"unknown HDL parameter {name!r}; valid: {', '.join(DEFAULT_PARAMS)}")
+        if name in over:   # WR_CH=1,WR_CH=2 once built WR_CH=2 without a word
+            raise RunnerError(f"HDL parameter {name} given twice in PARAMS={spec!r}")
         try:
             over[name] = int(value, 0)
         except ValueError:
@@ -1251,6 +1253,16 @@ def count_arg(s: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{s!r}: expected a whole number, at least 1")
     return n
+
+
+def out_dir_arg(s: str) -> Path:
+    """argparse type of an output folder (``--out`` of tools/formal.py, covmerge, report):
+    a path that exists and is not a folder is a usage error (exit 2) before any work, not
+    a traceback after it."""
+    p = Path(s)
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"{s!r} exists and is not a folder")
+    return p
 
 
 def cli(main_fn, argv: Sequence[str] | None = None) -> int:

@@ -107,6 +107,24 @@ def test_smtbmc_lean_drops_only_the_unread_dumps() -> None:
     assert "smtbmc_lean.py" in formal.SMTBMC
 
 
+def test_a_timeout_or_output_folder_that_cannot_be_used_is_refused(tmp_path: Path, capsys) -> None:
+    """``--timeout`` 0 or less once timed out every task at once, after removing its
+    earlier results; an ``--out`` that is a file was a traceback. Both are refused before
+    any work, and the earlier summary stays."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("[]\n")
+    for t in ("0", "-5", "nan"):
+        assert formal.main(["--tasks", "bmc", "--timeout", t, "--out", str(out)]) == 2
+        assert "must be a number of seconds above 0" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == "[]\n" and not (out / "bmc").exists()
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(SystemExit) as exc:
+        formal.main(["--tasks", "bmc", "--out", str(f)])
+    assert exc.value.code == 2 and "exists and is not a folder" in capsys.readouterr().err
+
+
 def test_src_must_be_a_copy_of_hdl(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no sources.f"):
         formal.main(["--tasks", "prove", "--src", str(tmp_path), "--out", str(tmp_path / "o")])

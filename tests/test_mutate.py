@@ -72,6 +72,15 @@ def test_catalogue_errors_are_named(bad: Mutant, msg: str) -> None:
         mutate.check_catalogue([bad])
 
 
+def test_a_selection_of_no_mutant_is_refused() -> None:
+    """MUTANTS=',' once selected nothing, ran the unmutated baseline and replaced the
+    report with 0 of 0 mutants killed."""
+    for ids in (",", " , ,"):
+        with pytest.raises(mutate.MutateError, match="names no mutant"):
+            mutate.select(ids)
+    assert mutate.select(f"{MUTANTS[0].id},") == [MUTANTS[0]]
+
+
 def test_duplicate_id_is_an_error() -> None:
     with pytest.raises(mutate.MutateError, match="twice"):
         mutate.check_catalogue([MUTANTS[0], MUTANTS[0]])

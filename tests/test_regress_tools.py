@@ -67,6 +67,29 @@ def test_covmerge_missing_input_is_a_clear_error(tmp_path: Path, capsys) -> None
     assert "no such file or folder" in capsys.readouterr().err
 
 
+def test_a_threshold_or_output_folder_that_cannot_be_used_is_refused(tmp_path: Path, capsys) -> None:
+    """``--threshold`` (COV_MIN=) is a finite percentage from 0 to 100: ``nan`` once printed
+    FAIL and exited 0, a negative one always passed. An output path that is a file is
+    named before any work (it was a FileExistsError traceback)."""
+    f = tmp_path / "coverage_x.yml"
+    f.write_text("dd.x:\n  bins:_hits: {a: 1, b: 0}\n")
+    for bad in ("nan", "-1", "101", "inf", "most"):
+        with pytest.raises(SystemExit) as exc:
+            covmerge.main([str(f), "-o", str(tmp_path / "o"), "--threshold", bad])
+        assert exc.value.code == 2 and "expected a percentage from 0 to 100" in \
+            capsys.readouterr().err, bad
+        for cmd in ("run", "merge"):
+            with pytest.raises(SystemExit) as exc:
+                regress.main([cmd, *(["--sims", "icarus"] if cmd == "run" else [str(tmp_path)]),
+                              "--threshold", bad])
+            assert exc.value.code == 2 and "expected a percentage" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(SystemExit) as exc:
+        covmerge.main([str(f), "-o", str(f)])
+    assert exc.value.code == 2 and "exists and is not a folder" in capsys.readouterr().err
+    assert covmerge.main([str(f), "-o", str(tmp_path / "o"), "--threshold", "50"]) == 0
+
+
 @pytest.mark.parametrize(("text", "says"), [
     ("", "hold no cover bins"),
     ("{}\n", "hold no cover bins"),
@@ -579,16 +602,26 @@ def test_a_budget_of_nothing_is_a_usage_error(cmd: str, arg: str, value: str, sa
     assert exc.value.code == 2 and says in capsys.readouterr().err
 
 
-def test_make_refuses_a_waves_value_it_would_ignore() -> None:
-    """WAVES= takes 0/1/yes/no/true/false (or nothing): WAVES=2 once gave no waveform and no
-    word; now make stops before anything runs, as for SIM=."""
-    def dry(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["make", "-n", "sim", "TEST=test_reset_values", *args],
+def test_make_refuses_a_yes_no_value_it_would_ignore() -> None:
+    """WAVES=, MUTATE_KEEP=, MUTATE_HINTS= and REGRESS_FORMAL= take 0/1, yes/no, true/false,
+    on/off (or nothing): WAVES=2 once gave no waveform and no word, MUTATE_KEEP=on kept
+    nothing, REGRESS_FORMAL=off still ran make formal; now make stops before anything
+    runs, as for SIM=."""
+    def dry(target: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", "-n", target, "TEST=test_reset_values", *args],
                               cwd=regress.ROOT, capture_output=True, text=True, timeout=60)
-    for bad in ("WAVES=2", "WAVES=on", "WAVES=1 1", "SIM=xcelium"):
-        p = dry(bad)
+    for bad in ("WAVES=2", "WAVES=enabled", "WAVES=1 1", "SIM=xcelium", "MUTATE_KEEP=keep",
+                "MUTATE_HINTS=2", "REGRESS_FORMAL=skip"):
+        p = dry("sim", bad)
         assert p.returncode != 0 and "is not valid; valid values:" in p.stderr, (bad, p.stderr)
-    assert "--waves" in dry("WAVES=1").stdout and "--waves" not in dry("WAVES=0").stdout
+    for on in ("WAVES=1", "WAVES=on", "WAVES=yes"):
+        assert "--waves" in dry("sim", on).stdout, on
+    assert "--waves" not in dry("sim", "WAVES=0").stdout
+    assert "--waves" not in dry("sim", "WAVES=off").stdout
+    assert "--keep" in dry("mutate", "MUTATE_KEEP=on").stdout
+    assert "--no-hints" in dry("mutate", "MUTATE_HINTS=off").stdout
+    assert "tools.formal" not in dry("regress", "REGRESS_FORMAL=off").stdout
+    assert "tools.formal" in dry("regress", "REGRESS_FORMAL=on").stdout
 
 
 def test_sweep_bad_input_is_refused() -> None:

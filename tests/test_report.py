@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tools import report
 
 
@@ -86,3 +88,22 @@ def test_report_bad_input_and_stale_figures(tmp_path: Path) -> None:
     f = _write(tmp_path, [_row("idle", 2, 4)])
     assert report.main([str(f), "--out", str(out), "--no-plots"]) == 0
     assert not list(out.glob("latency_*.png"))
+
+
+def test_a_sample_field_that_is_no_number_is_named(tmp_path: Path) -> None:
+    """A measured, bound or other field the report computes with that is not a number
+    (or null) is named with its file and line; it was a ValueError traceback."""
+    for field, value in (("measured", "abc"), ("bound", [5]), ("q_rtl", True), ("out_bytes", "8")):
+        row = _row("s", 3, 5)
+        row[field] = value
+        f = _write(tmp_path, [_row("s", 2, 5), row])
+        with pytest.raises(SystemExit, match=rf"{f}:2: {field}=.* is not a number"):
+            report.load([f])
+    report.load([_write(tmp_path, [{**_row("s", 2, 5), "q_rtl": None}])])
+
+
+def test_an_output_path_that_is_a_file_is_refused(tmp_path: Path, capsys) -> None:
+    f = _write(tmp_path, [_row("s", 2, 5)])
+    with pytest.raises(SystemExit) as exc:
+        report.main([str(f), "--out", str(f)])
+    assert exc.value.code == 2 and "exists and is not a folder" in capsys.readouterr().err

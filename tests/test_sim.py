@@ -134,6 +134,9 @@ def test_param_sets_resolve() -> None:
         runner.resolve_params("nope")
     with pytest.raises(runner.RunnerError, match="unknown HDL parameter"):
         runner.resolve_params("FOO=1")
+    # a name given twice once kept the last value without a word
+    with pytest.raises(runner.RunnerError, match="WR_CH given twice"):
+        runner.resolve_params("WR_CH=1,wr_ch=2")
 
 
 def test_unknown_test_is_rejected_with_listing() -> None:

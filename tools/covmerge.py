@@ -20,6 +20,7 @@ do not depend on how the merge propagated parent totals.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +29,22 @@ from pathlib import Path
 
 import yaml
 
+from tb import runner
+
 BINS_KEY = "bins:_hits"
+
+
+def percent_arg(s: str) -> float:
+    """argparse type of a coverage threshold (``--threshold``, COV_MIN=): a finite
+    percentage from 0 to 100. ``nan`` once printed FAIL and exited 0 (no comparison with
+    it is true), a negative one always passed, one above 100 always failed."""
+    try:
+        v = float(s)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and 0 <= v <= 100):
+        raise argparse.ArgumentTypeError(f"{s!r}: expected a percentage from 0 to 100")
+    return v
 
 
 @dataclass
@@ -194,8 +210,9 @@ def merge_and_report(files: Iterable[Path], out_dir: Path,
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.covmerge", description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="coverage_*.yml files (or folders to search)")
-    ap.add_argument("-o", "--out", type=Path, default=Path("build/regress/coverage"))
-    ap.add_argument("--threshold", type=float, default=None, help="fail (exit 1) below this percentage")
+    ap.add_argument("-o", "--out", type=runner.out_dir_arg, default=Path("build/regress/coverage"))
+    ap.add_argument("--threshold", type=percent_arg, default=None,
+                    help="fail (exit 1) below this percentage (0 to 100)")
     ns = ap.parse_args(argv)
     files: list[Path] = []
     for f in ns.files:

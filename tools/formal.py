@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import math
 import shlex
 import shutil
 import subprocess
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per task")
     ap.add_argument("--src", type=Path, default=runner.HDL_DIR,
                     help="folder with the RTL (a copy of hdl/: sources.f, props.f, *.v, *.vh)")
-    ap.add_argument("--out", type=Path, default=OUT, help="result folder (default build/formal)")
+    ap.add_argument("--out", type=runner.out_dir_arg, default=OUT,
+                    help="result folder (default build/formal)")
     ap.add_argument("--depth", type=int, default=BMC_DEPTH, help="steps of the bmc task")
     ap.add_argument("--jobs", type=int, default=1,
                     help="tasks run at once (each sby run is one solver process; default 1)")
@@ -260,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     hdl_files(src)   # a bad --src is named before any run
     if args.depth < 1 or args.jobs < 1:
         print(f"[formal] --depth {args.depth} --jobs {args.jobs}: each must be at least 1",
+              file=sys.stderr)
+        return 2
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        # 0 or less once timed out every task at once, after removing its earlier results
+        print(f"[formal] --timeout {args.timeout}: must be a number of seconds above 0",
               file=sys.stderr)
         return 2
     table = tasks()

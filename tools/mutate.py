@@ -153,6 +153,8 @@ def select(ids: str | None, mutants: Sequence[Mutant] | None = None) -> list[Mut
             raise MutateError(f"unknown mutant {i!r}; valid: {', '.join(by_id)}")
         if by_id[i] not in out:
             out.append(by_id[i])
+    if not out:   # MUTANTS=',' once ran the baseline and replaced the report with 0 of 0
+        raise MutateError(f"MUTANTS={ids!r} names no mutant; valid: {', '.join(by_id)}")
     return out
 
 

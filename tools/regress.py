@@ -1311,7 +1311,8 @@ def parser() -> argparse.ArgumentParser:
                    help="seeds per (test, simulator, parameters)")
     r.add_argument("--ops", type=runner.count_arg, default=d["ops"],
                    help="DD_RANDOM_OPS (default: the test's)")
-    r.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
+    r.add_argument("--threshold", type=covmerge.percent_arg, default=100.0,
+                   help="functional coverage target, %% (0 to 100)")
     r.add_argument("--no-directed", action="store_true", help="random tests only")
     r.add_argument("--directed", default=",".join(d["directed"]), metavar="MODULES",
                    help="the directed modules to run, of "
@@ -1327,7 +1328,8 @@ def parser() -> argparse.ArgumentParser:
                         f"{SHARDS_OUT.relative_to(ROOT)}/shard-K-of-N)")
     m = sub.add_parser("merge", help="merge shard folders into the outputs of the unsharded run")
     m.add_argument("dirs", nargs="*", help="shard folders (each with manifest.json)")
-    m.add_argument("--threshold", type=float, default=100.0, help="functional coverage target, %%")
+    m.add_argument("--threshold", type=covmerge.percent_arg, default=100.0,
+                   help="functional coverage target, %% (0 to 100)")
     m.add_argument("--out", default=str(OUT))
     s = sub.add_parser("soak", parents=[common], help="long random soak, stops at the first failure")
     s.add_argument("--hours", type=hours_arg, default=0.0, help="time budget (0: none)")

@@ -34,6 +34,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from model.timing import Q_IDLE_MAX  # noqa: E402
+from tb.runner import out_dir_arg  # noqa: E402
+
+#: the fields of a sample the report computes with: numbers (or null: not measured)
+NUMBERS = ("measured", "bound", "q_rtl", "t0", "out_bytes", "resp_delay")
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -51,6 +55,10 @@ def load(paths: list[Path]) -> list[dict]:
                         raise SystemExit(f"{f}:{n}: not JSON: {e}") from e
                     if not isinstance(row, dict):
                         raise SystemExit(f"{f}:{n}: not a quiesce sample (a JSON object): {line[:80]}")
+                    for key in NUMBERS:
+                        v = row.get(key)
+                        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                            raise SystemExit(f"{f}:{n}: {key}={v!r} is not a number")
                     rows.append(row)
     return rows
 
@@ -208,7 +216,7 @@ def plots(rows: list[dict], out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="+", type=Path, help="JSON lines files or folders")
-    ap.add_argument("--out", type=Path, default=ROOT / "build" / "report")
+    ap.add_argument("--out", type=out_dir_arg, default=ROOT / "build" / "report")
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args(argv)
     rows = load(args.inputs)
