@@ -142,7 +142,7 @@ test-model: setup
 	$(TOOLS) $(PY) -m pytest $(XDIST) -m 'not sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS)
 
 test-sim: setup
-	$(TOOLS) $(PY) -m pytest $(XDIST) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS) tests/test_sim.py
+	$(TOOLS) $(PY) -m pytest $(XDIST) -m 'sim$(if $(MARK), and ($(MARK)))' $(PYTEST_ARGS)
 
 lint: lint-hdl lint-py lint-ci
 

@@ -474,7 +474,7 @@ class TestModule:
     tl, only).
     """
 
-    name: str  # import name, e.g. "tb.test_regs"
+    name: str  # import name, e.g. "tb.test_directed"
     path: Path
     tests: tuple[str, ...]
     marks: tuple[str, ...] = ()
@@ -580,7 +580,7 @@ def _listing(mods: Sequence[TestModule]) -> str:
 def select(test: str | None, mods: Sequence[TestModule] | None = None) -> tuple[list[str], str | None]:
     """Map a ``TEST`` value to (test modules, cocotb test-name filter regex or None).
 
-    Accepted: nothing (all modules), a module (``test_regs`` or ``tb.test_regs``), a test
+    Accepted: nothing (all modules), a module (``test_directed`` or ``tb.test_directed``), a test
     function (``test_reset_values``), or ``module.function``; a function may end in the
     point of a ``@cocotb.parametrize`` sweep as cocotb names it
     (``test_quiesce_states/state=idle``): only that point runs; comma-separated lists too.
@@ -1418,7 +1418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"simulator: {', '.join(SIMULATORS)} (default icarus)",
     )
     ap.add_argument(
-        "--test", default=None, help="module (test_regs), test function, module.function; comma list"
+        "--test", default=None, help="module (test_directed), test function, module.function; comma list"
     )
     ap.add_argument(
         "--params", default="default", help=f"parameter set ({', '.join(PARAM_SETS)}) or NAME=V[,NAME=V]"

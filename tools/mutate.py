@@ -55,7 +55,9 @@ DEFAULT_SEED = 1
 #: seconds, they kill most mutants), the random and fault suites, then the long ones,
 #: then the transaction-level lane's own module (its AXI4-Lite master presents W before
 #: AW and AW before W, which the VIP lane's masters never do). Every module that runs on
-#: the VIP lane with the default parameters appears once. A stage is a ``TEST`` value
+#: the VIP lane with the default parameters appears once, except tb/test_ll.py (the
+#: linked-list walks and MSIs): the catalogue (tools/mutants.py) has no mutant of the
+#: walk or MSI logic yet, so the stage would only add time. A stage is a ``TEST`` value
 #: (tb/runner.py ``select``), optionally prefixed by ``<lane>:`` (default: the VIP lane).
 #: A mutant's ``hint`` (tools/mutants.py) runs alone before these stages.
 STAGES: tuple[str, ...] = (
