@@ -30,7 +30,7 @@ from model.walk import ELEM_SIZE, encode_data, encode_link
 from tb import knobs
 from tb.env import TB, host_win, loc_win
 from tb.faults import DECERR, SLVERR
-from tb.qharness import dump_latency, reclaim_checked, wait_dma_event
+from tb.qharness import dump_latency, reclaim_checked, traffic, wait_dma_event
 from tb.rtl_backend import rtl_epc
 from tb.test_directed import channels, split
 from tb.tl import new_tb
@@ -625,6 +625,115 @@ async def test_start_while_msi_in_flight(dut):
     assert st == regs.CH_ABORTED, st
     tb.faults.write_latency = 0
     await watch.wait(g, 4)  # the abort MSI
+    await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_start_ignored_while_the_msi_waits_for_the_mover(dut):
+    """A START while the done MSI waits in its slot for the mover (another channel's
+    burst holds it) is ignored (microarch Decision 16): the channel stays STOPPED, the
+    MSI goes out once, and no element is fetched for the ignored START. Kills the
+    mutant msi_start_while_full of `make mutate`, which no other test reached."""
+    tb, epc, be, watch = await setup(dut)
+    traffic(tb)   # sees the START doorbell, from which wait_dma_event counts
+    g, other = channels(tb)[0], channels(tb)[1]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
+    port = TbLlPort(tb, tb.host)
+    dl, nl = split(other)
+    lcl = LocalLlClient(dl, nl, LlRegion(REGION + REGION_SIZE, REGION_SIZE))
+    tb.faults.read_latency = 60   # every read burst stays 60 cycles in flight
+    await run_async(cl.start_ops([Block(SRC_BASE, DST_BASE, 0x40)]), port)
+    # fetch 0, data 0, then the final fetch (AR #2): while it is in flight, the other
+    # channel asks for the mover, and the round robin serves it before g's MSI
+    await wait_dma_event(tb, g, "ar", 2)
+    await run_async(lcl.start_ops([Block(SRC_BASE + 0x4000, DST_BASE + 0x4000, 0x40)]),
+                    TbLlPort(tb, tb.loc))
+    await wait_dma_event(tb, other, "ar", 0)   # the mover is the other channel's now
+    assert [x.kind for x in model_events(tb, g)][-1] == "end", model_events(tb, g)
+    fetched = len([x for x in model_events(tb, g) if x.kind == "fetch"])
+    assert watch.of(g) == [], "the MSI went out before the START: nothing tested"
+    await tb.host.write(host_win(0, g, regs.DOORBELL), regs.DOORBELL_START_MASK)
+    assert watch.of(g) == [], "the MSI went out before the START: nothing tested"
+    tb.faults.read_latency = 0
+    m = await watch.wait(g, 1)
+    assert m["addr"] == cl.msi.stop, m
+    assert (await tb.host.read(host_win(0, g, regs.CH_STAT))).data == regs.CH_STOPPED
+    await tb.cycles(50)
+    assert len([x for x in model_events(tb, g) if x.kind == "fetch"]) == fetched
+    assert len(watch.of(g)) == 1, watch.of(g)
+    irq = await run_async(cl.handle_int_ops(), port)
+    assert irq.done and irq.ch_stat == regs.CH_STOPPED, irq
+    assert await wait_stat(tb, loc_win(other, regs.CH_STAT)) == regs.CH_STOPPED
+    await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_msi_address_bits_1_0_are_ignored(dut):
+    """MSI_STOP_LO's bits [1:0] are not part of the address (SPEC 2: address bits [1:0]
+    are ignored; SPEC 3: the MSI address is 4-byte aligned): the MSI goes to the aligned
+    address, and an address that is 0 but for those bits sends none. Kills the mutant
+    msi_addr_low_bits of `make mutate`."""
+    tb, epc, be, watch = await setup(dut)
+    g = channels(tb)[0]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    want = msi_cfg(g)
+    blocks = [Block(SRC_BASE, DST_BASE, 0x40)]
+    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), want)
+    await run_async(cl.ch_config_ops(), TbLlPort(tb, tb.host))
+    for stop, sends in ((want.stop | 3, True), (3, False)):
+        # (the driver's MsiConfig refuses an unaligned address: written here directly)
+        await tb.host.write(host_win(0, g, regs.MSI_STOP_LO), stop)
+        await run_async(cl.start_ops(blocks), TbLlPort(tb, tb.host))
+        for _ in range(2000):
+            if (await tb.host.read(host_win(0, g, regs.CH_STAT))).data != regs.CH_RUNNING:
+                break
+            await tb.cycles(8)
+        assert (await tb.host.read(host_win(0, g, regs.CH_STAT))).data == regs.CH_STOPPED
+        await tb.cycles(30)
+        got = watch.of(g)
+        assert len(got) == 1, (hex(stop), got)   # the first list's only
+        if sends:
+            assert got[0]["addr"] == want.stop, (hex(stop), got)
+        await tb.host.write(host_win(0, g, regs.INT_CLEAR), regs.INT_CLEAR_STOP_MASK)
+    await apci_epc_reclaim_dma_chan(chan, True)
+    await tb.finish()
+
+
+@cocotb.test(**TIMEOUT)
+async def test_walk_end_shows_its_own_llp_over_a_host_write(dut):
+    """A walk that ends STOPPED shows its own LLP and CCS in the window (SPEC 3 step 2:
+    LLP keeps this element's address), even after the host wrote LLP_LO and
+    CYCLE_SYNC while the final fetch was in flight. Kills the mutant
+    walk_end_no_writeback of `make mutate`, which simulation and formal had left."""
+    tb, epc, be, watch = await setup(dut)
+    traffic(tb)   # sees the START doorbell, from which wait_dma_event counts
+    g = channels(tb)[0]
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
+    port = TbLlPort(tb, tb.host)
+    tb.faults.read_latency = 60
+    await run_async(cl.start_ops([Block(SRC_BASE, DST_BASE, 0x40)]), port)
+    await wait_dma_event(tb, g, "ar", 2)   # the final fetch, 60 cycles in flight
+    junk = REGION + 0x300
+    await tb.host.write(host_win(0, g, regs.LLP_LO), junk)
+    await tb.host.write(host_win(0, g, regs.CYCLE_SYNC), 0)
+    assert (await tb.host.read(host_win(0, g, regs.CH_STAT))).data == regs.CH_RUNNING, \
+        "the walk ended before the host's writes: nothing tested"
+    assert (await tb.host.read(host_win(0, g, regs.LLP_LO))).data == junk
+    tb.faults.read_latency = 0
+    await watch.wait(g, 1)
+    assert (await tb.host.read(host_win(0, g, regs.CH_STAT))).data == regs.CH_STOPPED
+    # the final element: the driver's closing link element, right after the data one
+    assert (await tb.host.read(host_win(0, g, regs.LLP_LO))).data == REGION + ELEM_SIZE
+    ccs = (await tb.host.read(host_win(0, g, regs.CYCLE_SYNC))).data & regs.CYCLE_SYNC_CCS_MASK
+    assert ccs == regs.CYCLE_SYNC_CCS_MASK, hex(ccs)
+    await run_async(cl.handle_int_ops(), port)
     await apci_epc_reclaim_dma_chan(chan, True)
     await tb.finish()
 

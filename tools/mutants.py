@@ -32,6 +32,10 @@ FAMILIES: dict[str, str] = {
     "counters": "VIOL_COUNT / VIOL_LAST (2.2)",
     "mover": "AXI4 data mover: bursts, 4 KiB split, WLAST, responses (2, 2.1)",
     "axil": "AXI4-Lite slave: AW/W order, read/write arbitration, responses (2)",
+    "walk": "linked-list walks: START, element fetch, CB/CCS, link elements, LLP/CCS "
+            "write-back (SPEC 3)",
+    "msi": "MSI writes: which event owes one, enables and masks, address, data, the "
+           "slot's hold on START (SPEC 3, Decision 16)",
 }
 
 
@@ -208,6 +212,38 @@ _CATALOGUE: tuple[Mutant, ...] = (
            "(r_beats < MAX_BURST) ? r_beats : MAX_BURST;",
            "(r_beats < MAX_BURST - 1) ? r_beats : MAX_BURST - 1;",
            "bursts capped at MAX_BURST-1 beats"),
+    # -------------------------------------------------------- linked-list walk
+    Mutant("walk_llp_align_4", "walk", "dd_chan.v",
+           "(llp_lo[2:0] == 3'd0)", "(llp_lo[1:0] == 2'd0)",
+           "a linked-list START accepts an LLP that is 4-byte but not 8-byte aligned"),
+    Mutant("walk_cb_not_checked", "walk", "dd_chan.v",
+           "end else if (el_cb != ccs) begin", "end else if (1'b0) begin",
+           "an element whose CB differs from CCS is walked instead of ending the list"),
+    Mutant("walk_link_no_toggle", "walk", "dd_chan.v",
+           "ccs_n = ccs ^ el_tcb;", "ccs_n = ccs;",
+           "a link element's TCB does not toggle CCS"),
+    Mutant("walk_link_skips", "walk", "dd_chan.v",
+           "lp_n  = fb1;", "lp_n  = fb1 + ELEM_SIZE;",
+           "a link element's target is entered one element late"),
+    Mutant("walk_llp_stays", "walk", "dd_chan.v",
+           "lp_n = lp + ELEM_SIZE;", "lp_n = lp;",
+           "a finished data element leaves LLP on itself (the walk repeats it)"),
+    Mutant("walk_end_no_writeback", "walk", "dd_chan.v",
+           "if (set_stop || set_abort) wb = 1'b1;", "if (set_abort) wb = 1'b1;",
+           "a walk that ends STOPPED does not show its LLP / CCS in the window"),
+    # --------------------------------------------------------------------- MSI
+    Mutant("msi_stop_mask_ignored", "msi", "dd_chan.v",
+           "&& !int_setup[`DD_INT_SETUP_SMASK_LSB]", "",
+           "a done MSI is written while INT_SETUP masks the stop event"),
+    Mutant("msi_abort_to_stop_addr", "msi", "dd_chan.v",
+           "msi_full <= 1'b1; msi_a <= msi_aa;", "msi_full <= 1'b1; msi_a <= msi_sa;",
+           "an abort MSI goes to the done MSI's address"),
+    Mutant("msi_addr_low_bits", "msi", "dd_chan.v",
+           "{msi_stop_hi, msi_stop_lo[31:2], 2'b00}", "{msi_stop_hi, msi_stop_lo}",
+           "a done MSI's address keeps bits [1:0] of MSI_STOP_LO"),
+    Mutant("msi_start_while_full", "msi", "dd_chan.v",
+           "&& !db_stopbit && !msi_full;", "&& !db_stopbit;",
+           "a START while the MSI slot is full is taken (Decision 16: ignored)"),
     # -------------------------------------------------------------- AXI4-Lite
     Mutant("axil_ar_ignores_w", "axil", "dd_axil_slave.v",
            "&& !s_awvalid && !s_wvalid;", "&& !s_awvalid;",
@@ -280,6 +316,16 @@ HINTS: dict[str, str] = {
     "axil_addr_wrong_hold": "tl:test_orders_delays_and_batches",
     "axil_wstrb_not_held": "tl:test_orders_delays_and_batches",
     "axil_aw_during_r": "test_random",
+    "walk_llp_align_4": "test_transfers",
+    "walk_cb_not_checked": "test_random",
+    "walk_link_no_toggle": "test_tcb_ring_and_cycle_mismatch",
+    "walk_link_skips": "test_tcb_ring_and_cycle_mismatch",
+    "walk_llp_stays": "test_random",
+    "walk_end_no_writeback": "test_walk_end_shows_its_own_llp_over_a_host_write",
+    "msi_stop_mask_ignored": "test_msi_on_off_masked",
+    "msi_abort_to_stop_addr": "test_random",
+    "msi_addr_low_bits": "test_msi_address_bits_1_0_are_ignored",
+    "msi_start_while_full": "test_start_ignored_while_the_msi_waits_for_the_mover",
 }
 
 MUTANTS: tuple[Mutant, ...] = tuple(dataclasses.replace(m, hint=HINTS.get(m.id)) for m in _CATALOGUE)

@@ -52,17 +52,18 @@ PARAMS = "default"
 #: Fixed run seed: the report is reproducible (cocotb derives each test's seed from it).
 DEFAULT_SEED = 1
 #: Test stages, each one simulator process, in order: the directed modules first (a few
-#: seconds, they kill most mutants), the random and fault suites, then the long ones,
+#: seconds, they kill most mutants), the random and fault suites, the linked-list suite,
+#: then the long ones,
 #: then the transaction-level lane's own module (its AXI4-Lite master presents W before
 #: AW and AW before W, which the VIP lane's masters never do). Every module that runs on
-#: the VIP lane with the default parameters appears once, except tb/test_ll.py (the
-#: linked-list walks and MSIs): the catalogue (tools/mutants.py) has no mutant of the
-#: walk or MSI logic yet, so the stage would only add time. A stage is a ``TEST`` value
+#: the VIP lane with the default parameters appears once (tb/test_ll.py, the linked-list
+#: walks and MSIs, since the "walk" and "msi" families). A stage is a ``TEST`` value
 #: (tb/runner.py ``select``), optionally prefixed by ``<lane>:`` (default: the VIP lane).
 #: A mutant's ``hint`` (tools/mutants.py) runs alone before these stages.
 STAGES: tuple[str, ...] = (
     "test_directed,test_fence,test_protocol,test_memcheck",
     "test_random,test_faults",
+    "test_ll",
     "test_quiesce,test_bench_dma,test_planted_model",
     "tl:test_tl_errors",
 )
