@@ -759,7 +759,11 @@ def objcache_env() -> dict[str, str]:
     (``verilated*.cpp``) and cocotb's harness, the same in every build of one checkout,
     so every build after the first takes them from the cache (the design's own units hit
     only when they are the same). Empty when ccache is missing or ``DD_CCACHE=0``."""
-    if not knobs.flag(CCACHE_ENV) or shutil.which("ccache") is None:
+    try:
+        on = knobs.flag(CCACHE_ENV)
+    except knobs.KnobError as exc:   # a build outside run() (bench-sim, a regression's)
+        raise RunnerError(str(exc)) from None
+    if not on or shutil.which("ccache") is None:
         return {}
     return {"OBJCACHE": "ccache", "CCACHE_DIR": os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)}
 
@@ -1460,11 +1464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise RunnerError(f"unknown SIM={ns.sim!r}; valid: {', '.join(SIMULATORS)}")
         resolve_params(ns.params)
         lane = check_lane(ns.lane)
+        check_knobs()   # (DD_CCACHE too, which a build reads)
         if ns.build_only:
             build(ns.sim, ns.params, ns.waves, lane=lane)
             return 0
         select(ns.test)  # unknown TEST -> error before building
-        check_knobs()
         if ns.check:
             print(f"[runner] SIM={ns.sim} PARAMS={ns.params} TEST={ns.test or '(all)'}: "
                   "arguments and knobs valid", flush=True)

@@ -96,6 +96,17 @@ def test_the_runner_checks_its_own_knobs_too(tmp_path: Path) -> None:
         assert f"{name}=" in text, text
 
 
+def test_a_build_refuses_a_malformed_ccache_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DD_CCACHE is read by every Verilator build, also the ones outside ``run`` (make
+    build, bench-sim's, a regression's prebuilds): a RunnerError, not a traceback."""
+    monkeypatch.setenv(knobs.CCACHE_ENV, "maybe")
+    with pytest.raises(runner.RunnerError, match="DD_CCACHE='maybe'"):
+        runner.objcache_env()
+    assert runner.main(["--sim", "icarus", "--build-only"]) == 2
+    monkeypatch.setenv(knobs.CCACHE_ENV, "off")
+    assert runner.objcache_env() == {}
+
+
 @pytest.mark.sim
 @pytest.mark.icarus
 def test_a_run_with_a_malformed_knob_builds_and_runs_nothing() -> None:
