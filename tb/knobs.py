@@ -16,7 +16,7 @@ runner's process checks knobs without loading a testbench.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 #: names (tb/runner.py re-exports the ones its reproduce lines carry)
 RANDOM_OPS_ENV = "DD_RANDOM_OPS"
@@ -160,14 +160,22 @@ CHECKS: tuple[Callable[[Mapping[str, str] | None], object], ...] = (
     *(lambda env, n=n: flag(n, env) for n in FLAGS))
 
 
+def failures(rules: Iterable[Callable[[Mapping[str, str] | None], object]],
+             env: Mapping[str, str] | None,
+             errors: tuple[type[Exception], ...] = (KnobError,)) -> list[str]:
+    """The messages of the *rules* that refuse *env* (each raising one of *errors*)."""
+    bad = []
+    for rule in rules:
+        try:
+            rule(env)
+        except errors as exc:
+            bad.append(str(exc))
+    return bad
+
+
 def check(env: Mapping[str, str] | None = None) -> None:
     """Apply every rule to *env* (default: the environment); KnobError naming every
     malformed knob, one per line."""
-    bad = []
-    for rule in CHECKS:
-        try:
-            rule(env)
-        except KnobError as exc:
-            bad.append(str(exc))
+    bad = failures(CHECKS, env)
     if bad:
         raise KnobError("\n".join(bad))

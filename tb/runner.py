@@ -201,16 +201,8 @@ def check_knobs(env: Mapping[str, str] | None = None) -> None:
     the flags), ``DD_TL_JUDGE``, ``DD_SIM_TIMEOUT`` and ``DD_HDL_DIR``. A RunnerError
     names every malformed one."""
     src = os.environ if env is None else env
-    bad = []
-    try:
-        knobs.check(src)
-    except knobs.KnobError as exc:
-        bad.append(str(exc))
-    for rule in (tl_judge, sim_timeout, hdl_dir):
-        try:
-            rule(src)
-        except RunnerError as exc:
-            bad.append(str(exc))
+    bad = knobs.failures((*knobs.CHECKS, tl_judge, sim_timeout, hdl_dir), src,
+                         (knobs.KnobError, RunnerError))
     if bad:
         raise RunnerError("\n".join(bad))
 
