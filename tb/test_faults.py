@@ -347,8 +347,11 @@ async def test_reset_during_quiesce(dut):
     dump_latency(tb, "test_reset_during_quiesce")
 
 
-async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dict) -> None:
-    """Host accesses to g's window as fast as the port takes them."""
+async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dict,
+                  refused: list) -> None:
+    """Host accesses to g's window as fast as the port takes them (one every few
+    cycles); *refused* gets the edge each refused access of the owner (funcs[0])
+    executed at."""
     i = 0
     while not stop:
         f = funcs[i % len(funcs)]
@@ -358,6 +361,8 @@ async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dic
             r = await tb.host.write(host_win(f, g, regs.SAR_LO), 0x1000 + 8 * i)
         count[r] = count.get(r, 0) + 1
         if f == funcs[0] and r != OKAY:
+            refused.append(tb.sb.last_exec["host"])
+        if f == funcs[0] and r != OKAY:
             count["owner_refused"] = count.get("owner_refused", 0) + 1
         i += 1
 
@@ -365,8 +370,10 @@ async def _hammer(tb: TB, g: int, funcs: tuple[int, ...], stop: list, count: dic
 @cocotb.test(**TIMEOUT)
 @cocotb.parametrize((("bp", "lat"), HAMMER_LOADS))
 async def test_host_hammer_during_quiesce(dut, bp: float, lat: int):
-    """The host hammers the window every cycle during quiesce under one memory load:
-    refused, counted, bounded."""
+    """The host hammers the window (an access every few cycles, its owner's and another
+    function's) during quiesce under one memory load: refused while QUIESCING (at least
+    one of the owner's accesses executes between t0 and the RTL's completion),
+    counted, bounded."""
     tb, faults, epc, be = await setup(dut)
     rng = tb.rng
     p = tb.params
@@ -382,8 +389,9 @@ async def test_host_hammer_during_quiesce(dut, bp: float, lat: int):
     await wait_dma_event(tb, g, "ar", 1)
     stop: list = []
     count: dict = {}
+    refused: list[int] = []
     funcs = (0, 1) if p.num_func > 1 else (0,)
-    t = cocotb.start_soon(_hammer(tb, g, funcs, stop, count))
+    t = cocotb.start_soon(_hammer(tb, g, funcs, stop, count, refused))
     await tb.cycles(3)
     rec = await reclaim_checked(tb, be, chan)
     await tb.cycles(20)
@@ -393,6 +401,9 @@ async def test_host_hammer_during_quiesce(dut, bp: float, lat: int):
     tb.log.info("hammer: %s, VIOL_COUNT %d, quiesce %d cycles (bound %d)", count, viol,
                 rec.measured, rec.bound)
     assert count.get("owner_refused", 0) > 0, count
+    during = [e for e in refused if rec.t0 < e <= rec.rtl_qdone]
+    assert during, (f"no refused owner access while QUIESCING (t0 {rec.t0}, completion "
+                    f"{rec.rtl_qdone}; refused at {refused}): the hammer missed the quiesce")
     assert viol == count.get(2, 0), f"VIOL_COUNT {viol} != refused accesses {count}"
     last = (await tb.loc.read(regs.VIOL_LAST)).data
     assert last & regs.VIOL_LAST_VALID_MASK

@@ -80,6 +80,13 @@ async def test_quiesce_states(dut, state: str):
             if state == "done_irq":
                 assert await wait_not_running(host, g) == regs.CH_STOPPED
                 assert int(dut.irq_host.value) >> f & 1, "STOP interrupt not pending"
+            if state in ("just_started", "running"):
+                # the START took effect (a state the test did not reach would pass the
+                # bound check all the same): RUNNING, or for "running" done already
+                getattr(tb, "drain", lambda: None)()   # (the tl lane judges in batches)
+                st = tb.model.ch_stat(g)
+                assert st == regs.CH_RUNNING or (state == "running" and st == regs.CH_STOPPED), \
+                    f"{state}: channel {g} is {st} before the reclaim, not started"
             rec = await reclaim_checked(tb, be, chan)
             seen.setdefault(state, set()).add(rec.phase)
             if state in ("idle", "programmed", "done_irq"):
