@@ -264,7 +264,8 @@ async def test_same_edge_command_and_access(dut):
     assert tb.sb.last_exec["loc"] == tb.sb.last_exec["host"], "accesses did not share an edge"
     assert (rc, rh) == (OKAY, OKAY)
     st = await own_stat(tb, g)
-    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
+    assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, \
+        f"the plain RECLAIM with a host write on its edge did not fence: OWN_STAT {st:#x}"
     assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK) == OKAY
     await tb.finish()
 

@@ -162,10 +162,15 @@ async def msi_size_scenario(tb: TB) -> None:
     await tb.cycles(60)
 
 
-def not_a_property(mm: Mismatch) -> bool:
-    """A mismatch from the scoreboard or its checkers, not from an HDL property: the bug
-    is seen by the model-side checks too, independently of hdl/dd_props.v."""
-    return mm.port != "prop"
+def write_answered_okay(mm: Mismatch) -> bool:
+    """A host write the model refuses (SLVERR) answered OKAY."""
+    return (mm.port == "host" and mm.what.startswith("response for write")
+            and (mm.expected, mm.actual) == ("SLVERR", "OKAY"))
+
+
+def host_read_data(mm: Mismatch) -> bool:
+    """A host read returned other data than the model's (a leak: not zero)."""
+    return mm.port == "host" and mm.what.startswith("read data")
 
 
 @dataclass(frozen=True)
@@ -187,9 +192,7 @@ class Planted:
 BUGS: dict[str, Planted] = {
     # the refused write is answered OKAY where the model says SLVERR, on the host port
     "DD_BUG_LEAK_HOST_WRITE": Planted(
-        leak_scenario,
-        lambda mm: (mm.port == "host" and mm.what.startswith("response for write")
-                    and (mm.expected, mm.actual) == ("SLVERR", "OKAY")),
+        leak_scenario, write_answered_okay,
         "host port: response for write, expected SLVERR, actual OKAY", "host_okay"),
     "DD_BUG_EXTRA_BURST": Planted(  # tb/timing.py reports new requests after t0
         quiesce_scenario, lambda mm: "AR/AW after t0" in mm.what, "AR/AW after t0",
@@ -206,22 +209,29 @@ BUGS: dict[str, Planted] = {
         lambda mm: mm.port == "ar" and "AR for a channel not allowed to pick" in mm.what,
         "ar port: AR for a channel not allowed to pick", "req_after_t0"),
     # the bugs below are judged by a property of hdl/dd_props.v and, independently, by
-    # some mismatch of the scoreboard's own (model) checks
-    "DD_BUG_NO_SPOOF_CHECK": Planted(spoof_scenario, not_a_property, "a scoreboard mismatch",
-                                     "host_okay"),
+    # the scoreboard's own (model) check of the bug's symptom (any other mismatch would be
+    # a catch for the wrong reason)
+    "DD_BUG_NO_SPOOF_CHECK": Planted(  # the spoofed write is answered OKAY
+        spoof_scenario, write_answered_okay,
+        "host port: response for write, expected SLVERR, actual OKAY", "host_okay"),
     "DD_BUG_REFUSED_WRITE": Planted(
         refused_write_scenario,
         lambda mm: mm.port == "loc" and mm.what.startswith("read data"),
         "loc port: read data (the refused write changed the register)", "refused_write"),
-    "DD_BUG_READ_LEAK": Planted(read_leak_scenario, not_a_property, "a scoreboard mismatch",
+    "DD_BUG_READ_LEAK": Planted(read_leak_scenario, host_read_data, "host port: read data",
                                 "host_read_zero"),
-    "DD_BUG_IRQ_HOST_ROUTE": Planted(irq_host_scenario, not_a_property, "a scoreboard mismatch",
-                                     "irq_host_source"),
-    "DD_BUG_USER_FUNCNUM": Planted(user_scenario, not_a_property, "a scoreboard mismatch",
-                                   "axi_user"),
-    "DD_BUG_NO_SCRUB": Planted(scrub_scenario, not_a_property, "a scoreboard mismatch", "scrub"),
-    "DD_BUG_IRQ_LOC_DELEG": Planted(irq_loc_scenario, not_a_property, "a scoreboard mismatch",
-                                    "irq_loc_source"),
+    "DD_BUG_IRQ_HOST_ROUTE": Planted(
+        irq_host_scenario, lambda mm: mm.port == "irq_host" and mm.what == "irq_host levels",
+        "irq_host levels", "irq_host_source"),
+    "DD_BUG_USER_FUNCNUM": Planted(  # the contract checker's requester-function rule
+        user_scenario,
+        lambda mm: mm.port in ("ar", "aw") and "USER (requester function)" in mm.what,
+        "ar/aw port: ARUSER/AWUSER (requester function)", "axi_user"),
+    "DD_BUG_NO_SCRUB": Planted(  # the endpoint's address, read back through the window
+        scrub_scenario, host_read_data, "host port: read data", "scrub"),
+    "DD_BUG_IRQ_LOC_DELEG": Planted(
+        irq_loc_scenario, lambda mm: mm.port == "irq_loc" and mm.what == "irq_loc level",
+        "irq_loc level", "irq_loc_source"),
     "DD_BUG_MSI_AFTER_T0": Planted(  # the model's MSI rules: only while DELEGATED
         msi_after_t0_scenario, lambda mm: mm.port == "aw" and "MSI from a fenced" in mm.what,
         "aw port: MSI from a fenced channel", "req_after_t0"),
