@@ -197,6 +197,9 @@ async def test_fence_on_the_pick_edge(dut):
         assert state_of(st) == regs.OWN_LOCAL and st & regs.OWN_STAT_UNSAFE_MASK, hex(st)
         after = [e for e, i, _ in reqs.seen[t_start:] if i == g and e > tb.sb.last_exec["loc"] + 1]
         assert not after, f"RECLAIM {gap} edge(s) after START: requests at edges {after}"
+        if gap <= 1:   # on the pick edge (or the START's): no AR ever presented
+            mine = [e for e, i, _ in reqs.seen[t_start:] if i == g]
+            assert not mine, f"RECLAIM {gap} edge(s) after START: requests at edges {mine}"
         gaps[gap] = res.ch_stat
         assert await tb.loc.write(own_reg(g, regs.OWN_STAT), regs.OWN_STAT_UNSAFE_MASK) == OKAY
     tb.log.info("RECLAIM edges after START -> CH_STAT: %s", gaps)

@@ -317,8 +317,9 @@ def test_backend_rejects_foreign_or_stale_data():
         be.reclaim_dma_chan(epc, 0, 0, "junk", True)
     assert ei.value.errno == errno.EINVAL
     be.reclaim_dma_chan(epc, 0, 0, chan.data, True)
-    with pytest.raises(EpcError):
+    with pytest.raises(EpcError, match="not a live delegation") as ei:
         be.reclaim_dma_chan(epc, 0, 0, chan.data, True)
+    assert ei.value.errno == errno.EINVAL
     assert len(be.core.reclaims) == 1
 
 
@@ -417,8 +418,9 @@ def test_quiesce_timeout_is_reported_quickly():
     assert be.core.reclaims[-1].timed_out and be.core.reclaims[-1].q_cycles is None
     # the channel is quarantined: neither delegation nor a local client can take it
     assert deleg_errno(epc, 0, 0, RC, 1) == errno.EBUSY
-    with pytest.raises(EpcError):
+    with pytest.raises(EpcError) as ei:
         be.core.request_local(RC, 1)
+    assert ei.value.errno == errno.EBUSY, ei.value
     assert ("wait", 3) in port.ops and port.cycles <= 110
 
 
