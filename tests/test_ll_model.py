@@ -912,5 +912,7 @@ def test_start_while_the_msi_is_in_flight_is_not_ended_by_it():
     run_sync(r.cl.start_ops(second), r.port)
     assert hw.inflight(G) or hw.ch_stat(G) == RUN
     run_sync(r.cl.stop_ops(), r.port)
+    assert hw.ch_stat(G) == ABORTED   # at the STOP's edge: the walk had no burst of its own
     r.settle()
-    assert hw.errors == []
+    assert hw.errors == [] and hw.ch_stat(G) == ABORTED
+    assert [m.kind for m in r.msis()] == ["stop", "stop", "stop", "abort"], r.msis()

@@ -307,6 +307,14 @@ def test_shards_merged_equal_unsharded_run(tmp_path: Path, sim_seed: int) -> Non
     m = _tool("merge", *map(str, shards), "--threshold", "100", "--out", str(merged))
     assert m.returncode == full.returncode, m.stdout + m.stderr  # same verdict (incl. coverage)
     assert f"regression ({n} shards merged)" in m.stdout
+    # both verdicts come from the merged runs and coverage: three runs of correct RTL
+    # pass, and their coverage holds only part of the bins, so the 100 % threshold fails
+    # them (exit 1) and a threshold of 0 passes them (exit 0) -- a merge that always
+    # answered 1 would fail here
+    assert not any(v["failed"] for v in _runs(tmp_path / "full").values()), full.stdout
+    assert full.returncode == 1 and "below" in full.stdout, full.stdout
+    m0 = _tool("merge", *map(str, shards), "--threshold", "0", "--out", str(tmp_path / "m0"))
+    assert m0.returncode == 0 and "PASSED" in m0.stdout, m0.stdout + m0.stderr
 
     a, b = tmp_path / "full", merged
     assert _runs(a) == _runs(b) and len(_runs(a)) == n  # runs, seeds, verdicts, cycles, repro
