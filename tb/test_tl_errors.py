@@ -15,7 +15,7 @@ import re
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
 
 from model import regs
 from model.epc import apci_epc_reclaim_dma_chan
@@ -52,16 +52,37 @@ def assert_names_where(exc: TlError, tb: TlTB) -> None:
     assert re.search(r"reproduce: ([A-Z][A-Z0-9_]*=\S+ )*make sim SIM=", msg), msg
 
 
+async def lite_write_handshakes(dut, cycles: int = 64) -> tuple[int | None, int | None]:
+    """The cycles (counted from the call) of the next AW and W handshakes on the local
+    AXI4-Lite port, sampled between edges (VALID and READY as the next edge takes them)."""
+    aw = w = None
+    for k in range(cycles):
+        await FallingEdge(dut.clk)
+        if aw is None and int(dut.s_axil_loc_awvalid.value) and int(dut.s_axil_loc_awready.value):
+            aw = k
+        if w is None and int(dut.s_axil_loc_wvalid.value) and int(dut.s_axil_loc_wready.value):
+            w = k
+        if aw is not None and w is not None:
+            break
+    return aw, w
+
+
 @cocotb.test(timeout_time=5, timeout_unit="ms")
 async def test_orders_delays_and_batches(dut):
-    """Every AW/W order and an issue delay reach the DUT; a full queue runs as one batch
+    """Every AW/W order and an issue delay reach the DUT (the AW and W handshakes on one
+    edge, AW first, W first: sampled on the port's wires); a full queue runs as one batch
     and wakes Python once, when its last access completes (tb_dma_deleg_tl.v wake_now);
     TlPort.write_all queues its writes so, in batches of the queue's depth."""
     tb = await setup(dut)
     g = 0
     a = loc_win(g, regs.SAR_LO)
     for i, order in enumerate(("together", "aw_first", "w_first")):
+        seen = cocotb.start_soon(lite_write_handshakes(dut))
         assert await tb.loc.write(a, 0x100 + 8 * i, order=order) == OKAY
+        aw, w = await seen
+        assert aw is not None and w is not None, (order, aw, w)
+        assert {"together": aw == w, "aw_first": aw < w, "w_first": w < aw}[order], \
+            f"order {order}: AW handshake at cycle {aw}, W at {w}"
         assert (await tb.loc.read(a)).data == 0x100 + 8 * i
     t0 = tb.now()
     assert await tb.loc.write(a, 0x200, delay=40) == OKAY
