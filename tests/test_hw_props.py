@@ -292,6 +292,17 @@ def test_concurrent_copies_complete_exactly(p, lat, seed, p_stall, data):
         jobs[g] = (2 * i * slot + so, (2 * i + 1) * slot + do, size)
     order = data.draw(st.permutations(list(r.gs)), label="order")
     deleg = data.draw(st.sets(st.sampled_from(list(r.gs))), label="delegated")
+    # memory and bursts watched from before the first DOORBELL: a channel started early
+    # in the loop below moves data while the others are still programmed
+    orig = hw.mem.copy()
+    bursts = []
+    runner_trace = hw.trace
+
+    def trace(e: int, evs: list[object]) -> None:
+        runner_trace(e, evs)
+        bursts.extend(x for x in evs if isinstance(x, ArPresent))
+
+    hw.trace = trace
     for g in order:
         src, dst, size = jobs[g]
         if g in deleg:
@@ -303,15 +314,6 @@ def test_concurrent_copies_complete_exactly(p, lat, seed, p_stall, data):
                 r.drive(host=LiteAccess(True, hwin(g % p.num_func, g, off), v))
             else:
                 r.drive(loc=LiteAccess(True, lwin(g, off), v))
-    orig = hw.mem.copy()
-    bursts = []
-    runner_trace = hw.trace
-
-    def trace(e: int, evs: list[object]) -> None:
-        runner_trace(e, evs)
-        bursts.extend(x for x in evs if isinstance(x, ArPresent))
-
-    hw.trace = trace
     for _ in range(200_000):
         if all(hw.ch_stat(g) != RUN for g in r.gs):
             break
