@@ -450,8 +450,9 @@ async def _reclaim_at(tb: TB, epc, be, watch: MsiWatch, phase: str, quiesce: boo
         rec = await reclaim()
         assert rec is None or (rec.out_bytes > 0 and rec.out_phase == "read"), rec
     elif phase == "between":
-        # another channel's long read holds the mover while the walk sits between
-        # element 0 (done) and the fetch of element 1
+        # another channel's long read holds the mover while the walk sits between two
+        # of its bursts, none in flight: element 0 done, element 1 fetched (its fetch
+        # was picked at once after element 0's B), its data burst waiting for the mover
         dl, nl = split(other)
         lcl = LocalLlClient(dl, nl, LlRegion(REGION + REGION_SIZE, REGION_SIZE))
         await run_async(cl.start_ops(blocks), port)
@@ -509,8 +510,9 @@ async def _release_later(tb: TB, ch: str, n: int) -> None:
 @cocotb.test(**TIMEOUT)
 async def test_reclaim_each_walk_phase(dut):
     """RECLAIM+QUIESCE and plain RECLAIM during an element fetch, mid data burst,
-    between elements, on the final element, with the done MSI presented, and after the
-    end: the quiesce bound holds (tb/timing.py), no MSI or fetch follows t0, a quiesced
+    between two bursts (element 1 fetched, its data waiting while another channel holds
+    the mover), mid the final element's data burst, with the done MSI presented, and
+    after the end: the quiesce bound holds (tb/timing.py), no MSI or fetch follows t0, a quiesced
     window is scrubbed, a plain reclaim fences (tb/coverage.py ll.reclaim_phase_x_mode)."""
     tb, epc, be, watch = await setup(dut)
     for quiesce in (True, False):
