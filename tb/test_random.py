@@ -234,6 +234,11 @@ async def test_random(dut):
     tb.set_backpressure(0.0)
     tb.log.info("random stats: %s; memory errors injected: %s", run.stats, faults.injected)
     await tb.finish()
-    assert run.stats["delegate"] > 0 and run.stats["reclaim_q"] > 0, run.stats
-    if ops >= 1000:
+    # every delegation ended in exactly one reclaim (mid-traffic, or the clean-up's above)
+    assert run.stats["reclaim_q"] + run.stats["reclaim_plain"] == run.stats["delegate"], \
+        run.stats
+    if ops >= 1000:   # enough traffic that each kind of operation happens on every seed
+        # (reclaim_q > 0 for any length once made a short run red on correct RTL: seed
+        # 163494671 at 300 operations reclaimed both of its delegations plain)
+        assert run.stats["delegate"] > 0 and run.stats["reclaim_q"] > 0, run.stats
         assert run.stats["host_copy"] > 0 and run.stats["local_copy"] > 0, run.stats
