@@ -178,6 +178,15 @@ async def setup(dut):
     return tb, epc, be, MsiWatch(tb)
 
 
+async def host_walker(tb: TB, epc, g: int) -> tuple[object, HostLlClient, TbLlPort]:
+    """Channel g delegated to function 0, the host's driver for it (region REGION, the
+    MSIs of ``msi_cfg``) and the host port it drives: (the delegation, client, port)."""
+    d, n = split(g)
+    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
+    return chan, HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g)), \
+        TbLlPort(tb, tb.host)
+
+
 async def host_run(tb: TB, cl: HostLlClient, blocks: list[Block], watch: MsiWatch,
                    g: int) -> IrqStatus:
     """Host: start the list, take the MSI, run the interrupt handler."""
@@ -590,10 +599,7 @@ async def test_start_while_msi_in_flight(dut):
     Decision 22), which runs to its own done MSI."""
     tb, epc, be, watch = await setup(dut)
     g = channels(tb)[0]
-    d, n = split(g)
-    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
-    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
-    port = TbLlPort(tb, tb.host)
+    chan, cl, port = await host_walker(tb, epc, g)
     first = [Block(SRC_BASE, DST_BASE, 0x40)]
     await run_async(cl.start_ops(first), port)
     await wait_dma_event(tb, g, "b", 0)  # the data burst's B: the MSI comes next
@@ -640,10 +646,7 @@ async def test_start_ignored_while_the_msi_waits_for_the_mover(dut):
     mutant msi_start_while_full of `make mutate`, which no other test reached."""
     tb, epc, be, watch = await setup(dut)
     g, other = channels(tb)[0], channels(tb)[1]
-    d, n = split(g)
-    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
-    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
-    port = TbLlPort(tb, tb.host)
+    chan, cl, port = await host_walker(tb, epc, g)
     dl, nl = split(other)
     lcl = LocalLlClient(dl, nl, LlRegion(REGION + REGION_SIZE, REGION_SIZE))
     tb.faults.read_latency = 60   # every read burst stays 60 cycles in flight
@@ -715,10 +718,7 @@ async def test_walk_end_shows_its_own_llp_over_a_host_write(dut):
     walk_end_no_writeback of `make mutate`, which simulation and formal had left."""
     tb, epc, be, watch = await setup(dut)
     g = channels(tb)[0]
-    d, n = split(g)
-    chan = await apci_epc_delegate_dma_chan(epc, 0, 0, d, n)
-    cl = HostLlClient(0, d, n, LlRegion(REGION, REGION_SIZE), msi_cfg(g))
-    port = TbLlPort(tb, tb.host)
+    chan, cl, port = await host_walker(tb, epc, g)
     tb.faults.read_latency = 60
     await run_async(cl.start_ops([Block(SRC_BASE, DST_BASE, 0x40)]), port)
     await wait_dma_event(tb, g, "ar", 2)   # the final fetch, 60 cycles in flight
