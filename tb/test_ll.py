@@ -135,13 +135,25 @@ class MsiWatch:
         return [m for m in self.seen if m["g"] == g]
 
     async def wait(self, g: int, n: int, timeout: int = 400_000) -> dict:
-        """Wait until channel g's n-th MSI (1-based) has been answered (B seen)."""
+        """Wait until channel g's n-th MSI (1-based) has been answered (B seen); a
+        scoreboard mismatch meanwhile ends the wait (``stop_on_mismatch``)."""
         for _ in range(timeout // 16):
             mine = self.of(g)
             if len(mine) >= n and mine[n - 1]["b"] is not None:
                 return mine[n - 1]
+            stop_on_mismatch(self.tb, f"waiting for channel {g}'s MSI #{n}")
             await self.tb.cycles(16)
         raise TimeoutError(f"channel {g}: MSI #{n} not received within {timeout} cycles")
+
+
+def stop_on_mismatch(tb: TB, what: str) -> None:
+    """End a wait once the scoreboard has reported a mismatch: a walk that went wrong
+    (the RTL fetching another element than the model) may never end, and the wait would
+    run to its timeout, minutes on Icarus, before the test failed. The test fails now,
+    with the scoreboard's report."""
+    if tb.sb.errors:
+        raise AssertionError(f"{what}: the scoreboard reported a mismatch meanwhile:\n"
+                             f"{tb.sb.report()}")
 
 
 def model_events(tb: TB, g: int) -> list:
@@ -199,11 +211,13 @@ async def host_run(tb: TB, cl: HostLlClient, blocks: list[Block], watch: MsiWatc
 
 
 async def wait_stat(tb: TB, addr: int, timeout: int = 400_000) -> int:
-    """Poll a CH_STAT address on the local port until the channel is not RUNNING."""
+    """Poll a CH_STAT address on the local port until the channel is not RUNNING; a
+    scoreboard mismatch meanwhile ends the wait (``stop_on_mismatch``)."""
     for _ in range(timeout // 16):
         st = (await tb.loc.read(addr)).data
         if st != regs.CH_RUNNING:
             return st
+        stop_on_mismatch(tb, f"waiting for CH_STAT at {addr:#x} to leave RUNNING")
         await tb.cycles(16)
     raise TimeoutError(f"CH_STAT at {addr:#x} still RUNNING after {timeout} cycles")
 
