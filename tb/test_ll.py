@@ -159,9 +159,7 @@ def stop_on_mismatch(tb: TB, what: str) -> None:
 def model_events(tb: TB, g: int) -> list:
     """The predictor's walk events of channel g, brought up to the current edge first
     (the transaction-level lane feeds the scoreboard in batches: ``drain``)."""
-    drain = getattr(tb, "drain", None)
-    if drain is not None:
-        drain()
+    tb.drain()
     return [x for x in tb.model.walk_events if x.g == g]
 
 
@@ -798,9 +796,7 @@ async def _bytes_per_cycle(tb: TB, g: int, start, nbytes: int) -> float:
 
 
 def model_int_events(tb: TB, g: int) -> list:
-    drain = getattr(tb, "drain", None)
-    if drain is not None:
-        drain()
+    tb.drain()
     return [x for x in tb.model.int_events if x.g == g]
 
 
