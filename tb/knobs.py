@@ -60,26 +60,27 @@ class KnobError(ValueError):
     """A knob's value is malformed; the message names the knob and what it takes."""
 
 
-def _raw(name: str, env: Mapping[str, str] | None) -> str:
+def value(name: str, env: Mapping[str, str] | None = None) -> str:
+    """Knob *name* of *env* (default: the environment), stripped; empty when unset."""
     return (os.environ if env is None else env).get(name, "").strip()
 
 
 def flag(name: str, env: Mapping[str, str] | None = None) -> bool:
     """Flag ``name`` (one of FLAGS) of *env* (default: the environment)."""
-    raw = _raw(name, env).lower()
+    raw = value(name, env).lower()
     if not raw:
         return FLAGS[name]
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
-    raise KnobError(f"{name}={_raw(name, env)!r}: expected one of "
+    raise KnobError(f"{name}={value(name, env)!r}: expected one of "
                     f"{', '.join(_TRUE + _FALSE)} (empty: {'on' if FLAGS[name] else 'off'})")
 
 
 def _integer(name: str, env: Mapping[str, str] | None, default: int, what: str,
              base: int = 10) -> tuple[int, str]:
-    raw = _raw(name, env)
+    raw = value(name, env)
     if not raw:
         return default, str(default)
     try:
@@ -113,7 +114,7 @@ def bench_dma(env: Mapping[str, str] | None = None) -> tuple[int, int]:
 
 def sweep(env: Mapping[str, str] | None = None) -> str:
     """DD_SWEEP (default reduced): the quiesce sweeps' size, ``reduced`` or ``full``."""
-    raw = _raw(SWEEP_ENV, env)
+    raw = value(SWEEP_ENV, env)
     v = raw.lower() or SWEEPS[0]
     if v not in SWEEPS:
         raise KnobError(f"{SWEEP_ENV}={raw!r}: valid values are {', '.join(SWEEPS)}")

@@ -41,6 +41,7 @@ import fcntl
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import random
 import re
@@ -172,8 +173,7 @@ def sim_timeout(env: Mapping[str, str] | None = None) -> float:
     """``DD_SIM_TIMEOUT`` (of *env*, else the environment; default DEFAULT_SIM_TIMEOUT),
     validated: whole seconds of CPU time, at least 1, or 0 for no limit; anything else
     is a RunnerError before any work."""
-    raw = (os.environ if env is None else env).get(SIM_TIMEOUT_ENV, "").strip() or \
-        str(DEFAULT_SIM_TIMEOUT)
+    raw = knobs.value(SIM_TIMEOUT_ENV, env) or str(DEFAULT_SIM_TIMEOUT)
     try:
         v = int(raw)
     except ValueError:
@@ -187,8 +187,7 @@ def sim_timeout(env: Mapping[str, str] | None = None) -> float:
 def tl_judge(env: Mapping[str, str] | None = None) -> str:
     """``DD_TL_JUDGE`` (of *env*, else the environment; default ``inline``), validated:
     ``inline`` or ``fork`` (tb/judge.py); anything else is a RunnerError before any work."""
-    src = os.environ if env is None else env
-    raw = src.get(TL_JUDGE_ENV, "").strip() or "inline"
+    raw = knobs.value(TL_JUDGE_ENV, env) or "inline"
     if raw not in TL_JUDGE_MODES:
         raise RunnerError(f"{TL_JUDGE_ENV}={raw!r}: expected one of {', '.join(TL_JUDGE_MODES)} "
                           "(where the transaction lane's scoreboard runs)")
@@ -356,7 +355,7 @@ HDL_DIR_ENV = "DD_HDL_DIR"
 def hdl_dir(env: Mapping[str, str] | None = None) -> Path:
     """The RTL tree of this process (of *env*, else the environment): ``DD_HDL_DIR`` when
     set (checked), else ``hdl/``."""
-    alt = (os.environ if env is None else env).get(HDL_DIR_ENV, "").strip()
+    alt = knobs.value(HDL_DIR_ENV, env)
     if not alt:
         return HDL_DIR
     path = Path(alt).resolve()
@@ -1249,6 +1248,21 @@ def count_arg(s: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{s!r}: expected a whole number, at least 1")
     return n
+
+
+def number_arg(expected: str, lo: float, hi: float = math.inf):
+    """An argparse type of a finite number from *lo* to *hi* (both included): anything
+    else (a word, ``nan``, ``inf``, a number out of range) is a usage error (exit 2)
+    before any work, saying it *expected* (HOURS=, COV_MIN=)."""
+    def parse(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and lo <= v <= hi):
+            raise argparse.ArgumentTypeError(f"{s!r}: expected {expected}")
+        return v
+    return parse
 
 
 def out_dir_arg(s: str) -> Path:

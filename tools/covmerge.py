@@ -20,7 +20,6 @@ do not depend on how the merge propagated parent totals.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,17 +33,10 @@ from tb import runner
 BINS_KEY = "bins:_hits"
 
 
-def percent_arg(s: str) -> float:
-    """argparse type of a coverage threshold (``--threshold``, COV_MIN=): a finite
-    percentage from 0 to 100. ``nan`` once printed FAIL and exited 0 (no comparison with
-    it is true), a negative one always passed, one above 100 always failed."""
-    try:
-        v = float(s)
-    except ValueError:
-        v = math.nan
-    if not (math.isfinite(v) and 0 <= v <= 100):
-        raise argparse.ArgumentTypeError(f"{s!r}: expected a percentage from 0 to 100")
-    return v
+#: argparse type of a coverage threshold (``--threshold``, COV_MIN=): a finite percentage
+#: from 0 to 100. ``nan`` once printed FAIL and exited 0 (no comparison with it is true),
+#: a negative one always passed, one above 100 always failed.
+percent_arg = runner.number_arg("a percentage from 0 to 100", 0, 100)
 
 
 @dataclass

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import random
 import re
@@ -892,19 +891,9 @@ def _workers(jobs: str | int | None) -> int:
     return int(jobs)
 
 
-def hours_arg(s: str) -> float:
-    """argparse type of ``--hours`` (HOURS=): a finite number of hours, 0 or more (0: no
-    time budget); a negative, ``nan`` or ``inf`` budget is a usage error (exit 2) before
-    any work (a negative one ran nothing and replaced the last report; ``nan`` never
-    ended)."""
-    try:
-        h = float(s)
-    except ValueError:
-        h = -1.0
-    if not math.isfinite(h) or h < 0:
-        raise argparse.ArgumentTypeError(f"{s!r}: expected a number of hours, 0 or more "
-                                         "(0: no time budget)")
-    return h
+#: argparse type of ``--hours`` (HOURS=): a finite number of hours, 0 or more (0: no time
+#: budget); a negative one ran nothing and replaced the last report, ``nan`` never ended.
+hours_arg = runner.number_arg("a number of hours, 0 or more (0: no time budget)", 0)
 
 
 def jobs_arg(s: str) -> str:
