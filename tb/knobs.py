@@ -1,11 +1,11 @@
 """The environment knobs of a simulation: each one's rule and default, in one place.
 
 The test modules, the transaction-level lane and the coverage collector read their knobs
-through these functions inside the simulation, and tb/runner.py runs ``check`` on the
-environment of a run before it builds or writes anything (``runner.check_knobs``; the
-regression before it clears its output folder). So a malformed value is one line naming
-the knob, never a failed test with a traceback, and never found after a regression wiped
-its last results.
+through these functions inside the simulation, and tb/runner.py applies every rule
+(``CHECKS``, through ``failures``) to the environment of a run before it builds or
+writes anything (``runner.check_knobs``; the regression before it clears its output
+folder). So a malformed value is one line naming the knob, never a failed test with a
+traceback, and never found after a regression wiped its last results.
 
 Flags (``FLAGS``) take 1, 0, yes, no, true, false, on or off, in any case; an empty or
 unset flag takes its default; any other value is an error (``DD_TL_POLLER=off`` once left
@@ -155,7 +155,7 @@ def rotate_bytes(env: Mapping[str, str] | None = None) -> int:
     return v
 
 
-#: every knob rule ``check`` applies (the flags too)
+#: every knob rule (the flags too): runner.check_knobs applies them all
 CHECKS: tuple[Callable[[Mapping[str, str] | None], object], ...] = (
     random_ops, bench_dma, sweep, probe_n, ll_bench_elem, rotate_bytes,
     *(lambda env, n=n: flag(n, env) for n in FLAGS))
@@ -173,10 +173,3 @@ def failures(rules: Iterable[Callable[[Mapping[str, str] | None], object]],
             bad.append(str(exc))
     return bad
 
-
-def check(env: Mapping[str, str] | None = None) -> None:
-    """Apply every rule to *env* (default: the environment); KnobError naming every
-    malformed knob, one per line."""
-    bad = failures(CHECKS, env)
-    if bad:
-        raise KnobError("\n".join(bad))

@@ -70,11 +70,11 @@ def test_flags_take_the_usual_spellings_and_refuse_others(name: str) -> None:
 
 
 def test_check_names_every_malformed_knob() -> None:
-    knobs.check({})
-    knobs.check({knobs.TL_POLLER_ENV: "off", knobs.RANDOM_OPS_ENV: "20"})
-    with pytest.raises(knobs.KnobError) as err:
-        knobs.check({knobs.TL_POLLER_ENV: "offf", knobs.RANDOM_OPS_ENV: "0",
-                     knobs.TL_ROTATE_ENV: "abc"})
+    runner.check_knobs({})
+    runner.check_knobs({knobs.TL_POLLER_ENV: "off", knobs.RANDOM_OPS_ENV: "20"})
+    with pytest.raises(runner.RunnerError) as err:
+        runner.check_knobs({knobs.TL_POLLER_ENV: "offf", knobs.RANDOM_OPS_ENV: "0",
+                            knobs.TL_ROTATE_ENV: "abc"})
     lines = str(err.value).splitlines()
     assert len(lines) == 3 and {ln.split("=")[0] for ln in lines} == {
         knobs.TL_POLLER_ENV, knobs.RANDOM_OPS_ENV, knobs.TL_ROTATE_ENV}, lines
